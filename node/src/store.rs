@@ -1,1 +1,957 @@
-//! placeholder
+//! The node's durable, byte-level store: one redb file per node.
+//!
+//! This module knows nothing about confer's protocol types; it stores opaque bytes keyed by
+//! fixed 32-byte ids. Every write goes through [`Store::commit`], which applies a whole
+//! [`WriteBatch`] in one redb transaction with [`redb::Durability::Immediate`]: when it returns
+//! `Ok`, everything in the batch is on disk; when it returns `Err`, nothing from the batch is.
+//!
+//! Invariants kept by [`Store::commit`] (and checked again by [`Store::load`]):
+//! - every log entry, piece of evidence and snapshot belongs to a space whose genesis is stored;
+//! - a space's genesis never changes once stored;
+//! - a space's log occupies the positions `0..log_len` without gaps, and each
+//!   `(space, author, seq)` appears in it at most once (see [`tables::ENTRY_INDEX`]);
+//! - a snapshot never covers more positions than its space's log holds;
+//! - the file's schema version (meta key [`SCHEMA_VERSION_KEY`]) is never newer than
+//!   [`SCHEMA_VERSION`]; a newer file is refused rather than misread.
+
+use std::path::Path;
+
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
+
+/// A 32-byte identifier: a space id, a public key or a hash.
+pub type Id32 = [u8; 32];
+
+/// The schema version this code writes and understands.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Meta key holding the schema version (8-byte big-endian u64). Reserved: [`Store::meta_put`]
+/// refuses it.
+pub const SCHEMA_VERSION_KEY: &str = "store.schema_version";
+
+/// Prefix of meta keys reserved for the store itself.
+const RESERVED_META_PREFIX: &str = "store.";
+
+/// Table definitions. Names carry a version suffix; a change of layout gets a new name.
+pub mod tables {
+    use redb::TableDefinition;
+
+    /// Small node settings and the schema version.
+    /// Key: setting name. Value: opaque bytes.
+    pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+
+    /// Spaces. Key: space id. Value: genesis bytes (never changed once written).
+    pub const SPACES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("spaces_v1");
+
+    /// Each space's append-only log.
+    /// Key: (space id, position from 0). Value: entry bytes.
+    pub const LOG: TableDefinition<(&[u8; 32], u64), &[u8]> = TableDefinition::new("log_v1");
+
+    /// Where each entry sits in its space's log.
+    /// Key: (space id, author public key, author seq). Value: log position.
+    pub const ENTRY_INDEX: TableDefinition<(&[u8; 32], &[u8; 32], u64), u64> =
+        TableDefinition::new("entry_index_v1");
+
+    /// Length of each space's log, i.e. the next free position.
+    /// Key: space id. Value: number of entries in the log.
+    pub const LOG_LEN: TableDefinition<&[u8; 32], u64> = TableDefinition::new("log_len_v1");
+
+    /// Member certificates. Key: subject public key. Value: certificate bytes (latest wins).
+    pub const CERTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("certs_v1");
+
+    /// Equivocation evidence.
+    /// Key: (space id, author public key, author seq, entry hash). Value: entry bytes.
+    pub const EVIDENCE: TableDefinition<EvidenceKey, &[u8]> = TableDefinition::new("evidence_v1");
+
+    /// Key of [`EVIDENCE`]: (space id, author public key, author seq, entry hash).
+    pub type EvidenceKey = (&'static [u8; 32], &'static [u8; 32], u64, &'static [u8; 32]);
+
+    /// One snapshot per space.
+    /// Key: space id. Value: 8-byte big-endian entry count, then the document bytes; the
+    /// document covers the first `entry count` positions of the space's log.
+    pub const SNAPSHOTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("snapshots_v1");
+
+    /// Remembered peers. Key: multiaddr string. Value: unused (0).
+    pub const PEERS: TableDefinition<&str, u64> = TableDefinition::new("peers_v1");
+}
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The redb file could not be opened or created.
+    #[error("opening the store: {0}")]
+    Open(#[from] redb::DatabaseError),
+    /// An I/O error outside redb.
+    #[error("store i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// A transaction could not be started.
+    #[error("store transaction: {0}")]
+    Transaction(#[from] redb::TransactionError),
+    /// A table could not be opened.
+    #[error("store table: {0}")]
+    Table(#[from] redb::TableError),
+    /// The storage layer failed while reading or writing.
+    #[error("store storage: {0}")]
+    Storage(#[from] redb::StorageError),
+    /// The durability level could not be set.
+    #[error("store durability: {0}")]
+    Durability(#[from] redb::SetDurabilityError),
+    /// The transaction could not be committed; nothing from it was written.
+    #[error("store commit: {0}")]
+    Commit(#[from] redb::CommitError),
+    /// The file was written by a newer version of this program.
+    #[error("store schema version {found} is newer than the supported version {supported}")]
+    SchemaTooNew { found: u64, supported: u64 },
+    /// The file's contents break one of the store's invariants.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+    /// An entry with this (space, author, seq) is already stored with different bytes.
+    /// Nothing from the batch was written; store the differing entry as evidence instead.
+    #[error(
+        "entry conflict in space {} for author {} seq {seq}: different bytes already stored",
+        short(space),
+        short(author)
+    )]
+    Conflict { space: Id32, author: Id32, seq: u64 },
+    /// A space is already stored with a different genesis. Nothing from the batch was written.
+    #[error("space {} is already stored with a different genesis", short(space))]
+    GenesisConflict { space: Id32 },
+    /// The batch refers to a space that has no stored genesis (neither before nor in the
+    /// batch). Nothing from the batch was written.
+    #[error("unknown space {}", short(space))]
+    UnknownSpace { space: Id32 },
+    /// A snapshot claims to cover more entries than the space's log holds. Nothing from the
+    /// batch was written.
+    #[error(
+        "snapshot of space {} covers {entry_count} entries but the log holds {log_len}",
+        short(space)
+    )]
+    SnapshotBeyondLog {
+        space: Id32,
+        entry_count: u64,
+        log_len: u64,
+    },
+    /// The meta key is reserved for the store itself (it starts with `store.`).
+    #[error("meta key {0:?} is reserved for the store")]
+    ReservedKey(String),
+}
+
+/// First bytes of an id in hex, for messages.
+fn short(id: &Id32) -> String {
+    hex::encode(&id[..8])
+}
+
+/// Everything one [`Store::commit`] writes, atomically.
+#[derive(Default, Debug, Clone)]
+pub struct WriteBatch {
+    /// Space id -> genesis bytes. Inserted; re-inserting identical bytes is a no-op,
+    /// different bytes fail with [`StoreError::GenesisConflict`].
+    pub spaces: Vec<(Id32, Vec<u8>)>,
+    /// Subject public key -> certificate bytes. Overwrites.
+    pub certificates: Vec<(Id32, Vec<u8>)>,
+    /// Appended to their space's log in this order (already-stored identical ones skipped).
+    pub entries: Vec<NewEntry>,
+    /// Equivocation evidence. Inserted (overwrites the same key).
+    pub evidence: Vec<Evidence>,
+    /// Each replaces its space's snapshot. Applied after `entries`.
+    pub snapshots: Vec<Snapshot>,
+    /// Peer multiaddrs to remember. Applied before `peers_removed`.
+    pub peers_added: Vec<String>,
+    /// Peer multiaddrs to forget.
+    pub peers_removed: Vec<String>,
+}
+
+impl WriteBatch {
+    /// True if the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.spaces.is_empty()
+            && self.certificates.is_empty()
+            && self.entries.is_empty()
+            && self.evidence.is_empty()
+            && self.snapshots.is_empty()
+            && self.peers_added.is_empty()
+            && self.peers_removed.is_empty()
+    }
+}
+
+/// An entry to append to a space's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub space: Id32,
+    pub author: Id32,
+    pub seq: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// Proof that an author signed two different entries with the same seq: one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub space: Id32,
+    pub author: Id32,
+    pub seq: u64,
+    pub hash: Id32,
+    pub bytes: Vec<u8>,
+}
+
+/// A space's document state covering the first `entry_count` positions of its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub space: Id32,
+    pub entry_count: u64,
+    pub doc: Vec<u8>,
+}
+
+/// Everything in the store, as read by [`Store::load`].
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every space with a genesis, sorted by id.
+    pub spaces: Vec<LoadedSpace>,
+    /// Sorted by subject public key.
+    pub certificates: Vec<(Id32, Vec<u8>)>,
+    /// Sorted by (space, author, seq, hash).
+    pub evidence: Vec<Evidence>,
+    /// Sorted.
+    pub peers: Vec<String>,
+}
+
+/// One space as read by [`Store::load`].
+#[derive(Debug)]
+pub struct LoadedSpace {
+    pub id: Id32,
+    pub genesis: Vec<u8>,
+    /// The log, in log order.
+    pub entries: Vec<Vec<u8>>,
+    pub snapshot: Option<Snapshot>,
+}
+
+/// The node's redb file.
+pub struct Store {
+    db: Database,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens or creates the file; creates all tables; writes/checks schema version in the meta
+    /// table (refuses a newer schema with [`StoreError::SchemaTooNew`]).
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Database::create(path)?;
+        let mut txn = db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        match init_schema(&txn) {
+            Ok(created) => {
+                txn.commit()?;
+                if created {
+                    tracing::info!(path = %path.display(), schema = SCHEMA_VERSION, "created store");
+                } else {
+                    tracing::debug!(path = %path.display(), "opened store");
+                }
+                Ok(Store { db })
+            }
+            Err(e) => {
+                abort(txn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes everything in the batch in ONE transaction with `Durability::Immediate`; returns
+    /// only after the commit is durable. Entries are appended to their space's log in the order
+    /// given. On error nothing from the batch is written.
+    pub fn commit(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        match apply(&txn, batch) {
+            Ok(appended) => {
+                txn.commit()?;
+                tracing::debug!(
+                    spaces = batch.spaces.len(),
+                    certificates = batch.certificates.len(),
+                    entries = batch.entries.len(),
+                    appended,
+                    evidence = batch.evidence.len(),
+                    snapshots = batch.snapshots.len(),
+                    "store commit"
+                );
+                Ok(())
+            }
+            Err(e) => {
+                abort(txn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads everything back (used once at start-up).
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let txn = self.db.begin_read()?;
+        let spaces_t = txn.open_table(tables::SPACES)?;
+        let log_t = txn.open_table(tables::LOG)?;
+        let len_t = txn.open_table(tables::LOG_LEN)?;
+        let snaps_t = txn.open_table(tables::SNAPSHOTS)?;
+
+        let mut loaded = Loaded::default();
+        for item in spaces_t.iter()? {
+            let (k, v) = item?;
+            let id: Id32 = *k.value();
+            let log_len = len_t.get(&id)?.map(|g| g.value()).unwrap_or(0);
+            let mut entries = Vec::new();
+            for item in log_t.range((&id, 0u64)..=(&id, u64::MAX))? {
+                let (k, v) = item?;
+                let (_, pos) = k.value();
+                if pos != entries.len() as u64 {
+                    return Err(StoreError::Corrupt(format!(
+                        "log of space {} has a gap at position {}",
+                        short(&id),
+                        entries.len()
+                    )));
+                }
+                entries.push(v.value().to_vec());
+            }
+            if entries.len() as u64 != log_len {
+                return Err(StoreError::Corrupt(format!(
+                    "log of space {} holds {} entries but its length says {log_len}",
+                    short(&id),
+                    entries.len()
+                )));
+            }
+            let snapshot = match snaps_t.get(&id)? {
+                Some(g) => {
+                    let snap = decode_snapshot(id, g.value())?;
+                    if snap.entry_count > log_len {
+                        return Err(StoreError::Corrupt(format!(
+                            "snapshot of space {} covers {} entries, log holds {log_len}",
+                            short(&id),
+                            snap.entry_count
+                        )));
+                    }
+                    Some(snap)
+                }
+                None => None,
+            };
+            loaded.spaces.push(LoadedSpace {
+                id,
+                genesis: v.value().to_vec(),
+                entries,
+                snapshot,
+            });
+        }
+
+        let certs_t = txn.open_table(tables::CERTS)?;
+        for item in certs_t.iter()? {
+            let (k, v) = item?;
+            loaded.certificates.push((*k.value(), v.value().to_vec()));
+        }
+
+        let ev_t = txn.open_table(tables::EVIDENCE)?;
+        for item in ev_t.iter()? {
+            let (k, v) = item?;
+            let (space, author, seq, hash) = k.value();
+            loaded.evidence.push(Evidence {
+                space: *space,
+                author: *author,
+                seq,
+                hash: *hash,
+                bytes: v.value().to_vec(),
+            });
+        }
+
+        let peers_t = txn.open_table(tables::PEERS)?;
+        for item in peers_t.iter()? {
+            let (k, _) = item?;
+            loaded.peers.push(k.value().to_string());
+        }
+
+        tracing::debug!(
+            spaces = loaded.spaces.len(),
+            certificates = loaded.certificates.len(),
+            evidence = loaded.evidence.len(),
+            peers = loaded.peers.len(),
+            "store loaded"
+        );
+        Ok(loaded)
+    }
+
+    /// Number of entries in a space's log (0 for an unknown space).
+    pub fn entry_count(&self, space: &Id32) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let len_t = txn.open_table(tables::LOG_LEN)?;
+        Ok(len_t.get(space)?.map(|g| g.value()).unwrap_or(0))
+    }
+
+    /// Reads a key/value from the meta table (for small node settings).
+    pub fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(tables::META)?;
+        Ok(meta.get(key)?.map(|g| g.value().to_vec()))
+    }
+
+    /// Writes a key/value to the meta table, durably. Keys starting with `store.` are reserved
+    /// ([`StoreError::ReservedKey`]).
+    pub fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        if key.starts_with(RESERVED_META_PREFIX) {
+            return Err(StoreError::ReservedKey(key.to_string()));
+        }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        {
+            let mut meta = txn.open_table(tables::META)?;
+            meta.insert(key, value)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+/// Aborts a failed write transaction, logging (not returning) an abort failure so the caller
+/// sees the original error.
+fn abort(txn: WriteTransaction) {
+    if let Err(e) = txn.abort() {
+        tracing::warn!(error = %e, "aborting store transaction failed");
+    }
+}
+
+/// Checks or writes the schema version and creates every table. Returns true if the file was
+/// new (no schema version yet).
+fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
+    let created = {
+        let mut meta = txn.open_table(tables::META)?;
+        let found = match meta.get(SCHEMA_VERSION_KEY)? {
+            Some(g) => {
+                let raw: [u8; 8] = g.value().try_into().map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "schema version has {} bytes, expected 8",
+                        g.value().len()
+                    ))
+                })?;
+                Some(u64::from_be_bytes(raw))
+            }
+            None => None,
+        };
+        match found {
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(StoreError::SchemaTooNew {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+            Some(v) if v < SCHEMA_VERSION => {
+                return Err(StoreError::Corrupt(format!(
+                    "schema version {v} is older than any released version"
+                )))
+            }
+            Some(_) => false,
+            None => {
+                meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+                true
+            }
+        }
+    };
+    txn.open_table(tables::SPACES)?;
+    txn.open_table(tables::LOG)?;
+    txn.open_table(tables::ENTRY_INDEX)?;
+    txn.open_table(tables::LOG_LEN)?;
+    txn.open_table(tables::CERTS)?;
+    txn.open_table(tables::EVIDENCE)?;
+    txn.open_table(tables::SNAPSHOTS)?;
+    txn.open_table(tables::PEERS)?;
+    Ok(created)
+}
+
+/// Applies a batch inside `txn`. Returns the number of entries actually appended.
+fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError> {
+    let mut spaces_t = txn.open_table(tables::SPACES)?;
+    for (id, genesis) in &batch.spaces {
+        let existing = spaces_t.get(id)?.map(|g| g.value() == genesis.as_slice());
+        match existing {
+            Some(true) => {}
+            Some(false) => return Err(StoreError::GenesisConflict { space: *id }),
+            None => {
+                spaces_t.insert(id, genesis.as_slice())?;
+            }
+        }
+    }
+    let known = |space: &Id32| -> Result<(), StoreError> {
+        match spaces_t.get(space)? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::UnknownSpace { space: *space }),
+        }
+    };
+
+    {
+        let mut certs_t = txn.open_table(tables::CERTS)?;
+        for (subject, cert) in &batch.certificates {
+            certs_t.insert(subject, cert.as_slice())?;
+        }
+    }
+
+    let mut log_t = txn.open_table(tables::LOG)?;
+    let mut len_t = txn.open_table(tables::LOG_LEN)?;
+    let mut appended = 0usize;
+    {
+        let mut index_t = txn.open_table(tables::ENTRY_INDEX)?;
+        for e in &batch.entries {
+            known(&e.space)?;
+            let existing = index_t
+                .get((&e.space, &e.author, e.seq))?
+                .map(|g| g.value());
+            if let Some(pos) = existing {
+                let same = match log_t.get((&e.space, pos))? {
+                    Some(g) => g.value() == e.bytes.as_slice(),
+                    None => {
+                        return Err(StoreError::Corrupt(format!(
+                            "entry index of space {} points at missing position {pos}",
+                            short(&e.space)
+                        )))
+                    }
+                };
+                if same {
+                    tracing::trace!(seq = e.seq, "entry already stored, skipped");
+                    continue;
+                }
+                return Err(StoreError::Conflict {
+                    space: e.space,
+                    author: e.author,
+                    seq: e.seq,
+                });
+            }
+            let pos = len_t.get(&e.space)?.map(|g| g.value()).unwrap_or(0);
+            log_t.insert((&e.space, pos), e.bytes.as_slice())?;
+            index_t.insert((&e.space, &e.author, e.seq), pos)?;
+            len_t.insert(&e.space, pos + 1)?;
+            appended += 1;
+        }
+    }
+
+    {
+        let mut ev_t = txn.open_table(tables::EVIDENCE)?;
+        for ev in &batch.evidence {
+            known(&ev.space)?;
+            ev_t.insert(
+                (&ev.space, &ev.author, ev.seq, &ev.hash),
+                ev.bytes.as_slice(),
+            )?;
+        }
+    }
+
+    {
+        let mut snaps_t = txn.open_table(tables::SNAPSHOTS)?;
+        for s in &batch.snapshots {
+            known(&s.space)?;
+            let log_len = len_t.get(&s.space)?.map(|g| g.value()).unwrap_or(0);
+            if s.entry_count > log_len {
+                return Err(StoreError::SnapshotBeyondLog {
+                    space: s.space,
+                    entry_count: s.entry_count,
+                    log_len,
+                });
+            }
+            snaps_t.insert(&s.space, encode_snapshot(s).as_slice())?;
+        }
+    }
+
+    {
+        let mut peers_t = txn.open_table(tables::PEERS)?;
+        for p in &batch.peers_added {
+            peers_t.insert(p.as_str(), 0u64)?;
+        }
+        for p in &batch.peers_removed {
+            peers_t.remove(p.as_str())?;
+        }
+    }
+    Ok(appended)
+}
+
+fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + s.doc.len());
+    v.extend_from_slice(&s.entry_count.to_be_bytes());
+    v.extend_from_slice(&s.doc);
+    v
+}
+
+fn decode_snapshot(space: Id32, raw: &[u8]) -> Result<Snapshot, StoreError> {
+    let (count, doc) = raw.split_first_chunk::<8>().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "snapshot of space {} is {} bytes, shorter than its 8-byte header",
+            short(&space),
+            raw.len()
+        ))
+    })?;
+    Ok(Snapshot {
+        space,
+        entry_count: u64::from_be_bytes(*count),
+        doc: doc.to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn id(n: u8) -> Id32 {
+        [n; 32]
+    }
+
+    fn entry(space: u8, author: u8, seq: u64, body: &str) -> NewEntry {
+        NewEntry {
+            space: id(space),
+            author: id(author),
+            seq,
+            bytes: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn genesis(space: u8) -> (Id32, Vec<u8>) {
+        (id(space), format!("genesis-{space}").into_bytes())
+    }
+
+    fn tmp() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.redb");
+        (dir, path)
+    }
+
+    fn space_entries(loaded: &Loaded, space: u8) -> Vec<String> {
+        loaded
+            .spaces
+            .iter()
+            .find(|s| s.id == id(space))
+            .map(|s| {
+                s.entries
+                    .iter()
+                    .map(|e| String::from_utf8(e.clone()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn round_trip_every_field_across_reopen() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            let batch = WriteBatch {
+                spaces: vec![genesis(2), genesis(1)],
+                certificates: vec![(id(9), b"cert9".to_vec()), (id(8), b"cert8".to_vec())],
+                entries: vec![
+                    entry(1, 7, 1, "a"),
+                    entry(1, 7, 2, "b"),
+                    entry(2, 6, 1, "c"),
+                ],
+                evidence: vec![Evidence {
+                    space: id(1),
+                    author: id(7),
+                    seq: 2,
+                    hash: id(0xee),
+                    bytes: b"b-prime".to_vec(),
+                }],
+                snapshots: vec![Snapshot {
+                    space: id(1),
+                    entry_count: 2,
+                    doc: b"doc".to_vec(),
+                }],
+                peers_added: vec!["/ip4/1.2.3.4/tcp/1".into(), "/ip4/5.6.7.8/tcp/2".into()],
+                peers_removed: vec![],
+            };
+            store.commit(&batch).unwrap();
+            store
+                .commit(&WriteBatch {
+                    peers_removed: vec!["/ip4/5.6.7.8/tcp/2".into()],
+                    ..Default::default()
+                })
+                .unwrap();
+            store.meta_put("node.name", b"alice").unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.spaces.len(), 2);
+        assert_eq!(loaded.spaces[0].id, id(1));
+        assert_eq!(loaded.spaces[0].genesis, b"genesis-1");
+        assert_eq!(loaded.spaces[1].id, id(2));
+        assert_eq!(space_entries(&loaded, 1), vec!["a", "b"]);
+        assert_eq!(space_entries(&loaded, 2), vec!["c"]);
+        assert_eq!(
+            loaded.spaces[0].snapshot,
+            Some(Snapshot {
+                space: id(1),
+                entry_count: 2,
+                doc: b"doc".to_vec()
+            })
+        );
+        assert_eq!(loaded.spaces[1].snapshot, None);
+        assert_eq!(
+            loaded.certificates,
+            vec![(id(8), b"cert8".to_vec()), (id(9), b"cert9".to_vec())]
+        );
+        assert_eq!(loaded.evidence.len(), 1);
+        assert_eq!(loaded.evidence[0].hash, id(0xee));
+        assert_eq!(loaded.evidence[0].bytes, b"b-prime");
+        assert_eq!(loaded.peers, vec!["/ip4/1.2.3.4/tcp/1".to_string()]);
+        assert_eq!(
+            store.meta_get("node.name").unwrap(),
+            Some(b"alice".to_vec())
+        );
+        assert_eq!(store.meta_get("missing").unwrap(), None);
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 2);
+        assert_eq!(store.entry_count(&id(3)).unwrap(), 0);
+    }
+
+    #[test]
+    fn log_order_preserved_across_commits() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                entries: vec![entry(1, 5, 3, "x3"), entry(1, 4, 1, "y1")],
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .commit(&WriteBatch {
+                entries: vec![entry(1, 4, 2, "y2"), entry(1, 5, 1, "x1")],
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .commit(&WriteBatch {
+                entries: vec![entry(1, 9, 7, "z7")],
+                ..Default::default()
+            })
+            .unwrap();
+        drop(store);
+        let loaded = Store::open(&path).unwrap().load().unwrap();
+        assert_eq!(
+            space_entries(&loaded, 1),
+            vec!["x3", "y1", "y2", "x1", "z7"]
+        );
+    }
+
+    #[test]
+    fn duplicate_identical_entry_not_appended_twice() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                entries: vec![entry(1, 5, 1, "a"), entry(1, 5, 1, "a")],
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                entries: vec![entry(1, 5, 1, "a"), entry(1, 5, 2, "b")],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 2);
+        assert_eq!(space_entries(&store.load().unwrap(), 1), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn conflicting_entry_rejects_whole_batch() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                entries: vec![entry(1, 5, 1, "a")],
+                ..Default::default()
+            })
+            .unwrap();
+        let err = store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(2)],
+                certificates: vec![(id(9), b"cert".to_vec())],
+                entries: vec![entry(1, 5, 2, "b"), entry(1, 5, 1, "a-prime")],
+                peers_added: vec!["/ip4/1.1.1.1/tcp/1".into()],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { space, author, seq: 1 } if space == id(1) && author == id(5)),
+            "{err}"
+        );
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.spaces.len(), 1);
+        assert_eq!(space_entries(&loaded, 1), vec!["a"]);
+        assert!(loaded.certificates.is_empty());
+        assert!(loaded.peers.is_empty());
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 1);
+        // The store is still usable afterwards.
+        store
+            .commit(&WriteBatch {
+                entries: vec![entry(1, 5, 2, "b")],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(space_entries(&store.load().unwrap(), 1), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn genesis_conflict_and_unknown_space_rejected() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                ..Default::default()
+            })
+            .unwrap();
+        let err = store
+            .commit(&WriteBatch {
+                spaces: vec![(id(1), b"other".to_vec())],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::GenesisConflict { .. }), "{err}");
+        let err = store
+            .commit(&WriteBatch {
+                entries: vec![entry(3, 5, 1, "a")],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::UnknownSpace { space } if space == id(3)));
+        let err = store
+            .commit(&WriteBatch {
+                snapshots: vec![Snapshot {
+                    space: id(1),
+                    entry_count: 1,
+                    doc: vec![],
+                }],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::SnapshotBeyondLog { .. }), "{err}");
+        assert_eq!(store.load().unwrap().spaces[0].genesis, b"genesis-1");
+    }
+
+    #[test]
+    fn schema_too_new_refused() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            let txn = store.db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(tables::META).unwrap();
+                meta.insert(SCHEMA_VERSION_KEY, 2u64.to_be_bytes().as_slice())
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 2,
+                    supported: SCHEMA_VERSION
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reserved_meta_key_refused() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        assert!(matches!(
+            store.meta_put(SCHEMA_VERSION_KEY, b"x"),
+            Err(StoreError::ReservedKey(_))
+        ));
+        assert_eq!(
+            store.meta_get(SCHEMA_VERSION_KEY).unwrap(),
+            Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn snapshot_replaced() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1)],
+                entries: vec![entry(1, 5, 1, "a"), entry(1, 5, 2, "b")],
+                snapshots: vec![Snapshot {
+                    space: id(1),
+                    entry_count: 1,
+                    doc: b"one".to_vec(),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .commit(&WriteBatch {
+                snapshots: vec![Snapshot {
+                    space: id(1),
+                    entry_count: 2,
+                    doc: b"two".to_vec(),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+        drop(store);
+        let loaded = Store::open(&path).unwrap().load().unwrap();
+        let snap = loaded.spaces[0].snapshot.clone().unwrap();
+        assert_eq!(snap.entry_count, 2);
+        assert_eq!(snap.doc, b"two");
+    }
+
+    /// After every acknowledged commit, a fresh open of the file sees everything acknowledged
+    /// so far, in order.
+    #[test]
+    fn every_acknowledged_commit_survives_reopen() {
+        let (_dir, path) = tmp();
+        let mut expected: Vec<String> = Vec::new();
+        let mut expected_certs = std::collections::BTreeMap::new();
+        for round in 0..20u64 {
+            let store = Store::open(&path).unwrap();
+            let mut batch = WriteBatch {
+                spaces: vec![genesis(1)],
+                ..Default::default()
+            };
+            for i in 0..=(round % 4) {
+                let body = format!("r{round}-{i}");
+                batch.entries.push(NewEntry {
+                    space: id(1),
+                    author: id((i % 3) as u8),
+                    seq: round * 10 + i,
+                    bytes: body.clone().into_bytes(),
+                });
+                expected.push(body);
+            }
+            let cert = format!("cert-{round}").into_bytes();
+            batch
+                .certificates
+                .push((id((round % 3) as u8), cert.clone()));
+            expected_certs.insert(id((round % 3) as u8), cert);
+            store.commit(&batch).unwrap();
+            drop(store);
+
+            let reopened = Store::open(&path).unwrap();
+            let loaded = reopened.load().unwrap();
+            assert_eq!(space_entries(&loaded, 1), expected, "round {round}");
+            assert_eq!(
+                loaded.certificates,
+                expected_certs
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(reopened.entry_count(&id(1)).unwrap(), expected.len() as u64);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Certificates: a body's key vouching for one of its member keys or node keys.
+//!
+//! A body (a committee) is identified by its long-lived Ed25519 key, [`BodyId`]. That key
+//! signs only certificates. A member certificate lets a person's key sign entries on the
+//! body's behalf; a node certificate binds a libp2p node key to the body, so a peer knows
+//! which body it talks to before it sends anything.
+//!
+//! Certificates carry no expiry: acceptance of an entry must not depend on the receiver's
+//! clock, or nodes would disagree about old entries. Withdrawing a key is done by a
+//! revocation at a sequence number, which every node applies identically (a later issue).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::keys::{Domain, KeyError, PublicKey, SecretKey, Signature};
+use crate::wire::{DecodeError, Reader, Writer};
+
+const CERT_DOMAIN: Domain = Domain(b"confer/certificate/v1");
+const CERT_VERSION: u8 = 1;
+/// Longest body, member or role name, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+/// Longest encoded certificate.
+pub const MAX_CERT_BYTES: usize = 1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + 2 * (4 + MAX_NAME_BYTES) + 8 + 64;
+
+/// A body's identity: its root public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct BodyId(pub PublicKey);
+
+impl BodyId {
+    pub fn fmt_short(&self) -> String {
+        self.0.fmt_short()
+    }
+}
+
+impl fmt::Display for BodyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for BodyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BodyId({})", self.fmt_short())
+    }
+}
+
+impl FromStr for BodyId {
+    type Err = KeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(BodyId)
+    }
+}
+
+/// What the certified key is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// A person (or role) who signs entries for the body.
+    Member { name: String, role: String },
+    /// A node (libp2p identity) operated by the body.
+    Node,
+}
+
+/// A certificate signed by a body key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub body: BodyId,
+    pub body_name: String,
+    pub key: PublicKey,
+    pub subject: Subject,
+    /// Unix seconds at issue; informational only.
+    pub issued_at: u64,
+    pub signature: Signature,
+}
+
+/// Why a certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    #[error("certificate is malformed: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("certificate signature by body {body} does not verify")]
+    BadSignature { body: BodyId },
+    #[error("certificate is for a {found}, expected a {expected}")]
+    WrongSubject { expected: &'static str, found: &'static str },
+    #[error("name longer than {MAX_NAME_BYTES} bytes")]
+    NameTooLong,
+}
+
+impl Certificate {
+    /// The body signs a certificate for `key`.
+    pub fn issue(body_secret: &SecretKey, body_name: &str, key: PublicKey, subject: Subject, issued_at: u64) -> Result<Self, CertError> {
+        let names_ok = body_name.len() <= MAX_NAME_BYTES
+            && match &subject {
+                Subject::Member { name, role } => name.len() <= MAX_NAME_BYTES && role.len() <= MAX_NAME_BYTES,
+                Subject::Node => true,
+            };
+        if !names_ok {
+            return Err(CertError::NameTooLong);
+        }
+        let mut cert = Certificate {
+            body: BodyId(body_secret.public()),
+            body_name: body_name.to_owned(),
+            key,
+            subject,
+            issued_at,
+            signature: Signature([0; 64]),
+        };
+        cert.signature = body_secret.sign(CERT_DOMAIN, &cert.signed_bytes());
+        Ok(cert)
+    }
+
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(160);
+        w.u8(CERT_VERSION).raw(self.body.0.as_bytes()).str(&self.body_name).raw(self.key.as_bytes());
+        match &self.subject {
+            Subject::Member { name, role } => {
+                w.u8(1).str(name).str(role);
+            }
+            Subject::Node => {
+                w.u8(2);
+            }
+        }
+        w.u64(self.issued_at);
+        w.finish()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut bytes = self.signed_bytes();
+        bytes.extend_from_slice(&self.signature.0);
+        bytes
+    }
+
+    pub fn encode_into(&self, w: &mut Writer) {
+        w.bytes(&self.encode());
+    }
+
+    /// Decodes and verifies the body's signature.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CertError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != CERT_VERSION {
+            return Err(DecodeError::Invalid("unknown certificate version").into());
+        }
+        let body = BodyId(PublicKey::from_bytes(r.array()?));
+        let body_name = r.str("body name", MAX_NAME_BYTES)?.to_owned();
+        let key = PublicKey::from_bytes(r.array()?);
+        let subject = match r.u8()? {
+            1 => Subject::Member {
+                name: r.str("member name", MAX_NAME_BYTES)?.to_owned(),
+                role: r.str("role", MAX_NAME_BYTES)?.to_owned(),
+            },
+            2 => Subject::Node,
+            _ => return Err(DecodeError::Invalid("unknown certificate subject").into()),
+        };
+        let issued_at = r.u64()?;
+        let signature = Signature(r.array()?);
+        r.finish()?;
+        let cert = Certificate { body, body_name, key, subject, issued_at, signature };
+        cert.verify()?;
+        Ok(cert)
+    }
+
+    pub fn decode_from(r: &mut Reader<'_>) -> Result<Self, CertError> {
+        Self::decode(r.bytes("certificate", MAX_CERT_BYTES)?)
+    }
+
+    /// Checks the body's signature.
+    pub fn verify(&self) -> Result<(), CertError> {
+        self.body
+            .0
+            .verify(CERT_DOMAIN, &self.signed_bytes(), &self.signature)
+            .map_err(|_| CertError::BadSignature { body: self.body })
+    }
+
+    pub fn is_member(&self) -> bool {
+        matches!(self.subject, Subject::Member { .. })
+    }
+
+    /// The member's display name, or `"node"`.
+    pub fn subject_name(&self) -> &str {
+        match &self.subject {
+            Subject::Member { name, .. } => name,
+            Subject::Node => "node",
+        }
+    }
+
+    pub fn expect_node(&self) -> Result<(), CertError> {
+        match self.subject {
+            Subject::Node => Ok(()),
+            Subject::Member { .. } => Err(CertError::WrongSubject { expected: "node", found: "member" }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_encode_decode_verify() {
+        let body = SecretKey::from_seed([1; 32]);
+        let member = SecretKey::from_seed([2; 32]);
+        let cert = Certificate::issue(&body, "平湖市政协", member.public(), Subject::Member { name: "张三".into(), role: "委员".into() }, 1_700_000_000).unwrap();
+        let bytes = cert.encode();
+        assert!(bytes.len() <= MAX_CERT_BYTES);
+        assert_eq!(Certificate::decode(&bytes).unwrap(), cert);
+        for i in 0..bytes.len() * 8 {
+            let mut bad = bytes.clone();
+            bad[i / 8] ^= 1 << (i % 8);
+            assert!(Certificate::decode(&bad).is_err(), "flipped bit {i} accepted");
+        }
+        assert!(cert.expect_node().is_err());
+    }
+}
+
+/// The certificates a node knows, by certified key. A key may be claimed by several bodies
+/// (a key is public, so any body can sign a certificate naming it); authorisation asks
+/// whether *a member body of the space* certified it, so a stranger's claim cannot lock a
+/// member out.
+#[derive(Debug, Default, Clone)]
+pub struct Certificates {
+    by_key: std::collections::HashMap<PublicKey, std::collections::BTreeMap<BodyId, Certificate>>,
+}
+
+impl Certificates {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a verified certificate. Returns true if it was new.
+    pub fn insert(&mut self, cert: Certificate) -> bool {
+        let slot = self.by_key.entry(cert.key).or_default();
+        if slot.get(&cert.body) == Some(&cert) {
+            return false;
+        }
+        // Keep the first certificate a body issued for a key: certificates are immutable
+        // statements, and keeping one makes every node show the same name.
+        if slot.contains_key(&cert.body) {
+            return false;
+        }
+        slot.insert(cert.body, cert);
+        true
+    }
+
+    /// The member certificate for `key` issued by one of `bodies` (the lowest body id, if
+    /// several claim it, so every node picks the same one).
+    pub fn member_cert_in(&self, key: &PublicKey, bodies: &[BodyId]) -> Option<&Certificate> {
+        self.by_key
+            .get(key)?
+            .values()
+            .find(|cert| cert.is_member() && bodies.contains(&cert.body))
+    }
+
+    /// Any certificate for `key` (the lowest body id first).
+    pub fn any_for(&self, key: &PublicKey) -> Option<&Certificate> {
+        self.by_key.get(key)?.values().next()
+    }
+
+    /// A name for a body, from any certificate it issued.
+    pub fn body_name(&self, body: &BodyId) -> Option<&str> {
+        self.by_key
+            .values()
+            .flat_map(|certs| certs.get(body))
+            .map(|cert| cert.body_name.as_str())
+            .next()
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Certificate> {
+        self.by_key.values().flat_map(|certs| certs.values())
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.values().map(|c| c.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}

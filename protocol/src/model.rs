@@ -1,0 +1,145 @@
+//! The consultation model on top of automerge. For now: the joint agenda (联动协商议题), a
+//! space whose document root holds `kind = "agenda"`, `title` and `summary`.
+//!
+//! Fields are plain strings, last writer wins: concurrent edits of one field keep every
+//! value as a visible conflict (automerge picks the same winner on every replica), and each
+//! value is attributed to the member key that wrote it — the change's actor.
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{Automerge, AutomergeError, ObjId, ReadDoc, Value, ROOT};
+
+use crate::cert::{BodyId, Certificates};
+use crate::keys::PublicKey;
+
+/// Longest title, in bytes.
+pub const MAX_TITLE_BYTES: usize = 1024;
+/// Longest summary, in bytes.
+pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
+
+/// The editable fields of an agenda.
+pub const AGENDA_FIELDS: [&str; 2] = ["title", "summary"];
+
+/// Why an agenda edit was refused before it became a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+    #[error("the title must not be empty")]
+    EmptyTitle,
+}
+
+/// A requested edit of an agenda; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgendaEdit {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+}
+
+impl AgendaEdit {
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if let Some(title) = &self.title {
+            if title.trim().is_empty() {
+                return Err(ModelError::EmptyTitle);
+            }
+            if title.len() > MAX_TITLE_BYTES {
+                return Err(ModelError::TooLong { field: "title", max: MAX_TITLE_BYTES });
+            }
+        }
+        if self.summary.as_ref().is_some_and(|s| s.len() > MAX_SUMMARY_BYTES) {
+            return Err(ModelError::TooLong { field: "summary", max: MAX_SUMMARY_BYTES });
+        }
+        Ok(())
+    }
+
+    /// Writes the edit into a transaction (the first edit also marks the kind).
+    pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
+        if tx.get(ROOT, "kind")?.is_none() {
+            tx.put(ROOT, "kind", "agenda")?;
+        }
+        if let Some(title) = &self.title {
+            tx.put(ROOT, "title", title.as_str())?;
+        }
+        if let Some(summary) = &self.summary {
+            tx.put(ROOT, "summary", summary.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// One value of a field and who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attributed {
+    pub value: String,
+    pub author: PublicKey,
+    /// The author's body and names, if a member certificate from a member body is known.
+    pub body: Option<BodyId>,
+    pub body_name: Option<String>,
+    pub member_name: Option<String>,
+}
+
+/// A field: the value every replica shows, and any concurrent values that lost.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldView {
+    pub name: &'static str,
+    pub current: Option<Attributed>,
+    pub conflicts: Vec<Attributed>,
+}
+
+/// An agenda as a person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AgendaView {
+    pub fields: Vec<FieldView>,
+}
+
+impl AgendaView {
+    pub fn field(&self, name: &str) -> Option<&FieldView> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The current text of a field ("" if unset).
+    pub fn text(&self, name: &str) -> &str {
+        self.field(name).and_then(|f| f.current.as_ref()).map_or("", |a| a.value.as_str())
+    }
+}
+
+/// Reads an agenda document, attributing each value with `certs` (only certificates from
+/// `members` count).
+pub fn read_agenda(doc: &Automerge, certs: &Certificates, members: &[BodyId]) -> AgendaView {
+    let fields = AGENDA_FIELDS
+        .iter()
+        .map(|&name| {
+            let mut values: Vec<Attributed> = doc
+                .get_all(ROOT, name)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(value, id)| attribute(value, &id, certs, members))
+                .collect();
+            // get_all lists concurrent values in op order; the winner (what `get` returns)
+            // is the last.
+            let current = values.pop();
+            FieldView { name, current, conflicts: values }
+        })
+        .collect();
+    AgendaView { fields }
+}
+
+fn attribute(value: Value<'_>, id: &ObjId, certs: &Certificates, members: &[BodyId]) -> Option<Attributed> {
+    let text = match value {
+        Value::Scalar(s) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => s.to_string(),
+            other => other.to_string(),
+        },
+        Value::Object(_) => return None,
+    };
+    let ObjId::Id(_, actor, _) = id else { return None };
+    let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
+    let author = PublicKey::from_bytes(key);
+    let cert = certs.member_cert_in(&author, members);
+    Some(Attributed {
+        value: text,
+        author,
+        body: cert.map(|c| c.body),
+        body_name: cert.map(|c| c.body_name.clone()),
+        member_name: cert.map(|c| c.subject_name().to_owned()),
+    })
+}

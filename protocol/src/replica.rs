@@ -1,0 +1,535 @@
+//! The replica: a node's sans-IO state machine. It holds the node's identity, the
+//! certificates it knows, its spaces and what it knows of each connected peer, and turns
+//! protocol events into [`Effects`]: what to persist, what to send, what to report.
+//!
+//! The caller (the node) must carry out `persist` durably *before* it sends the response
+//! or any message in `send`: nothing is acknowledged or forwarded that a crash could lose.
+//!
+//! Invariants:
+//! - Nothing about a space is sent to a peer before the peer proved its body with a node
+//!   certificate whose key is the peer's transport key, and only if that body is a member
+//!   of the space.
+//! - Every entry, local or remote, goes through [`Space::receive`] /
+//!   [`Space::local_change`]; nothing else writes a space.
+//! - Time and randomness come in as arguments.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use automerge::transaction::Transaction;
+use automerge::AutomergeError;
+
+use crate::cert::{BodyId, Certificate, Certificates};
+use crate::entry::Entry;
+use crate::keys::{PublicKey, SecretKey};
+use crate::space::{Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector};
+use crate::sync::{Message, Refusal};
+
+/// A peer is named by its node key (the Ed25519 key inside its libp2p peer id).
+pub type PeerKey = PublicKey;
+
+/// Who this node is.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The body's certificate for this node's transport key.
+    pub node_cert: Certificate,
+    /// The member key that signs this node's entries.
+    pub member: SecretKey,
+    /// The body's certificate for `member`.
+    pub member_cert: Certificate,
+}
+
+impl Identity {
+    pub fn body(&self) -> BodyId {
+        self.node_cert.body
+    }
+}
+
+/// Batch sizes for sync traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub batch_entries: usize,
+    pub batch_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { batch_entries: 4096, batch_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+/// What the node must do after an event: persist first, then send.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub persist: Persist,
+    pub send: Vec<(PeerKey, Message)>,
+    pub events: Vec<Event>,
+}
+
+/// New durable state.
+#[derive(Debug, Default)]
+pub struct Persist {
+    pub spaces: Vec<Genesis>,
+    pub certs: Vec<Certificate>,
+    /// In log order per space.
+    pub entries: Vec<Entry>,
+    pub equivocations: Vec<(SpaceId, Equivocation)>,
+}
+
+impl Persist {
+    pub fn is_empty(&self) -> bool {
+        self.spaces.is_empty() && self.certs.is_empty() && self.entries.is_empty() && self.equivocations.is_empty()
+    }
+}
+
+/// Something worth reporting (the node logs these; warnings name the peer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    PeerIdentified { peer: PeerKey, body: BodyId, body_name: String },
+    /// We refused something the peer sent.
+    PeerRefused { peer: PeerKey, space: Option<SpaceId>, reason: String },
+    /// The peer refused something we sent.
+    RefusedByPeer { peer: PeerKey, space: Option<SpaceId>, reason: Refusal, detail: String },
+    SpaceJoined { peer: PeerKey, space: SpaceId },
+    Received { peer: PeerKey, space: SpaceId, accepted: usize, duplicates: usize, pending: usize },
+    EntriesRejected { peer: PeerKey, space: SpaceId, count: usize, reason: String },
+    Equivocation { peer: PeerKey, space: SpaceId, author: PublicKey, seq: u64 },
+}
+
+/// Why a local operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("no such space: {0}")]
+    UnknownSpace(SpaceId),
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+}
+
+#[derive(Debug, Default)]
+struct PeerState {
+    body: Option<BodyId>,
+    body_name: String,
+    /// Re-run sync for every shared space once the next HelloAck arrives.
+    resync_on_ack: bool,
+    /// The last vector the peer told us, per space (it holds at least that).
+    told: HashMap<SpaceId, Vector>,
+    /// What we sent that extends `told` contiguously (optimistic; reset on failure).
+    sent: HashMap<SpaceId, Vector>,
+    syncing: HashSet<SpaceId>,
+    pushing: HashSet<SpaceId>,
+}
+
+impl PeerState {
+    fn known(&self, space: &SpaceId) -> Vector {
+        let mut v = self.told.get(space).cloned().unwrap_or_default();
+        if let Some(sent) = self.sent.get(space) {
+            for (a, s) in &sent.0 {
+                let e = v.0.entry(*a).or_insert(0);
+                *e = (*e).max(*s);
+            }
+        }
+        v
+    }
+}
+
+/// A node's whole sync state. See the module docs.
+pub struct Replica {
+    identity: Identity,
+    certs: Certificates,
+    spaces: BTreeMap<SpaceId, Space>,
+    peers: HashMap<PeerKey, PeerState>,
+    limits: Limits,
+}
+
+impl Replica {
+    pub fn new(identity: Identity, limits: Limits) -> Replica {
+        let mut certs = Certificates::new();
+        certs.insert(identity.node_cert.clone());
+        certs.insert(identity.member_cert.clone());
+        Replica { identity, certs, spaces: BTreeMap::new(), peers: HashMap::new(), limits }
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn certs(&self) -> &Certificates {
+        &self.certs
+    }
+
+    /// Adds a certificate loaded from storage.
+    pub fn add_cert(&mut self, cert: Certificate) {
+        self.certs.insert(cert);
+    }
+
+    /// Adds a space restored from storage.
+    pub fn insert_space(&mut self, space: Space) {
+        self.spaces.insert(space.id(), space);
+    }
+
+    pub fn space(&self, id: &SpaceId) -> Option<&Space> {
+        self.spaces.get(id)
+    }
+
+    pub fn space_mut(&mut self, id: &SpaceId) -> Option<&mut Space> {
+        self.spaces.get_mut(id)
+    }
+
+    pub fn spaces(&self) -> impl Iterator<Item = &Space> {
+        self.spaces.values()
+    }
+
+    /// Connected peers and, once proven, their bodies.
+    pub fn peers(&self) -> impl Iterator<Item = (PeerKey, Option<(BodyId, &str)>)> {
+        self.peers.iter().map(|(k, p)| (*k, p.body.map(|b| (b, p.body_name.as_str()))))
+    }
+
+    pub fn peer_body(&self, peer: &PeerKey) -> Option<BodyId> {
+        self.peers.get(peer).and_then(|p| p.body)
+    }
+
+    /// A transport connection to `peer` is up: introduce ourselves.
+    pub fn connected(&mut self, peer: PeerKey) -> Effects {
+        self.peers.entry(peer).or_default();
+        let mut fx = Effects::default();
+        fx.send.push((peer, Message::Hello { node: self.identity.node_cert.clone() }));
+        fx
+    }
+
+    /// The last connection to `peer` closed.
+    pub fn disconnected(&mut self, peer: &PeerKey) {
+        self.peers.remove(peer);
+    }
+
+    /// A request we sent to `peer` about `space` got no answer.
+    pub fn request_failed(&mut self, peer: &PeerKey, space: Option<SpaceId>) {
+        if let (Some(p), Some(space)) = (self.peers.get_mut(peer), space) {
+            p.syncing.remove(&space);
+            p.pushing.remove(&space);
+            p.sent.remove(&space);
+        }
+    }
+
+    /// Anti-entropy: start a sync round for every shared space with every proven peer.
+    pub fn tick(&mut self) -> Effects {
+        let mut fx = Effects::default();
+        let peers: Vec<PeerKey> = self.peers.iter().filter(|(_, p)| p.body.is_some()).map(|(k, _)| *k).collect();
+        for peer in peers {
+            self.sync_all_with(peer, &mut fx);
+        }
+        fx
+    }
+
+    /// Creates a space with `members` (our body is added) and its first content.
+    pub fn create_space<F>(&mut self, kind: SpaceKind, members: &[BodyId], created_at: u64, nonce: [u8; 16], now_ms: i64, edit: F) -> Result<(SpaceId, Effects), ReplicaError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
+        let genesis = Genesis::create(kind, members, created_at, nonce, self.identity.member_cert.clone(), &self.identity.member)?;
+        let id = genesis.id();
+        let mut space = Space::new(genesis.clone());
+        let entry = space.local_change(&self.identity.member, now_ms, edit)?;
+        self.spaces.insert(id, space);
+        let mut fx = Effects::default();
+        fx.persist.spaces.push(genesis);
+        if let Some(entry) = entry {
+            fx.persist.entries.push(entry.clone());
+            self.push_to_members(id, &[entry], None, &mut fx);
+        }
+        Ok((id, fx))
+    }
+
+    /// Makes a local change in `space` and pushes it to the connected member peers.
+    pub fn local_change<F>(&mut self, space: &SpaceId, now_ms: i64, edit: F) -> Result<(Option<Entry>, Effects), ReplicaError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
+        let member = self.identity.member.clone();
+        let target = self.spaces.get_mut(space).ok_or(ReplicaError::UnknownSpace(*space))?;
+        let entry = target.local_change(&member, now_ms, edit)?;
+        let mut fx = Effects::default();
+        if let Some(entry) = &entry {
+            fx.persist.entries.push(entry.clone());
+            self.push_to_members(*space, std::slice::from_ref(entry), None, &mut fx);
+        }
+        Ok((entry, fx))
+    }
+
+    /// Handles a request from `peer`; returns the response and the effects.
+    pub fn handle_request(&mut self, peer: PeerKey, msg: Message) -> (Message, Effects) {
+        let mut fx = Effects::default();
+        let response = match msg {
+            Message::Hello { node } => match self.identify(peer, node, &mut fx) {
+                Ok(()) => Message::HelloAck { node: self.identity.node_cert.clone() },
+                Err(reason) => self.refuse(peer, None, Refusal::Invalid, reason, &mut fx),
+            },
+            Message::SyncRequest { space, genesis, vector } => match self.admit(peer, space, genesis, &mut fx) {
+                Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
+                Ok(()) => {
+                    let p = self.peers.entry(peer).or_default();
+                    p.told.insert(space, vector.clone());
+                    p.sent.remove(&space);
+                    let Some(s) = self.spaces.get(&space) else {
+                        return (self.refuse(peer, Some(space), Refusal::UnknownSpace, "unknown space".into(), &mut fx), fx);
+                    };
+                    let (entries, more) = s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
+                    let entries: Vec<Entry> = entries.into_iter().cloned().collect();
+                    let certs = self.certs_for(s, &entries, &vector);
+                    Message::SyncResponse { space, vector: s.vector(), certs, entries, more }
+                }
+            },
+            Message::Push { space, genesis, certs, entries } => match self.admit(peer, space, genesis, &mut fx) {
+                Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
+                Ok(()) => {
+                    self.receive(peer, space, certs, entries, &mut fx);
+                    let vector = self.spaces.get(&space).map(Space::vector).unwrap_or_default();
+                    let behind = self.spaces.get(&space).is_some_and(|s| s.pending_len() > 0);
+                    if behind {
+                        self.start_sync(peer, space, &mut fx);
+                    }
+                    Message::PushAck { space, vector }
+                }
+            },
+            other => self.refuse(peer, other.space(), Refusal::Invalid, format!("{} is not a request", other.kind()), &mut fx),
+        };
+        (response, fx)
+    }
+
+    /// Handles the response to a request we sent to `peer`.
+    pub fn handle_response(&mut self, peer: PeerKey, msg: Message) -> Effects {
+        let mut fx = Effects::default();
+        match msg {
+            Message::HelloAck { node } => {
+                let was_known = self.peer_body(&peer).is_some();
+                if let Err(reason) = self.identify(peer, node, &mut fx) {
+                    fx.events.push(Event::PeerRefused { peer, space: None, reason });
+                    return fx;
+                }
+                let resync = self.peers.get_mut(&peer).is_some_and(|p| std::mem::take(&mut p.resync_on_ack));
+                if was_known && resync {
+                    self.sync_all_with(peer, &mut fx);
+                }
+            }
+            Message::SyncResponse { space, vector, certs, entries, more } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.syncing.remove(&space);
+                }
+                if !self.peer_is_member(&peer, &space) {
+                    fx.events.push(Event::PeerRefused { peer, space: Some(space), reason: "sync response for a space the peer is not a member of".into() });
+                    return fx;
+                }
+                self.receive(peer, space, certs, entries, &mut fx);
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.told.insert(space, vector);
+                    p.sent.remove(&space);
+                }
+                if more {
+                    self.start_sync(peer, space, &mut fx);
+                }
+                self.push_missing(peer, space, &mut fx);
+            }
+            Message::PushAck { space, vector } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.pushing.remove(&space);
+                    let told = p.told.entry(space).or_default();
+                    for (a, s) in vector.0 {
+                        let e = told.0.entry(a).or_insert(0);
+                        *e = (*e).max(s);
+                    }
+                }
+                if self.peer_is_member(&peer, &space) {
+                    self.push_missing(peer, space, &mut fx);
+                }
+            }
+            Message::Refused { space, reason, detail } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    if let Some(space) = space {
+                        p.syncing.remove(&space);
+                        p.pushing.remove(&space);
+                        p.sent.remove(&space);
+                    }
+                    if reason == Refusal::NotIdentified {
+                        p.resync_on_ack = true;
+                        fx.send.push((peer, Message::Hello { node: self.identity.node_cert.clone() }));
+                    }
+                }
+                fx.events.push(Event::RefusedByPeer { peer, space, reason, detail });
+            }
+            other => {
+                fx.events.push(Event::PeerRefused { peer, space: other.space(), reason: format!("{} is not a response", other.kind()) });
+            }
+        }
+        fx
+    }
+
+    fn identify(&mut self, peer: PeerKey, node: Certificate, fx: &mut Effects) -> Result<(), String> {
+        node.expect_node().map_err(|e| e.to_string())?;
+        if node.key != peer {
+            return Err("node certificate is for another key than the connection's".into());
+        }
+        let p = self.peers.entry(peer).or_default();
+        let first = p.body.is_none();
+        if let Some(body) = p.body {
+            if body != node.body {
+                return Err("peer changed its body mid-connection".into());
+            }
+        }
+        p.body = Some(node.body);
+        p.body_name = node.body_name.clone();
+        if self.certs.insert(node.clone()) {
+            fx.persist.certs.push(node.clone());
+        }
+        if first {
+            fx.events.push(Event::PeerIdentified { peer, body: node.body, body_name: node.body_name });
+            // One side starts the session's sync, so the first exchange is not done twice.
+            if self.identity.node_cert.key < peer {
+                self.sync_all_with(peer, fx);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that `peer` may talk about `space`, joining the space from `genesis` if it
+    /// is new to us and names our body.
+    fn admit(&mut self, peer: PeerKey, space: SpaceId, genesis: Option<Genesis>, fx: &mut Effects) -> Result<(), (Refusal, String)> {
+        let Some(body) = self.peer_body(&peer) else {
+            return Err((Refusal::NotIdentified, "send hello first".into()));
+        };
+        if !self.spaces.contains_key(&space) {
+            let Some(genesis) = genesis else {
+                return Err((Refusal::UnknownSpace, "unknown space and no genesis".into()));
+            };
+            if !genesis.is_member(&self.identity.body()) {
+                return Err((Refusal::NotMember, "this body is not a member of that space".into()));
+            }
+            if !genesis.is_member(&body) {
+                return Err((Refusal::NotMember, "your body is not a member of that space".into()));
+            }
+            if self.certs.insert(genesis.creator.clone()) {
+                fx.persist.certs.push(genesis.creator.clone());
+            }
+            fx.persist.spaces.push(genesis.clone());
+            fx.events.push(Event::SpaceJoined { peer, space });
+            self.spaces.insert(space, Space::new(genesis));
+        }
+        if !self.peer_is_member(&peer, &space) {
+            return Err((Refusal::NotMember, "your body is not a member of that space".into()));
+        }
+        Ok(())
+    }
+
+    fn refuse(&mut self, peer: PeerKey, space: Option<SpaceId>, reason: Refusal, detail: String, fx: &mut Effects) -> Message {
+        fx.events.push(Event::PeerRefused { peer, space, reason: detail.clone() });
+        Message::Refused { space, reason, detail }
+    }
+
+    fn peer_is_member(&self, peer: &PeerKey, space: &SpaceId) -> bool {
+        match (self.peer_body(peer), self.spaces.get(space)) {
+            (Some(body), Some(s)) => s.genesis().is_member(&body),
+            _ => false,
+        }
+    }
+
+    fn receive(&mut self, peer: PeerKey, space: SpaceId, certs: Vec<Certificate>, entries: Vec<Entry>, fx: &mut Effects) {
+        for cert in certs {
+            if self.certs.insert(cert.clone()) {
+                fx.persist.certs.push(cert);
+            }
+        }
+        if entries.is_empty() {
+            return;
+        }
+        let Some(s) = self.spaces.get_mut(&space) else { return };
+        let Received { accepted, equivocations, rejected, duplicates, pending } = s.receive(entries, &self.certs);
+        if !rejected.is_empty() {
+            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            for (reason, _) in &rejected {
+                *reasons.entry(reason.to_string()).or_default() += 1;
+            }
+            for (reason, count) in reasons {
+                fx.events.push(Event::EntriesRejected { peer, space, count, reason });
+            }
+        }
+        for eq in equivocations {
+            fx.events.push(Event::Equivocation { peer, space, author: eq.author, seq: eq.seq });
+            fx.persist.equivocations.push((space, eq));
+        }
+        fx.events.push(Event::Received { peer, space, accepted: accepted.len(), duplicates, pending });
+        if !accepted.is_empty() {
+            fx.persist.entries.extend(accepted.iter().cloned());
+            // Pass new entries on, so members converge through whoever is connected.
+            self.push_to_members(space, &accepted, Some(peer), fx);
+        }
+    }
+
+    fn sync_all_with(&mut self, peer: PeerKey, fx: &mut Effects) {
+        let shared: Vec<SpaceId> = self.spaces.keys().copied().filter(|s| self.peer_is_member(&peer, s)).collect();
+        for space in shared {
+            self.start_sync(peer, space, fx);
+        }
+    }
+
+    fn start_sync(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
+        let Some(s) = self.spaces.get(&space) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.body.is_none() || !p.syncing.insert(space) {
+            return;
+        }
+        let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
+        fx.send.push((peer, Message::SyncRequest { space, genesis, vector: s.vector() }));
+    }
+
+    /// Sends `peer` the next batch of what it lacks, unless a batch is already in flight.
+    fn push_missing(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
+        let Some(s) = self.spaces.get(&space) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.pushing.contains(&space) {
+            return;
+        }
+        let known = p.known(&space);
+        let (entries, _) = s.missing_for(&known, self.limits.batch_entries, self.limits.batch_bytes);
+        if entries.is_empty() {
+            return;
+        }
+        let entries: Vec<Entry> = entries.into_iter().cloned().collect();
+        p.pushing.insert(space);
+        self.send_push(peer, space, entries, fx);
+    }
+
+    fn push_to_members(&mut self, space: SpaceId, entries: &[Entry], except: Option<PeerKey>, fx: &mut Effects) {
+        let targets: Vec<PeerKey> = self.peers.keys().copied().filter(|k| Some(*k) != except && self.peer_is_member(k, &space)).collect();
+        for peer in targets {
+            for chunk in entries.chunks(self.limits.batch_entries.max(1)) {
+                self.send_push(peer, space, chunk.to_vec(), fx);
+            }
+        }
+    }
+
+    fn send_push(&mut self, peer: PeerKey, space: SpaceId, entries: Vec<Entry>, fx: &mut Effects) {
+        let Some(s) = self.spaces.get(&space) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let known = p.known(&space);
+        let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
+        let certs = certs_for(&self.certs, s, &entries, &known);
+        let sent = p.sent.entry(space).or_default();
+        for e in &entries {
+            let have = known.get(&e.author()).max(sent.get(&e.author()));
+            if e.seq() == have + 1 {
+                sent.0.insert(e.author(), e.seq());
+            }
+        }
+        fx.send.push((peer, Message::Push { space, genesis, certs, entries }));
+    }
+
+    fn certs_for(&self, space: &Space, entries: &[Entry], theirs: &Vector) -> Vec<Certificate> {
+        certs_for(&self.certs, space, entries, theirs)
+    }
+}
+
+/// Member certificates for the authors in `entries` that a peer at `theirs` may not have
+/// seen yet.
+fn certs_for(certs: &Certificates, space: &Space, entries: &[Entry], theirs: &Vector) -> Vec<Certificate> {
+    let mut authors: Vec<PublicKey> = entries.iter().map(Entry::author).filter(|a| theirs.get(a) == 0).collect();
+    authors.sort();
+    authors.dedup();
+    authors.iter().filter_map(|a| certs.member_cert_in(a, &space.genesis().members).cloned()).collect()
+}

@@ -1,0 +1,668 @@
+//! A space: one shared automerge document (a joint agenda), the bodies that take part in
+//! it, and the validation pipeline every entry — local or remote — goes through.
+//!
+//! Invariants:
+//! - The document holds exactly the changes of `log`, and `log` is in causal order (an
+//!   entry appears after everything it depends on), so any prefix of it is a valid
+//!   document and serving a peer in log order never sends a change before its deps.
+//! - Per author, `log` holds seqs `1..=n` with no gap: the version vector
+//!   `{author → n}` says exactly what the space holds.
+//! - An entry is applied only if it decodes, its author holds a member certificate from a
+//!   member body, the author is not a known equivocator, and its signature verifies.
+//! - A second, different entry at an (author, seq) that is already held is equivocation:
+//!   both are kept as evidence and that author is refused in this space from then on.
+//! - Entries whose dependencies are missing wait in a bounded pending set.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::{CommitOptions, Transaction};
+use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ReadDoc};
+
+use crate::cert::{BodyId, Certificate, Certificates, CertError};
+use crate::entry::{Entry, EntryError};
+use crate::keys::{self, Domain, PublicKey, SecretKey, Signature};
+use crate::wire::{DecodeError, Reader, Writer};
+
+const GENESIS_DOMAIN: Domain = Domain(b"confer/genesis/v1");
+const GENESIS_VERSION: u8 = 1;
+/// Most bodies a space may have.
+pub const MAX_MEMBERS: usize = 64;
+/// Most entries waiting for missing dependencies, per space.
+pub const MAX_PENDING: usize = 65_536;
+/// Longest space title, in bytes.
+pub const MAX_TITLE_BYTES: usize = 1024;
+
+/// A space's id: the BLAKE3 hash of its signed genesis.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpaceId(pub [u8; 32]);
+
+impl SpaceId {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    pub fn fmt_short(&self) -> String {
+        hex::encode(&self.0[..4])
+    }
+}
+
+impl fmt::Display for SpaceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for SpaceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpaceId({})", self.fmt_short())
+    }
+}
+
+impl FromStr for SpaceId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = hex::decode(s.trim()).map_err(|_| format!("not a space id: {s}"))?;
+        bytes.try_into().map(SpaceId).map_err(|_| format!("not a space id: {s}"))
+    }
+}
+
+impl serde::Serialize for SpaceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// What kind of document a space holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceKind {
+    /// A joint agenda (联动协商议题).
+    Agenda,
+}
+
+/// The signed statement that creates a space and fixes its member bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Genesis {
+    pub kind: SpaceKind,
+    /// Member bodies, sorted, without repeats; includes the creator's body.
+    pub members: Vec<BodyId>,
+    pub created_at: u64,
+    pub nonce: [u8; 16],
+    /// The creating member's certificate, from one of the member bodies.
+    pub creator: Certificate,
+    pub signature: Signature,
+    id: SpaceId,
+}
+
+/// Why a genesis or a local write was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpaceError {
+    #[error("space description is malformed: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("creator certificate: {0}")]
+    Cert(#[from] CertError),
+    #[error("creator's signature on the space does not verify")]
+    BadSignature,
+    #[error("a space needs between 1 and {MAX_MEMBERS} member bodies")]
+    MemberCount,
+    #[error("the creator's body is not a member of the space")]
+    CreatorNotMember,
+    #[error("the creator certificate is not for the signing key")]
+    CreatorKeyMismatch,
+    #[error("member key {0:?} is refused in this space after equivocating")]
+    Equivocator(PublicKey),
+    #[error("automerge: {0}")]
+    Automerge(String),
+    #[error("entry: {0}")]
+    Entry(#[from] EntryError),
+    #[error("stored document is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<AutomergeError> for SpaceError {
+    fn from(e: AutomergeError) -> Self {
+        SpaceError::Automerge(e.to_string())
+    }
+}
+
+impl Genesis {
+    /// Creates and signs a space. `members` need not include the creator's body; it is added.
+    pub fn create(
+        kind: SpaceKind,
+        members: &[BodyId],
+        created_at: u64,
+        nonce: [u8; 16],
+        creator: Certificate,
+        creator_secret: &SecretKey,
+    ) -> Result<Genesis, SpaceError> {
+        if creator.key != creator_secret.public() || !creator.is_member() {
+            return Err(SpaceError::CreatorKeyMismatch);
+        }
+        let mut members: Vec<BodyId> = members.to_vec();
+        members.push(creator.body);
+        members.sort();
+        members.dedup();
+        if members.len() > MAX_MEMBERS {
+            return Err(SpaceError::MemberCount);
+        }
+        let mut genesis = Genesis { kind, members, created_at, nonce, creator, signature: Signature([0; 64]), id: SpaceId([0; 32]) };
+        genesis.signature = creator_secret.sign(GENESIS_DOMAIN, &genesis.signed_bytes());
+        genesis.id = SpaceId(*blake3::hash(&genesis.encode()).as_bytes());
+        Ok(genesis)
+    }
+
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(GENESIS_VERSION);
+        w.u8(match self.kind {
+            SpaceKind::Agenda => 1,
+        });
+        w.u32(self.members.len() as u32);
+        for m in &self.members {
+            w.raw(m.0.as_bytes());
+        }
+        w.u64(self.created_at).raw(&self.nonce);
+        self.creator.encode_into(&mut w);
+        w.finish()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut bytes = self.signed_bytes();
+        bytes.extend_from_slice(&self.signature.0);
+        bytes
+    }
+
+    /// Decodes and fully verifies a genesis.
+    pub fn decode(bytes: &[u8]) -> Result<Genesis, SpaceError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != GENESIS_VERSION {
+            return Err(DecodeError::Invalid("unknown space version").into());
+        }
+        let kind = match r.u8()? {
+            1 => SpaceKind::Agenda,
+            _ => return Err(DecodeError::Invalid("unknown space kind").into()),
+        };
+        let n = r.count("members", MAX_MEMBERS, 32)?;
+        let mut members = Vec::with_capacity(n);
+        for _ in 0..n {
+            members.push(BodyId(PublicKey::from_bytes(r.array()?)));
+        }
+        if members.is_empty() {
+            return Err(SpaceError::MemberCount);
+        }
+        if members.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(DecodeError::Invalid("members not sorted and unique").into());
+        }
+        let created_at = r.u64()?;
+        let nonce = r.array()?;
+        let creator = Certificate::decode_from(&mut r)?;
+        let signature = Signature(r.array()?);
+        r.finish()?;
+        let genesis = Genesis { kind, members, created_at, nonce, creator, signature, id: SpaceId(*blake3::hash(bytes).as_bytes()) };
+        if !genesis.creator.is_member() {
+            return Err(SpaceError::CreatorKeyMismatch);
+        }
+        if !genesis.members.contains(&genesis.creator.body) {
+            return Err(SpaceError::CreatorNotMember);
+        }
+        genesis
+            .creator
+            .key
+            .verify(GENESIS_DOMAIN, &genesis.signed_bytes(), &genesis.signature)
+            .map_err(|_| SpaceError::BadSignature)?;
+        Ok(genesis)
+    }
+
+    pub fn id(&self) -> SpaceId {
+        self.id
+    }
+
+    pub fn is_member(&self, body: &BodyId) -> bool {
+        self.members.binary_search(body).is_ok()
+    }
+}
+
+/// What a replica holds of a space: `{author → highest contiguous seq}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Vector(pub BTreeMap<PublicKey, u64>);
+
+impl Vector {
+    /// Most authors a vector may list on the wire.
+    pub const MAX_AUTHORS: usize = 100_000;
+
+    pub fn get(&self, author: &PublicKey) -> u64 {
+        self.0.get(author).copied().unwrap_or(0)
+    }
+
+    /// Total number of entries the vector covers.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// True if this vector holds everything `other` holds.
+    pub fn covers(&self, other: &Vector) -> bool {
+        other.0.iter().all(|(a, s)| self.get(a) >= *s)
+    }
+
+    pub fn encode_into(&self, w: &mut Writer) {
+        w.u32(self.0.len() as u32);
+        for (author, seq) in &self.0 {
+            w.raw(author.as_bytes()).u64(*seq);
+        }
+    }
+
+    pub fn decode_from(r: &mut Reader<'_>) -> Result<Vector, DecodeError> {
+        let n = r.count("vector", Self::MAX_AUTHORS, 40)?;
+        let mut map = BTreeMap::new();
+        let mut last: Option<PublicKey> = None;
+        for _ in 0..n {
+            let author = PublicKey::from_bytes(r.array()?);
+            if last.is_some_and(|l| l >= author) {
+                return Err(DecodeError::Invalid("vector authors not sorted and unique"));
+            }
+            last = Some(author);
+            let seq = r.u64()?;
+            map.insert(author, seq);
+        }
+        Ok(Vector(map))
+    }
+}
+
+/// Why one entry was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("entry belongs to another space")]
+    WrongSpace,
+    #[error("author {0:?} holds no member certificate from a member body of the space")]
+    Unauthorized(PublicKey),
+    #[error("author {0:?} is refused in this space after equivocating")]
+    Equivocator(PublicKey),
+    #[error("signature by {0:?} does not verify")]
+    BadSignature(PublicKey),
+    #[error("too many entries waiting for missing dependencies")]
+    PendingFull,
+    #[error("automerge refused the change: {0}")]
+    Apply(String),
+}
+
+/// Two different entries at the same (author, seq): proof that a key signed a fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivocation {
+    pub author: PublicKey,
+    pub seq: u64,
+    pub held: Entry,
+    pub other: Entry,
+}
+
+/// What became of a batch of incoming entries.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Applied, in the order they were appended to the log (persist in this order).
+    pub accepted: Vec<Entry>,
+    pub equivocations: Vec<Equivocation>,
+    pub rejected: Vec<(Rejection, Option<(PublicKey, u64)>)>,
+    /// Already held.
+    pub duplicates: usize,
+    /// Now waiting for dependencies (total in the pending set).
+    pub pending: usize,
+}
+
+type Key = (PublicKey, u64);
+
+/// One shared document and its validated log.
+pub struct Space {
+    genesis: Genesis,
+    doc: Automerge,
+    log: Vec<Entry>,
+    by_author: HashMap<PublicKey, Vec<usize>>,
+    applied: HashSet<ChangeHash>,
+    pending: BTreeMap<Key, Entry>,
+    equivocators: BTreeSet<PublicKey>,
+}
+
+impl fmt::Debug for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Space").field("id", &self.id()).field("entries", &self.log.len()).field("pending", &self.pending.len()).finish()
+    }
+}
+
+impl Space {
+    /// An empty space.
+    pub fn new(genesis: Genesis) -> Space {
+        Space {
+            genesis,
+            doc: Automerge::new(),
+            log: Vec::new(),
+            by_author: HashMap::new(),
+            applied: HashSet::new(),
+            pending: BTreeMap::new(),
+            equivocators: BTreeSet::new(),
+        }
+    }
+
+    /// Rebuilds a space from its stored log (in log order, already validated when it was
+    /// first accepted) and, if there is one, a snapshot of the document covering the first
+    /// `count` entries. Falls back to replaying every change if the snapshot is unusable.
+    pub fn restore(genesis: Genesis, log: Vec<Entry>, snapshot: Option<(u64, &[u8])>) -> Result<Space, SpaceError> {
+        let mut space = Space::new(genesis);
+        let from_snapshot = snapshot.and_then(|(count, bytes)| {
+            let count = usize::try_from(count).ok().filter(|c| *c <= log.len())?;
+            let doc = Automerge::load(bytes).ok()?;
+            // The snapshot must hold exactly the log's first `count` changes: same heads.
+            let mut heads: HashSet<ChangeHash> = log[..count].iter().map(Entry::change_hash).collect();
+            for e in &log[..count] {
+                for d in e.deps() {
+                    heads.remove(d);
+                }
+            }
+            let doc_heads: HashSet<ChangeHash> = doc.get_heads().into_iter().collect();
+            (doc_heads == heads).then_some((count, doc))
+        });
+        let start = match from_snapshot {
+            Some((count, doc)) => {
+                space.doc = doc;
+                count
+            }
+            None => 0,
+        };
+        let mut log = log;
+        let rest = log[start..].iter_mut().map(Entry::take_change).collect::<Result<Vec<_>, _>>()?;
+        space.doc.apply_changes(rest)?;
+        for mut entry in log {
+            entry.take_change().ok();
+            let positions = space.by_author.entry(entry.author()).or_default();
+            if positions.len() as u64 + 1 != entry.seq() {
+                return Err(SpaceError::Corrupt(format!("log has a gap for author {:?} at seq {}", entry.author(), entry.seq())));
+            }
+            positions.push(space.log.len());
+            space.applied.insert(entry.change_hash());
+            space.log.push(entry);
+        }
+        Ok(space)
+    }
+
+    pub fn id(&self) -> SpaceId {
+        self.genesis.id()
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn doc(&self) -> &Automerge {
+        &self.doc
+    }
+
+    pub fn log(&self) -> &[Entry] {
+        &self.log
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn equivocators(&self) -> &BTreeSet<PublicKey> {
+        &self.equivocators
+    }
+
+    /// Refuses `author` from now on (used when loading stored evidence).
+    pub fn mark_equivocator(&mut self, author: PublicKey) {
+        self.equivocators.insert(author);
+        self.pending.retain(|(a, _), _| *a != author);
+    }
+
+    pub fn vector(&self) -> Vector {
+        Vector(self.by_author.iter().map(|(a, p)| (*a, p.len() as u64)).collect())
+    }
+
+    /// The entry at (author, seq), if held.
+    pub fn entry(&self, author: &PublicKey, seq: u64) -> Option<&Entry> {
+        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.by_author.get(author)?.get(index).map(|&p| &self.log[p])
+    }
+
+    /// The entries a replica at `theirs` lacks, in log (causal) order, at most
+    /// `max_entries` of them and about `max_bytes` (at least one entry is returned if any
+    /// is missing). The flag says whether more remain.
+    pub fn missing_for(&self, theirs: &Vector, max_entries: usize, max_bytes: usize) -> (Vec<&Entry>, bool) {
+        let mut positions: Vec<usize> = Vec::new();
+        for (author, held) in &self.by_author {
+            let have = usize::try_from(theirs.get(author)).unwrap_or(usize::MAX);
+            if have < held.len() {
+                positions.extend_from_slice(&held[have..]);
+            }
+        }
+        positions.sort_unstable();
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for &p in &positions {
+            let entry = &self.log[p];
+            if !out.is_empty() && (out.len() >= max_entries || bytes + entry.bytes().len() > max_bytes) {
+                return (out, true);
+            }
+            bytes += entry.bytes().len();
+            out.push(entry);
+        }
+        (out, false)
+    }
+
+    /// Makes a local change as `author` and signs it. `now_ms` becomes the change's
+    /// timestamp. Returns `None` if `edit` changed nothing.
+    pub fn local_change<F>(&mut self, author: &SecretKey, now_ms: i64, edit: F) -> Result<Option<Entry>, SpaceError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
+        let me = author.public();
+        if self.equivocators.contains(&me) {
+            return Err(SpaceError::Equivocator(me));
+        }
+        self.doc.set_actor(ActorId::from(me.as_bytes().as_slice()));
+        let mut tx = self.doc.transaction();
+        if let Err(e) = edit(&mut tx) {
+            tx.rollback();
+            return Err(e.into());
+        }
+        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now_ms));
+        let Some(hash) = hash else { return Ok(None) };
+        let change = self.doc.get_change_by_hash(&hash).ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?;
+        let entry = Entry::sign(self.id(), &change, author)?;
+        self.append(entry.clone());
+        Ok(Some(entry))
+    }
+
+    fn append(&mut self, entry: Entry) {
+        self.by_author.entry(entry.author()).or_default().push(self.log.len());
+        self.applied.insert(entry.change_hash());
+        self.log.push(entry);
+    }
+
+    /// Runs incoming entries through validation and applies every one whose dependencies
+    /// are met, in one automerge call.
+    pub fn receive(&mut self, incoming: Vec<Entry>, certs: &Certificates) -> Received {
+        let mut out = Received::default();
+        let mut candidates: Vec<Entry> = Vec::new();
+        for entry in incoming {
+            let key = (entry.author(), entry.seq());
+            if entry.space() != self.id() {
+                out.rejected.push((Rejection::WrongSpace, Some(key)));
+                continue;
+            }
+            if certs.member_cert_in(&entry.author(), &self.genesis.members).is_none() {
+                out.rejected.push((Rejection::Unauthorized(entry.author()), Some(key)));
+                continue;
+            }
+            if self.equivocators.contains(&entry.author()) {
+                out.rejected.push((Rejection::Equivocator(entry.author()), Some(key)));
+                continue;
+            }
+            // Same change = same entry, whatever the signature bytes: only a different
+            // change at a held (author, seq) is equivocation.
+            let held_hash = self.entry(&key.0, key.1).map(Entry::change_hash).or_else(|| self.pending.get(&key).map(Entry::change_hash));
+            let dup_in_batch = candidates.iter().any(|c| c.change_hash() == entry.change_hash());
+            if held_hash == Some(entry.change_hash()) || dup_in_batch {
+                out.duplicates += 1;
+                continue;
+            }
+            candidates.push(entry);
+        }
+
+        let bad = bad_signatures(&candidates);
+        let mut fresh: Vec<Entry> = Vec::new();
+        for (i, entry) in candidates.into_iter().enumerate() {
+            let key = (entry.author(), entry.seq());
+            if bad.contains(&i) {
+                out.rejected.push((Rejection::BadSignature(entry.author()), Some(key)));
+                continue;
+            }
+            if self.equivocators.contains(&entry.author()) {
+                out.rejected.push((Rejection::Equivocator(entry.author()), Some(key)));
+                continue;
+            }
+            let held = self.entry(&key.0, key.1).cloned().or_else(|| self.pending.get(&key).cloned());
+            let held = held.or_else(|| fresh.iter().find(|e| (e.author(), e.seq()) == key).cloned());
+            if let Some(held) = held {
+                out.equivocations.push(Equivocation { author: key.0, seq: key.1, held, other: entry });
+                self.mark_equivocator(key.0);
+                fresh.retain(|e| e.author() != key.0);
+                continue;
+            }
+            fresh.push(entry);
+        }
+        for entry in fresh {
+            if self.pending.len() >= MAX_PENDING {
+                out.rejected.push((Rejection::PendingFull, Some((entry.author(), entry.seq()))));
+                continue;
+            }
+            self.pending.insert((entry.author(), entry.seq()), entry);
+        }
+        self.apply_ready(&mut out);
+        out.pending = self.pending.len();
+        out
+    }
+
+    /// Moves every pending entry whose dependencies are met into the document (Kahn's
+    /// algorithm over the pending set, so arrival order does not matter).
+    fn apply_ready(&mut self, out: &mut Received) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let by_hash: HashMap<ChangeHash, Key> = self.pending.iter().map(|(k, e)| (e.change_hash(), *k)).collect();
+        let mut waiting_on: HashMap<Key, usize> = HashMap::new();
+        let mut dependents: HashMap<Key, Vec<Key>> = HashMap::new();
+        let mut ready: VecDeque<Key> = VecDeque::new();
+        for (key, entry) in &self.pending {
+            let mut count = 0usize;
+            let mut blocked = false;
+            let have = self.by_author.get(&key.0).map_or(0, |p| p.len() as u64);
+            if key.1 != have + 1 {
+                let prev = (key.0, key.1 - 1);
+                if key.1 > have + 1 && self.pending.contains_key(&prev) {
+                    count += 1;
+                    dependents.entry(prev).or_default().push(*key);
+                } else {
+                    blocked = true;
+                }
+            }
+            for dep in entry.deps() {
+                if self.applied.contains(dep) {
+                    continue;
+                }
+                match by_hash.get(dep) {
+                    Some(dep_key) if dep_key.0 == key.0 && dep_key.1 + 1 == key.1 => {} // counted as prev
+                    Some(dep_key) => {
+                        count += 1;
+                        dependents.entry(*dep_key).or_default().push(*key);
+                    }
+                    None => blocked = true,
+                }
+            }
+            if blocked {
+                waiting_on.insert(*key, usize::MAX);
+            } else if count == 0 {
+                ready.push_back(*key);
+            } else {
+                waiting_on.insert(*key, count);
+            }
+        }
+        let mut order: Vec<Key> = Vec::new();
+        while let Some(key) = ready.pop_front() {
+            order.push(key);
+            for dependent in dependents.remove(&key).unwrap_or_default() {
+                if let Some(count) = waiting_on.get_mut(&dependent) {
+                    if *count != usize::MAX {
+                        *count -= 1;
+                        if *count == 0 {
+                            waiting_on.remove(&dependent);
+                            ready.push_back(dependent);
+                        }
+                    }
+                }
+            }
+        }
+        if order.is_empty() {
+            return;
+        }
+        let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
+        for key in &order {
+            let Some(mut entry) = self.pending.remove(key) else { continue };
+            match entry.take_change() {
+                Ok(change) => batch.push((entry, change)),
+                Err(e) => out.rejected.push((Rejection::Apply(e.to_string()), Some(*key))),
+            }
+        }
+        let changes: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
+        match self.doc.apply_changes(changes) {
+            Ok(()) => {
+                for (entry, _) in batch {
+                    out.accepted.push(entry.clone());
+                    self.append(entry);
+                }
+            }
+            Err(_) => {
+                // Find the change automerge refuses: apply one at a time (already applied
+                // ones are ignored), keep what went in, reject the rest of that author.
+                for (entry, change) in batch {
+                    let key = (entry.author(), entry.seq());
+                    let prev_ok = key.1 == 1 || self.entry(&key.0, key.1 - 1).is_some();
+                    let deps_ok = entry.deps().iter().all(|d| self.applied.contains(d));
+                    if !prev_ok || !deps_ok {
+                        out.rejected.push((Rejection::Apply("depends on a refused change".into()), Some(key)));
+                        continue;
+                    }
+                    if self.doc.get_change_by_hash(&entry.change_hash()).is_none() {
+                        if let Err(e) = self.doc.apply_changes([change]) {
+                            out.rejected.push((Rejection::Apply(e.to_string()), Some(key)));
+                            continue;
+                        }
+                    }
+                    out.accepted.push(entry.clone());
+                    self.append(entry);
+                }
+            }
+        }
+    }
+
+    /// A snapshot of the document covering every entry of the log: `(count, bytes)`.
+    pub fn snapshot(&self) -> (u64, Vec<u8>) {
+        (self.log.len() as u64, self.doc.save())
+    }
+
+    /// Checks every signature in the log again (for `agenda show`): returns how many
+    /// verified and which did not.
+    pub fn reverify(&self) -> (usize, Vec<(PublicKey, u64)>) {
+        let bad: Vec<(PublicKey, u64)> = self.log.iter().filter(|e| e.verify().is_err()).map(|e| (e.author(), e.seq())).collect();
+        (self.log.len() - bad.len(), bad)
+    }
+}
+
+/// Indices of entries whose signature does not verify: one batch check, and one by one
+/// only when the batch fails.
+fn bad_signatures(entries: &[Entry]) -> HashSet<usize> {
+    let payloads: Vec<Vec<u8>> = entries.iter().map(Entry::signed_payload).collect();
+    let items: Vec<_> = entries.iter().zip(&payloads).map(|(e, p)| (e.author(), Entry::domain(), p.as_slice(), e.signature())).collect();
+    if keys::verify_batch(&items).is_ok() {
+        return HashSet::new();
+    }
+    entries.iter().enumerate().filter(|(_, e)| e.verify().is_err()).map(|(i, _)| i).collect()
+}

@@ -1,0 +1,257 @@
+//! The sync protocol's messages and their canonical encoding.
+//!
+//! A session between two nodes: both send [`Message::Hello`] with their node certificate;
+//! nothing about a space is said before the peer's body is known. Then, per space the two
+//! bodies share, one side sends its version vector ([`Message::SyncRequest`]); the other
+//! answers with the entries the first lacks plus its own vector ([`Message::SyncResponse`]);
+//! the first pushes what the second lacks ([`Message::Push`]). One and a half round trips,
+//! traffic proportional to the difference, in bounded batches. New local entries are
+//! pushed at once; a periodic anti-entropy round repairs anything missed.
+
+use crate::cert::Certificate;
+use crate::entry::Entry;
+use crate::space::{Genesis, SpaceId, Vector};
+use crate::wire::{DecodeError, Reader, Writer};
+
+const MESSAGE_VERSION: u8 = 1;
+/// Most entries one message may carry.
+pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
+/// Most certificates one message may carry.
+pub const MAX_MESSAGE_CERTS: usize = 1_024;
+/// Longest genesis on the wire.
+pub const MAX_GENESIS_BYTES: usize = 64 * 1024;
+/// Longest refusal text.
+pub const MAX_REASON_BYTES: usize = 1024;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The requester has not proven its body yet (send Hello first).
+    NotIdentified = 1,
+    /// The requester's body is not a member of the space.
+    NotMember = 2,
+    /// The space is unknown here and no genesis came with the request.
+    UnknownSpace = 3,
+    /// The request was malformed or invalid.
+    Invalid = 4,
+}
+
+impl Refusal {
+    fn from_u8(v: u8) -> Result<Refusal, DecodeError> {
+        Ok(match v {
+            1 => Refusal::NotIdentified,
+            2 => Refusal::NotMember,
+            3 => Refusal::UnknownSpace,
+            4 => Refusal::Invalid,
+            _ => return Err(DecodeError::Invalid("unknown refusal")),
+        })
+    }
+}
+
+/// One message of the sync protocol (requests and responses share the type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Hello { node: Certificate },
+    HelloAck { node: Certificate },
+    SyncRequest { space: SpaceId, genesis: Option<Genesis>, vector: Vector },
+    SyncResponse { space: SpaceId, vector: Vector, certs: Vec<Certificate>, entries: Vec<Entry>, more: bool },
+    Push { space: SpaceId, genesis: Option<Genesis>, certs: Vec<Certificate>, entries: Vec<Entry> },
+    PushAck { space: SpaceId, vector: Vector },
+    Refused { space: Option<SpaceId>, reason: Refusal, detail: String },
+}
+
+/// Why a message could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+    #[error("certificate: {0}")]
+    Cert(#[from] crate::cert::CertError),
+    #[error("space: {0}")]
+    Genesis(#[from] crate::space::SpaceError),
+    #[error("entry: {0}")]
+    Entry(#[from] crate::entry::EntryError),
+    #[error("genesis does not match the space id")]
+    GenesisMismatch,
+}
+
+impl Message {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Hello { .. } => "hello",
+            Message::HelloAck { .. } => "hello-ack",
+            Message::SyncRequest { .. } => "sync-request",
+            Message::SyncResponse { .. } => "sync-response",
+            Message::Push { .. } => "push",
+            Message::PushAck { .. } => "push-ack",
+            Message::Refused { .. } => "refused",
+        }
+    }
+
+    /// The space a message is about, if any.
+    pub fn space(&self) -> Option<SpaceId> {
+        match self {
+            Message::Hello { .. } | Message::HelloAck { .. } => None,
+            Message::SyncRequest { space, .. }
+            | Message::SyncResponse { space, .. }
+            | Message::Push { space, .. }
+            | Message::PushAck { space, .. } => Some(*space),
+            Message::Refused { space, .. } => *space,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(MESSAGE_VERSION);
+        match self {
+            Message::Hello { node } => {
+                w.u8(1);
+                node.encode_into(&mut w);
+            }
+            Message::HelloAck { node } => {
+                w.u8(2);
+                node.encode_into(&mut w);
+            }
+            Message::SyncRequest { space, genesis, vector } => {
+                w.u8(3).raw(space.as_bytes());
+                encode_genesis(&mut w, genesis.as_ref());
+                vector.encode_into(&mut w);
+            }
+            Message::SyncResponse { space, vector, certs, entries, more } => {
+                w.u8(4).raw(space.as_bytes());
+                vector.encode_into(&mut w);
+                encode_certs(&mut w, certs);
+                encode_entries(&mut w, entries);
+                w.u8(u8::from(*more));
+            }
+            Message::Push { space, genesis, certs, entries } => {
+                w.u8(5).raw(space.as_bytes());
+                encode_genesis(&mut w, genesis.as_ref());
+                encode_certs(&mut w, certs);
+                encode_entries(&mut w, entries);
+            }
+            Message::PushAck { space, vector } => {
+                w.u8(6).raw(space.as_bytes());
+                vector.encode_into(&mut w);
+            }
+            Message::Refused { space, reason, detail } => {
+                w.u8(7);
+                match space {
+                    Some(s) => w.u8(1).raw(s.as_bytes()),
+                    None => w.u8(0),
+                };
+                w.u8(*reason as u8).str(detail);
+            }
+        }
+        w.finish()
+    }
+
+    /// Decodes a message, verifying every certificate and genesis it carries and parsing
+    /// every entry (entry signatures are checked later, in a batch, by the space).
+    pub fn decode(bytes: &[u8]) -> Result<Message, MessageError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != MESSAGE_VERSION {
+            return Err(DecodeError::Invalid("unknown message version").into());
+        }
+        let msg = match r.u8()? {
+            1 => Message::Hello { node: Certificate::decode_from(&mut r)? },
+            2 => Message::HelloAck { node: Certificate::decode_from(&mut r)? },
+            3 => {
+                let space = SpaceId(r.array()?);
+                let genesis = decode_genesis(&mut r, space)?;
+                let vector = Vector::decode_from(&mut r)?;
+                Message::SyncRequest { space, genesis, vector }
+            }
+            4 => {
+                let space = SpaceId(r.array()?);
+                let vector = Vector::decode_from(&mut r)?;
+                let certs = decode_certs(&mut r)?;
+                let entries = decode_entries(&mut r)?;
+                let more = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
+                };
+                Message::SyncResponse { space, vector, certs, entries, more }
+            }
+            5 => {
+                let space = SpaceId(r.array()?);
+                let genesis = decode_genesis(&mut r, space)?;
+                let certs = decode_certs(&mut r)?;
+                let entries = decode_entries(&mut r)?;
+                Message::Push { space, genesis, certs, entries }
+            }
+            6 => Message::PushAck { space: SpaceId(r.array()?), vector: Vector::decode_from(&mut r)? },
+            7 => {
+                let space = match r.u8()? {
+                    0 => None,
+                    1 => Some(SpaceId(r.array()?)),
+                    _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
+                };
+                let reason = Refusal::from_u8(r.u8()?)?;
+                let detail = r.str("reason", MAX_REASON_BYTES)?.to_owned();
+                Message::Refused { space, reason, detail }
+            }
+            _ => return Err(DecodeError::Invalid("unknown message type").into()),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+}
+
+fn encode_genesis(w: &mut Writer, genesis: Option<&Genesis>) {
+    match genesis {
+        Some(g) => {
+            w.u8(1).bytes(&g.encode());
+        }
+        None => {
+            w.u8(0);
+        }
+    }
+}
+
+fn decode_genesis(r: &mut Reader<'_>, space: SpaceId) -> Result<Option<Genesis>, MessageError> {
+    match r.u8()? {
+        0 => Ok(None),
+        1 => {
+            let genesis = Genesis::decode(r.bytes("genesis", MAX_GENESIS_BYTES)?)?;
+            if genesis.id() != space {
+                return Err(MessageError::GenesisMismatch);
+            }
+            Ok(Some(genesis))
+        }
+        _ => Err(DecodeError::Invalid("flag is not 0 or 1").into()),
+    }
+}
+
+fn encode_certs(w: &mut Writer, certs: &[Certificate]) {
+    w.u32(certs.len() as u32);
+    for cert in certs {
+        cert.encode_into(w);
+    }
+}
+
+fn decode_certs(r: &mut Reader<'_>) -> Result<Vec<Certificate>, MessageError> {
+    let n = r.count("certificates", MAX_MESSAGE_CERTS, 4)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(Certificate::decode_from(r)?);
+    }
+    Ok(out)
+}
+
+fn encode_entries(w: &mut Writer, entries: &[Entry]) {
+    w.u32(entries.len() as u32);
+    for entry in entries {
+        w.bytes(entry.bytes());
+    }
+}
+
+fn decode_entries(r: &mut Reader<'_>) -> Result<Vec<Entry>, MessageError> {
+    let n = r.count("entries", MAX_MESSAGE_ENTRIES, 4)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(Entry::decode_from(r)?);
+    }
+    Ok(out)
+}
