@@ -1,4 +1,19 @@
-//! confer node: everything with I/O — storage, networking, the local HTTP API and the CLI.
+//! confer node: everything with I/O — the redb store, the libp2p network, the event loop
+//! that drives the protocol's replica, the local HTTP API and the `confer` CLI.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod demo;
+mod event_loop;
+pub mod handle;
+pub mod i18n;
+pub mod identity;
 pub mod net;
+pub mod runtime;
 pub mod store;
+pub mod views;
+
+pub use config::Config;
+pub use handle::{NodeError, NodeHandle};
+pub use runtime::{run, start, NodeFailure, RunningNode};

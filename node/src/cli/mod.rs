@@ -1,0 +1,288 @@
+//! The `confer` command line: clap definitions, turned into one validated action each.
+//! `init`, `run` and `demo` work on the data directory directly; every other command talks
+//! to the running node through its local API ([`client`]). Output is JSON with `--json`,
+//! otherwise readable text in the user's language ([`render`]).
+
+mod client;
+mod render;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use libp2p::Multiaddr;
+
+use crate::api::{AddPeer, EditAgenda, NewAgenda};
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
+use client::{Client, ClientError};
+
+#[derive(Debug, Parser)]
+#[command(name = "confer", version, about = "Federated sync of joint consultations between neighbouring committees (政协联动协商)")]
+pub struct Cli {
+    /// Data directory: keys, identity, the redb file, api.json.
+    #[arg(long, global = true, env = "CONFER_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create this body's identity: body key, first member key, node key.
+    Init {
+        /// The body's name, e.g. 平湖市政协.
+        #[arg(long)]
+        name: String,
+        /// Region, e.g. 浙江省嘉兴市.
+        #[arg(long, default_value = "")]
+        region: String,
+        /// The first member's (or role's) name.
+        #[arg(long, default_value = "秘书处")]
+        member: String,
+    },
+    /// Run the node in the foreground until SIGINT or SIGTERM.
+    Run {
+        /// libp2p listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces.
+        #[arg(long, value_name = "MULTIADDR")]
+        listen: Vec<Multiaddr>,
+        /// Local API address.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4647")]
+        api: SocketAddr,
+    },
+    /// Show this node: body, peer id, addresses, peers, spaces.
+    Status,
+    /// Manage peers.
+    Peer {
+        #[command(subcommand)]
+        command: PeerCommand,
+    },
+    /// Joint agendas (联动协商议题).
+    Agenda {
+        #[command(subcommand)]
+        command: AgendaCommand,
+    },
+    /// Start three bodies on loopback and show a joint agenda syncing between two of them.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCommand {
+    /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>).
+    Add { addr: Multiaddr },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgendaCommand {
+    /// Create a joint agenda with other bodies.
+    New {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        summary: Option<String>,
+        /// Body id of a participating body (repeatable).
+        #[arg(long = "with", value_name = "BODY_ID", required = true)]
+        with: Vec<String>,
+    },
+    /// Change an agenda's title or summary.
+    Edit(EditArgs),
+    /// List the agendas this node holds.
+    List,
+    /// Show an agenda: every field, who wrote it, whether the signatures verify.
+    Show { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub id: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub summary: Option<String>,
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = Lang::from_env();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("confer: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli, lang)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("confer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("confer")
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
+    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let json = cli.json;
+    match cli.command {
+        Command::Init { name, region, member } => init(&data, &name, &region, &member, json, lang),
+        Command::Run { listen, api } => run(&data, listen, api, lang).await,
+        Command::Demo => crate::demo::run(json, lang).await,
+        Command::Status => {
+            let status: StatusView = connect(&data, lang)?.get("/v1/status").await.map_err(|e| e.explain(lang, &data))?;
+            if json {
+                print_json(&status)
+            } else {
+                render::status(&status, lang);
+                Ok(())
+            }
+        }
+        Command::Peer { command: PeerCommand::Add { addr } } => {
+            let client = connect(&data, lang)?;
+            client.post_empty("/v1/peers", &AddPeer { addr: addr.to_string() }).await.map_err(|e| e.explain(lang, &data))?;
+            if json {
+                print_json(&serde_json::json!({ "added": addr.to_string() }))
+            } else {
+                println!("{} {addr}", lang.pick("Remembered peer; the node keeps connected to it:", "已记录该节点，将保持连接："));
+                Ok(())
+            }
+        }
+        Command::Agenda { command } => agenda(&data, command, json, lang).await,
+    }
+}
+
+fn init(data: &Path, name: &str, region: &str, member: &str, json: bool, lang: Lang) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err(lang.pick("--name must not be empty", "--name 不能为空").to_owned());
+    }
+    let local = crate::identity::init(data, name.trim(), region, member, crate::runtime::unix_now()).map_err(|e| match e {
+        crate::identity::IdentityError::AlreadyInitialised { .. } => match lang {
+            Lang::En => format!("{} already holds an identity; use another --data directory", data.display()),
+            Lang::Zh => format!("{} 中已有身份，请换一个 --data 目录", data.display()),
+        },
+        other => other.to_string(),
+    })?;
+    let keypair = crate::net::keypair_from_seed(local.node_seed).map_err(|e| e.to_string())?;
+    let peer = keypair.public().to_peer_id();
+    let store = crate::store::Store::open(&Config::new(data).store_path()).map_err(|e| e.to_string())?;
+    drop(store);
+    let body = local.identity.body();
+    if json {
+        print_json(&serde_json::json!({ "body": body.to_string(), "peer": peer.to_string() }))
+    } else {
+        render::initialised(name, &body.to_string(), &peer.to_string(), data, lang);
+        Ok(())
+    }
+}
+
+async fn run(data: &Path, listen: Vec<Multiaddr>, api: SocketAddr, lang: Lang) -> Result<(), String> {
+    if !data.exists() {
+        return Err(match lang {
+            Lang::En => format!("data directory {} does not exist; create it with `confer init --data {} --name <body name>`", data.display(), data.display()),
+            Lang::Zh => format!("数据目录 {} 不存在；请先运行 `confer init --data {} --name <机构名称>`", data.display(), data.display()),
+        });
+    }
+    let mut config = Config::new(data);
+    if !listen.is_empty() {
+        config.listen = listen;
+    }
+    config.api = Some(api);
+    crate::runtime::run(config, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn connect(data: &Path, lang: Lang) -> Result<Client, String> {
+    Client::from_data_dir(data).map_err(|e| e.explain(lang, data))
+}
+
+async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> Result<(), String> {
+    let client = connect(data, lang)?;
+    let explain = |e: ClientError| e.explain(lang, data);
+    match command {
+        AgendaCommand::New { title, summary, with } => {
+            let created: Created = client.post("/v1/agendas", &NewAgenda { title, summary, with }).await.map_err(explain)?;
+            if json {
+                print_json(&created)
+            } else {
+                println!("{} {}", lang.pick("Created joint agenda", "已创建联动协商议题"), created.id);
+                Ok(())
+            }
+        }
+        AgendaCommand::Edit(EditArgs { id, title, summary }) => {
+            if title.is_none() && summary.is_none() {
+                return Err(lang.pick("nothing to change: give --title or --summary", "没有要修改的内容：请给出 --title 或 --summary").to_owned());
+            }
+            client.patch(&format!("/v1/agendas/{id}"), &EditAgenda { title, summary }).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({ "id": id, "saved": true }))
+            } else {
+                println!("{} {id}", lang.pick("Saved (durable) and sent to the participating bodies:", "已保存并发送给参与机构："));
+                Ok(())
+            }
+        }
+        AgendaCommand::List => {
+            let list: Vec<AgendaSummary> = client.get("/v1/agendas").await.map_err(explain)?;
+            if json {
+                print_json(&list)
+            } else {
+                render::agenda_list(&list, lang);
+                Ok(())
+            }
+        }
+        AgendaCommand::Show { id } => {
+            let view: AgendaView = client.get(&format!("/v1/agendas/{id}")).await.map_err(explain)?;
+            if json {
+                print_json(&view)
+            } else {
+                render::agenda(&view, lang);
+                Ok(())
+            }
+        }
+    }
+}

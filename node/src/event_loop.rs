@@ -1,0 +1,534 @@
+//! The event loop: the one task that owns the swarm, the replica and the store.
+//!
+//! Every protocol event goes through the replica, and its effects are carried out in one
+//! order: persist durably, then answer, then send. A storage failure stops the node
+//! rather than let memory and disk disagree. Messages from peers that do not decode are
+//! dropped with a warning naming the peer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use confer_protocol::model::{read_agenda, AgendaEdit};
+use confer_protocol::{BodyId, Effects, Event, Message, PeerKey, Replica, Space, SpaceId, SpaceKind};
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use rand::RngExt;
+use tokio::sync::mpsc;
+
+use crate::handle::{Command, NodeError};
+use crate::net::{self, Behaviour, BehaviourEvent};
+use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
+use crate::store::{self, Store, WriteBatch};
+use crate::views::{AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView, ValueView};
+use crate::config::Config;
+
+const HOUSEKEEPING: Duration = Duration::from_millis(500);
+const FIRST_REDIAL: Duration = Duration::from_millis(500);
+
+/// A peer added with `peer add`, and when to dial it next.
+#[derive(Debug)]
+struct Remembered {
+    addr: Multiaddr,
+    delay: Duration,
+    next: Instant,
+    dialing: bool,
+}
+
+pub(crate) struct EventLoop {
+    config: Config,
+    swarm: Swarm<Behaviour>,
+    replica: Replica,
+    store: Store,
+    region: String,
+    commands: mpsc::Receiver<Command>,
+    requests: HashMap<OutboundRequestId, (PeerKey, Option<SpaceId>)>,
+    peer_ids: HashMap<PeerKey, PeerId>,
+    listen: Vec<Multiaddr>,
+    remembered: BTreeMap<PeerId, Remembered>,
+    snapshot_counts: HashMap<SpaceId, u64>,
+}
+
+impl EventLoop {
+    pub(crate) fn new(
+        config: Config,
+        swarm: Swarm<Behaviour>,
+        replica: Replica,
+        store: Store,
+        region: String,
+        commands: mpsc::Receiver<Command>,
+        snapshot_counts: Vec<(SpaceId, u64)>,
+    ) -> EventLoop {
+        EventLoop {
+            config,
+            swarm,
+            replica,
+            store,
+            region,
+            commands,
+            requests: HashMap::new(),
+            peer_ids: HashMap::new(),
+            listen: Vec::new(),
+            remembered: BTreeMap::new(),
+            snapshot_counts: snapshot_counts.into_iter().collect(),
+        }
+    }
+
+    /// Keeps a connection to the peer at `addr` (which ends in `/p2p/<id>`).
+    pub(crate) fn remember(&mut self, addr: Multiaddr) {
+        let Some(Protocol::P2p(peer)) = addr.iter().last() else { return };
+        self.remembered.insert(peer, Remembered { addr, delay: FIRST_REDIAL, next: Instant::now(), dialing: false });
+    }
+
+    /// Drives the swarm until every listener reported its address.
+    pub(crate) async fn wait_listening(&mut self, limit: Duration) -> Result<(), NodeFailure> {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.listen.len() < self.config.listen.len() {
+            let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some())
+                .await
+                .map_err(|_| NodeFailure::Listen { addr: format!("{:?}", self.config.listen), reason: "no listen address after 10 s".into() })?;
+            if let SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } = &event {
+                return Err(NodeFailure::Listen { addr: format!("{:?}", self.config.listen), reason: error.to_string() });
+            }
+            self.on_swarm_event(event)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn run(mut self) -> Result<(), NodeFailure> {
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
+        let mut anti_entropy = tokio::time::interval(self.config.sync_interval);
+        anti_entropy.tick().await;
+        tracing::info!(peer = %self.swarm.local_peer_id(), listen = ?self.listen, "node running");
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
+                    Some(command) => self.on_command(command)?,
+                },
+                event = self.swarm.select_next_some() => self.on_swarm_event(event)?,
+                _ = housekeeping.tick() => self.redial(),
+                _ = anti_entropy.tick() => {
+                    let fx = self.replica.tick();
+                    self.carry_out(fx)?;
+                    self.snapshot_grown(false)?;
+                }
+            }
+        }
+        self.snapshot_grown(true)?;
+        tracing::info!("node stopped");
+        Ok(())
+    }
+
+    // ---- effects -------------------------------------------------------------------
+
+    /// Persists, then sends. Storage failure is fatal.
+    fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
+        self.persist(&fx)?;
+        self.log_events(&fx.events);
+        for (peer, message) in fx.send {
+            self.send(peer, message);
+        }
+        Ok(())
+    }
+
+    fn persist(&mut self, fx: &Effects) -> Result<(), NodeFailure> {
+        let p = &fx.persist;
+        if p.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        batch.spaces = p.spaces.iter().map(|g| (*g.id().as_bytes(), g.encode())).collect();
+        batch.certificates = p.certs.iter().map(|c| {
+            let bytes = c.encode();
+            (*blake3::hash(&bytes).as_bytes(), bytes)
+        }).collect();
+        batch.entries = p
+            .entries
+            .iter()
+            .map(|e| store::NewEntry { space: *e.space().as_bytes(), author: *e.author().as_bytes(), seq: e.seq(), bytes: e.bytes().to_vec() })
+            .collect();
+        for (space, eq) in &p.equivocations {
+            for entry in [&eq.held, &eq.other] {
+                batch.evidence.push(store::Evidence { space: *space.as_bytes(), author: *eq.author.as_bytes(), seq: eq.seq, hash: entry.hash().0, bytes: entry.bytes().to_vec() });
+            }
+        }
+        self.store.commit(&batch).map_err(|e| {
+            tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
+            NodeFailure::Storage(e)
+        })?;
+        if !p.entries.is_empty() {
+            self.snapshot_grown(false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a snapshot of every space that doubled (or grew by `snapshot_every`) since
+    /// its last one, or, at shutdown, of every space that grew at all.
+    fn snapshot_grown(&mut self, all: bool) -> Result<(), NodeFailure> {
+        let mut batch = WriteBatch::default();
+        for space in self.replica.spaces() {
+            let last = self.snapshot_counts.get(&space.id()).copied().unwrap_or(0);
+            let len = space.log().len() as u64;
+            let due = len > last && (all || len - last >= self.config.snapshot_every.max(last));
+            if due {
+                let (count, doc) = space.snapshot();
+                batch.snapshots.push(store::Snapshot { space: *space.id().as_bytes(), entry_count: count, doc });
+            }
+        }
+        if batch.snapshots.is_empty() {
+            return Ok(());
+        }
+        self.store.commit(&batch)?;
+        for s in &batch.snapshots {
+            self.snapshot_counts.insert(SpaceId(s.space), s.entry_count);
+        }
+        Ok(())
+    }
+
+    fn log_events(&self, events: &[Event]) {
+        for event in events {
+            match event {
+                Event::PeerIdentified { peer, body, body_name } => {
+                    tracing::info!(peer = %self.peer_label(peer), body = %body.fmt_short(), %body_name, "peer proved its body")
+                }
+                Event::PeerRefused { peer, space, reason } => {
+                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, %reason, "refused a message from peer")
+                }
+                Event::RefusedByPeer { peer, space, reason, detail } => {
+                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, ?reason, %detail, "peer refused our message")
+                }
+                Event::SpaceJoined { peer, space } => tracing::info!(peer = %self.peer_label(peer), space = %space.fmt_short(), "joined a space"),
+                Event::Received { peer, space, accepted, duplicates, pending } => {
+                    tracing::debug!(peer = %self.peer_label(peer), space = %space.fmt_short(), accepted, duplicates, pending, "entries received")
+                }
+                Event::EntriesRejected { peer, space, count, reason } => {
+                    tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, %reason, "rejected entries from peer")
+                }
+                Event::Equivocation { peer, space, author, seq } => tracing::error!(
+                    peer = %self.peer_label(peer), space = %space.fmt_short(), author = %author.fmt_short(), seq,
+                    "EQUIVOCATION: a member key signed two different entries at one seq; both kept as evidence, key refused in this space"
+                ),
+            }
+        }
+    }
+
+    fn peer_label(&self, peer: &PeerKey) -> String {
+        self.peer_ids.get(peer).map_or_else(|| peer.fmt_short(), PeerId::to_string)
+    }
+
+    fn send(&mut self, peer: PeerKey, message: Message) {
+        let Some(peer_id) = self.peer_ids.get(&peer).copied() else {
+            tracing::debug!(peer = %peer.fmt_short(), kind = message.kind(), "peer gone; message not sent");
+            self.replica.request_failed(&peer, message.space());
+            return;
+        };
+        let space = message.space();
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer_id, message.encode());
+        self.requests.insert(id, (peer, space));
+    }
+
+    // ---- swarm ----------------------------------------------------------------------
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) -> Result<(), NodeFailure> {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let full = address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|a| a);
+                tracing::info!(address = %full, "listening");
+                self.listen.push(full);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen.retain(|a| !a.iter().zip(address.iter()).all(|(x, y)| x == y));
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, endpoint, .. } => {
+                if let Some(r) = self.remembered.get_mut(&peer_id) {
+                    r.dialing = false;
+                    r.delay = FIRST_REDIAL;
+                }
+                let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) else {
+                    tracing::warn!(peer = %peer_id, "peer id is not an Ed25519 key; closing");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return Ok(());
+                };
+                if num_established.get() == 1 {
+                    tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
+                    self.peer_ids.insert(key, peer_id);
+                    let fx = self.replica.connected(key);
+                    self.carry_out(fx)?;
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
+                if num_established == 0 {
+                    tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                    if let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) {
+                        self.replica.disconnected(&key);
+                        self.peer_ids.remove(&key);
+                    }
+                    if let Some(r) = self.remembered.get_mut(&peer_id) {
+                        r.dialing = false;
+                        r.next = Instant::now() + r.delay;
+                    }
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id: Some(peer_id), error, .. } => {
+                if let Some(r) = self.remembered.get_mut(&peer_id) {
+                    r.dialing = false;
+                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
+                    r.next = Instant::now() + r.delay;
+                    tracing::debug!(peer = %peer_id, error = %error, retry_in = ?r.delay, "dial failed");
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) -> Result<(), NodeFailure> {
+        match event {
+            request_response::Event::Message { peer, message, .. } => {
+                let Some(key) = net::peer_ed25519_key(&peer).map(confer_protocol::PublicKey::from_bytes) else { return Ok(()) };
+                match message {
+                    request_response::Message::Request { request, channel, .. } => {
+                        let response = match Message::decode(&request) {
+                            Ok(msg) => {
+                                let (response, fx) = self.replica.handle_request(key, msg);
+                                // Durable before acknowledged.
+                                self.persist(&fx)?;
+                                self.log_events(&fx.events);
+                                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response.encode());
+                                for (peer, message) in fx.send {
+                                    self.send(peer, message);
+                                }
+                                return Ok(());
+                            }
+                            Err(e) => {
+                                tracing::warn!(peer = %peer, reason = %e, bytes = request.len(), "dropped a malformed request");
+                                Message::Refused { space: None, reason: confer_protocol::Refusal::Invalid, detail: e.to_string() }
+                            }
+                        };
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response.encode());
+                    }
+                    request_response::Message::Response { request_id, response } => {
+                        let space = self.requests.remove(&request_id).and_then(|(_, s)| s);
+                        match Message::decode(&response) {
+                            Ok(msg) => {
+                                let fx = self.replica.handle_response(key, msg);
+                                self.carry_out(fx)?;
+                            }
+                            Err(e) => {
+                                tracing::warn!(peer = %peer, reason = %e, bytes = response.len(), "dropped a malformed response");
+                                self.replica.request_failed(&key, space);
+                            }
+                        }
+                    }
+                }
+            }
+            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+                let (key, space) = self.requests.remove(&request_id).unzip();
+                tracing::warn!(peer = %peer, error = %error, "request to peer failed");
+                if let Some(key) = key {
+                    self.replica.request_failed(&key, space.flatten());
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::warn!(peer = %peer, error = %error, "dropped an inbound request");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(PeerId, Multiaddr)> = self
+            .remembered
+            .iter()
+            .filter(|(peer, r)| !r.dialing && r.next <= now && !self.swarm.is_connected(peer))
+            .map(|(peer, r)| (*peer, r.addr.clone()))
+            .collect();
+        for (peer, addr) in due {
+            let Some(r) = self.remembered.get_mut(&peer) else { continue };
+            match self.swarm.dial(addr.clone()) {
+                Ok(()) => r.dialing = true,
+                Err(e) => {
+                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
+                    r.next = now + r.delay;
+                    tracing::debug!(peer = %peer, error = %e, "dial not started");
+                }
+            }
+        }
+    }
+
+    // ---- commands -------------------------------------------------------------------
+
+    fn on_command(&mut self, command: Command) -> Result<(), NodeFailure> {
+        match command {
+            Command::Status(reply) => {
+                let _ = reply.send(Ok(self.status()));
+            }
+            Command::AddPeer(addr, reply) => {
+                let result = self.add_peer(addr);
+                let _ = reply.send(result);
+            }
+            Command::CreateAgenda { edit, with, reply } => {
+                let result = self.create_agenda(edit, with);
+                let (result, fx) = match result {
+                    Ok((id, fx)) => (Ok(id), Some(fx)),
+                    Err(e) => (Err(e), None),
+                };
+                if let Some(fx) = fx {
+                    self.carry_out(fx)?;
+                }
+                let _ = reply.send(result);
+            }
+            Command::EditAgenda { id, edit, reply } => {
+                let result = self.edit_agenda(id, edit);
+                let (result, fx) = match result {
+                    Ok(fx) => (Ok(()), Some(fx)),
+                    Err(e) => (Err(e), None),
+                };
+                if let Some(fx) = fx {
+                    self.carry_out(fx)?;
+                }
+                let _ = reply.send(result);
+            }
+            Command::ListAgendas(reply) => {
+                let list = self.replica.spaces().map(|s| AgendaSummary {
+                    id: s.id().to_string(),
+                    title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members).text("title").to_owned(),
+                    members: self.bodies(&s.genesis().members),
+                    entries: s.log().len(),
+                }).collect();
+                let _ = reply.send(Ok(list));
+            }
+            Command::ShowAgenda(id, reply) => {
+                let result = self.replica.space(&id).map(|s| self.agenda_view(s)).ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
+                let _ = reply.send(result);
+            }
+            Command::Shutdown => {}
+        }
+        Ok(())
+    }
+
+    fn add_peer(&mut self, addr: Multiaddr) -> Result<(), NodeError> {
+        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+            return Err(NodeError::BadAddress(format!("{addr} does not end in /p2p/<peer id>")));
+        };
+        if peer == *self.swarm.local_peer_id() {
+            return Err(NodeError::BadAddress(format!("{addr} is this node itself")));
+        }
+        if net::peer_ed25519_key(&peer).is_none() {
+            return Err(NodeError::BadAddress(format!("{peer} is not a confer node's peer id")));
+        }
+        let batch = WriteBatch { peers_added: vec![addr.to_string()], ..WriteBatch::default() };
+        self.store.commit(&batch).map_err(|e| NodeError::Storage(e.to_string()))?;
+        self.remember(addr);
+        self.redial();
+        Ok(())
+    }
+
+    fn create_agenda(&mut self, edit: AgendaEdit, with: Vec<BodyId>) -> Result<(SpaceId, Effects), NodeError> {
+        edit.validate().map_err(|e| NodeError::BadInput(e.to_string()))?;
+        if edit.title.is_none() {
+            return Err(NodeError::BadInput("an agenda needs a title".into()));
+        }
+        let me = self.replica.identity().body();
+        for body in &with {
+            if *body != me && self.replica.certs().body_name(body).is_none() {
+                return Err(NodeError::UnknownBody(body.to_string()));
+            }
+        }
+        let nonce: [u8; 16] = rand::rng().random();
+        self.replica
+            .create_space(SpaceKind::Agenda, &with, unix_now(), nonce, unix_now_ms(), |tx| edit.apply(tx))
+            .map_err(|e| NodeError::BadInput(e.to_string()))
+    }
+
+    fn edit_agenda(&mut self, id: SpaceId, edit: AgendaEdit) -> Result<Effects, NodeError> {
+        edit.validate().map_err(|e| NodeError::BadInput(e.to_string()))?;
+        if self.replica.space(&id).is_none() {
+            return Err(NodeError::UnknownAgenda(id.to_string()));
+        }
+        let (_, fx) = self.replica.local_change(&id, unix_now_ms(), |tx| edit.apply(tx)).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        Ok(fx)
+    }
+
+    // ---- views ----------------------------------------------------------------------
+
+    fn body_view(&self, body: &BodyId) -> BodyView {
+        BodyView { id: body.to_string(), name: self.replica.certs().body_name(body).map(str::to_owned) }
+    }
+
+    fn bodies(&self, bodies: &[BodyId]) -> Vec<BodyView> {
+        bodies.iter().map(|b| self.body_view(b)).collect()
+    }
+
+    fn status(&self) -> StatusView {
+        let identity = self.replica.identity();
+        let mut peers: Vec<PeerView> = self
+            .replica
+            .peers()
+            .map(|(key, body)| PeerView {
+                peer_id: self.peer_label(&key),
+                body: body.map(|(id, name)| BodyView { id: id.to_string(), name: Some(name.to_owned()) }),
+            })
+            .collect();
+        peers.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
+        StatusView {
+            body: self.body_view(&identity.body()),
+            region: self.region.clone(),
+            member: MemberView { key: identity.member_cert.key.to_string(), name: identity.member_cert.subject_name().to_owned() },
+            peer_id: self.swarm.local_peer_id().to_string(),
+            listen: self.listen.iter().map(ToString::to_string).collect(),
+            peers,
+            remembered: self.remembered.values().map(|r| r.addr.to_string()).collect(),
+            spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
+        }
+    }
+
+    fn space_view(&self, s: &Space) -> SpaceView {
+        SpaceView {
+            id: s.id().to_string(),
+            kind: match s.genesis().kind {
+                SpaceKind::Agenda => "agenda".into(),
+            },
+            title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members).text("title").to_owned(),
+            members: self.bodies(&s.genesis().members),
+            vector: s.vector().0.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            entries: s.log().len(),
+            pending: s.pending_len(),
+            equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn agenda_view(&self, s: &Space) -> AgendaView {
+        let view = read_agenda(s.doc(), self.replica.certs(), &s.genesis().members);
+        let value = |a: &confer_protocol::model::Attributed| ValueView {
+            value: a.value.clone(),
+            author: a.author.to_string(),
+            body: a.body.map(|b| BodyView { id: b.to_string(), name: a.body_name.clone() }),
+            member_name: a.member_name.clone(),
+        };
+        let (verified, failed) = s.reverify();
+        AgendaView {
+            id: s.id().to_string(),
+            created_by: self.body_view(&s.genesis().creator.body),
+            created_at: s.genesis().created_at,
+            members: self.bodies(&s.genesis().members),
+            fields: view
+                .fields
+                .iter()
+                .map(|f| FieldView { name: f.name.to_owned(), current: f.current.as_ref().map(value), conflicts: f.conflicts.iter().map(value).collect() })
+                .collect(),
+            entries: s.log().len(),
+            signatures_verified: verified,
+            all_signatures_verified: failed.is_empty(),
+            signatures_failed: failed.iter().map(|(a, n)| format!("{a}:{n}")).collect(),
+            equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
+            vector: s.vector().0.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+        }
+    }
+}

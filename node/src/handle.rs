@@ -1,0 +1,91 @@
+//! The cloneable handle through which the API, the CLI's demo and tests talk to a running
+//! node's event loop, over a bounded channel; and the errors those requests can return.
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use confer_protocol::model::AgendaEdit;
+use confer_protocol::{BodyId, SpaceId};
+use libp2p::Multiaddr;
+
+use crate::views::{AgendaSummary, AgendaView, StatusView};
+
+/// Why a request to the node failed. Serialised in API error bodies as
+/// `{"code": "...", "detail": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
+pub enum NodeError {
+    #[error("no agenda with id {0}")]
+    UnknownAgenda(String),
+    #[error("unknown body {0}: no certificate from it has been seen; connect to its node first (confer peer add)")]
+    UnknownBody(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("bad peer address: {0}")]
+    BadAddress(String),
+    #[error("storage failed: {0}")]
+    Storage(String),
+    #[error("the node is shutting down")]
+    Stopped,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+
+/// What the event loop can be asked to do.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Status(Reply<StatusView>),
+    AddPeer(Multiaddr, Reply<()>),
+    CreateAgenda { edit: AgendaEdit, with: Vec<BodyId>, reply: Reply<SpaceId> },
+    EditAgenda { id: SpaceId, edit: AgendaEdit, reply: Reply<()> },
+    ListAgendas(Reply<Vec<AgendaSummary>>),
+    ShowAgenda(SpaceId, Reply<AgendaView>),
+    Shutdown,
+}
+
+/// A handle to a running node.
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    pub(crate) tx: mpsc::Sender<Command>,
+}
+
+impl NodeHandle {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    pub async fn status(&self) -> Result<StatusView, NodeError> {
+        self.ask(Command::Status).await
+    }
+
+    /// Remembers a peer (durably) and keeps a connection to it.
+    pub async fn add_peer(&self, addr: Multiaddr) -> Result<(), NodeError> {
+        self.ask(|r| Command::AddPeer(addr, r)).await
+    }
+
+    /// Creates a joint agenda with `with` (this body is added); durable when it returns.
+    pub async fn create_agenda(&self, title: &str, summary: Option<&str>, with: Vec<BodyId>) -> Result<SpaceId, NodeError> {
+        let edit = AgendaEdit { title: Some(title.to_owned()), summary: summary.map(str::to_owned) };
+        self.ask(|reply| Command::CreateAgenda { edit, with, reply }).await
+    }
+
+    /// Edits an agenda; durable when it returns.
+    pub async fn edit_agenda(&self, id: SpaceId, edit: AgendaEdit) -> Result<(), NodeError> {
+        self.ask(|reply| Command::EditAgenda { id, edit, reply }).await
+    }
+
+    pub async fn list_agendas(&self) -> Result<Vec<AgendaSummary>, NodeError> {
+        self.ask(Command::ListAgendas).await
+    }
+
+    pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
+        self.ask(|r| Command::ShowAgenda(id, r)).await
+    }
+
+    /// Asks the node to stop; see [`crate::runtime::RunningNode::shutdown`] to wait for it.
+    pub async fn request_shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown).await;
+    }
+}

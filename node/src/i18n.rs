@@ -1,0 +1,77 @@
+//! Text for people, in the user's language. CLI messages follow the locale: `LC_ALL`,
+//! then `LC_MESSAGES`, then `LANG`; a value starting with `zh` gives Chinese, anything
+//! else English. Each message keeps both languages side by side, in one place.
+
+use crate::handle::NodeError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// The language the environment asks for.
+    pub fn from_env() -> Lang {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Some(value) = get(name).filter(|v| !v.is_empty()) {
+                return if value.starts_with("zh") { Lang::Zh } else { Lang::En };
+            }
+        }
+        Lang::En
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+/// A node error, explained with what to do.
+pub fn node_error(lang: Lang, error: &NodeError) -> String {
+    match error {
+        NodeError::UnknownAgenda(id) => match lang {
+            Lang::En => format!("no agenda with id {id} on this node (list them with `confer agenda list`)"),
+            Lang::Zh => format!("本节点没有编号为 {id} 的议题（用 `confer agenda list` 查看）"),
+        },
+        NodeError::UnknownBody(id) => match lang {
+            Lang::En => format!("unknown body {id}: connect to its node first (`confer peer add <its address>`), then check the id in `confer status`"),
+            Lang::Zh => format!("未知机构 {id}：请先连接该机构的节点（`confer peer add <对方地址>`），再用 `confer status` 核对编号"),
+        },
+        NodeError::BadInput(detail) => match lang {
+            Lang::En => format!("invalid input: {detail}"),
+            Lang::Zh => format!("输入有误：{detail}"),
+        },
+        NodeError::BadAddress(detail) => match lang {
+            Lang::En => format!("bad peer address: {detail} (expected e.g. /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…)"),
+            Lang::Zh => format!("节点地址有误：{detail}（格式如 /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…）"),
+        },
+        NodeError::Storage(detail) => match lang {
+            Lang::En => format!("the node could not store the change: {detail}; nothing was changed, check the disk and the node log"),
+            Lang::Zh => format!("节点无法保存修改：{detail}；本次未作任何修改，请检查磁盘和节点日志"),
+        },
+        NodeError::Stopped => lang.pick("the node is shutting down; try again once it runs", "节点正在停止，请在其重新运行后再试").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_precedence() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        assert_eq!(Lang::from_vars(env(&[("LANG", "zh_CN.UTF-8")])), Lang::Zh);
+        assert_eq!(Lang::from_vars(env(&[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")])), Lang::En);
+        assert_eq!(Lang::from_vars(env(&[("LC_MESSAGES", "zh_TW"), ("LANG", "en_US")])), Lang::Zh);
+        assert_eq!(Lang::from_vars(env(&[])), Lang::En);
+        assert!(node_error(Lang::Zh, &NodeError::UnknownAgenda("x".into())).contains("议题"));
+    }
+}

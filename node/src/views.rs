@@ -1,0 +1,105 @@
+//! What the node shows: plain, serialisable views of its state. The HTTP API sends these
+//! as JSON and the CLI reads them back, so both sides share one definition.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BodyView {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusView {
+    pub body: BodyView,
+    pub region: String,
+    pub member: MemberView,
+    pub peer_id: String,
+    /// Full multiaddrs, ending in `/p2p/<peer id>`.
+    pub listen: Vec<String>,
+    pub peers: Vec<PeerView>,
+    /// Peers added with `peer add`, kept connected.
+    pub remembered: Vec<String>,
+    pub spaces: Vec<SpaceView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberView {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerView {
+    pub peer_id: String,
+    /// Set once the peer proved its body with a node certificate.
+    pub body: Option<BodyView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpaceView {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub members: Vec<BodyView>,
+    /// `{author key → highest contiguous seq}`.
+    pub vector: BTreeMap<String, u64>,
+    pub entries: usize,
+    pub pending: usize,
+    /// Member keys caught signing two different entries at one seq.
+    pub equivocators: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgendaSummary {
+    pub id: String,
+    pub title: String,
+    pub members: Vec<BodyView>,
+    pub entries: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ValueView {
+    pub value: String,
+    pub author: String,
+    pub body: Option<BodyView>,
+    pub member_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FieldView {
+    pub name: String,
+    pub current: Option<ValueView>,
+    /// Concurrent values that lost (same on every node).
+    pub conflicts: Vec<ValueView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgendaView {
+    pub id: String,
+    pub created_by: BodyView,
+    pub created_at: u64,
+    pub members: Vec<BodyView>,
+    pub fields: Vec<FieldView>,
+    pub entries: usize,
+    /// Signatures checked again just now.
+    pub signatures_verified: usize,
+    pub signatures_failed: Vec<String>,
+    pub all_signatures_verified: bool,
+    pub equivocators: Vec<String>,
+    pub vector: BTreeMap<String, u64>,
+}
+
+impl AgendaView {
+    pub fn text(&self, field: &str) -> &str {
+        self.fields.iter().find(|f| f.name == field).and_then(|f| f.current.as_ref()).map_or("", |v| v.value.as_str())
+    }
+}
+
+/// Created ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+}

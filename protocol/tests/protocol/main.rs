@@ -1,0 +1,7 @@
+//! Integration tests of the sans-IO protocol crate, as one test binary.
+
+mod convergence;
+mod encoding;
+mod sim;
+mod space;
+mod support;
