@@ -172,7 +172,7 @@ async fn new_agenda(State(node): State<NodeHandle>, Json(body): Json<NewAgenda>)
     let with = body
         .with
         .iter()
-        .map(|b| b.parse::<BodyId>().map_err(|_| NodeError::UnknownBody(b.clone())))
+        .map(|b| b.parse::<BodyId>().map_err(|_| NodeError::BadInput(format!("{b} is not a body id (64 hexadecimal characters, see `confer status` on that body's node)"))))
         .collect::<Result<Vec<_>, _>>()?;
     let id = node.create_agenda(&body.title, body.summary.as_deref(), with).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))

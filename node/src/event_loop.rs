@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
-use confer_protocol::{BodyId, Effects, Event, Message, PeerKey, Replica, Space, SpaceId, SpaceKind};
+use confer_protocol::{BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Space, SpaceId, SpaceKind};
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId};
@@ -22,7 +22,7 @@ use crate::handle::{Command, NodeError};
 use crate::net::{self, Behaviour, BehaviourEvent};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
-use crate::views::{AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView, ValueView};
+use crate::views::{AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView, TrafficView, ValueView};
 use crate::config::Config;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
@@ -49,6 +49,16 @@ pub(crate) struct EventLoop {
     listen: Vec<Multiaddr>,
     remembered: BTreeMap<PeerId, Remembered>,
     snapshot_counts: HashMap<SpaceId, u64>,
+    traffic: TrafficView,
+    waiters: Vec<Waiter>,
+}
+
+/// A `wait_for` request: answered once the space holds `author` up to `seq`.
+struct Waiter {
+    space: SpaceId,
+    author: PublicKey,
+    seq: u64,
+    reply: tokio::sync::oneshot::Sender<Result<(), NodeError>>,
 }
 
 impl EventLoop {
@@ -73,6 +83,8 @@ impl EventLoop {
             listen: Vec::new(),
             remembered: BTreeMap::new(),
             snapshot_counts: snapshot_counts.into_iter().collect(),
+            traffic: TrafficView::default(),
+            waiters: Vec::new(),
         }
     }
 
@@ -139,17 +151,23 @@ impl EventLoop {
         if p.is_empty() {
             return Ok(());
         }
-        let mut batch = WriteBatch::default();
-        batch.spaces = p.spaces.iter().map(|g| (*g.id().as_bytes(), g.encode())).collect();
-        batch.certificates = p.certs.iter().map(|c| {
-            let bytes = c.encode();
-            (*blake3::hash(&bytes).as_bytes(), bytes)
-        }).collect();
-        batch.entries = p
-            .entries
-            .iter()
-            .map(|e| store::NewEntry { space: *e.space().as_bytes(), author: *e.author().as_bytes(), seq: e.seq(), bytes: e.bytes().to_vec() })
-            .collect();
+        let mut batch = WriteBatch {
+            spaces: p.spaces.iter().map(|g| (*g.id().as_bytes(), g.encode())).collect(),
+            certificates: p
+                .certs
+                .iter()
+                .map(|c| {
+                    let bytes = c.encode();
+                    (*blake3::hash(&bytes).as_bytes(), bytes)
+                })
+                .collect(),
+            entries: p
+                .entries
+                .iter()
+                .map(|e| store::NewEntry { space: *e.space().as_bytes(), author: *e.author().as_bytes(), seq: e.seq(), bytes: e.bytes().to_vec() })
+                .collect(),
+            ..WriteBatch::default()
+        };
         for (space, eq) in &p.equivocations {
             for entry in [&eq.held, &eq.other] {
                 batch.evidence.push(store::Evidence { space: *space.as_bytes(), author: *eq.author.as_bytes(), seq: eq.seq, hash: entry.hash().0, bytes: entry.bytes().to_vec() });
@@ -161,8 +179,27 @@ impl EventLoop {
         })?;
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
+            self.answer_waiters();
         }
         Ok(())
+    }
+
+    fn held(&self, space: &SpaceId, author: &PublicKey, seq: u64) -> bool {
+        self.replica.space(space).is_some_and(|s| s.entry(author, seq).is_some())
+    }
+
+    fn answer_waiters(&mut self) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut self.waiters);
+        for w in waiters {
+            if self.held(&w.space, &w.author, w.seq) {
+                let _ = w.reply.send(Ok(()));
+            } else if !w.reply.is_closed() {
+                self.waiters.push(w);
+            }
+        }
     }
 
     /// Writes a snapshot of every space that doubled (or grew by `snapshot_every`) since
@@ -226,7 +263,9 @@ impl EventLoop {
             return;
         };
         let space = message.space();
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer_id, message.encode());
+        let bytes = message.encode();
+        TrafficView::count(&mut self.traffic.sent, message.kind(), bytes.len());
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer_id, bytes);
         self.requests.insert(id, (peer, space));
     }
 
@@ -259,17 +298,15 @@ impl EventLoop {
                     self.carry_out(fx)?;
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
-                if num_established == 0 {
-                    tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
-                    if let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) {
-                        self.replica.disconnected(&key);
-                        self.peer_ids.remove(&key);
-                    }
-                    if let Some(r) = self.remembered.get_mut(&peer_id) {
-                        r.dialing = false;
-                        r.next = Instant::now() + r.delay;
-                    }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+                tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                if let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) {
+                    self.replica.disconnected(&key);
+                    self.peer_ids.remove(&key);
+                }
+                if let Some(r) = self.remembered.get_mut(&peer_id) {
+                    r.dialing = false;
+                    r.next = Instant::now() + r.delay;
                 }
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer_id), error, .. } => {
@@ -294,11 +331,14 @@ impl EventLoop {
                     request_response::Message::Request { request, channel, .. } => {
                         let response = match Message::decode(&request) {
                             Ok(msg) => {
+                                TrafficView::count(&mut self.traffic.received, msg.kind(), request.len());
                                 let (response, fx) = self.replica.handle_request(key, msg);
                                 // Durable before acknowledged.
                                 self.persist(&fx)?;
                                 self.log_events(&fx.events);
-                                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response.encode());
+                                let bytes = response.encode();
+                                TrafficView::count(&mut self.traffic.sent, response.kind(), bytes.len());
+                                let _ = self.swarm.behaviour_mut().sync.send_response(channel, bytes);
                                 for (peer, message) in fx.send {
                                     self.send(peer, message);
                                 }
@@ -315,6 +355,7 @@ impl EventLoop {
                         let space = self.requests.remove(&request_id).and_then(|(_, s)| s);
                         match Message::decode(&response) {
                             Ok(msg) => {
+                                TrafficView::count(&mut self.traffic.received, msg.kind(), response.len());
                                 let fx = self.replica.handle_response(key, msg);
                                 self.carry_out(fx)?;
                             }
@@ -408,6 +449,13 @@ impl EventLoop {
                 let result = self.replica.space(&id).map(|s| self.agenda_view(s)).ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
                 let _ = reply.send(result);
             }
+            Command::WaitFor { space, author, seq, reply } => {
+                if self.held(&space, &author, seq) {
+                    let _ = reply.send(Ok(()));
+                } else {
+                    self.waiters.push(Waiter { space, author, seq, reply });
+                }
+            }
             Command::Shutdown => {}
         }
         Ok(())
@@ -486,6 +534,7 @@ impl EventLoop {
             peers,
             remembered: self.remembered.values().map(|r| r.addr.to_string()).collect(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
+            traffic: self.traffic.clone(),
         }
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use confer_protocol::model::AgendaEdit;
-use confer_protocol::{BodyId, SpaceId};
+use confer_protocol::{BodyId, PublicKey, SpaceId};
 use libp2p::Multiaddr;
 
 use crate::views::{AgendaSummary, AgendaView, StatusView};
@@ -40,6 +40,7 @@ pub(crate) enum Command {
     EditAgenda { id: SpaceId, edit: AgendaEdit, reply: Reply<()> },
     ListAgendas(Reply<Vec<AgendaSummary>>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    WaitFor { space: SpaceId, author: PublicKey, seq: u64, reply: Reply<()> },
     Shutdown,
 }
 
@@ -82,6 +83,12 @@ impl NodeHandle {
 
     pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
         self.ask(|r| Command::ShowAgenda(id, r)).await
+    }
+
+    /// Resolves once this node holds `author`'s entries up to `seq` in `space` (at once if
+    /// it already does). Replaces polling in tests and benchmarks.
+    pub async fn wait_for(&self, space: SpaceId, author: PublicKey, seq: u64) -> Result<(), NodeError> {
+        self.ask(|reply| Command::WaitFor { space, author, seq, reply }).await
     }
 
     /// Asks the node to stop; see [`crate::runtime::RunningNode::shutdown`] to wait for it.

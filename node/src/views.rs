@@ -23,6 +23,43 @@ pub struct StatusView {
     /// Peers added with `peer add`, kept connected.
     pub remembered: Vec<String>,
     pub spaces: Vec<SpaceView>,
+    /// Sync protocol traffic since start, by message kind.
+    pub traffic: TrafficView,
+}
+
+/// Sync messages and their bytes (payload plus the 4-byte frame header), by kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TrafficView {
+    pub sent: BTreeMap<String, Counter>,
+    pub received: BTreeMap<String, Counter>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Counter {
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+impl TrafficView {
+    pub(crate) fn count(map: &mut BTreeMap<String, Counter>, kind: &str, bytes: usize) {
+        let c = map.entry(kind.to_owned()).or_default();
+        c.messages += 1;
+        c.bytes += bytes as u64 + 4;
+    }
+
+    /// Total over the given kinds (all kinds if empty), sent and received.
+    pub fn total(&self, kinds: &[&str]) -> Counter {
+        let mut out = Counter::default();
+        for map in [&self.sent, &self.received] {
+            for (k, c) in map {
+                if kinds.is_empty() || kinds.contains(&k.as_str()) {
+                    out.messages += c.messages;
+                    out.bytes += c.bytes;
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
