@@ -262,7 +262,7 @@ impl Replica {
                 Ok(()) => Message::HelloAck { node: self.identity.node_cert.clone() },
                 Err(reason) => self.refuse(peer, None, Refusal::Invalid, reason, &mut fx),
             },
-            Message::SyncRequest { space, genesis, vector } => match self.admit(peer, space, genesis, &mut fx) {
+            Message::SyncRequest { space, genesis, vector, tips } => match self.admit(peer, space, genesis, &mut fx) {
                 Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
                 Ok(()) => {
                     let p = self.peers.entry(peer).or_default();
@@ -271,10 +271,12 @@ impl Replica {
                     let Some(s) = self.spaces.get(&space) else {
                         return (self.refuse(peer, Some(space), Refusal::UnknownSpace, "unknown space".into(), &mut fx), fx);
                     };
-                    let (entries, more) = s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
-                    let entries: Vec<Entry> = entries.into_iter().cloned().collect();
+                    // Forks first: they are what the peer most needs to know.
+                    let mut entries: Vec<Entry> = s.forks_against(&vector, &tips).into_iter().cloned().collect();
+                    let (missing, more) = s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
+                    entries.extend(missing.into_iter().cloned());
                     let certs = self.certs_for(s, &entries, &vector);
-                    Message::SyncResponse { space, vector: s.vector(), certs, entries, more }
+                    Message::SyncResponse { space, vector: s.vector(), tips: s.tips(), certs, entries, more }
                 }
             },
             Message::Push { space, genesis, certs, entries } => match self.admit(peer, space, genesis, &mut fx) {
@@ -309,7 +311,7 @@ impl Replica {
                     self.sync_all_with(peer, &mut fx);
                 }
             }
-            Message::SyncResponse { space, vector, certs, entries, more } => {
+            Message::SyncResponse { space, vector, tips, certs, entries, more } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.syncing.remove(&space);
                 }
@@ -318,6 +320,10 @@ impl Replica {
                     return fx;
                 }
                 self.receive(peer, space, certs, entries, &mut fx);
+                let forks: Vec<Entry> = self.spaces.get(&space).map(|s| s.forks_against(&vector, &tips).into_iter().cloned().collect()).unwrap_or_default();
+                if !forks.is_empty() {
+                    self.send_push(peer, space, forks, &mut fx);
+                }
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.told.insert(space, vector);
                     p.sent.remove(&space);
@@ -430,15 +436,18 @@ impl Replica {
     }
 
     fn receive(&mut self, peer: PeerKey, space: SpaceId, certs: Vec<Certificate>, entries: Vec<Entry>, fx: &mut Effects) {
+        let Some(s) = self.spaces.get_mut(&space) else { return };
+        // Keep only certificates this message needs: for an author of one of its entries,
+        // from a member body. A peer cannot make us store anything else.
         for cert in certs {
-            if self.certs.insert(cert.clone()) {
+            let needed = cert.is_member() && s.genesis().is_member(&cert.body) && entries.iter().any(|e| e.author() == cert.key);
+            if needed && self.certs.insert(cert.clone()) {
                 fx.persist.certs.push(cert);
             }
         }
         if entries.is_empty() {
             return;
         }
-        let Some(s) = self.spaces.get_mut(&space) else { return };
         let Received { accepted, equivocations, rejected, duplicates, pending } = s.receive(entries, &self.certs);
         if !rejected.is_empty() {
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -449,9 +458,16 @@ impl Replica {
                 fx.events.push(Event::EntriesRejected { peer, space, count, reason });
             }
         }
+        let mut evidence: Vec<Entry> = Vec::new();
         for eq in equivocations {
             fx.events.push(Event::Equivocation { peer, space, author: eq.author, seq: eq.seq });
+            evidence.push(eq.held.clone());
+            evidence.push(eq.other.clone());
             fx.persist.equivocations.push((space, eq));
+        }
+        if !evidence.is_empty() {
+            // Tell every member peer (the sender too): each detects the fork from the pair.
+            self.push_to_members(space, &evidence, None, fx);
         }
         fx.events.push(Event::Received { peer, space, accepted: accepted.len(), duplicates, pending });
         if !accepted.is_empty() {
@@ -475,7 +491,7 @@ impl Replica {
             return;
         }
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
-        fx.send.push((peer, Message::SyncRequest { space, genesis, vector: s.vector() }));
+        fx.send.push((peer, Message::SyncRequest { space, genesis, vector: s.vector(), tips: s.tips() }));
     }
 
     /// Sends `peer` the next batch of what it lacks, unless a batch is already in flight.

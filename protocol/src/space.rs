@@ -269,6 +269,42 @@ impl Vector {
     }
 }
 
+/// Bytes of a change hash kept per author in [`Tips`].
+pub const TIP_BYTES: usize = 16;
+
+/// The first bytes of the change hash of each author's last held entry. Two replicas with
+/// equal seqs but different tips hold different entries at that seq — a fork that the
+/// version vector alone cannot show. Sent next to the vector, in the vector's author order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tips(pub BTreeMap<PublicKey, [u8; TIP_BYTES]>);
+
+impl Tips {
+    /// Writes one tip per author of `vector`, in its order (zeros where unknown).
+    pub fn encode_into(&self, w: &mut Writer, vector: &Vector) {
+        for author in vector.0.keys() {
+            w.raw(self.0.get(author).unwrap_or(&[0; TIP_BYTES]));
+        }
+    }
+
+    /// Reads the tips that [`Tips::encode_into`] wrote for `vector`.
+    pub fn decode_from(r: &mut Reader<'_>, vector: &Vector) -> Result<Tips, DecodeError> {
+        let mut tips = BTreeMap::new();
+        for author in vector.0.keys() {
+            let tip: [u8; TIP_BYTES] = r.array()?;
+            if tip != [0; TIP_BYTES] {
+                tips.insert(*author, tip);
+            }
+        }
+        Ok(Tips(tips))
+    }
+}
+
+fn tip_of(entry: &Entry) -> [u8; TIP_BYTES] {
+    let mut tip = [0u8; TIP_BYTES];
+    tip.copy_from_slice(&entry.change_hash().0[..TIP_BYTES]);
+    tip
+}
+
 /// Why one entry was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
@@ -414,6 +450,23 @@ impl Space {
 
     pub fn vector(&self) -> Vector {
         Vector(self.by_author.iter().map(|(a, p)| (*a, p.len() as u64)).collect())
+    }
+
+    /// The tip of every author held.
+    pub fn tips(&self) -> Tips {
+        Tips(self.by_author.iter().filter_map(|(a, p)| p.last().map(|&i| (*a, tip_of(&self.log[i])))).collect())
+    }
+
+    /// Our entries at each (author, seq) where a replica at `theirs` holds a *different*
+    /// change: sending them lets that replica detect the fork.
+    pub fn forks_against(&self, theirs: &Vector, tips: &Tips) -> Vec<&Entry> {
+        tips.0
+            .iter()
+            .filter_map(|(author, tip)| {
+                let ours = self.entry(author, theirs.get(author))?;
+                (tip_of(ours) != *tip).then_some(ours)
+            })
+            .collect()
     }
 
     /// The entry at (author, seq), if held.

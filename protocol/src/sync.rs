@@ -10,7 +10,7 @@
 
 use crate::cert::Certificate;
 use crate::entry::Entry;
-use crate::space::{Genesis, SpaceId, Vector};
+use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
 
 const MESSAGE_VERSION: u8 = 1;
@@ -53,8 +53,8 @@ impl Refusal {
 pub enum Message {
     Hello { node: Certificate },
     HelloAck { node: Certificate },
-    SyncRequest { space: SpaceId, genesis: Option<Genesis>, vector: Vector },
-    SyncResponse { space: SpaceId, vector: Vector, certs: Vec<Certificate>, entries: Vec<Entry>, more: bool },
+    SyncRequest { space: SpaceId, genesis: Option<Genesis>, vector: Vector, tips: Tips },
+    SyncResponse { space: SpaceId, vector: Vector, tips: Tips, certs: Vec<Certificate>, entries: Vec<Entry>, more: bool },
     Push { space: SpaceId, genesis: Option<Genesis>, certs: Vec<Certificate>, entries: Vec<Entry> },
     PushAck { space: SpaceId, vector: Vector },
     Refused { space: Option<SpaceId>, reason: Refusal, detail: String },
@@ -112,14 +112,16 @@ impl Message {
                 w.u8(2);
                 node.encode_into(&mut w);
             }
-            Message::SyncRequest { space, genesis, vector } => {
+            Message::SyncRequest { space, genesis, vector, tips } => {
                 w.u8(3).raw(space.as_bytes());
                 encode_genesis(&mut w, genesis.as_ref());
                 vector.encode_into(&mut w);
+                tips.encode_into(&mut w, vector);
             }
-            Message::SyncResponse { space, vector, certs, entries, more } => {
+            Message::SyncResponse { space, vector, tips, certs, entries, more } => {
                 w.u8(4).raw(space.as_bytes());
                 vector.encode_into(&mut w);
+                tips.encode_into(&mut w, vector);
                 encode_certs(&mut w, certs);
                 encode_entries(&mut w, entries);
                 w.u8(u8::from(*more));
@@ -160,11 +162,13 @@ impl Message {
                 let space = SpaceId(r.array()?);
                 let genesis = decode_genesis(&mut r, space)?;
                 let vector = Vector::decode_from(&mut r)?;
-                Message::SyncRequest { space, genesis, vector }
+                let tips = Tips::decode_from(&mut r, &vector)?;
+                Message::SyncRequest { space, genesis, vector, tips }
             }
             4 => {
                 let space = SpaceId(r.array()?);
                 let vector = Vector::decode_from(&mut r)?;
+                let tips = Tips::decode_from(&mut r, &vector)?;
                 let certs = decode_certs(&mut r)?;
                 let entries = decode_entries(&mut r)?;
                 let more = match r.u8()? {
@@ -172,7 +176,7 @@ impl Message {
                     1 => true,
                     _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
                 };
-                Message::SyncResponse { space, vector, certs, entries, more }
+                Message::SyncResponse { space, vector, tips, certs, entries, more }
             }
             5 => {
                 let space = SpaceId(r.array()?);

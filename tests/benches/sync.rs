@@ -24,19 +24,31 @@ use confer_node::store::{NewEntry, Store, WriteBatch};
 use confer_node::views::TrafficView;
 use confer_node::{identity, runtime, Config};
 use confer_protocol::model::AgendaEdit;
-use confer_protocol::{Certificate, Entry, Genesis, PublicKey, SecretKey, SpaceId, SpaceKind, Subject};
+use confer_protocol::{
+    Certificate, Entry, Genesis, PublicKey, SecretKey, SpaceId, SpaceKind, Subject,
+};
 use futures::StreamExt;
 use serde_json::json;
 
 const AUTHORS: usize = 10;
 const INCREMENTAL: u64 = 100;
 const LIVE_WRITES: usize = 1000;
-const SYNC_KINDS: [&str; 5] = ["sync-request", "sync-response", "push", "push-ack", "refused"];
+const SYNC_KINDS: [&str; 5] = [
+    "sync-request",
+    "sync-response",
+    "push",
+    "push-ack",
+    "refused",
+];
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     if let Err(e) = runtime.block_on(bench()) {
         eprintln!("bench failed: {e}");
         std::process::exit(1);
@@ -44,12 +56,17 @@ fn main() {
 }
 
 fn entries_wanted() -> usize {
-    std::env::var("CONFER_BENCH_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+    std::env::var("CONFER_BENCH_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
 }
 
 fn read_secret(path: &Path) -> Res<SecretKey> {
     let text = std::fs::read_to_string(path)?;
-    let seed: [u8; 32] = hex::decode(text.trim())?.try_into().map_err(|_| "bad key file")?;
+    let seed: [u8; 32] = hex::decode(text.trim())?
+        .try_into()
+        .map_err(|_| "bad key file")?;
     Ok(SecretKey::from_seed(seed))
 }
 
@@ -86,13 +103,33 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
     let a = identity::init(&a_dir, "平湖市政协", "浙江省嘉兴市", "秘书处", 0)?;
     let b = identity::init(&b_dir, "金山区政协", "上海市", "秘书处", 0)?;
     let body_a = read_secret(&a_dir.join("keys/body.key"))?;
-    let genesis = Genesis::create(SpaceKind::Agenda, &[b.identity.body()], 0, [7; 16], a.identity.member_cert.clone(), &a.identity.member)?;
+    let genesis = Genesis::create(
+        SpaceKind::Agenda,
+        &[b.identity.body()],
+        0,
+        [7; 16],
+        a.identity.member_cert.clone(),
+        &a.identity.member,
+    )?;
     let space = genesis.id();
-    let authors: Vec<SecretKey> = (0..AUTHORS).map(|i| SecretKey::from_seed([i as u8 + 1; 32])).collect();
+    let authors: Vec<SecretKey> = (0..AUTHORS)
+        .map(|i| SecretKey::from_seed([i as u8 + 1; 32]))
+        .collect();
     let certs: Vec<Certificate> = authors
         .iter()
         .enumerate()
-        .map(|(i, k)| Certificate::issue(&body_a, "平湖市政协", k.public(), Subject::Member { name: format!("委员{i}"), role: "委员".into() }, 0))
+        .map(|(i, k)| {
+            Certificate::issue(
+                &body_a,
+                "平湖市政协",
+                k.public(),
+                Subject::Member {
+                    name: format!("委员{i}"),
+                    role: "委员".into(),
+                },
+                0,
+            )
+        })
         .collect::<Result<_, _>>()?;
     let mut doc = Automerge::new();
     for i in 0..n {
@@ -103,7 +140,11 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
             tx.put(ROOT, "kind", "agenda")?;
             tx.put(ROOT, "title", "跨界河道水环境联防联治")?;
         } else {
-            tx.put(ROOT, format!("opinion-{}", i % 997), format!("第{i}条意见：加强交界河道联合巡查"))?;
+            tx.put(
+                ROOT,
+                format!("opinion-{}", i % 997),
+                format!("第{i}条意见：加强交界河道联合巡查"),
+            )?;
         }
         tx.commit_with(CommitOptions::default().with_time(i as i64));
     }
@@ -112,7 +153,10 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
         .iter()
         .map(|c| {
             let actor = c.actor_id().to_bytes();
-            let author = authors.iter().find(|k| k.public().as_bytes().as_slice() == actor).ok_or("unknown actor")?;
+            let author = authors
+                .iter()
+                .find(|k| k.public().as_bytes().as_slice() == actor)
+                .ok_or("unknown actor")?;
             Ok(Entry::sign(space, c, author)?)
         })
         .collect::<Res<_>>()?;
@@ -125,12 +169,29 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
     let store = Store::open(&a_dir.join("confer.redb"))?;
     let batch = WriteBatch {
         spaces: vec![(*space.as_bytes(), genesis.encode())],
-        certificates: certs.iter().map(|c| (*blake3::hash(&c.encode()).as_bytes(), c.encode())).collect(),
-        entries: entries.iter().map(|e| NewEntry { space: *space.as_bytes(), author: *e.author().as_bytes(), seq: e.seq(), bytes: e.bytes().to_vec() }).collect(),
+        certificates: certs
+            .iter()
+            .map(|c| (*blake3::hash(&c.encode()).as_bytes(), c.encode()))
+            .collect(),
+        entries: entries
+            .iter()
+            .map(|e| NewEntry {
+                space: *space.as_bytes(),
+                author: *e.author().as_bytes(),
+                seq: e.seq(),
+                bytes: e.bytes().to_vec(),
+            })
+            .collect(),
         ..WriteBatch::default()
     };
     store.commit(&batch)?;
-    Ok(Fixture { a_dir, b_dir, space, tips, entries })
+    Ok(Fixture {
+        a_dir,
+        b_dir,
+        space,
+        tips,
+        entries,
+    })
 }
 
 /// Plain single-signature verification of `entries` on this thread.
@@ -144,7 +205,12 @@ fn verify_rate(entries: &[Entry]) -> Res<f64> {
 
 fn sync_traffic(t: &TrafficView) -> (u64, u64) {
     let total = t.total(&SYNC_KINDS);
-    let requests: u64 = ["sync-request", "push"].iter().map(|k| t.sent.get(*k).map_or(0, |c| c.messages) + t.received.get(*k).map_or(0, |c| c.messages)).sum();
+    let requests: u64 = ["sync-request", "push"]
+        .iter()
+        .map(|k| {
+            t.sent.get(*k).map_or(0, |c| c.messages) + t.received.get(*k).map_or(0, |c| c.messages)
+        })
+        .sum();
     (requests, total.bytes)
 }
 
@@ -161,7 +227,14 @@ async fn bench() -> Res<()> {
     let t = Instant::now();
     let a = runtime::start(config(&fx.a_dir)).await?;
     let a_start_s = t.elapsed().as_secs_f64();
-    let a_addr = a.handle.status().await?.listen.first().cloned().ok_or("A has no address")?;
+    let a_addr = a
+        .handle
+        .status()
+        .await?
+        .listen
+        .first()
+        .cloned()
+        .ok_or("A has no address")?;
     let b = runtime::start(config(&fx.b_dir)).await?;
     let t = Instant::now();
     b.handle.add_peer(a_addr.parse()?).await?;
@@ -191,7 +264,15 @@ async fn bench() -> Res<()> {
     let a_member: PublicKey = sa.member.key.parse()?;
     b.shutdown().await?;
     for i in 0..INCREMENTAL {
-        a.handle.edit_agenda(fx.space, AgendaEdit { title: None, summary: Some(format!("第{i}次补充意见")) }).await?;
+        a.handle
+            .edit_agenda(
+                fx.space,
+                AgendaEdit {
+                    title: None,
+                    summary: Some(format!("第{i}次补充意见")),
+                },
+            )
+            .await?;
     }
     let before = a.handle.status().await?.traffic;
     let b = runtime::start(config(&fx.b_dir)).await?;
@@ -208,8 +289,18 @@ async fn bench() -> Res<()> {
     let mut latencies = Vec::with_capacity(LIVE_WRITES);
     for i in 0..LIVE_WRITES {
         let t = Instant::now();
-        a.handle.edit_agenda(fx.space, AgendaEdit { title: Some(format!("议题标题 第{i}稿")), summary: None }).await?;
-        b.handle.wait_for(fx.space, a_member, INCREMENTAL + i as u64 + 1).await?;
+        a.handle
+            .edit_agenda(
+                fx.space,
+                AgendaEdit {
+                    title: Some(format!("议题标题 第{i}稿")),
+                    summary: None,
+                },
+            )
+            .await?;
+        b.handle
+            .wait_for(fx.space, a_member, INCREMENTAL + i as u64 + 1)
+            .await?;
         latencies.push(t.elapsed());
     }
     latencies.sort();
@@ -229,14 +320,34 @@ async fn bench() -> Res<()> {
 
     // The 100 incremental entries themselves, and automerge's own sync on the same docs.
     let loaded = Store::open(&fx.a_dir.join("confer.redb"))?.load()?;
-    let stored = loaded.spaces.into_iter().find(|s| s.id == *fx.space.as_bytes()).ok_or("space missing")?;
-    let all: Vec<Entry> = stored.entries.into_iter().map(Entry::decode).collect::<Result<_, _>>()?;
+    let stored = loaded
+        .spaces
+        .into_iter()
+        .find(|s| s.id == *fx.space.as_bytes())
+        .ok_or("space missing")?;
+    let all: Vec<Entry> = stored
+        .entries
+        .into_iter()
+        .map(Entry::decode)
+        .collect::<Result<_, _>>()?;
     let is_new = |e: &Entry| e.author() == a_member && e.seq() <= INCREMENTAL;
     let new_bytes: usize = all.iter().filter(|e| is_new(e)).map(Entry::len).sum();
     let mut doc_b = Automerge::new();
-    doc_b.apply_changes(all.iter().filter(|e| e.author() != a_member).cloned().map(|mut e| e.take_change()).collect::<Result<Vec<_>, _>>()?)?;
+    doc_b.apply_changes(
+        all.iter()
+            .filter(|e| e.author() != a_member)
+            .cloned()
+            .map(|mut e| e.take_change())
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
     let mut doc_a = doc_b.clone();
-    doc_a.apply_changes(all.iter().filter(|e| is_new(e)).cloned().map(|mut e| e.take_change()).collect::<Result<Vec<_>, _>>()?)?;
+    doc_a.apply_changes(
+        all.iter()
+            .filter(|e| is_new(e))
+            .cloned()
+            .map(|mut e| e.take_change())
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
     let (am_messages, am_bytes) = automerge_sync(&mut doc_b, &mut doc_a)?;
     println!(
         "{}",
@@ -300,19 +411,35 @@ async fn raw_round_trip() -> Res<(f64, f64)> {
     client.dial(addr)?;
     tokio::spawn(async move {
         loop {
-            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::Message { message: Message::Request { channel, .. }, .. })) = server.select_next_some().await {
-                let _ = server.behaviour_mut().sync.send_response(channel, vec![0u8; 64]);
+            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::Message {
+                message: Message::Request { channel, .. },
+                ..
+            })) = server.select_next_some().await
+            {
+                let _ = server
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, vec![0u8; 64]);
             }
         }
     });
     let mut times = Vec::with_capacity(LIVE_WRITES);
     for _ in 0..LIVE_WRITES + 50 {
         let t = Instant::now();
-        client.behaviour_mut().sync.send_request(&server_id, vec![1u8; 400]);
+        client
+            .behaviour_mut()
+            .sync
+            .send_request(&server_id, vec![1u8; 400]);
         loop {
             match client.select_next_some().await {
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::Message { message: Message::Response { .. }, .. })) => break,
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::OutboundFailure { error, .. })) => return Err(error.to_string().into()),
+                SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::Message {
+                    message: Message::Response { .. },
+                    ..
+                })) => break,
+                SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::OutboundFailure {
+                    error,
+                    ..
+                })) => return Err(error.to_string().into()),
                 _ => {}
             }
         }

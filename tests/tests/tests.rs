@@ -1,1 +1,7 @@
+//! confer's multi-node integration tests: real nodes, real libp2p on loopback, one redb
+//! file each. Fixtures live in the `confer_tests` library (`tests/src/lib.rs`).
 
+mod adversarial;
+mod restart;
+mod support;
+mod sync;

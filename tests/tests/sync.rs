@@ -1,0 +1,211 @@
+//! Sync between honest nodes: delivery to members only, convergence of concurrent edits,
+//! and convergence through a third member when two members are not connected.
+
+use crate::support::*;
+
+/// Three bodies in a full mesh. An agenda between A and B reaches B and never C (which is
+/// connected to both, so nothing but membership keeps it away); concurrent edits on A and
+/// B converge to the same state with every signature verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agenda_reaches_members_only_and_concurrent_edits_converge() {
+    let fed = Federation::new();
+    let a = fed.spawn("平湖市政协").await;
+    let b = fed.spawn("金山区政协").await;
+    let c = fed.spawn("嘉善县政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    connect(&b, &c).await;
+
+    let id = a.create_agenda("跨界河道水环境联防联治", &[&b]).await;
+    let on_b = wait_has_agenda(&b, id).await;
+    assert_eq!(on_b.text("title"), "跨界河道水环境联防联治");
+    let member_ids: Vec<&str> = on_b.members.iter().map(|m| m.id.as_str()).collect();
+    assert!(
+        member_ids.contains(&a.body.to_string().as_str())
+            && member_ids.contains(&b.body.to_string().as_str()),
+        "members: {member_ids:?}"
+    );
+    assert_eq!(on_b.members.len(), 2, "only A and B are members");
+
+    // Concurrent edits on both sides: both change the title, B also the summary.
+    let title_a = "联防联治（平湖稿）";
+    let title_b = "金山—平湖交界河道水污染联防联治";
+    let summary_b = "建议两地建立交界河道联合巡查和信息通报机制";
+    tokio::join!(
+        a.edit(id, Some(title_a), None),
+        b.edit(id, Some(title_b), Some(summary_b))
+    );
+
+    let view = converged(
+        &[&a, &b],
+        id,
+        "A and B converge after concurrent edits",
+        |v| v.entries == 3,
+    )
+    .await;
+    let on_a = a.show(id).await;
+    let on_b = b.show(id).await;
+    assert_eq!(on_a.fields, on_b.fields);
+    assert_eq!(on_a.vector, on_b.vector);
+    assert!(on_a.all_signatures_verified && on_b.all_signatures_verified);
+    assert_eq!(on_a.signatures_verified, 3);
+    assert_eq!(
+        view.vector.get(a.member_key()),
+        Some(&2),
+        "A wrote the first version and one edit"
+    );
+    assert_eq!(
+        view.vector.get(b.member_key()),
+        Some(&1),
+        "B wrote one edit"
+    );
+    // Both titles survive (one current, the other a conflict, unless one edit saw the
+    // other); the summary is B's, attributed to B's body.
+    let titles = field_values(&view, "title");
+    assert!(
+        titles.contains(&title_a.to_owned()) || titles.contains(&title_b.to_owned()),
+        "titles: {titles:?}"
+    );
+    assert!(
+        !titles.contains(&"跨界河道水环境联防联治".to_owned()),
+        "the first title was overwritten by both: {titles:?}"
+    );
+    let summary = view
+        .fields
+        .iter()
+        .find(|f| f.name == "summary")
+        .and_then(|f| f.current.clone())
+        .expect("summary is set");
+    assert_eq!(summary.value, summary_b);
+    assert_eq!(summary.author, b.member_key());
+    assert_eq!(
+        summary.body.as_ref().map(|x| x.id.clone()),
+        Some(b.body.to_string())
+    );
+
+    // C is connected to both the whole time but is not a member: it never gets the agenda.
+    always(
+        "C holds no trace of the agenda while connected to A and B",
+        SEVERAL_ROUNDS,
+        || async {
+            let status = c.status_now().await;
+            ensure(status.spaces.is_empty(), || {
+                format!("C's status lists spaces: {:?}", status.spaces)
+            })?;
+            match c.try_show(id).await {
+                Err(NodeError::UnknownAgenda(_)) => Ok(()),
+                other => Err(format!("show_agenda on C gave {other:?}")),
+            }
+        },
+    )
+    .await;
+    // …and it was connected to both all along (so only membership kept the agenda away).
+    for n in [&a, &b] {
+        assert!(
+            c.has_proven_peer(n.peer_id()).await,
+            "C is not connected to {}",
+            n.name
+        );
+    }
+    let traffic = c.status_now().await.traffic;
+    for kind in ["sync-request", "sync-response", "push"] {
+        assert!(
+            !traffic.received.contains_key(kind),
+            "C received {kind} messages: {traffic:?}"
+        );
+    }
+    let listed = c.handle.list_agendas().await.expect("list on C");
+    assert!(listed.is_empty(), "C lists agendas: {listed:?}");
+}
+
+/// A 3-body agenda where A and C are not directly connected (only A–B and B–C): what A
+/// writes reaches C through B, and what C writes reaches A; and what A writes while C is
+/// offline reaches C from B once C is back (anti-entropy through the third member).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_body_agenda_converges_through_a_third_member() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&c, &b).await;
+
+    // B knows both other bodies (A and C have never met), so B creates the agenda.
+    let id = b.create_agenda("三地联动协商", &[&a, &c]).await;
+    wait_has_agenda(&a, id).await;
+    wait_has_agenda(&c, id).await;
+
+    a.edit(id, Some("三地联动（A 稿）"), None).await;
+    let on_c = wait_view(&c, id, "A's edit arrives through B", |v| {
+        v.vector.get(a.member_key()) == Some(&1)
+    })
+    .await;
+    assert_eq!(on_c.text("title"), "三地联动（A 稿）");
+    // C has A's member certificate (it came with the entry through B): A's value is
+    // attributed to A's body, and every signature verifies.
+    let title = on_c
+        .fields
+        .iter()
+        .find(|f| f.name == "title")
+        .and_then(|f| f.current.clone())
+        .expect("title");
+    assert_eq!(title.author, a.member_key());
+    assert_eq!(
+        title.body.map(|x| x.id),
+        Some(a.body.to_string()),
+        "C attributes A's value to A's body"
+    );
+    assert!(on_c.all_signatures_verified);
+
+    // Edits on the two ends at once, several each.
+    let edits_a = async {
+        for i in 0..3 {
+            a.edit(id, None, Some(&format!("A 摘要 {i}"))).await;
+        }
+    };
+    let edits_c = async {
+        for i in 0..3 {
+            c.edit(id, Some(&format!("C 标题 {i}")), None).await;
+        }
+    };
+    tokio::join!(edits_a, edits_c);
+    let view = converged(&[&a, &b, &c], id, "A, B and C converge through B", |v| {
+        v.vector.get(a.member_key()) == Some(&4) && v.vector.get(c.member_key()) == Some(&3)
+    })
+    .await;
+    assert_eq!(view.entries, 1 + 4 + 3);
+    assert_eq!(view.text("summary"), "A 摘要 2");
+
+    // A and C really never connected to each other.
+    assert!(
+        !a.has_proven_peer(c.peer_id()).await && !c.has_proven_peer(a.peer_id()).await,
+        "A and C must not be directly connected"
+    );
+    let a_peers = a.status_now().await.peers;
+    assert!(
+        a_peers.iter().all(|p| p.peer_id != c.peer_id()),
+        "A is connected to C: {a_peers:?}"
+    );
+
+    // C goes offline; A writes; B gets it at once; C, back (it remembers B), gets it from B.
+    let mut c = c;
+    c.shutdown().await;
+    a.edit(id, Some("A 在 C 离线时修改"), None).await;
+    wait_view(&b, id, "A's offline-time edit reaches B", |v| {
+        v.vector.get(a.member_key()) == Some(&5)
+    })
+    .await;
+    c.restart().await;
+    let view = converged(
+        &[&a, &b, &c],
+        id,
+        "C catches up from B after restarting",
+        |v| v.vector.get(a.member_key()) == Some(&5),
+    )
+    .await;
+    assert_eq!(view.text("title"), "A 在 C 离线时修改");
+    assert!(
+        !a.has_proven_peer(c.peer_id()).await,
+        "A and C must not be directly connected"
+    );
+}
