@@ -115,7 +115,6 @@ struct PeerState {
     /// What we sent that extends `told` contiguously (optimistic; reset on failure).
     sent: HashMap<SpaceId, Vector>,
     syncing: HashSet<SpaceId>,
-    pushing: HashSet<SpaceId>,
 }
 
 impl PeerState {
@@ -204,7 +203,6 @@ impl Replica {
     pub fn request_failed(&mut self, peer: &PeerKey, space: Option<SpaceId>) {
         if let (Some(p), Some(space)) = (self.peers.get_mut(peer), space) {
             p.syncing.remove(&space);
-            p.pushing.remove(&space);
             p.sent.remove(&space);
         }
     }
@@ -331,26 +329,22 @@ impl Replica {
                 if more {
                     self.start_sync(peer, space, &mut fx);
                 }
-                self.push_missing(peer, space, &mut fx);
             }
             Message::PushAck { space, vector } => {
+                // The peer repairs gaps itself (it pulls when a push leaves it pending, and
+                // on every anti-entropy round); here we only learn what it holds.
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.pushing.remove(&space);
                     let told = p.told.entry(space).or_default();
                     for (a, s) in vector.0 {
                         let e = told.0.entry(a).or_insert(0);
                         *e = (*e).max(s);
                     }
                 }
-                if self.peer_is_member(&peer, &space) {
-                    self.push_missing(peer, space, &mut fx);
-                }
             }
             Message::Refused { space, reason, detail } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     if let Some(space) = space {
                         p.syncing.remove(&space);
-                        p.pushing.remove(&space);
                         p.sent.remove(&space);
                     }
                     if reason == Refusal::NotIdentified {
@@ -386,10 +380,9 @@ impl Replica {
         }
         if first {
             fx.events.push(Event::PeerIdentified { peer, body: node.body, body_name: node.body_name });
-            // One side starts the session's sync, so the first exchange is not done twice.
-            if self.identity.node_cert.key < peer {
-                self.sync_all_with(peer, fx);
-            }
+            // Each side pulls what it lacks: the two pulls run at once and every entry
+            // crosses the link once.
+            self.sync_all_with(peer, fx);
         }
         Ok(())
     }
@@ -416,6 +409,8 @@ impl Replica {
             fx.persist.spaces.push(genesis.clone());
             fx.events.push(Event::SpaceJoined { peer, space });
             self.spaces.insert(space, Space::new(genesis));
+            // Pull it at once: the peer's request only told us it exists.
+            self.start_sync(peer, space, fx);
         }
         if !self.peer_is_member(&peer, &space) {
             return Err((Refusal::NotMember, "your body is not a member of that space".into()));
@@ -492,23 +487,6 @@ impl Replica {
         }
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
         fx.send.push((peer, Message::SyncRequest { space, genesis, vector: s.vector(), tips: s.tips() }));
-    }
-
-    /// Sends `peer` the next batch of what it lacks, unless a batch is already in flight.
-    fn push_missing(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
-        let Some(s) = self.spaces.get(&space) else { return };
-        let Some(p) = self.peers.get_mut(&peer) else { return };
-        if p.pushing.contains(&space) {
-            return;
-        }
-        let known = p.known(&space);
-        let (entries, _) = s.missing_for(&known, self.limits.batch_entries, self.limits.batch_bytes);
-        if entries.is_empty() {
-            return;
-        }
-        let entries: Vec<Entry> = entries.into_iter().cloned().collect();
-        p.pushing.insert(space);
-        self.send_push(peer, space, entries, fx);
     }
 
     fn push_to_members(&mut self, space: SpaceId, entries: &[Entry], except: Option<PeerKey>, fx: &mut Effects) {

@@ -1,12 +1,16 @@
 //! The sync protocol's messages and their canonical encoding.
 //!
 //! A session between two nodes: both send [`Message::Hello`] with their node certificate;
-//! nothing about a space is said before the peer's body is known. Then, per space the two
-//! bodies share, one side sends its version vector ([`Message::SyncRequest`]); the other
-//! answers with the entries the first lacks plus its own vector ([`Message::SyncResponse`]);
-//! the first pushes what the second lacks ([`Message::Push`]). One and a half round trips,
-//! traffic proportional to the difference, in bounded batches. New local entries are
-//! pushed at once; a periodic anti-entropy round repairs anything missed.
+//! nothing about a space is said before the peer's body is known. Then each side *pulls*
+//! every space the two bodies share: it sends its version vector ([`Message::SyncRequest`])
+//! and the other answers with the entries it lacks, in bounded batches
+//! ([`Message::SyncResponse`], `more` asks for another round). Both pulls run at once, so
+//! a session costs one round trip and every missing entry crosses the link once. Vectors
+//! travel with [`Tips`], the hash of each author's last entry, so a fork (two different
+//! entries at one seq, which equal vectors would hide) is noticed and the entries that
+//! prove it are sent. New local entries are pushed at once ([`Message::Push`]); a node
+//! that a push leaves with missing dependencies pulls; a periodic anti-entropy pull repairs
+//! anything else.
 
 use crate::cert::Certificate;
 use crate::entry::Entry;

@@ -209,3 +209,41 @@ async fn three_body_agenda_converges_through_a_third_member() {
         "A and C must not be directly connected"
     );
 }
+
+/// Spaces created while the other member was offline reach it when the two reconnect,
+/// through the session's own pulls: the anti-entropy timer is set to an hour, so nothing
+/// else could bring them. Done in both directions, so whichever node has the smaller key,
+/// the side that does not know the space yet gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_brings_spaces_created_offline_without_anti_entropy() {
+    let fed = Federation::new();
+    let hourly = |c: &mut confer_node::Config| c.sync_interval = Duration::from_secs(3600);
+    let mut a = fed.spawn_with("平湖市政协", hourly).await;
+    let mut b = fed.spawn_with("金山区政协", hourly).await;
+    connect(&a, &b).await; // A remembers B's address and redials it
+
+    b.shutdown().await;
+    let s1 = a.create_agenda("B 离线时平湖创建的议题", &[&b]).await;
+    b.restart_on_same_port()
+        .await
+        .expect("B restarts on its old port");
+    converged(
+        &[&a, &b],
+        s1,
+        "B gets the agenda made while it was offline",
+        |v| v.text("title") == "B 离线时平湖创建的议题",
+    )
+    .await;
+
+    a.shutdown().await;
+    let s2 = b.create_agenda("A 离线时金山创建的议题", &[&a]).await;
+    a.restart().await;
+    let both = converged(
+        &[&a, &b],
+        s2,
+        "A gets the agenda made while it was offline",
+        |v| v.text("title") == "A 离线时金山创建的议题",
+    )
+    .await;
+    assert!(both.all_signatures_verified);
+}
