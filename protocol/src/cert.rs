@@ -20,10 +20,13 @@ const CERT_VERSION: u8 = 1;
 /// Longest body, member or role name, in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 /// Longest encoded certificate.
-pub const MAX_CERT_BYTES: usize = 1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + 2 * (4 + MAX_NAME_BYTES) + 8 + 64;
+pub const MAX_CERT_BYTES: usize =
+    1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + 2 * (4 + MAX_NAME_BYTES) + 8 + 64;
 
 /// A body's identity: its root public key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct BodyId(pub PublicKey);
 
@@ -82,17 +85,28 @@ pub enum CertError {
     #[error("certificate signature by body {body} does not verify")]
     BadSignature { body: BodyId },
     #[error("certificate is for a {found}, expected a {expected}")]
-    WrongSubject { expected: &'static str, found: &'static str },
+    WrongSubject {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("name longer than {MAX_NAME_BYTES} bytes")]
     NameTooLong,
 }
 
 impl Certificate {
     /// The body signs a certificate for `key`.
-    pub fn issue(body_secret: &SecretKey, body_name: &str, key: PublicKey, subject: Subject, issued_at: u64) -> Result<Self, CertError> {
+    pub fn issue(
+        body_secret: &SecretKey,
+        body_name: &str,
+        key: PublicKey,
+        subject: Subject,
+        issued_at: u64,
+    ) -> Result<Self, CertError> {
         let names_ok = body_name.len() <= MAX_NAME_BYTES
             && match &subject {
-                Subject::Member { name, role } => name.len() <= MAX_NAME_BYTES && role.len() <= MAX_NAME_BYTES,
+                Subject::Member { name, role } => {
+                    name.len() <= MAX_NAME_BYTES && role.len() <= MAX_NAME_BYTES
+                }
                 Subject::Node => true,
             };
         if !names_ok {
@@ -112,7 +126,10 @@ impl Certificate {
 
     fn signed_bytes(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(160);
-        w.u8(CERT_VERSION).raw(self.body.0.as_bytes()).str(&self.body_name).raw(self.key.as_bytes());
+        w.u8(CERT_VERSION)
+            .raw(self.body.0.as_bytes())
+            .str(&self.body_name)
+            .raw(self.key.as_bytes());
         match &self.subject {
             Subject::Member { name, role } => {
                 w.u8(1).str(name).str(role);
@@ -155,7 +172,14 @@ impl Certificate {
         let issued_at = r.u64()?;
         let signature = Signature(r.array()?);
         r.finish()?;
-        let cert = Certificate { body, body_name, key, subject, issued_at, signature };
+        let cert = Certificate {
+            body,
+            body_name,
+            key,
+            subject,
+            issued_at,
+            signature,
+        };
         cert.verify()?;
         Ok(cert)
     }
@@ -187,7 +211,10 @@ impl Certificate {
     pub fn expect_node(&self) -> Result<(), CertError> {
         match self.subject {
             Subject::Node => Ok(()),
-            Subject::Member { .. } => Err(CertError::WrongSubject { expected: "node", found: "member" }),
+            Subject::Member { .. } => Err(CertError::WrongSubject {
+                expected: "node",
+                found: "member",
+            }),
         }
     }
 }
@@ -200,14 +227,27 @@ mod tests {
     fn issue_encode_decode_verify() {
         let body = SecretKey::from_seed([1; 32]);
         let member = SecretKey::from_seed([2; 32]);
-        let cert = Certificate::issue(&body, "平湖市政协", member.public(), Subject::Member { name: "张三".into(), role: "委员".into() }, 1_700_000_000).unwrap();
+        let cert = Certificate::issue(
+            &body,
+            "平湖市政协",
+            member.public(),
+            Subject::Member {
+                name: "张三".into(),
+                role: "委员".into(),
+            },
+            1_700_000_000,
+        )
+        .unwrap();
         let bytes = cert.encode();
         assert!(bytes.len() <= MAX_CERT_BYTES);
         assert_eq!(Certificate::decode(&bytes).unwrap(), cert);
         for i in 0..bytes.len() * 8 {
             let mut bad = bytes.clone();
             bad[i / 8] ^= 1 << (i % 8);
-            assert!(Certificate::decode(&bad).is_err(), "flipped bit {i} accepted");
+            assert!(
+                Certificate::decode(&bad).is_err(),
+                "flipped bit {i} accepted"
+            );
         }
         assert!(cert.expect_node().is_err());
     }

@@ -55,6 +55,8 @@ pub enum EntryError {
     ActorNotAKey,
     #[error("change actor {actor:?} is not the signing key {signer:?}")]
     ActorMismatch { actor: PublicKey, signer: PublicKey },
+    #[error("change has sequence number 0 (sequence numbers start at 1)")]
+    SeqZero,
     #[error("entry signature by {author:?} does not verify")]
     BadSignature { author: PublicKey },
 }
@@ -85,12 +87,22 @@ impl Eq for Entry {}
 
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Entry({}:{} in {})", self.author.fmt_short(), self.seq, self.space.fmt_short())
+        write!(
+            f,
+            "Entry({}:{} in {})",
+            self.author.fmt_short(),
+            self.seq,
+            self.space.fmt_short()
+        )
     }
 }
 
 fn author_of(change: &Change) -> Result<PublicKey, EntryError> {
-    let actor: [u8; 32] = change.actor_id().to_bytes().try_into().map_err(|_| EntryError::ActorNotAKey)?;
+    let actor: [u8; 32] = change
+        .actor_id()
+        .to_bytes()
+        .try_into()
+        .map_err(|_| EntryError::ActorNotAKey)?;
     Ok(PublicKey::from_bytes(actor))
 }
 
@@ -99,15 +111,29 @@ impl Entry {
     pub fn sign(space: SpaceId, change: &Change, author: &SecretKey) -> Result<Entry, EntryError> {
         let actor = author_of(change)?;
         if actor != author.public() {
-            return Err(EntryError::ActorMismatch { actor, signer: author.public() });
+            return Err(EntryError::ActorMismatch {
+                actor,
+                signer: author.public(),
+            });
+        }
+        if change.seq() == 0 {
+            return Err(EntryError::SeqZero);
         }
         let raw = change.raw_bytes();
         if raw.len() > MAX_CHANGE_BYTES {
-            return Err(DecodeError::TooLarge { what: "change", len: raw.len(), max: MAX_CHANGE_BYTES }.into());
+            return Err(DecodeError::TooLarge {
+                what: "change",
+                len: raw.len(),
+                max: MAX_CHANGE_BYTES,
+            }
+            .into());
         }
         let signature = author.sign(ENTRY_DOMAIN, &signed_payload(&space, raw));
         let mut w = Writer::with_capacity(raw.len() + ENTRY_OVERHEAD);
-        w.u8(ENTRY_VERSION).raw(space.as_bytes()).bytes(raw).raw(&signature.0);
+        w.u8(ENTRY_VERSION)
+            .raw(space.as_bytes())
+            .bytes(raw)
+            .raw(&signature.0);
         let bytes = w.finish();
         Ok(Entry {
             hash: EntryHash(*blake3::hash(&bytes).as_bytes()),
@@ -132,13 +158,19 @@ impl Entry {
         let raw = r.bytes("change", MAX_CHANGE_BYTES)?;
         let _sig: [u8; 64] = r.array()?;
         r.finish()?;
-        let change = Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
+        let change =
+            Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
         // automerge accepts a compressed change and re-encodes it; only the exact bytes
         // that were signed are acceptable.
         if change.raw_bytes() != raw {
-            return Err(EntryError::Change("change bytes are not in canonical form".into()));
+            return Err(EntryError::Change(
+                "change bytes are not in canonical form".into(),
+            ));
         }
         let author = author_of(&change)?;
+        if change.seq() == 0 {
+            return Err(EntryError::SeqZero);
+        }
         let entry = Entry {
             hash: EntryHash(*blake3::hash(&bytes).as_bytes()),
             space,
@@ -179,7 +211,9 @@ impl Entry {
     pub fn verify(&self) -> Result<(), EntryError> {
         self.author
             .verify(ENTRY_DOMAIN, &self.signed_payload(), &self.signature())
-            .map_err(|_: KeyError| EntryError::BadSignature { author: self.author })
+            .map_err(|_: KeyError| EntryError::BadSignature {
+                author: self.author,
+            })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -208,7 +242,8 @@ impl Entry {
     pub fn take_change(&mut self) -> Result<Change, EntryError> {
         match self.parsed.take() {
             Some(change) => Ok(change),
-            None => Change::from_bytes(self.change_bytes().to_vec()).map_err(|e| EntryError::Change(e.to_string())),
+            None => Change::from_bytes(self.change_bytes().to_vec())
+                .map_err(|e| EntryError::Change(e.to_string())),
         }
     }
 

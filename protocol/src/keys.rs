@@ -59,7 +59,12 @@ impl PublicKey {
     }
 
     /// Strict verification of `signature` over `domain || payload`.
-    pub fn verify(&self, domain: Domain, payload: &[u8], signature: &Signature) -> Result<(), KeyError> {
+    pub fn verify(
+        &self,
+        domain: Domain,
+        payload: &[u8],
+        signature: &Signature,
+    ) -> Result<(), KeyError> {
         let key = self.verifying_key()?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
         key.verify_strict(&signed_message(domain, payload), &sig)
@@ -83,7 +88,9 @@ impl FromStr for PublicKey {
     type Err = KeyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes = hex::decode(s.trim()).map_err(|_| KeyError::Parse(s.to_owned()))?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Parse(s.to_owned()))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::Parse(s.to_owned()))?;
         Ok(Self(arr))
     }
 }
@@ -171,8 +178,15 @@ mod tests {
         let sk = SecretKey::from_seed([7; 32]);
         let sig = sk.sign(D, b"hello");
         assert_eq!(sk.public().verify(D, b"hello", &sig), Ok(()));
-        assert_eq!(sk.public().verify(D, b"hellO", &sig), Err(KeyError::BadSignature));
-        assert_eq!(sk.public().verify(Domain(b"confer/other/v1"), b"hello", &sig), Err(KeyError::BadSignature));
+        assert_eq!(
+            sk.public().verify(D, b"hellO", &sig),
+            Err(KeyError::BadSignature)
+        );
+        assert_eq!(
+            sk.public()
+                .verify(Domain(b"confer/other/v1"), b"hello", &sig),
+            Err(KeyError::BadSignature)
+        );
         assert_eq!(verify_batch(&[(sk.public(), D, b"hello", sig)]), Ok(()));
         assert!(verify_batch(&[(sk.public(), D, b"hello!", sig)]).is_err());
     }

@@ -42,11 +42,21 @@ impl AgendaEdit {
                 return Err(ModelError::EmptyTitle);
             }
             if title.len() > MAX_TITLE_BYTES {
-                return Err(ModelError::TooLong { field: "title", max: MAX_TITLE_BYTES });
+                return Err(ModelError::TooLong {
+                    field: "title",
+                    max: MAX_TITLE_BYTES,
+                });
             }
         }
-        if self.summary.as_ref().is_some_and(|s| s.len() > MAX_SUMMARY_BYTES) {
-            return Err(ModelError::TooLong { field: "summary", max: MAX_SUMMARY_BYTES });
+        if self
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.len() > MAX_SUMMARY_BYTES)
+        {
+            return Err(ModelError::TooLong {
+                field: "summary",
+                max: MAX_SUMMARY_BYTES,
+            });
         }
         Ok(())
     }
@@ -98,7 +108,9 @@ impl AgendaView {
 
     /// The current text of a field ("" if unset).
     pub fn text(&self, name: &str) -> &str {
-        self.field(name).and_then(|f| f.current.as_ref()).map_or("", |a| a.value.as_str())
+        self.field(name)
+            .and_then(|f| f.current.as_ref())
+            .map_or("", |a| a.value.as_str())
     }
 }
 
@@ -117,13 +129,22 @@ pub fn read_agenda(doc: &Automerge, certs: &Certificates, members: &[BodyId]) ->
             // get_all lists concurrent values in op order; the winner (what `get` returns)
             // is the last.
             let current = values.pop();
-            FieldView { name, current, conflicts: values }
+            FieldView {
+                name,
+                current,
+                conflicts: values,
+            }
         })
         .collect();
     AgendaView { fields }
 }
 
-fn attribute(value: Value<'_>, id: &ObjId, certs: &Certificates, members: &[BodyId]) -> Option<Attributed> {
+fn attribute(
+    value: Value<'_>,
+    id: &ObjId,
+    certs: &Certificates,
+    members: &[BodyId],
+) -> Option<Attributed> {
     let text = match value {
         Value::Scalar(s) => match s.as_ref() {
             automerge::ScalarValue::Str(s) => s.to_string(),
@@ -131,7 +152,9 @@ fn attribute(value: Value<'_>, id: &ObjId, certs: &Certificates, members: &[Body
         },
         Value::Object(_) => return None,
     };
-    let ObjId::Id(_, actor, _) = id else { return None };
+    let ObjId::Id(_, actor, _) = id else {
+        return None;
+    };
     let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
     let author = PublicKey::from_bytes(key);
     let cert = certs.member_cert_in(&author, members);

@@ -21,7 +21,9 @@ use automerge::AutomergeError;
 use crate::cert::{BodyId, Certificate, Certificates};
 use crate::entry::Entry;
 use crate::keys::{PublicKey, SecretKey};
-use crate::space::{Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector};
+use crate::space::{
+    Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector,
+};
 use crate::sync::{Message, Refusal};
 
 /// A peer is named by its node key (the Ed25519 key inside its libp2p peer id).
@@ -53,7 +55,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { batch_entries: 4096, batch_bytes: 4 * 1024 * 1024 }
+        Limits {
+            batch_entries: 4096,
+            batch_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 
@@ -77,22 +82,57 @@ pub struct Persist {
 
 impl Persist {
     pub fn is_empty(&self) -> bool {
-        self.spaces.is_empty() && self.certs.is_empty() && self.entries.is_empty() && self.equivocations.is_empty()
+        self.spaces.is_empty()
+            && self.certs.is_empty()
+            && self.entries.is_empty()
+            && self.equivocations.is_empty()
     }
 }
 
 /// Something worth reporting (the node logs these; warnings name the peer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    PeerIdentified { peer: PeerKey, body: BodyId, body_name: String },
+    PeerIdentified {
+        peer: PeerKey,
+        body: BodyId,
+        body_name: String,
+    },
     /// We refused something the peer sent.
-    PeerRefused { peer: PeerKey, space: Option<SpaceId>, reason: String },
+    PeerRefused {
+        peer: PeerKey,
+        space: Option<SpaceId>,
+        reason: String,
+    },
     /// The peer refused something we sent.
-    RefusedByPeer { peer: PeerKey, space: Option<SpaceId>, reason: Refusal, detail: String },
-    SpaceJoined { peer: PeerKey, space: SpaceId },
-    Received { peer: PeerKey, space: SpaceId, accepted: usize, duplicates: usize, pending: usize },
-    EntriesRejected { peer: PeerKey, space: SpaceId, count: usize, reason: String },
-    Equivocation { peer: PeerKey, space: SpaceId, author: PublicKey, seq: u64 },
+    RefusedByPeer {
+        peer: PeerKey,
+        space: Option<SpaceId>,
+        reason: Refusal,
+        detail: String,
+    },
+    SpaceJoined {
+        peer: PeerKey,
+        space: SpaceId,
+    },
+    Received {
+        peer: PeerKey,
+        space: SpaceId,
+        accepted: usize,
+        duplicates: usize,
+        pending: usize,
+    },
+    EntriesRejected {
+        peer: PeerKey,
+        space: SpaceId,
+        count: usize,
+        reason: String,
+    },
+    Equivocation {
+        peer: PeerKey,
+        space: SpaceId,
+        author: PublicKey,
+        seq: u64,
+    },
 }
 
 /// Why a local operation failed.
@@ -144,7 +184,13 @@ impl Replica {
         let mut certs = Certificates::new();
         certs.insert(identity.node_cert.clone());
         certs.insert(identity.member_cert.clone());
-        Replica { identity, certs, spaces: BTreeMap::new(), peers: HashMap::new(), limits }
+        Replica {
+            identity,
+            certs,
+            spaces: BTreeMap::new(),
+            peers: HashMap::new(),
+            limits,
+        }
     }
 
     pub fn identity(&self) -> &Identity {
@@ -179,7 +225,9 @@ impl Replica {
 
     /// Connected peers and, once proven, their bodies.
     pub fn peers(&self) -> impl Iterator<Item = (PeerKey, Option<(BodyId, &str)>)> {
-        self.peers.iter().map(|(k, p)| (*k, p.body.map(|b| (b, p.body_name.as_str()))))
+        self.peers
+            .iter()
+            .map(|(k, p)| (*k, p.body.map(|b| (b, p.body_name.as_str()))))
     }
 
     pub fn peer_body(&self, peer: &PeerKey) -> Option<BodyId> {
@@ -190,7 +238,12 @@ impl Replica {
     pub fn connected(&mut self, peer: PeerKey) -> Effects {
         self.peers.entry(peer).or_default();
         let mut fx = Effects::default();
-        fx.send.push((peer, Message::Hello { node: self.identity.node_cert.clone() }));
+        fx.send.push((
+            peer,
+            Message::Hello {
+                node: self.identity.node_cert.clone(),
+            },
+        ));
         fx
     }
 
@@ -210,7 +263,12 @@ impl Replica {
     /// Anti-entropy: start a sync round for every shared space with every proven peer.
     pub fn tick(&mut self) -> Effects {
         let mut fx = Effects::default();
-        let peers: Vec<PeerKey> = self.peers.iter().filter(|(_, p)| p.body.is_some()).map(|(k, _)| *k).collect();
+        let peers: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.body.is_some())
+            .map(|(k, _)| *k)
+            .collect();
         for peer in peers {
             self.sync_all_with(peer, &mut fx);
         }
@@ -218,11 +276,26 @@ impl Replica {
     }
 
     /// Creates a space with `members` (our body is added) and its first content.
-    pub fn create_space<F>(&mut self, kind: SpaceKind, members: &[BodyId], created_at: u64, nonce: [u8; 16], now_ms: i64, edit: F) -> Result<(SpaceId, Effects), ReplicaError>
+    pub fn create_space<F>(
+        &mut self,
+        kind: SpaceKind,
+        members: &[BodyId],
+        created_at: u64,
+        nonce: [u8; 16],
+        now_ms: i64,
+        edit: F,
+    ) -> Result<(SpaceId, Effects), ReplicaError>
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
-        let genesis = Genesis::create(kind, members, created_at, nonce, self.identity.member_cert.clone(), &self.identity.member)?;
+        let genesis = Genesis::create(
+            kind,
+            members,
+            created_at,
+            nonce,
+            self.identity.member_cert.clone(),
+            &self.identity.member,
+        )?;
         let id = genesis.id();
         let mut space = Space::new(genesis.clone());
         let entry = space.local_change(&self.identity.member, now_ms, edit)?;
@@ -237,12 +310,20 @@ impl Replica {
     }
 
     /// Makes a local change in `space` and pushes it to the connected member peers.
-    pub fn local_change<F>(&mut self, space: &SpaceId, now_ms: i64, edit: F) -> Result<(Option<Entry>, Effects), ReplicaError>
+    pub fn local_change<F>(
+        &mut self,
+        space: &SpaceId,
+        now_ms: i64,
+        edit: F,
+    ) -> Result<(Option<Entry>, Effects), ReplicaError>
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
         let member = self.identity.member.clone();
-        let target = self.spaces.get_mut(space).ok_or(ReplicaError::UnknownSpace(*space))?;
+        let target = self
+            .spaces
+            .get_mut(space)
+            .ok_or(ReplicaError::UnknownSpace(*space))?;
         let entry = target.local_change(&member, now_ms, edit)?;
         let mut fx = Effects::default();
         if let Some(entry) = &entry {
@@ -257,31 +338,68 @@ impl Replica {
         let mut fx = Effects::default();
         let response = match msg {
             Message::Hello { node } => match self.identify(peer, node, &mut fx) {
-                Ok(()) => Message::HelloAck { node: self.identity.node_cert.clone() },
+                Ok(()) => Message::HelloAck {
+                    node: self.identity.node_cert.clone(),
+                },
                 Err(reason) => self.refuse(peer, None, Refusal::Invalid, reason, &mut fx),
             },
-            Message::SyncRequest { space, genesis, vector, tips } => match self.admit(peer, space, genesis, &mut fx) {
+            Message::SyncRequest {
+                space,
+                genesis,
+                vector,
+                tips,
+            } => match self.admit(peer, space, genesis, &mut fx) {
                 Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
                 Ok(()) => {
                     let p = self.peers.entry(peer).or_default();
                     p.told.insert(space, vector.clone());
                     p.sent.remove(&space);
                     let Some(s) = self.spaces.get(&space) else {
-                        return (self.refuse(peer, Some(space), Refusal::UnknownSpace, "unknown space".into(), &mut fx), fx);
+                        return (
+                            self.refuse(
+                                peer,
+                                Some(space),
+                                Refusal::UnknownSpace,
+                                "unknown space".into(),
+                                &mut fx,
+                            ),
+                            fx,
+                        );
                     };
                     // Forks first: they are what the peer most needs to know.
-                    let mut entries: Vec<Entry> = s.forks_against(&vector, &tips).into_iter().cloned().collect();
-                    let (missing, more) = s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
+                    let mut entries: Vec<Entry> = s
+                        .forks_against(&vector, &tips)
+                        .into_iter()
+                        .cloned()
+                        .collect();
+                    let (missing, more) =
+                        s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
                     entries.extend(missing.into_iter().cloned());
                     let certs = self.certs_for(s, &entries, &vector);
-                    Message::SyncResponse { space, vector: s.vector(), tips: s.tips(), certs, entries, more }
+                    Message::SyncResponse {
+                        space,
+                        vector: s.vector(),
+                        tips: s.tips(),
+                        certs,
+                        entries,
+                        more,
+                    }
                 }
             },
-            Message::Push { space, genesis, certs, entries } => match self.admit(peer, space, genesis, &mut fx) {
+            Message::Push {
+                space,
+                genesis,
+                certs,
+                entries,
+            } => match self.admit(peer, space, genesis, &mut fx) {
                 Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
                 Ok(()) => {
                     self.receive(peer, space, certs, entries, &mut fx);
-                    let vector = self.spaces.get(&space).map(Space::vector).unwrap_or_default();
+                    let vector = self
+                        .spaces
+                        .get(&space)
+                        .map(Space::vector)
+                        .unwrap_or_default();
                     let behind = self.spaces.get(&space).is_some_and(|s| s.pending_len() > 0);
                     if behind {
                         self.start_sync(peer, space, &mut fx);
@@ -289,7 +407,13 @@ impl Replica {
                     Message::PushAck { space, vector }
                 }
             },
-            other => self.refuse(peer, other.space(), Refusal::Invalid, format!("{} is not a request", other.kind()), &mut fx),
+            other => self.refuse(
+                peer,
+                other.space(),
+                Refusal::Invalid,
+                format!("{} is not a request", other.kind()),
+                &mut fx,
+            ),
         };
         (response, fx)
     }
@@ -301,24 +425,51 @@ impl Replica {
             Message::HelloAck { node } => {
                 let was_known = self.peer_body(&peer).is_some();
                 if let Err(reason) = self.identify(peer, node, &mut fx) {
-                    fx.events.push(Event::PeerRefused { peer, space: None, reason });
+                    fx.events.push(Event::PeerRefused {
+                        peer,
+                        space: None,
+                        reason,
+                    });
                     return fx;
                 }
-                let resync = self.peers.get_mut(&peer).is_some_and(|p| std::mem::take(&mut p.resync_on_ack));
+                let resync = self
+                    .peers
+                    .get_mut(&peer)
+                    .is_some_and(|p| std::mem::take(&mut p.resync_on_ack));
                 if was_known && resync {
                     self.sync_all_with(peer, &mut fx);
                 }
             }
-            Message::SyncResponse { space, vector, tips, certs, entries, more } => {
+            Message::SyncResponse {
+                space,
+                vector,
+                tips,
+                certs,
+                entries,
+                more,
+            } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.syncing.remove(&space);
                 }
                 if !self.peer_is_member(&peer, &space) {
-                    fx.events.push(Event::PeerRefused { peer, space: Some(space), reason: "sync response for a space the peer is not a member of".into() });
+                    fx.events.push(Event::PeerRefused {
+                        peer,
+                        space: Some(space),
+                        reason: "sync response for a space the peer is not a member of".into(),
+                    });
                     return fx;
                 }
                 self.receive(peer, space, certs, entries, &mut fx);
-                let forks: Vec<Entry> = self.spaces.get(&space).map(|s| s.forks_against(&vector, &tips).into_iter().cloned().collect()).unwrap_or_default();
+                let forks: Vec<Entry> = self
+                    .spaces
+                    .get(&space)
+                    .map(|s| {
+                        s.forks_against(&vector, &tips)
+                            .into_iter()
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 if !forks.is_empty() {
                     self.send_push(peer, space, forks, &mut fx);
                 }
@@ -341,7 +492,11 @@ impl Replica {
                     }
                 }
             }
-            Message::Refused { space, reason, detail } => {
+            Message::Refused {
+                space,
+                reason,
+                detail,
+            } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     if let Some(space) = space {
                         p.syncing.remove(&space);
@@ -349,19 +504,38 @@ impl Replica {
                     }
                     if reason == Refusal::NotIdentified {
                         p.resync_on_ack = true;
-                        fx.send.push((peer, Message::Hello { node: self.identity.node_cert.clone() }));
+                        fx.send.push((
+                            peer,
+                            Message::Hello {
+                                node: self.identity.node_cert.clone(),
+                            },
+                        ));
                     }
                 }
-                fx.events.push(Event::RefusedByPeer { peer, space, reason, detail });
+                fx.events.push(Event::RefusedByPeer {
+                    peer,
+                    space,
+                    reason,
+                    detail,
+                });
             }
             other => {
-                fx.events.push(Event::PeerRefused { peer, space: other.space(), reason: format!("{} is not a response", other.kind()) });
+                fx.events.push(Event::PeerRefused {
+                    peer,
+                    space: other.space(),
+                    reason: format!("{} is not a response", other.kind()),
+                });
             }
         }
         fx
     }
 
-    fn identify(&mut self, peer: PeerKey, node: Certificate, fx: &mut Effects) -> Result<(), String> {
+    fn identify(
+        &mut self,
+        peer: PeerKey,
+        node: Certificate,
+        fx: &mut Effects,
+    ) -> Result<(), String> {
         node.expect_node().map_err(|e| e.to_string())?;
         if node.key != peer {
             return Err("node certificate is for another key than the connection's".into());
@@ -379,7 +553,11 @@ impl Replica {
             fx.persist.certs.push(node.clone());
         }
         if first {
-            fx.events.push(Event::PeerIdentified { peer, body: node.body, body_name: node.body_name });
+            fx.events.push(Event::PeerIdentified {
+                peer,
+                body: node.body,
+                body_name: node.body_name,
+            });
             // Each side pulls what it lacks: the two pulls run at once and every entry
             // crosses the link once.
             self.sync_all_with(peer, fx);
@@ -389,7 +567,13 @@ impl Replica {
 
     /// Checks that `peer` may talk about `space`, joining the space from `genesis` if it
     /// is new to us and names our body.
-    fn admit(&mut self, peer: PeerKey, space: SpaceId, genesis: Option<Genesis>, fx: &mut Effects) -> Result<(), (Refusal, String)> {
+    fn admit(
+        &mut self,
+        peer: PeerKey,
+        space: SpaceId,
+        genesis: Option<Genesis>,
+        fx: &mut Effects,
+    ) -> Result<(), (Refusal, String)> {
         let Some(body) = self.peer_body(&peer) else {
             return Err((Refusal::NotIdentified, "send hello first".into()));
         };
@@ -398,10 +582,16 @@ impl Replica {
                 return Err((Refusal::UnknownSpace, "unknown space and no genesis".into()));
             };
             if !genesis.is_member(&self.identity.body()) {
-                return Err((Refusal::NotMember, "this body is not a member of that space".into()));
+                return Err((
+                    Refusal::NotMember,
+                    "this body is not a member of that space".into(),
+                ));
             }
             if !genesis.is_member(&body) {
-                return Err((Refusal::NotMember, "your body is not a member of that space".into()));
+                return Err((
+                    Refusal::NotMember,
+                    "your body is not a member of that space".into(),
+                ));
             }
             if self.certs.insert(genesis.creator.clone()) {
                 fx.persist.certs.push(genesis.creator.clone());
@@ -413,14 +603,32 @@ impl Replica {
             self.start_sync(peer, space, fx);
         }
         if !self.peer_is_member(&peer, &space) {
-            return Err((Refusal::NotMember, "your body is not a member of that space".into()));
+            return Err((
+                Refusal::NotMember,
+                "your body is not a member of that space".into(),
+            ));
         }
         Ok(())
     }
 
-    fn refuse(&mut self, peer: PeerKey, space: Option<SpaceId>, reason: Refusal, detail: String, fx: &mut Effects) -> Message {
-        fx.events.push(Event::PeerRefused { peer, space, reason: detail.clone() });
-        Message::Refused { space, reason, detail }
+    fn refuse(
+        &mut self,
+        peer: PeerKey,
+        space: Option<SpaceId>,
+        reason: Refusal,
+        detail: String,
+        fx: &mut Effects,
+    ) -> Message {
+        fx.events.push(Event::PeerRefused {
+            peer,
+            space,
+            reason: detail.clone(),
+        });
+        Message::Refused {
+            space,
+            reason,
+            detail,
+        }
     }
 
     fn peer_is_member(&self, peer: &PeerKey, space: &SpaceId) -> bool {
@@ -430,12 +638,23 @@ impl Replica {
         }
     }
 
-    fn receive(&mut self, peer: PeerKey, space: SpaceId, certs: Vec<Certificate>, entries: Vec<Entry>, fx: &mut Effects) {
-        let Some(s) = self.spaces.get_mut(&space) else { return };
+    fn receive(
+        &mut self,
+        peer: PeerKey,
+        space: SpaceId,
+        certs: Vec<Certificate>,
+        entries: Vec<Entry>,
+        fx: &mut Effects,
+    ) {
+        let Some(s) = self.spaces.get_mut(&space) else {
+            return;
+        };
         // Keep only certificates this message needs: for an author of one of its entries,
         // from a member body. A peer cannot make us store anything else.
         for cert in certs {
-            let needed = cert.is_member() && s.genesis().is_member(&cert.body) && entries.iter().any(|e| e.author() == cert.key);
+            let needed = cert.is_member()
+                && s.genesis().is_member(&cert.body)
+                && entries.iter().any(|e| e.author() == cert.key);
             if needed && self.certs.insert(cert.clone()) {
                 fx.persist.certs.push(cert);
             }
@@ -443,19 +662,35 @@ impl Replica {
         if entries.is_empty() {
             return;
         }
-        let Received { accepted, equivocations, rejected, duplicates, pending } = s.receive(entries, &self.certs);
+        let Received {
+            accepted,
+            equivocations,
+            rejected,
+            duplicates,
+            pending,
+        } = s.receive(entries, &self.certs);
         if !rejected.is_empty() {
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             for (reason, _) in &rejected {
                 *reasons.entry(reason.to_string()).or_default() += 1;
             }
             for (reason, count) in reasons {
-                fx.events.push(Event::EntriesRejected { peer, space, count, reason });
+                fx.events.push(Event::EntriesRejected {
+                    peer,
+                    space,
+                    count,
+                    reason,
+                });
             }
         }
         let mut evidence: Vec<Entry> = Vec::new();
         for eq in equivocations {
-            fx.events.push(Event::Equivocation { peer, space, author: eq.author, seq: eq.seq });
+            fx.events.push(Event::Equivocation {
+                peer,
+                space,
+                author: eq.author,
+                seq: eq.seq,
+            });
             evidence.push(eq.held.clone());
             evidence.push(eq.other.clone());
             fx.persist.equivocations.push((space, eq));
@@ -464,7 +699,13 @@ impl Replica {
             // Tell every member peer (the sender too): each detects the fork from the pair.
             self.push_to_members(space, &evidence, None, fx);
         }
-        fx.events.push(Event::Received { peer, space, accepted: accepted.len(), duplicates, pending });
+        fx.events.push(Event::Received {
+            peer,
+            space,
+            accepted: accepted.len(),
+            duplicates,
+            pending,
+        });
         if !accepted.is_empty() {
             fx.persist.entries.extend(accepted.iter().cloned());
             // Pass new entries on, so members converge through whoever is connected.
@@ -473,24 +714,52 @@ impl Replica {
     }
 
     fn sync_all_with(&mut self, peer: PeerKey, fx: &mut Effects) {
-        let shared: Vec<SpaceId> = self.spaces.keys().copied().filter(|s| self.peer_is_member(&peer, s)).collect();
+        let shared: Vec<SpaceId> = self
+            .spaces
+            .keys()
+            .copied()
+            .filter(|s| self.peer_is_member(&peer, s))
+            .collect();
         for space in shared {
             self.start_sync(peer, space, fx);
         }
     }
 
     fn start_sync(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
-        let Some(s) = self.spaces.get(&space) else { return };
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(s) = self.spaces.get(&space) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         if p.body.is_none() || !p.syncing.insert(space) {
             return;
         }
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
-        fx.send.push((peer, Message::SyncRequest { space, genesis, vector: s.vector(), tips: s.tips() }));
+        fx.send.push((
+            peer,
+            Message::SyncRequest {
+                space,
+                genesis,
+                vector: s.vector(),
+                tips: s.tips(),
+            },
+        ));
     }
 
-    fn push_to_members(&mut self, space: SpaceId, entries: &[Entry], except: Option<PeerKey>, fx: &mut Effects) {
-        let targets: Vec<PeerKey> = self.peers.keys().copied().filter(|k| Some(*k) != except && self.peer_is_member(k, &space)).collect();
+    fn push_to_members(
+        &mut self,
+        space: SpaceId,
+        entries: &[Entry],
+        except: Option<PeerKey>,
+        fx: &mut Effects,
+    ) {
+        let targets: Vec<PeerKey> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|k| Some(*k) != except && self.peer_is_member(k, &space))
+            .collect();
         for peer in targets {
             for chunk in entries.chunks(self.limits.batch_entries.max(1)) {
                 self.send_push(peer, space, chunk.to_vec(), fx);
@@ -499,11 +768,18 @@ impl Replica {
     }
 
     fn send_push(&mut self, peer: PeerKey, space: SpaceId, entries: Vec<Entry>, fx: &mut Effects) {
-        let Some(s) = self.spaces.get(&space) else { return };
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(s) = self.spaces.get(&space) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         let known = p.known(&space);
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
-        let certs = certs_for(&self.certs, s, &entries, &known);
+        // Certificates go by what the peer *confirmed* holding, not by what we sent: pushes
+        // travel on separate streams and may overtake each other.
+        let told = p.told.get(&space).cloned().unwrap_or_default();
+        let certs = certs_for(&self.certs, s, &entries, &told);
         let sent = p.sent.entry(space).or_default();
         for e in &entries {
             let have = known.get(&e.author()).max(sent.get(&e.author()));
@@ -511,7 +787,15 @@ impl Replica {
                 sent.0.insert(e.author(), e.seq());
             }
         }
-        fx.send.push((peer, Message::Push { space, genesis, certs, entries }));
+        fx.send.push((
+            peer,
+            Message::Push {
+                space,
+                genesis,
+                certs,
+                entries,
+            },
+        ));
     }
 
     fn certs_for(&self, space: &Space, entries: &[Entry], theirs: &Vector) -> Vec<Certificate> {
@@ -521,9 +805,21 @@ impl Replica {
 
 /// Member certificates for the authors in `entries` that a peer at `theirs` may not have
 /// seen yet.
-fn certs_for(certs: &Certificates, space: &Space, entries: &[Entry], theirs: &Vector) -> Vec<Certificate> {
-    let mut authors: Vec<PublicKey> = entries.iter().map(Entry::author).filter(|a| theirs.get(a) == 0).collect();
+fn certs_for(
+    certs: &Certificates,
+    space: &Space,
+    entries: &[Entry],
+    theirs: &Vector,
+) -> Vec<Certificate> {
+    let mut authors: Vec<PublicKey> = entries
+        .iter()
+        .map(Entry::author)
+        .filter(|a| theirs.get(a) == 0)
+        .collect();
     authors.sort();
     authors.dedup();
-    authors.iter().filter_map(|a| certs.member_cert_in(a, &space.genesis().members).cloned()).collect()
+    authors
+        .iter()
+        .filter_map(|a| certs.member_cert_in(a, &space.genesis().members).cloned())
+        .collect()
 }

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use automerge::transaction::{CommitOptions, Transaction};
 use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ReadDoc};
 
-use crate::cert::{BodyId, Certificate, Certificates, CertError};
+use crate::cert::{BodyId, CertError, Certificate, Certificates};
 use crate::entry::{Entry, EntryError};
 use crate::keys::{self, Domain, PublicKey, SecretKey, Signature};
 use crate::wire::{DecodeError, Reader, Writer};
@@ -31,6 +31,8 @@ const GENESIS_VERSION: u8 = 1;
 pub const MAX_MEMBERS: usize = 64;
 /// Most entries waiting for missing dependencies, per space.
 pub const MAX_PENDING: usize = 65_536;
+/// Most bytes of entries waiting for missing dependencies, per space.
+pub const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 /// Longest space title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
@@ -63,7 +65,10 @@ impl FromStr for SpaceId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes = hex::decode(s.trim()).map_err(|_| format!("not a space id: {s}"))?;
-        bytes.try_into().map(SpaceId).map_err(|_| format!("not a space id: {s}"))
+        bytes
+            .try_into()
+            .map(SpaceId)
+            .map_err(|_| format!("not a space id: {s}"))
     }
 }
 
@@ -146,7 +151,15 @@ impl Genesis {
         if members.len() > MAX_MEMBERS {
             return Err(SpaceError::MemberCount);
         }
-        let mut genesis = Genesis { kind, members, created_at, nonce, creator, signature: Signature([0; 64]), id: SpaceId([0; 32]) };
+        let mut genesis = Genesis {
+            kind,
+            members,
+            created_at,
+            nonce,
+            creator,
+            signature: Signature([0; 64]),
+            id: SpaceId([0; 32]),
+        };
         genesis.signature = creator_secret.sign(GENESIS_DOMAIN, &genesis.signed_bytes());
         genesis.id = SpaceId(*blake3::hash(&genesis.encode()).as_bytes());
         Ok(genesis)
@@ -199,7 +212,15 @@ impl Genesis {
         let creator = Certificate::decode_from(&mut r)?;
         let signature = Signature(r.array()?);
         r.finish()?;
-        let genesis = Genesis { kind, members, created_at, nonce, creator, signature, id: SpaceId(*blake3::hash(bytes).as_bytes()) };
+        let genesis = Genesis {
+            kind,
+            members,
+            created_at,
+            nonce,
+            creator,
+            signature,
+            id: SpaceId(*blake3::hash(bytes).as_bytes()),
+        };
         if !genesis.creator.is_member() {
             return Err(SpaceError::CreatorKeyMismatch);
         }
@@ -359,7 +380,11 @@ pub struct Space {
 
 impl fmt::Debug for Space {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Space").field("id", &self.id()).field("entries", &self.log.len()).field("pending", &self.pending.len()).finish()
+        f.debug_struct("Space")
+            .field("id", &self.id())
+            .field("entries", &self.log.len())
+            .field("pending", &self.pending.len())
+            .finish()
     }
 }
 
@@ -380,13 +405,18 @@ impl Space {
     /// Rebuilds a space from its stored log (in log order, already validated when it was
     /// first accepted) and, if there is one, a snapshot of the document covering the first
     /// `count` entries. Falls back to replaying every change if the snapshot is unusable.
-    pub fn restore(genesis: Genesis, log: Vec<Entry>, snapshot: Option<(u64, &[u8])>) -> Result<Space, SpaceError> {
+    pub fn restore(
+        genesis: Genesis,
+        log: Vec<Entry>,
+        snapshot: Option<(u64, &[u8])>,
+    ) -> Result<Space, SpaceError> {
         let mut space = Space::new(genesis);
         let from_snapshot = snapshot.and_then(|(count, bytes)| {
             let count = usize::try_from(count).ok().filter(|c| *c <= log.len())?;
             let doc = Automerge::load(bytes).ok()?;
             // The snapshot must hold exactly the log's first `count` changes: same heads.
-            let mut heads: HashSet<ChangeHash> = log[..count].iter().map(Entry::change_hash).collect();
+            let mut heads: HashSet<ChangeHash> =
+                log[..count].iter().map(Entry::change_hash).collect();
             for e in &log[..count] {
                 for d in e.deps() {
                     heads.remove(d);
@@ -403,13 +433,20 @@ impl Space {
             None => 0,
         };
         let mut log = log;
-        let rest = log[start..].iter_mut().map(Entry::take_change).collect::<Result<Vec<_>, _>>()?;
+        let rest = log[start..]
+            .iter_mut()
+            .map(Entry::take_change)
+            .collect::<Result<Vec<_>, _>>()?;
         space.doc.apply_changes(rest)?;
         for mut entry in log {
             entry.take_change().ok();
             let positions = space.by_author.entry(entry.author()).or_default();
             if positions.len() as u64 + 1 != entry.seq() {
-                return Err(SpaceError::Corrupt(format!("log has a gap for author {:?} at seq {}", entry.author(), entry.seq())));
+                return Err(SpaceError::Corrupt(format!(
+                    "log has a gap for author {:?} at seq {}",
+                    entry.author(),
+                    entry.seq()
+                )));
             }
             positions.push(space.log.len());
             space.applied.insert(entry.change_hash());
@@ -449,12 +486,22 @@ impl Space {
     }
 
     pub fn vector(&self) -> Vector {
-        Vector(self.by_author.iter().map(|(a, p)| (*a, p.len() as u64)).collect())
+        Vector(
+            self.by_author
+                .iter()
+                .map(|(a, p)| (*a, p.len() as u64))
+                .collect(),
+        )
     }
 
     /// The tip of every author held.
     pub fn tips(&self) -> Tips {
-        Tips(self.by_author.iter().filter_map(|(a, p)| p.last().map(|&i| (*a, tip_of(&self.log[i])))).collect())
+        Tips(
+            self.by_author
+                .iter()
+                .filter_map(|(a, p)| p.last().map(|&i| (*a, tip_of(&self.log[i]))))
+                .collect(),
+        )
     }
 
     /// Our entries at each (author, seq) where a replica at `theirs` holds a *different*
@@ -472,13 +519,21 @@ impl Space {
     /// The entry at (author, seq), if held.
     pub fn entry(&self, author: &PublicKey, seq: u64) -> Option<&Entry> {
         let index = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.by_author.get(author)?.get(index).map(|&p| &self.log[p])
+        self.by_author
+            .get(author)?
+            .get(index)
+            .map(|&p| &self.log[p])
     }
 
     /// The entries a replica at `theirs` lacks, in log (causal) order, at most
     /// `max_entries` of them and about `max_bytes` (at least one entry is returned if any
     /// is missing). The flag says whether more remain.
-    pub fn missing_for(&self, theirs: &Vector, max_entries: usize, max_bytes: usize) -> (Vec<&Entry>, bool) {
+    pub fn missing_for(
+        &self,
+        theirs: &Vector,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> (Vec<&Entry>, bool) {
         let mut positions: Vec<usize> = Vec::new();
         for (author, held) in &self.by_author {
             let have = usize::try_from(theirs.get(author)).unwrap_or(usize::MAX);
@@ -491,7 +546,9 @@ impl Space {
         let mut bytes = 0usize;
         for &p in &positions {
             let entry = &self.log[p];
-            if !out.is_empty() && (out.len() >= max_entries || bytes + entry.bytes().len() > max_bytes) {
+            if !out.is_empty()
+                && (out.len() >= max_entries || bytes + entry.bytes().len() > max_bytes)
+            {
                 return (out, true);
             }
             bytes += entry.bytes().len();
@@ -502,7 +559,12 @@ impl Space {
 
     /// Makes a local change as `author` and signs it. `now_ms` becomes the change's
     /// timestamp. Returns `None` if `edit` changed nothing.
-    pub fn local_change<F>(&mut self, author: &SecretKey, now_ms: i64, edit: F) -> Result<Option<Entry>, SpaceError>
+    pub fn local_change<F>(
+        &mut self,
+        author: &SecretKey,
+        now_ms: i64,
+        edit: F,
+    ) -> Result<Option<Entry>, SpaceError>
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
@@ -518,14 +580,20 @@ impl Space {
         }
         let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now_ms));
         let Some(hash) = hash else { return Ok(None) };
-        let change = self.doc.get_change_by_hash(&hash).ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?;
+        let change = self
+            .doc
+            .get_change_by_hash(&hash)
+            .ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?;
         let entry = Entry::sign(self.id(), &change, author)?;
         self.append(entry.clone());
         Ok(Some(entry))
     }
 
     fn append(&mut self, entry: Entry) {
-        self.by_author.entry(entry.author()).or_default().push(self.log.len());
+        self.by_author
+            .entry(entry.author())
+            .or_default()
+            .push(self.log.len());
         self.applied.insert(entry.change_hash());
         self.log.push(entry);
     }
@@ -541,18 +609,28 @@ impl Space {
                 out.rejected.push((Rejection::WrongSpace, Some(key)));
                 continue;
             }
-            if certs.member_cert_in(&entry.author(), &self.genesis.members).is_none() {
-                out.rejected.push((Rejection::Unauthorized(entry.author()), Some(key)));
+            if certs
+                .member_cert_in(&entry.author(), &self.genesis.members)
+                .is_none()
+            {
+                out.rejected
+                    .push((Rejection::Unauthorized(entry.author()), Some(key)));
                 continue;
             }
             if self.equivocators.contains(&entry.author()) {
-                out.rejected.push((Rejection::Equivocator(entry.author()), Some(key)));
+                out.rejected
+                    .push((Rejection::Equivocator(entry.author()), Some(key)));
                 continue;
             }
             // Same change = same entry, whatever the signature bytes: only a different
             // change at a held (author, seq) is equivocation.
-            let held_hash = self.entry(&key.0, key.1).map(Entry::change_hash).or_else(|| self.pending.get(&key).map(Entry::change_hash));
-            let dup_in_batch = candidates.iter().any(|c| c.change_hash() == entry.change_hash());
+            let held_hash = self
+                .entry(&key.0, key.1)
+                .map(Entry::change_hash)
+                .or_else(|| self.pending.get(&key).map(Entry::change_hash));
+            let dup_in_batch = candidates
+                .iter()
+                .any(|c| c.change_hash() == entry.change_hash());
             if held_hash == Some(entry.change_hash()) || dup_in_batch {
                 out.duplicates += 1;
                 continue;
@@ -565,28 +643,43 @@ impl Space {
         for (i, entry) in candidates.into_iter().enumerate() {
             let key = (entry.author(), entry.seq());
             if bad.contains(&i) {
-                out.rejected.push((Rejection::BadSignature(entry.author()), Some(key)));
+                out.rejected
+                    .push((Rejection::BadSignature(entry.author()), Some(key)));
                 continue;
             }
             if self.equivocators.contains(&entry.author()) {
-                out.rejected.push((Rejection::Equivocator(entry.author()), Some(key)));
+                out.rejected
+                    .push((Rejection::Equivocator(entry.author()), Some(key)));
                 continue;
             }
-            let held = self.entry(&key.0, key.1).cloned().or_else(|| self.pending.get(&key).cloned());
-            let held = held.or_else(|| fresh.iter().find(|e| (e.author(), e.seq()) == key).cloned());
+            let held = self
+                .entry(&key.0, key.1)
+                .cloned()
+                .or_else(|| self.pending.get(&key).cloned());
+            let held =
+                held.or_else(|| fresh.iter().find(|e| (e.author(), e.seq()) == key).cloned());
             if let Some(held) = held {
-                out.equivocations.push(Equivocation { author: key.0, seq: key.1, held, other: entry });
+                out.equivocations.push(Equivocation {
+                    author: key.0,
+                    seq: key.1,
+                    held,
+                    other: entry,
+                });
                 self.mark_equivocator(key.0);
                 fresh.retain(|e| e.author() != key.0);
                 continue;
             }
             fresh.push(entry);
         }
+        let mut pending_bytes: usize = self.pending.values().map(Entry::len).sum();
         for entry in fresh {
-            if self.pending.len() >= MAX_PENDING {
-                out.rejected.push((Rejection::PendingFull, Some((entry.author(), entry.seq()))));
+            if self.pending.len() >= MAX_PENDING || pending_bytes + entry.len() > MAX_PENDING_BYTES
+            {
+                out.rejected
+                    .push((Rejection::PendingFull, Some((entry.author(), entry.seq()))));
                 continue;
             }
+            pending_bytes += entry.len();
             self.pending.insert((entry.author(), entry.seq()), entry);
         }
         self.apply_ready(&mut out);
@@ -600,7 +693,11 @@ impl Space {
         if self.pending.is_empty() {
             return;
         }
-        let by_hash: HashMap<ChangeHash, Key> = self.pending.iter().map(|(k, e)| (e.change_hash(), *k)).collect();
+        let by_hash: HashMap<ChangeHash, Key> = self
+            .pending
+            .iter()
+            .map(|(k, e)| (e.change_hash(), *k))
+            .collect();
         let mut waiting_on: HashMap<Key, usize> = HashMap::new();
         let mut dependents: HashMap<Key, Vec<Key>> = HashMap::new();
         let mut ready: VecDeque<Key> = VecDeque::new();
@@ -609,7 +706,7 @@ impl Space {
             let mut blocked = false;
             let have = self.by_author.get(&key.0).map_or(0, |p| p.len() as u64);
             if key.1 != have + 1 {
-                let prev = (key.0, key.1 - 1);
+                let prev = (key.0, key.1.saturating_sub(1));
                 if key.1 > have + 1 && self.pending.contains_key(&prev) {
                     count += 1;
                     dependents.entry(prev).or_default().push(*key);
@@ -658,10 +755,14 @@ impl Space {
         }
         let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
         for key in &order {
-            let Some(mut entry) = self.pending.remove(key) else { continue };
+            let Some(mut entry) = self.pending.remove(key) else {
+                continue;
+            };
             match entry.take_change() {
                 Ok(change) => batch.push((entry, change)),
-                Err(e) => out.rejected.push((Rejection::Apply(e.to_string()), Some(*key))),
+                Err(e) => out
+                    .rejected
+                    .push((Rejection::Apply(e.to_string()), Some(*key))),
             }
         }
         let changes: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
@@ -680,12 +781,16 @@ impl Space {
                     let prev_ok = key.1 == 1 || self.entry(&key.0, key.1 - 1).is_some();
                     let deps_ok = entry.deps().iter().all(|d| self.applied.contains(d));
                     if !prev_ok || !deps_ok {
-                        out.rejected.push((Rejection::Apply("depends on a refused change".into()), Some(key)));
+                        out.rejected.push((
+                            Rejection::Apply("depends on a refused change".into()),
+                            Some(key),
+                        ));
                         continue;
                     }
                     if self.doc.get_change_by_hash(&entry.change_hash()).is_none() {
                         if let Err(e) = self.doc.apply_changes([change]) {
-                            out.rejected.push((Rejection::Apply(e.to_string()), Some(key)));
+                            out.rejected
+                                .push((Rejection::Apply(e.to_string()), Some(key)));
                             continue;
                         }
                     }
@@ -704,7 +809,12 @@ impl Space {
     /// Checks every signature in the log again (for `agenda show`): returns how many
     /// verified and which did not.
     pub fn reverify(&self) -> (usize, Vec<(PublicKey, u64)>) {
-        let bad: Vec<(PublicKey, u64)> = self.log.iter().filter(|e| e.verify().is_err()).map(|e| (e.author(), e.seq())).collect();
+        let bad: Vec<(PublicKey, u64)> = self
+            .log
+            .iter()
+            .filter(|e| e.verify().is_err())
+            .map(|e| (e.author(), e.seq()))
+            .collect();
         (self.log.len() - bad.len(), bad)
     }
 }
@@ -713,9 +823,18 @@ impl Space {
 /// only when the batch fails.
 fn bad_signatures(entries: &[Entry]) -> HashSet<usize> {
     let payloads: Vec<Vec<u8>> = entries.iter().map(Entry::signed_payload).collect();
-    let items: Vec<_> = entries.iter().zip(&payloads).map(|(e, p)| (e.author(), Entry::domain(), p.as_slice(), e.signature())).collect();
+    let items: Vec<_> = entries
+        .iter()
+        .zip(&payloads)
+        .map(|(e, p)| (e.author(), Entry::domain(), p.as_slice(), e.signature()))
+        .collect();
     if keys::verify_batch(&items).is_ok() {
         return HashSet::new();
     }
-    entries.iter().enumerate().filter(|(_, e)| e.verify().is_err()).map(|(i, _)| i).collect()
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.verify().is_err())
+        .map(|(i, _)| i)
+        .collect()
 }

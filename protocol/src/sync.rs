@@ -55,13 +55,41 @@ impl Refusal {
 /// One message of the sync protocol (requests and responses share the type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    Hello { node: Certificate },
-    HelloAck { node: Certificate },
-    SyncRequest { space: SpaceId, genesis: Option<Genesis>, vector: Vector, tips: Tips },
-    SyncResponse { space: SpaceId, vector: Vector, tips: Tips, certs: Vec<Certificate>, entries: Vec<Entry>, more: bool },
-    Push { space: SpaceId, genesis: Option<Genesis>, certs: Vec<Certificate>, entries: Vec<Entry> },
-    PushAck { space: SpaceId, vector: Vector },
-    Refused { space: Option<SpaceId>, reason: Refusal, detail: String },
+    Hello {
+        node: Certificate,
+    },
+    HelloAck {
+        node: Certificate,
+    },
+    SyncRequest {
+        space: SpaceId,
+        genesis: Option<Genesis>,
+        vector: Vector,
+        tips: Tips,
+    },
+    SyncResponse {
+        space: SpaceId,
+        vector: Vector,
+        tips: Tips,
+        certs: Vec<Certificate>,
+        entries: Vec<Entry>,
+        more: bool,
+    },
+    Push {
+        space: SpaceId,
+        genesis: Option<Genesis>,
+        certs: Vec<Certificate>,
+        entries: Vec<Entry>,
+    },
+    PushAck {
+        space: SpaceId,
+        vector: Vector,
+    },
+    Refused {
+        space: Option<SpaceId>,
+        reason: Refusal,
+        detail: String,
+    },
 }
 
 /// Why a message could not be decoded.
@@ -116,13 +144,25 @@ impl Message {
                 w.u8(2);
                 node.encode_into(&mut w);
             }
-            Message::SyncRequest { space, genesis, vector, tips } => {
+            Message::SyncRequest {
+                space,
+                genesis,
+                vector,
+                tips,
+            } => {
                 w.u8(3).raw(space.as_bytes());
                 encode_genesis(&mut w, genesis.as_ref());
                 vector.encode_into(&mut w);
                 tips.encode_into(&mut w, vector);
             }
-            Message::SyncResponse { space, vector, tips, certs, entries, more } => {
+            Message::SyncResponse {
+                space,
+                vector,
+                tips,
+                certs,
+                entries,
+                more,
+            } => {
                 w.u8(4).raw(space.as_bytes());
                 vector.encode_into(&mut w);
                 tips.encode_into(&mut w, vector);
@@ -130,7 +170,12 @@ impl Message {
                 encode_entries(&mut w, entries);
                 w.u8(u8::from(*more));
             }
-            Message::Push { space, genesis, certs, entries } => {
+            Message::Push {
+                space,
+                genesis,
+                certs,
+                entries,
+            } => {
                 w.u8(5).raw(space.as_bytes());
                 encode_genesis(&mut w, genesis.as_ref());
                 encode_certs(&mut w, certs);
@@ -140,7 +185,11 @@ impl Message {
                 w.u8(6).raw(space.as_bytes());
                 vector.encode_into(&mut w);
             }
-            Message::Refused { space, reason, detail } => {
+            Message::Refused {
+                space,
+                reason,
+                detail,
+            } => {
                 w.u8(7);
                 match space {
                     Some(s) => w.u8(1).raw(s.as_bytes()),
@@ -160,14 +209,23 @@ impl Message {
             return Err(DecodeError::Invalid("unknown message version").into());
         }
         let msg = match r.u8()? {
-            1 => Message::Hello { node: Certificate::decode_from(&mut r)? },
-            2 => Message::HelloAck { node: Certificate::decode_from(&mut r)? },
+            1 => Message::Hello {
+                node: Certificate::decode_from(&mut r)?,
+            },
+            2 => Message::HelloAck {
+                node: Certificate::decode_from(&mut r)?,
+            },
             3 => {
                 let space = SpaceId(r.array()?);
                 let genesis = decode_genesis(&mut r, space)?;
                 let vector = Vector::decode_from(&mut r)?;
                 let tips = Tips::decode_from(&mut r, &vector)?;
-                Message::SyncRequest { space, genesis, vector, tips }
+                Message::SyncRequest {
+                    space,
+                    genesis,
+                    vector,
+                    tips,
+                }
             }
             4 => {
                 let space = SpaceId(r.array()?);
@@ -180,16 +238,31 @@ impl Message {
                     1 => true,
                     _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
                 };
-                Message::SyncResponse { space, vector, tips, certs, entries, more }
+                Message::SyncResponse {
+                    space,
+                    vector,
+                    tips,
+                    certs,
+                    entries,
+                    more,
+                }
             }
             5 => {
                 let space = SpaceId(r.array()?);
                 let genesis = decode_genesis(&mut r, space)?;
                 let certs = decode_certs(&mut r)?;
                 let entries = decode_entries(&mut r)?;
-                Message::Push { space, genesis, certs, entries }
+                Message::Push {
+                    space,
+                    genesis,
+                    certs,
+                    entries,
+                }
             }
-            6 => Message::PushAck { space: SpaceId(r.array()?), vector: Vector::decode_from(&mut r)? },
+            6 => Message::PushAck {
+                space: SpaceId(r.array()?),
+                vector: Vector::decode_from(&mut r)?,
+            },
             7 => {
                 let space = match r.u8()? {
                     0 => None,
@@ -198,7 +271,11 @@ impl Message {
                 };
                 let reason = Refusal::from_u8(r.u8()?)?;
                 let detail = r.str("reason", MAX_REASON_BYTES)?.to_owned();
-                Message::Refused { space, reason, detail }
+                Message::Refused {
+                    space,
+                    reason,
+                    detail,
+                }
             }
             _ => return Err(DecodeError::Invalid("unknown message type").into()),
         };

@@ -148,13 +148,19 @@ impl<'a> Reader<'a> {
 
     /// A length-prefixed UTF-8 string of at most `max` bytes.
     pub fn str(&mut self, what: &'static str, max: usize) -> Result<&'a str, DecodeError> {
-        std::str::from_utf8(self.bytes(what, max)?).map_err(|_| DecodeError::Invalid("text is not UTF-8"))
+        std::str::from_utf8(self.bytes(what, max)?)
+            .map_err(|_| DecodeError::Invalid("text is not UTF-8"))
     }
 
     /// A count of items that follow, each at least `min_item_len` bytes, at most `max` items.
     /// Rejects counts that the remaining input cannot hold, so a forged count never makes
     /// the caller reserve memory.
-    pub fn count(&mut self, what: &'static str, max: usize, min_item_len: usize) -> Result<usize, DecodeError> {
+    pub fn count(
+        &mut self,
+        what: &'static str,
+        max: usize,
+        min_item_len: usize,
+    ) -> Result<usize, DecodeError> {
         let n = self.u32()? as usize;
         if n > max {
             return Err(DecodeError::TooLarge { what, len: n, max });
@@ -199,7 +205,10 @@ mod tests {
         assert_eq!(r.bytes("blob", 3), Err(DecodeError::Incomplete));
 
         let mut r = Reader::new(&bytes[13..]);
-        assert!(matches!(r.str("name", 2), Err(DecodeError::TooLarge { .. })));
+        assert!(matches!(
+            r.str("name", 2),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -207,7 +216,17 @@ mod tests {
         let mut w = Writer::new();
         w.u32(1_000_000);
         let bytes = w.finish();
-        assert_eq!(Reader::new(&bytes).count("items", 10, 1), Err(DecodeError::TooLarge { what: "items", len: 1_000_000, max: 10 }));
-        assert_eq!(Reader::new(&bytes).count("items", 2_000_000, 1), Err(DecodeError::Incomplete));
+        assert_eq!(
+            Reader::new(&bytes).count("items", 10, 1),
+            Err(DecodeError::TooLarge {
+                what: "items",
+                len: 1_000_000,
+                max: 10
+            })
+        );
+        assert_eq!(
+            Reader::new(&bytes).count("items", 2_000_000, 1),
+            Err(DecodeError::Incomplete)
+        );
     }
 }

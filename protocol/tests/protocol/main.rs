@@ -2,6 +2,7 @@
 
 mod convergence;
 mod encoding;
+mod replica;
 mod sim;
 mod space;
 mod support;

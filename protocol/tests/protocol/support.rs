@@ -2,11 +2,11 @@
 
 use std::sync::LazyLock;
 
-use automerge::ReadDoc;
 use confer_protocol::model::AgendaEdit;
-use confer_protocol::space::{MAX_MEMBERS, Received};
+use confer_protocol::space::{Received, Tips, MAX_MEMBERS};
 use confer_protocol::{
-    BodyId, Certificate, Certificates, Entry, Genesis, Identity, Limits, Message, Refusal, Replica, SecretKey, Space, SpaceKind, Subject, Vector,
+    BodyId, Certificate, Certificates, Entry, Genesis, Identity, Limits, Message, Refusal, Replica,
+    SecretKey, Space, SpaceKind, Subject, Vector,
 };
 
 /// Seeds: body `n` is `[n; 32]`, its member key `[n + 64; 32]`, its node key `[n + 128; 32]`.
@@ -36,18 +36,32 @@ pub fn member_cert(n: u8) -> Certificate {
         &body_secret(n),
         &body_name(n),
         member_secret(n).public(),
-        Subject::Member { name: format!("委员 {n}"), role: "member".into() },
+        Subject::Member {
+            name: format!("委员 {n}"),
+            role: "member".into(),
+        },
         1_700_000_000 + u64::from(n),
     )
     .expect("member certificate")
 }
 
 pub fn node_cert(n: u8) -> Certificate {
-    Certificate::issue(&body_secret(n), &body_name(n), node_secret(n).public(), Subject::Node, 1_700_000_000).expect("node certificate")
+    Certificate::issue(
+        &body_secret(n),
+        &body_name(n),
+        node_secret(n).public(),
+        Subject::Node,
+        1_700_000_000,
+    )
+    .expect("node certificate")
 }
 
 pub fn identity(n: u8) -> Identity {
-    Identity { node_cert: node_cert(n), member: member_secret(n), member_cert: member_cert(n) }
+    Identity {
+        node_cert: node_cert(n),
+        member: member_secret(n),
+        member_cert: member_cert(n),
+    }
 }
 
 pub fn replica(n: u8, limits: Limits) -> Replica {
@@ -59,7 +73,15 @@ pub fn replica(n: u8, limits: Limits) -> Replica {
 pub fn genesis(creator: u8, members: &[u8], nonce: u8) -> Genesis {
     let bodies: Vec<BodyId> = members.iter().map(|&m| body_id(m)).collect();
     assert!(bodies.len() < MAX_MEMBERS);
-    Genesis::create(SpaceKind::Agenda, &bodies, 1_700_000_000, [nonce; 16], member_cert(creator), &member_secret(creator)).expect("genesis")
+    Genesis::create(
+        SpaceKind::Agenda,
+        &bodies,
+        1_700_000_000,
+        [nonce; 16],
+        member_cert(creator),
+        &member_secret(creator),
+    )
+    .expect("genesis")
 }
 
 /// Certificates holding the member certificates of `bodies`.
@@ -72,7 +94,10 @@ pub fn certs(bodies: &[u8]) -> Certificates {
 }
 
 pub fn edit(title: Option<&str>, summary: Option<&str>) -> AgendaEdit {
-    AgendaEdit { title: title.map(str::to_owned), summary: summary.map(str::to_owned) }
+    AgendaEdit {
+        title: title.map(str::to_owned),
+        summary: summary.map(str::to_owned),
+    }
 }
 
 /// Makes a local agenda edit in `space` as member `n`; the change must not be empty.
@@ -100,14 +125,6 @@ pub fn heads(space: &Space) -> Vec<automerge::ChangeHash> {
     heads
 }
 
-/// The agenda's fields as plain (title, summary) text.
-pub fn texts(space: &Space) -> (Option<String>, Option<String>) {
-    let get = |field: &str| {
-        space.doc().get(automerge::ROOT, field).expect("read").map(|(v, _)| v.into_string().unwrap_or_else(|v| v.to_string()))
-    };
-    (get("title"), get("summary"))
-}
-
 /// A small world shared by the encoding tests: bodies 1..=3, a space of all three, and a
 /// few signed entries by each member (some concurrent).
 pub struct Pool {
@@ -115,6 +132,7 @@ pub struct Pool {
     pub entries: Vec<Entry>,
     pub certs: Vec<Certificate>,
     pub vector: Vector,
+    pub tips: Tips,
 }
 
 pub static POOL: LazyLock<Pool> = LazyLock::new(|| {
@@ -126,7 +144,12 @@ pub static POOL: LazyLock<Pool> = LazyLock::new(|| {
         for (i, space) in spaces.iter_mut().enumerate() {
             let n = i as u8 + 1;
             let title = format!("议题 {round}-{n}");
-            entries.push(local_edit(space, n, 1_000 * i64::from(round), &edit(Some(&title), Some("摘要"))));
+            entries.push(local_edit(
+                space,
+                n,
+                1_000 * i64::from(round),
+                &edit(Some(&title), Some("摘要")),
+            ));
         }
         // Everyone catches up with everyone, so the next round depends on this one.
         for to in 0..spaces.len() {
@@ -141,7 +164,15 @@ pub static POOL: LazyLock<Pool> = LazyLock::new(|| {
         }
     }
     let vector = spaces[0].vector();
-    Pool { genesis, entries, certs: [1, 2, 3].map(member_cert).into(), vector }
+    let tips = spaces[0].tips();
+    assert_eq!(tips.0.len(), vector.0.len());
+    Pool {
+        genesis,
+        entries,
+        certs: [1, 2, 3].map(member_cert).into(),
+        vector,
+        tips,
+    }
 });
 
 /// One message of every kind, built from the pool.
@@ -151,14 +182,59 @@ pub fn sample_messages() -> Vec<Message> {
     vec![
         Message::Hello { node: node_cert(1) },
         Message::HelloAck { node: node_cert(2) },
-        Message::SyncRequest { space: id, genesis: Some(pool.genesis.clone()), vector: pool.vector.clone() },
-        Message::SyncRequest { space: id, genesis: None, vector: Vector::default() },
-        Message::SyncResponse { space: id, vector: pool.vector.clone(), certs: pool.certs.clone(), entries: pool.entries.clone(), more: true },
-        Message::SyncResponse { space: id, vector: Vector::default(), certs: vec![], entries: vec![], more: false },
-        Message::Push { space: id, genesis: Some(pool.genesis.clone()), certs: pool.certs[..1].to_vec(), entries: pool.entries[..2].to_vec() },
-        Message::Push { space: id, genesis: None, certs: vec![], entries: vec![] },
-        Message::PushAck { space: id, vector: pool.vector.clone() },
-        Message::Refused { space: Some(id), reason: Refusal::NotMember, detail: "不是成员".into() },
-        Message::Refused { space: None, reason: Refusal::NotIdentified, detail: String::new() },
+        Message::SyncRequest {
+            space: id,
+            genesis: Some(pool.genesis.clone()),
+            vector: pool.vector.clone(),
+            tips: pool.tips.clone(),
+        },
+        Message::SyncRequest {
+            space: id,
+            genesis: None,
+            vector: Vector::default(),
+            tips: Tips::default(),
+        },
+        Message::SyncResponse {
+            space: id,
+            vector: pool.vector.clone(),
+            tips: pool.tips.clone(),
+            certs: pool.certs.clone(),
+            entries: pool.entries.clone(),
+            more: true,
+        },
+        Message::SyncResponse {
+            space: id,
+            vector: Vector::default(),
+            tips: Tips::default(),
+            certs: vec![],
+            entries: vec![],
+            more: false,
+        },
+        Message::Push {
+            space: id,
+            genesis: Some(pool.genesis.clone()),
+            certs: pool.certs[..1].to_vec(),
+            entries: pool.entries[..2].to_vec(),
+        },
+        Message::Push {
+            space: id,
+            genesis: None,
+            certs: vec![],
+            entries: vec![],
+        },
+        Message::PushAck {
+            space: id,
+            vector: pool.vector.clone(),
+        },
+        Message::Refused {
+            space: Some(id),
+            reason: Refusal::NotMember,
+            detail: "不是成员".into(),
+        },
+        Message::Refused {
+            space: None,
+            reason: Refusal::NotIdentified,
+            detail: String::new(),
+        },
     ]
 }

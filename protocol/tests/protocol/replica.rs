@@ -1,0 +1,287 @@
+//! Deterministic `Replica` scenarios, messages passed by hand (through their encoding).
+
+use confer_protocol::model::AgendaEdit;
+use confer_protocol::{
+    Effects, Event, Limits, Message, PeerKey, Refusal, Replica, SpaceId, SpaceKind,
+};
+
+use crate::support;
+
+fn hop(msg: &Message) -> Message {
+    Message::decode(&msg.encode()).expect("decodes")
+}
+
+fn key(n: u8) -> PeerKey {
+    support::node_secret(n).public()
+}
+
+/// `x` connects to `y`: hello, ack. Returns what else either side sent.
+fn hello(x: &mut Replica, nx: u8, y: &mut Replica, ny: u8) -> Vec<Message> {
+    let mut out = Vec::new();
+    let fx = x.connected(key(ny));
+    for (_, hello) in fx.send {
+        let (ack, fy) = y.handle_request(key(nx), hop(&hello));
+        out.extend(fy.send.into_iter().map(|(_, m)| m));
+        let fx = x.handle_response(key(ny), hop(&ack));
+        out.extend(fx.send.into_iter().map(|(_, m)| m));
+    }
+    out
+}
+
+/// Both sides say hello and get the ack; returns what the handshake sent besides.
+fn handshake(a: &mut Replica, na: u8, b: &mut Replica, nb: u8) -> Vec<Message> {
+    let mut out = hello(a, na, b, nb);
+    out.extend(hello(b, nb, a, na));
+    out
+}
+
+fn rejections(fx: &Effects) -> Vec<&Event> {
+    fx.events
+        .iter()
+        .filter(|e| matches!(e, Event::EntriesRejected { .. }))
+        .collect()
+}
+
+fn edit(title: &str) -> AgendaEdit {
+    AgendaEdit {
+        title: Some(title.into()),
+        summary: None,
+    }
+}
+
+/// Space created by node 2 with body 1; node 1 joins through the creation push.
+fn joined() -> (Replica, Replica, SpaceId) {
+    let mut a = support::replica(1, Limits::default());
+    let mut b = support::replica(2, Limits::default());
+    assert!(handshake(&mut a, 1, &mut b, 2).is_empty());
+    let (space, fx) = b
+        .create_space(
+            SpaceKind::Agenda,
+            &[support::body_id(1)],
+            0,
+            [5; 16],
+            0,
+            |tx| edit("开始").apply(tx),
+        )
+        .expect("create");
+    assert_eq!(
+        fx.send.len(),
+        1,
+        "the new space is pushed to the member peer"
+    );
+    let (to, push) = &fx.send[0];
+    assert_eq!(*to, key(1));
+    let (ack, fa) = a.handle_request(key(2), hop(push));
+    assert!(fa
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::SpaceJoined { .. })));
+    assert!(matches!(ack, Message::PushAck { .. }));
+    b.handle_response(key(1), hop(&ack));
+    assert_eq!(
+        a.space(&space).map(|s| s.vector()),
+        b.space(&space).map(|s| s.vector())
+    );
+    (a, b, space)
+}
+
+#[test]
+fn a_space_is_joined_and_local_changes_are_pushed() {
+    let (mut a, mut b, space) = joined();
+    let (entry, fx) = a
+        .local_change(&space, 1, |tx| edit("第二").apply(tx))
+        .expect("edit");
+    assert!(entry.is_some());
+    assert_eq!(fx.persist.entries.len(), 1);
+    let (_, push) = &fx.send[0];
+    let (ack, fb) = b.handle_request(key(1), hop(push));
+    assert!(rejections(&fb).is_empty());
+    assert!(matches!(ack, Message::PushAck { .. }));
+    assert_eq!(
+        fb.persist.entries.len(),
+        1,
+        "accepted entries are persisted"
+    );
+    assert_eq!(
+        a.space(&space).map(|s| s.vector()),
+        b.space(&space).map(|s| s.vector())
+    );
+}
+
+/// Two pushes of consecutive entries by a new author, the second overtaking the first (two
+/// requests on two streams are not ordered). Certificates go by what the peer confirmed, so
+/// the second push carries the author's certificate too and is not rejected.
+#[test]
+fn a_push_overtaking_the_one_with_the_certificate_is_not_rejected() {
+    let (mut a, mut b, space) = joined();
+    let (_, fx1) = a
+        .local_change(&space, 1, |tx| edit("一").apply(tx))
+        .expect("edit");
+    let (_, fx2) = a
+        .local_change(&space, 2, |tx| edit("二").apply(tx))
+        .expect("edit");
+    let (Message::Push { certs: c1, .. }, Message::Push { certs: c2, .. }) =
+        (&fx1.send[0].1, &fx2.send[0].1)
+    else {
+        panic!("pushes expected");
+    };
+    assert_eq!(
+        c1.len(),
+        1,
+        "the first push carries the author's certificate"
+    );
+    assert_eq!(
+        c2.len(),
+        1,
+        "the second push carries it too: nothing was confirmed yet"
+    );
+    let (_, fb) = b.handle_request(key(1), hop(&fx2.send[0].1));
+    assert!(
+        rejections(&fb).is_empty(),
+        "an honest peer's entry was rejected: {:?}",
+        rejections(&fb)
+    );
+    let (_, fb) = b.handle_request(key(1), hop(&fx1.send[0].1));
+    assert!(rejections(&fb).is_empty());
+    assert_eq!(
+        a.space(&space).map(|s| s.vector()),
+        b.space(&space).map(|s| s.vector()),
+        "both entries applied"
+    );
+}
+
+#[test]
+fn a_non_member_never_learns_about_a_space() {
+    let (mut a, _b, space) = joined();
+    let mut c = support::replica(3, Limits::default());
+    let sent = handshake(&mut a, 1, &mut c, 3);
+    assert!(
+        sent.iter().all(|m| m.space().is_none()),
+        "the handshake with a non-member mentions a space: {sent:?}"
+    );
+    // Even a tick or a local change sends nothing to the non-member.
+    let fx = a.tick();
+    assert!(fx.send.iter().all(|(peer, _)| *peer != key(3)));
+    let (_, fx) = a
+        .local_change(&space, 9, |tx| edit("内部").apply(tx))
+        .expect("edit");
+    assert!(fx.send.iter().all(|(peer, _)| *peer != key(3)));
+    // Asking with the genesis (obtained elsewhere) is refused, and reveals nothing.
+    let genesis = a.space(&space).expect("space").genesis().clone();
+    let ask = Message::SyncRequest {
+        space,
+        genesis: Some(genesis.clone()),
+        vector: Default::default(),
+        tips: Default::default(),
+    };
+    let (reply, _) = a.handle_request(key(3), hop(&ask));
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::NotMember,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    let push = Message::Push {
+        space,
+        genesis: Some(genesis),
+        certs: vec![],
+        entries: a.space(&space).expect("space").log().to_vec(),
+    };
+    let (reply, _) = a.handle_request(key(3), hop(&push));
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::NotMember,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    assert_eq!(
+        a.space(&space).expect("space").log().len(),
+        2,
+        "nothing from the outsider was taken"
+    );
+    // And a non-member cannot be made to join a space that does not name its body.
+    let (reply, fx) = c.handle_request(key(1), hop(&ask_from(&a, space)));
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::NotMember,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    assert!(fx.persist.spaces.is_empty() && c.spaces().next().is_none());
+}
+
+fn ask_from(a: &Replica, space: SpaceId) -> Message {
+    let s = a.space(&space).expect("space");
+    Message::SyncRequest {
+        space,
+        genesis: Some(s.genesis().clone()),
+        vector: s.vector(),
+        tips: s.tips(),
+    }
+}
+
+#[test]
+fn an_unidentified_peer_is_asked_to_say_hello() {
+    let (a, _b, space) = joined();
+    let mut d = support::replica(1, Limits::default());
+    // Node 2 never said hello to d.
+    let (reply, _) = d.handle_request(key(2), hop(&ask_from(&a, space)));
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::NotIdentified,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    // A hello whose certificate is for another key than the connection's is refused.
+    let (reply, _) = d.handle_request(
+        key(3),
+        Message::Hello {
+            node: support::node_cert(2),
+        },
+    );
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::Invalid,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    // So is a member certificate in place of a node certificate.
+    let member_key = support::member_secret(2).public();
+    let (reply, _) = d.handle_request(
+        member_key,
+        Message::Hello {
+            node: support::member_cert(2),
+        },
+    );
+    assert!(
+        matches!(
+            reply,
+            Message::Refused {
+                reason: Refusal::Invalid,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    assert!(d.peer_body(&key(3)).is_none() && d.peer_body(&member_key).is_none());
+}
