@@ -408,7 +408,6 @@ async fn raw_round_trip() -> Res<(f64, f64)> {
         }
     };
     let server_id = *server.local_peer_id();
-    client.dial(addr)?;
     tokio::spawn(async move {
         loop {
             if let SwarmEvent::Behaviour(BehaviourEvent::Sync(Event::Message {
@@ -423,6 +422,16 @@ async fn raw_round_trip() -> Res<(f64, f64)> {
             }
         }
     });
+    client.dial(addr)?;
+    loop {
+        match client.select_next_some().await {
+            SwarmEvent::ConnectionEstablished { .. } => break,
+            SwarmEvent::OutgoingConnectionError { error, .. } => {
+                return Err(error.to_string().into())
+            }
+            _ => {}
+        }
+    }
     let mut times = Vec::with_capacity(LIVE_WRITES);
     for _ in 0..LIVE_WRITES + 50 {
         let t = Instant::now();
