@@ -375,6 +375,8 @@ pub struct Space {
     by_author: HashMap<PublicKey, Vec<usize>>,
     applied: HashSet<ChangeHash>,
     pending: BTreeMap<Key, Entry>,
+    /// Bound on `pending`: (entries, bytes).
+    pending_limit: (usize, usize),
     equivocators: BTreeSet<PublicKey>,
 }
 
@@ -398,6 +400,7 @@ impl Space {
             by_author: HashMap::new(),
             applied: HashSet::new(),
             pending: BTreeMap::new(),
+            pending_limit: (MAX_PENDING, MAX_PENDING_BYTES),
             equivocators: BTreeSet::new(),
         }
     }
@@ -469,6 +472,12 @@ impl Space {
 
     pub fn log(&self) -> &[Entry] {
         &self.log
+    }
+
+    /// Changes the bound on entries waiting for dependencies (default [`MAX_PENDING`]
+    /// entries, [`MAX_PENDING_BYTES`] bytes).
+    pub fn set_pending_limit(&mut self, entries: usize, bytes: usize) {
+        self.pending_limit = (entries, bytes);
     }
 
     pub fn pending_len(&self) -> usize {
@@ -671,18 +680,24 @@ impl Space {
             }
             fresh.push(entry);
         }
-        let mut pending_bytes: usize = self.pending.values().map(Entry::len).sum();
+        // Everything goes in, what is ready is applied, and only then is the bound enforced
+        // — on this batch's leftovers — so a full pending set never blocks entries that
+        // could be applied. Evicted entries come back through anti-entropy.
+        let batch_keys: Vec<Key> = fresh.iter().map(|e| (e.author(), e.seq())).collect();
         for entry in fresh {
-            if self.pending.len() >= MAX_PENDING || pending_bytes + entry.len() > MAX_PENDING_BYTES
-            {
-                out.rejected
-                    .push((Rejection::PendingFull, Some((entry.author(), entry.seq()))));
-                continue;
-            }
-            pending_bytes += entry.len();
             self.pending.insert((entry.author(), entry.seq()), entry);
         }
         self.apply_ready(&mut out);
+        let mut pending_bytes: usize = self.pending.values().map(Entry::len).sum();
+        for key in batch_keys.iter().rev() {
+            if self.pending.len() <= self.pending_limit.0 && pending_bytes <= self.pending_limit.1 {
+                break;
+            }
+            if let Some(evicted) = self.pending.remove(key) {
+                pending_bytes -= evicted.len();
+                out.rejected.push((Rejection::PendingFull, Some(*key)));
+            }
+        }
         out.pending = self.pending.len();
         out
     }

@@ -233,11 +233,7 @@ impl Message {
                 let tips = Tips::decode_from(&mut r, &vector)?;
                 let certs = decode_certs(&mut r)?;
                 let entries = decode_entries(&mut r)?;
-                let more = match r.u8()? {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
-                };
+                let more = r.flag()?;
                 Message::SyncResponse {
                     space,
                     vector,
@@ -264,10 +260,10 @@ impl Message {
                 vector: Vector::decode_from(&mut r)?,
             },
             7 => {
-                let space = match r.u8()? {
-                    0 => None,
-                    1 => Some(SpaceId(r.array()?)),
-                    _ => return Err(DecodeError::Invalid("flag is not 0 or 1").into()),
+                let space = if r.flag()? {
+                    Some(SpaceId(r.array()?))
+                } else {
+                    None
                 };
                 let reason = Refusal::from_u8(r.u8()?)?;
                 let detail = r.str("reason", MAX_REASON_BYTES)?.to_owned();
@@ -296,17 +292,14 @@ fn encode_genesis(w: &mut Writer, genesis: Option<&Genesis>) {
 }
 
 fn decode_genesis(r: &mut Reader<'_>, space: SpaceId) -> Result<Option<Genesis>, MessageError> {
-    match r.u8()? {
-        0 => Ok(None),
-        1 => {
-            let genesis = Genesis::decode(r.bytes("genesis", MAX_GENESIS_BYTES)?)?;
-            if genesis.id() != space {
-                return Err(MessageError::GenesisMismatch);
-            }
-            Ok(Some(genesis))
-        }
-        _ => Err(DecodeError::Invalid("flag is not 0 or 1").into()),
+    if !r.flag()? {
+        return Ok(None);
     }
+    let genesis = Genesis::decode(r.bytes("genesis", MAX_GENESIS_BYTES)?)?;
+    if genesis.id() != space {
+        return Err(MessageError::GenesisMismatch);
+    }
+    Ok(Some(genesis))
 }
 
 fn encode_certs(w: &mut Writer, certs: &[Certificate]) {

@@ -148,6 +148,42 @@ fn interleaved(rounds: usize) -> (Space, Certificates, Vec<Entry>) {
     (hub, certs, log)
 }
 
+/// A full pending set never blocks entries that are ready: orphans beyond the bound are
+/// evicted (`PendingFull`, to come back through anti-entropy), ready entries still apply,
+/// and evicted ones apply when delivered again.
+#[test]
+fn a_full_pending_set_still_applies_ready_entries() {
+    let (hub, certs, log) = interleaved(2);
+    let mut reader = Space::new(hub.genesis().clone());
+    reader.set_pending_limit(2, usize::MAX);
+    let orphans: Vec<Entry> = log[1..].iter().rev().take(3).cloned().collect();
+    let got = receive(&mut reader, &orphans, &certs);
+    assert!(got.accepted.is_empty());
+    assert_eq!(got.pending, 2, "held up to the bound");
+    let full: Vec<_> = got
+        .rejected
+        .iter()
+        .filter(|(r, _)| matches!(r, confer_protocol::space::Rejection::PendingFull))
+        .collect();
+    assert_eq!(
+        full.len(),
+        1,
+        "one orphan over the bound evicted: {:?}",
+        got.rejected
+    );
+    // The first entry has no dependencies: it applies although the pending set is full.
+    let got = receive(&mut reader, &log[..1], &certs);
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    assert!(
+        !got.accepted.is_empty(),
+        "a ready entry was blocked by the full pending set"
+    );
+    // Delivering everything again completes the space.
+    receive(&mut reader, &log, &certs);
+    assert_eq!(reader.vector(), hub.vector());
+    assert_eq!(reader.pending_len(), 0);
+}
+
 #[test]
 fn entries_in_reverse_order_wait_and_then_all_apply() {
     let (hub, certs, log) = interleaved(4);
