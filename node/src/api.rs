@@ -79,12 +79,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self.0 {
             NodeError::UnknownAgenda(_) => StatusCode::NOT_FOUND,
-            NodeError::UnknownBody(_) | NodeError::BadInput(_) | NodeError::BadAddress(_) => StatusCode::BAD_REQUEST,
+            NodeError::UnknownBody(_) | NodeError::BadInput(_) | NodeError::BadAddress(_) => {
+                StatusCode::BAD_REQUEST
+            }
             NodeError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };
         let message = self.0.to_string();
-        (status, Json(ErrorBody { error: self.0, message })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: self.0,
+                message,
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -103,11 +112,18 @@ impl ApiServer {
 }
 
 /// Binds the API on `addr`, writes `api_file`, and serves until stopped.
-pub async fn serve(addr: SocketAddr, node: NodeHandle, api_file: &Path) -> std::io::Result<ApiServer> {
+pub async fn serve(
+    addr: SocketAddr,
+    node: NodeHandle,
+    api_file: &Path,
+) -> std::io::Result<ApiServer> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let token = hex::encode(rand::rng().random::<[u8; 32]>());
-    let file = ApiFile { addr, token: token.clone() };
+    let file = ApiFile {
+        addr,
+        token: token.clone(),
+    };
     let json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
     write_private(api_file, &json).map_err(std::io::Error::other)?;
     let app = router(node, token);
@@ -154,39 +170,65 @@ async fn status(State(node): State<NodeHandle>) -> Result<Json<StatusView>, ApiE
     Ok(Json(node.status().await?))
 }
 
-async fn add_peer(State(node): State<NodeHandle>, Json(body): Json<AddPeer>) -> Result<StatusCode, ApiError> {
-    let addr = body.addr.parse().map_err(|e| NodeError::BadAddress(format!("{}: {e}", body.addr)))?;
+async fn add_peer(
+    State(node): State<NodeHandle>,
+    Json(body): Json<AddPeer>,
+) -> Result<StatusCode, ApiError> {
+    let addr = body
+        .addr
+        .parse()
+        .map_err(|e| NodeError::BadAddress(format!("{}: {e}", body.addr)))?;
     node.add_peer(addr).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_agendas(State(node): State<NodeHandle>) -> Result<Json<Vec<AgendaSummary>>, ApiError> {
+async fn list_agendas(
+    State(node): State<NodeHandle>,
+) -> Result<Json<Vec<AgendaSummary>>, ApiError> {
     Ok(Json(node.list_agendas().await?))
 }
 
 fn parse_space(id: &str) -> Result<SpaceId, NodeError> {
-    id.parse().map_err(|_| NodeError::UnknownAgenda(id.to_owned()))
+    id.parse()
+        .map_err(|_| NodeError::UnknownAgenda(id.to_owned()))
 }
 
-async fn new_agenda(State(node): State<NodeHandle>, Json(body): Json<NewAgenda>) -> Result<(StatusCode, Json<Created>), ApiError> {
+async fn new_agenda(
+    State(node): State<NodeHandle>,
+    Json(body): Json<NewAgenda>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let with = body
         .with
         .iter()
         .map(|b| b.parse::<BodyId>().map_err(|_| NodeError::BadInput(format!("{b} is not a body id (64 hexadecimal characters, see `confer status` on that body's node)"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let id = node.create_agenda(&body.title, body.summary.as_deref(), with).await?;
+    let id = node
+        .create_agenda(&body.title, body.summary.as_deref(), with)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
-async fn show_agenda(State(node): State<NodeHandle>, UrlPath(id): UrlPath<String>) -> Result<Json<AgendaView>, ApiError> {
+async fn show_agenda(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<AgendaView>, ApiError> {
     Ok(Json(node.show_agenda(parse_space(&id)?).await?))
 }
 
-async fn edit_agenda(State(node): State<NodeHandle>, UrlPath(id): UrlPath<String>, Json(body): Json<EditAgenda>) -> Result<StatusCode, ApiError> {
+async fn edit_agenda(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    Json(body): Json<EditAgenda>,
+) -> Result<StatusCode, ApiError> {
     if body.title.is_none() && body.summary.is_none() {
-        return Err(NodeError::BadInput("nothing to change: give a title or a summary".into()).into());
+        return Err(
+            NodeError::BadInput("nothing to change: give a title or a summary".into()).into(),
+        );
     }
-    let edit = AgendaEdit { title: body.title, summary: body.summary };
+    let edit = AgendaEdit {
+        title: body.title,
+        summary: body.summary,
+    };
     node.edit_agenda(parse_space(&id)?, edit).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
-use confer_protocol::{BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Space, SpaceId, SpaceKind};
+use confer_protocol::{
+    BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Space, SpaceId, SpaceKind,
+};
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId};
@@ -18,12 +20,15 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use rand::RngExt;
 use tokio::sync::mpsc;
 
+use crate::config::Config;
 use crate::handle::{Command, NodeError};
 use crate::net::{self, Behaviour, BehaviourEvent};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
-use crate::views::{AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView, TrafficView, ValueView};
-use crate::config::Config;
+use crate::views::{
+    AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView,
+    TrafficView, ValueView,
+};
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
@@ -90,8 +95,18 @@ impl EventLoop {
 
     /// Keeps a connection to the peer at `addr` (which ends in `/p2p/<id>`).
     pub(crate) fn remember(&mut self, addr: Multiaddr) {
-        let Some(Protocol::P2p(peer)) = addr.iter().last() else { return };
-        self.remembered.insert(peer, Remembered { addr, delay: FIRST_REDIAL, next: Instant::now(), dialing: false });
+        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+            return;
+        };
+        self.remembered.insert(
+            peer,
+            Remembered {
+                addr,
+                delay: FIRST_REDIAL,
+                next: Instant::now(),
+                dialing: false,
+            },
+        );
     }
 
     /// Drives the swarm until every listener reported its address.
@@ -100,9 +115,19 @@ impl EventLoop {
         while self.listen.len() < self.config.listen.len() {
             let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some())
                 .await
-                .map_err(|_| NodeFailure::Listen { addr: format!("{:?}", self.config.listen), reason: "no listen address after 10 s".into() })?;
-            if let SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } = &event {
-                return Err(NodeFailure::Listen { addr: format!("{:?}", self.config.listen), reason: error.to_string() });
+                .map_err(|_| NodeFailure::Listen {
+                    addr: format!("{:?}", self.config.listen),
+                    reason: "no listen address after 10 s".into(),
+                })?;
+            if let SwarmEvent::ListenerError { error, .. }
+            | SwarmEvent::ListenerClosed {
+                reason: Err(error), ..
+            } = &event
+            {
+                return Err(NodeFailure::Listen {
+                    addr: format!("{:?}", self.config.listen),
+                    reason: error.to_string(),
+                });
             }
             self.on_swarm_event(event)?;
         }
@@ -152,7 +177,11 @@ impl EventLoop {
             return Ok(());
         }
         let mut batch = WriteBatch {
-            spaces: p.spaces.iter().map(|g| (*g.id().as_bytes(), g.encode())).collect(),
+            spaces: p
+                .spaces
+                .iter()
+                .map(|g| (*g.id().as_bytes(), g.encode()))
+                .collect(),
             certificates: p
                 .certs
                 .iter()
@@ -164,13 +193,24 @@ impl EventLoop {
             entries: p
                 .entries
                 .iter()
-                .map(|e| store::NewEntry { space: *e.space().as_bytes(), author: *e.author().as_bytes(), seq: e.seq(), bytes: e.bytes().to_vec() })
+                .map(|e| store::NewEntry {
+                    space: *e.space().as_bytes(),
+                    author: *e.author().as_bytes(),
+                    seq: e.seq(),
+                    bytes: e.bytes().to_vec(),
+                })
                 .collect(),
             ..WriteBatch::default()
         };
         for (space, eq) in &p.equivocations {
             for entry in [&eq.held, &eq.other] {
-                batch.evidence.push(store::Evidence { space: *space.as_bytes(), author: *eq.author.as_bytes(), seq: eq.seq, hash: entry.hash().0, bytes: entry.bytes().to_vec() });
+                batch.evidence.push(store::Evidence {
+                    space: *space.as_bytes(),
+                    author: *eq.author.as_bytes(),
+                    seq: eq.seq,
+                    hash: entry.hash().0,
+                    bytes: entry.bytes().to_vec(),
+                });
             }
         }
         self.store.commit(&batch).map_err(|e| {
@@ -185,7 +225,9 @@ impl EventLoop {
     }
 
     fn held(&self, space: &SpaceId, author: &PublicKey, seq: u64) -> bool {
-        self.replica.space(space).is_some_and(|s| s.entry(author, seq).is_some())
+        self.replica
+            .space(space)
+            .is_some_and(|s| s.entry(author, seq).is_some())
     }
 
     fn answer_waiters(&mut self) {
@@ -212,7 +254,11 @@ impl EventLoop {
             let due = len > last && (all || len - last >= self.config.snapshot_every.max(last));
             if due {
                 let (count, doc) = space.snapshot();
-                batch.snapshots.push(store::Snapshot { space: *space.id().as_bytes(), entry_count: count, doc });
+                batch.snapshots.push(store::Snapshot {
+                    space: *space.id().as_bytes(),
+                    entry_count: count,
+                    doc,
+                });
             }
         }
         if batch.snapshots.is_empty() {
@@ -228,23 +274,54 @@ impl EventLoop {
     fn log_events(&self, events: &[Event]) {
         for event in events {
             match event {
-                Event::PeerIdentified { peer, body, body_name } => {
+                Event::PeerIdentified {
+                    peer,
+                    body,
+                    body_name,
+                } => {
                     tracing::info!(peer = %self.peer_label(peer), body = %body.fmt_short(), %body_name, "peer proved its body")
                 }
-                Event::PeerRefused { peer, space, reason } => {
+                Event::PeerRefused {
+                    peer,
+                    space,
+                    reason,
+                } => {
                     tracing::warn!(peer = %self.peer_label(peer), space = ?space, %reason, "refused a message from peer")
                 }
-                Event::RefusedByPeer { peer, space, reason, detail } => {
+                Event::RefusedByPeer {
+                    peer,
+                    space,
+                    reason,
+                    detail,
+                } => {
                     tracing::warn!(peer = %self.peer_label(peer), space = ?space, ?reason, %detail, "peer refused our message")
                 }
-                Event::SpaceJoined { peer, space } => tracing::info!(peer = %self.peer_label(peer), space = %space.fmt_short(), "joined a space"),
-                Event::Received { peer, space, accepted, duplicates, pending } => {
+                Event::SpaceJoined { peer, space } => {
+                    tracing::info!(peer = %self.peer_label(peer), space = %space.fmt_short(), "joined a space")
+                }
+                Event::Received {
+                    peer,
+                    space,
+                    accepted,
+                    duplicates,
+                    pending,
+                } => {
                     tracing::debug!(peer = %self.peer_label(peer), space = %space.fmt_short(), accepted, duplicates, pending, "entries received")
                 }
-                Event::EntriesRejected { peer, space, count, reason } => {
+                Event::EntriesRejected {
+                    peer,
+                    space,
+                    count,
+                    reason,
+                } => {
                     tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, %reason, "rejected entries from peer")
                 }
-                Event::Equivocation { peer, space, author, seq } => tracing::error!(
+                Event::Equivocation {
+                    peer,
+                    space,
+                    author,
+                    seq,
+                } => tracing::error!(
                     peer = %self.peer_label(peer), space = %space.fmt_short(), author = %author.fmt_short(), seq,
                     "EQUIVOCATION: a member key signed two different entries at one seq; both kept as evidence, key refused in this space"
                 ),
@@ -253,7 +330,9 @@ impl EventLoop {
     }
 
     fn peer_label(&self, peer: &PeerKey) -> String {
-        self.peer_ids.get(peer).map_or_else(|| peer.fmt_short(), PeerId::to_string)
+        self.peer_ids
+            .get(peer)
+            .map_or_else(|| peer.fmt_short(), PeerId::to_string)
     }
 
     fn send(&mut self, peer: PeerKey, message: Message) {
@@ -265,7 +344,11 @@ impl EventLoop {
         let space = message.space();
         let bytes = message.encode();
         TrafficView::count(&mut self.traffic.sent, message.kind(), bytes.len());
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer_id, bytes);
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer_id, bytes);
         self.requests.insert(id, (peer, space));
     }
 
@@ -274,19 +357,29 @@ impl EventLoop {
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) -> Result<(), NodeFailure> {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
-                let full = address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|a| a);
+                let full = address
+                    .with_p2p(*self.swarm.local_peer_id())
+                    .unwrap_or_else(|a| a);
                 tracing::info!(address = %full, "listening");
                 self.listen.push(full);
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
-                self.listen.retain(|a| !a.iter().zip(address.iter()).all(|(x, y)| x == y));
+                self.listen
+                    .retain(|a| !a.iter().zip(address.iter()).all(|(x, y)| x == y));
             }
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, endpoint, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                endpoint,
+                ..
+            } => {
                 if let Some(r) = self.remembered.get_mut(&peer_id) {
                     r.dialing = false;
                     r.delay = FIRST_REDIAL;
                 }
-                let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) else {
+                let Some(key) =
+                    net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
+                else {
                     tracing::warn!(peer = %peer_id, "peer id is not an Ed25519 key; closing");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return Ok(());
@@ -298,9 +391,16 @@ impl EventLoop {
                     self.carry_out(fx)?;
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                cause,
+                ..
+            } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
-                if let Some(key) = net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes) {
+                if let Some(key) =
+                    net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
+                {
                     self.replica.disconnected(&key);
                     self.peer_ids.remove(&key);
                 }
@@ -309,7 +409,11 @@ impl EventLoop {
                     r.next = Instant::now() + r.delay;
                 }
             }
-            SwarmEvent::OutgoingConnectionError { peer_id: Some(peer_id), error, .. } => {
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer_id),
+                error,
+                ..
+            } => {
                 if let Some(r) = self.remembered.get_mut(&peer_id) {
                     r.dialing = false;
                     r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
@@ -323,22 +427,43 @@ impl EventLoop {
         Ok(())
     }
 
-    fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) -> Result<(), NodeFailure> {
+    fn on_sync_event(
+        &mut self,
+        event: request_response::Event<Vec<u8>, Vec<u8>>,
+    ) -> Result<(), NodeFailure> {
         match event {
             request_response::Event::Message { peer, message, .. } => {
-                let Some(key) = net::peer_ed25519_key(&peer).map(confer_protocol::PublicKey::from_bytes) else { return Ok(()) };
+                let Some(key) =
+                    net::peer_ed25519_key(&peer).map(confer_protocol::PublicKey::from_bytes)
+                else {
+                    return Ok(());
+                };
                 match message {
-                    request_response::Message::Request { request, channel, .. } => {
+                    request_response::Message::Request {
+                        request, channel, ..
+                    } => {
                         let response = match Message::decode(&request) {
                             Ok(msg) => {
-                                TrafficView::count(&mut self.traffic.received, msg.kind(), request.len());
+                                TrafficView::count(
+                                    &mut self.traffic.received,
+                                    msg.kind(),
+                                    request.len(),
+                                );
                                 let (response, fx) = self.replica.handle_request(key, msg);
                                 // Durable before acknowledged.
                                 self.persist(&fx)?;
                                 self.log_events(&fx.events);
                                 let bytes = response.encode();
-                                TrafficView::count(&mut self.traffic.sent, response.kind(), bytes.len());
-                                let _ = self.swarm.behaviour_mut().sync.send_response(channel, bytes);
+                                TrafficView::count(
+                                    &mut self.traffic.sent,
+                                    response.kind(),
+                                    bytes.len(),
+                                );
+                                let _ = self
+                                    .swarm
+                                    .behaviour_mut()
+                                    .sync
+                                    .send_response(channel, bytes);
                                 for (peer, message) in fx.send {
                                     self.send(peer, message);
                                 }
@@ -346,16 +471,31 @@ impl EventLoop {
                             }
                             Err(e) => {
                                 tracing::warn!(peer = %peer, reason = %e, bytes = request.len(), "dropped a malformed request");
-                                Message::Refused { space: None, reason: confer_protocol::Refusal::Invalid, detail: e.to_string() }
+                                Message::Refused {
+                                    space: None,
+                                    reason: confer_protocol::Refusal::Invalid,
+                                    detail: e.to_string(),
+                                }
                             }
                         };
-                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response.encode());
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_response(channel, response.encode());
                     }
-                    request_response::Message::Response { request_id, response } => {
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    } => {
                         let space = self.requests.remove(&request_id).and_then(|(_, s)| s);
                         match Message::decode(&response) {
                             Ok(msg) => {
-                                TrafficView::count(&mut self.traffic.received, msg.kind(), response.len());
+                                TrafficView::count(
+                                    &mut self.traffic.received,
+                                    msg.kind(),
+                                    response.len(),
+                                );
                                 let fx = self.replica.handle_response(key, msg);
                                 self.carry_out(fx)?;
                             }
@@ -367,7 +507,12 @@ impl EventLoop {
                     }
                 }
             }
-            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
                 let (key, space) = self.requests.remove(&request_id).unzip();
                 tracing::warn!(peer = %peer, error = %error, "request to peer failed");
                 if let Some(key) = key {
@@ -391,7 +536,9 @@ impl EventLoop {
             .map(|(peer, r)| (*peer, r.addr.clone()))
             .collect();
         for (peer, addr) in due {
-            let Some(r) = self.remembered.get_mut(&peer) else { continue };
+            let Some(r) = self.remembered.get_mut(&peer) else {
+                continue;
+            };
             match self.swarm.dial(addr.clone()) {
                 Ok(()) => r.dialing = true,
                 Err(e) => {
@@ -437,23 +584,43 @@ impl EventLoop {
                 let _ = reply.send(result);
             }
             Command::ListAgendas(reply) => {
-                let list = self.replica.spaces().map(|s| AgendaSummary {
-                    id: s.id().to_string(),
-                    title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members).text("title").to_owned(),
-                    members: self.bodies(&s.genesis().members),
-                    entries: s.log().len(),
-                }).collect();
+                let list = self
+                    .replica
+                    .spaces()
+                    .map(|s| AgendaSummary {
+                        id: s.id().to_string(),
+                        title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members)
+                            .text("title")
+                            .to_owned(),
+                        members: self.bodies(&s.genesis().members),
+                        entries: s.log().len(),
+                    })
+                    .collect();
                 let _ = reply.send(Ok(list));
             }
             Command::ShowAgenda(id, reply) => {
-                let result = self.replica.space(&id).map(|s| self.agenda_view(s)).ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
+                let result = self
+                    .replica
+                    .space(&id)
+                    .map(|s| self.agenda_view(s))
+                    .ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
                 let _ = reply.send(result);
             }
-            Command::WaitFor { space, author, seq, reply } => {
+            Command::WaitFor {
+                space,
+                author,
+                seq,
+                reply,
+            } => {
                 if self.held(&space, &author, seq) {
                     let _ = reply.send(Ok(()));
                 } else {
-                    self.waiters.push(Waiter { space, author, seq, reply });
+                    self.waiters.push(Waiter {
+                        space,
+                        author,
+                        seq,
+                        reply,
+                    });
                 }
             }
             Command::Shutdown => {}
@@ -463,23 +630,37 @@ impl EventLoop {
 
     fn add_peer(&mut self, addr: Multiaddr) -> Result<(), NodeError> {
         let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return Err(NodeError::BadAddress(format!("{addr} does not end in /p2p/<peer id>")));
+            return Err(NodeError::BadAddress(format!(
+                "{addr} does not end in /p2p/<peer id>"
+            )));
         };
         if peer == *self.swarm.local_peer_id() {
             return Err(NodeError::BadAddress(format!("{addr} is this node itself")));
         }
         if net::peer_ed25519_key(&peer).is_none() {
-            return Err(NodeError::BadAddress(format!("{peer} is not a confer node's peer id")));
+            return Err(NodeError::BadAddress(format!(
+                "{peer} is not a confer node's peer id"
+            )));
         }
-        let batch = WriteBatch { peers_added: vec![addr.to_string()], ..WriteBatch::default() };
-        self.store.commit(&batch).map_err(|e| NodeError::Storage(e.to_string()))?;
+        let batch = WriteBatch {
+            peers_added: vec![addr.to_string()],
+            ..WriteBatch::default()
+        };
+        self.store
+            .commit(&batch)
+            .map_err(|e| NodeError::Storage(e.to_string()))?;
         self.remember(addr);
         self.redial();
         Ok(())
     }
 
-    fn create_agenda(&mut self, edit: AgendaEdit, with: Vec<BodyId>) -> Result<(SpaceId, Effects), NodeError> {
-        edit.validate().map_err(|e| NodeError::BadInput(e.to_string()))?;
+    fn create_agenda(
+        &mut self,
+        edit: AgendaEdit,
+        with: Vec<BodyId>,
+    ) -> Result<(SpaceId, Effects), NodeError> {
+        edit.validate()
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
         if edit.title.is_none() {
             return Err(NodeError::BadInput("an agenda needs a title".into()));
         }
@@ -491,23 +672,37 @@ impl EventLoop {
         }
         let nonce: [u8; 16] = rand::rng().random();
         self.replica
-            .create_space(SpaceKind::Agenda, &with, unix_now(), nonce, unix_now_ms(), |tx| edit.apply(tx))
+            .create_space(
+                SpaceKind::Agenda,
+                &with,
+                unix_now(),
+                nonce,
+                unix_now_ms(),
+                |tx| edit.apply(tx),
+            )
             .map_err(|e| NodeError::BadInput(e.to_string()))
     }
 
     fn edit_agenda(&mut self, id: SpaceId, edit: AgendaEdit) -> Result<Effects, NodeError> {
-        edit.validate().map_err(|e| NodeError::BadInput(e.to_string()))?;
+        edit.validate()
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
         if self.replica.space(&id).is_none() {
             return Err(NodeError::UnknownAgenda(id.to_string()));
         }
-        let (_, fx) = self.replica.local_change(&id, unix_now_ms(), |tx| edit.apply(tx)).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let (_, fx) = self
+            .replica
+            .local_change(&id, unix_now_ms(), |tx| edit.apply(tx))
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
         Ok(fx)
     }
 
     // ---- views ----------------------------------------------------------------------
 
     fn body_view(&self, body: &BodyId) -> BodyView {
-        BodyView { id: body.to_string(), name: self.replica.certs().body_name(body).map(str::to_owned) }
+        BodyView {
+            id: body.to_string(),
+            name: self.replica.certs().body_name(body).map(str::to_owned),
+        }
     }
 
     fn bodies(&self, bodies: &[BodyId]) -> Vec<BodyView> {
@@ -521,18 +716,28 @@ impl EventLoop {
             .peers()
             .map(|(key, body)| PeerView {
                 peer_id: self.peer_label(&key),
-                body: body.map(|(id, name)| BodyView { id: id.to_string(), name: Some(name.to_owned()) }),
+                body: body.map(|(id, name)| BodyView {
+                    id: id.to_string(),
+                    name: Some(name.to_owned()),
+                }),
             })
             .collect();
         peers.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
         StatusView {
             body: self.body_view(&identity.body()),
             region: self.region.clone(),
-            member: MemberView { key: identity.member_cert.key.to_string(), name: identity.member_cert.subject_name().to_owned() },
+            member: MemberView {
+                key: identity.member_cert.key.to_string(),
+                name: identity.member_cert.subject_name().to_owned(),
+            },
             peer_id: self.swarm.local_peer_id().to_string(),
             listen: self.listen.iter().map(ToString::to_string).collect(),
             peers,
-            remembered: self.remembered.values().map(|r| r.addr.to_string()).collect(),
+            remembered: self
+                .remembered
+                .values()
+                .map(|r| r.addr.to_string())
+                .collect(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
             traffic: self.traffic.clone(),
         }
@@ -544,9 +749,16 @@ impl EventLoop {
             kind: match s.genesis().kind {
                 SpaceKind::Agenda => "agenda".into(),
             },
-            title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members).text("title").to_owned(),
+            title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members)
+                .text("title")
+                .to_owned(),
             members: self.bodies(&s.genesis().members),
-            vector: s.vector().0.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            vector: s
+                .vector()
+                .0
+                .iter()
+                .map(|(a, n)| (a.to_string(), *n))
+                .collect(),
             entries: s.log().len(),
             pending: s.pending_len(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
@@ -558,7 +770,10 @@ impl EventLoop {
         let value = |a: &confer_protocol::model::Attributed| ValueView {
             value: a.value.clone(),
             author: a.author.to_string(),
-            body: a.body.map(|b| BodyView { id: b.to_string(), name: a.body_name.clone() }),
+            body: a.body.map(|b| BodyView {
+                id: b.to_string(),
+                name: a.body_name.clone(),
+            }),
             member_name: a.member_name.clone(),
         };
         let (verified, failed) = s.reverify();
@@ -570,14 +785,23 @@ impl EventLoop {
             fields: view
                 .fields
                 .iter()
-                .map(|f| FieldView { name: f.name.to_owned(), current: f.current.as_ref().map(value), conflicts: f.conflicts.iter().map(value).collect() })
+                .map(|f| FieldView {
+                    name: f.name.to_owned(),
+                    current: f.current.as_ref().map(value),
+                    conflicts: f.conflicts.iter().map(value).collect(),
+                })
                 .collect(),
             entries: s.log().len(),
             signatures_verified: verified,
             all_signatures_verified: failed.is_empty(),
             signatures_failed: failed.iter().map(|(a, n)| format!("{a}:{n}")).collect(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
-            vector: s.vector().0.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            vector: s
+                .vector()
+                .0
+                .iter()
+                .map(|(a, n)| (a.to_string(), *n))
+                .collect(),
         }
     }
 }

@@ -36,11 +36,24 @@ type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 pub(crate) enum Command {
     Status(Reply<StatusView>),
     AddPeer(Multiaddr, Reply<()>),
-    CreateAgenda { edit: AgendaEdit, with: Vec<BodyId>, reply: Reply<SpaceId> },
-    EditAgenda { id: SpaceId, edit: AgendaEdit, reply: Reply<()> },
+    CreateAgenda {
+        edit: AgendaEdit,
+        with: Vec<BodyId>,
+        reply: Reply<SpaceId>,
+    },
+    EditAgenda {
+        id: SpaceId,
+        edit: AgendaEdit,
+        reply: Reply<()>,
+    },
     ListAgendas(Reply<Vec<AgendaSummary>>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
-    WaitFor { space: SpaceId, author: PublicKey, seq: u64, reply: Reply<()> },
+    WaitFor {
+        space: SpaceId,
+        author: PublicKey,
+        seq: u64,
+        reply: Reply<()>,
+    },
     Shutdown,
 }
 
@@ -53,7 +66,10 @@ pub struct NodeHandle {
 impl NodeHandle {
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NodeError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(make(tx)).await.map_err(|_| NodeError::Stopped)?;
+        self.tx
+            .send(make(tx))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)?
     }
 
@@ -67,14 +83,24 @@ impl NodeHandle {
     }
 
     /// Creates a joint agenda with `with` (this body is added); durable when it returns.
-    pub async fn create_agenda(&self, title: &str, summary: Option<&str>, with: Vec<BodyId>) -> Result<SpaceId, NodeError> {
-        let edit = AgendaEdit { title: Some(title.to_owned()), summary: summary.map(str::to_owned) };
-        self.ask(|reply| Command::CreateAgenda { edit, with, reply }).await
+    pub async fn create_agenda(
+        &self,
+        title: &str,
+        summary: Option<&str>,
+        with: Vec<BodyId>,
+    ) -> Result<SpaceId, NodeError> {
+        let edit = AgendaEdit {
+            title: Some(title.to_owned()),
+            summary: summary.map(str::to_owned),
+        };
+        self.ask(|reply| Command::CreateAgenda { edit, with, reply })
+            .await
     }
 
     /// Edits an agenda; durable when it returns.
     pub async fn edit_agenda(&self, id: SpaceId, edit: AgendaEdit) -> Result<(), NodeError> {
-        self.ask(|reply| Command::EditAgenda { id, edit, reply }).await
+        self.ask(|reply| Command::EditAgenda { id, edit, reply })
+            .await
     }
 
     pub async fn list_agendas(&self) -> Result<Vec<AgendaSummary>, NodeError> {
@@ -87,8 +113,19 @@ impl NodeHandle {
 
     /// Resolves once this node holds `author`'s entries up to `seq` in `space` (at once if
     /// it already does). Replaces polling in tests and benchmarks.
-    pub async fn wait_for(&self, space: SpaceId, author: PublicKey, seq: u64) -> Result<(), NodeError> {
-        self.ask(|reply| Command::WaitFor { space, author, seq, reply }).await
+    pub async fn wait_for(
+        &self,
+        space: SpaceId,
+        author: PublicKey,
+        seq: u64,
+    ) -> Result<(), NodeError> {
+        self.ask(|reply| Command::WaitFor {
+            space,
+            author,
+            seq,
+            reply,
+        })
+        .await
     }
 
     /// Asks the node to stop; see [`crate::runtime::RunningNode::shutdown`] to wait for it.

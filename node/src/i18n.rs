@@ -19,7 +19,11 @@ impl Lang {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
         for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
             if let Some(value) = get(name).filter(|v| !v.is_empty()) {
-                return if value.starts_with("zh") { Lang::Zh } else { Lang::En };
+                return if value.starts_with("zh") {
+                    Lang::Zh
+                } else {
+                    Lang::En
+                };
             }
         }
         Lang::En
@@ -67,10 +71,23 @@ mod tests {
 
     #[test]
     fn locale_precedence() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
         assert_eq!(Lang::from_vars(env(&[("LANG", "zh_CN.UTF-8")])), Lang::Zh);
-        assert_eq!(Lang::from_vars(env(&[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")])), Lang::En);
-        assert_eq!(Lang::from_vars(env(&[("LC_MESSAGES", "zh_TW"), ("LANG", "en_US")])), Lang::Zh);
+        assert_eq!(
+            Lang::from_vars(env(&[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")])),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_vars(env(&[("LC_MESSAGES", "zh_TW"), ("LANG", "en_US")])),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_vars(env(&[])), Lang::En);
         assert!(node_error(Lang::Zh, &NodeError::UnknownAgenda("x".into())).contains("议题"));
     }

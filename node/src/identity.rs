@@ -24,7 +24,11 @@ pub enum IdentityError {
     #[error("{path} holds no confer identity (run `confer init` first)")]
     NotInitialised { path: PathBuf },
     #[error("cannot {action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is damaged: {reason}")]
     Damaged { path: PathBuf, reason: String },
     #[error("{0}")]
@@ -55,14 +59,29 @@ fn identity_path(dir: &Path) -> PathBuf {
     dir.join("identity.json")
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> IdentityError + 'a {
-    move |source| IdentityError::Io { action, path: path.to_owned(), source }
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> IdentityError + 'a {
+    move |source| IdentityError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Creates a new body with its first member and a node identity in `dir`.
-pub fn init(dir: &Path, body_name: &str, region: &str, member_name: &str, now: u64) -> Result<LocalIdentity, IdentityError> {
+pub fn init(
+    dir: &Path,
+    body_name: &str,
+    region: &str,
+    member_name: &str,
+    now: u64,
+) -> Result<LocalIdentity, IdentityError> {
     if identity_path(dir).exists() || keys_dir(dir).exists() {
-        return Err(IdentityError::AlreadyInitialised { path: dir.to_owned() });
+        return Err(IdentityError::AlreadyInitialised {
+            path: dir.to_owned(),
+        });
     }
     create_private_dir(dir)?;
     let keys = keys_dir(dir);
@@ -75,7 +94,16 @@ pub fn init(dir: &Path, body_name: &str, region: &str, member_name: &str, now: u
     write_key(&keys.join("body.key"), &body)?;
     write_key(&keys.join("member.key"), &member)?;
     write_key(&keys.join("node.key"), &node)?;
-    let member_cert = Certificate::issue(&body, body_name, member.public(), Subject::Member { name: member_name.to_owned(), role: "staff".into() }, now)?;
+    let member_cert = Certificate::issue(
+        &body,
+        body_name,
+        member.public(),
+        Subject::Member {
+            name: member_name.to_owned(),
+            role: "staff".into(),
+        },
+        now,
+    )?;
     let node_cert = Certificate::issue(&body, body_name, node.public(), Subject::Node, now)?;
     let file = IdentityFile {
         body_name: body_name.to_owned(),
@@ -83,21 +111,41 @@ pub fn init(dir: &Path, body_name: &str, region: &str, member_name: &str, now: u
         member_cert: hex::encode(member_cert.encode()),
         node_cert: hex::encode(node_cert.encode()),
     };
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| IdentityError::Damaged { path: identity_path(dir), reason: e.to_string() })?;
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| IdentityError::Damaged {
+        path: identity_path(dir),
+        reason: e.to_string(),
+    })?;
     write_private(&identity_path(dir), &json)?;
-    Ok(LocalIdentity { region: region.to_owned(), identity: Identity { node_cert, member, member_cert }, node_seed })
+    Ok(LocalIdentity {
+        region: region.to_owned(),
+        identity: Identity {
+            node_cert,
+            member,
+            member_cert,
+        },
+        node_seed,
+    })
 }
 
 /// Loads the identity `run` needs (member and node keys, certificates).
 pub fn load(dir: &Path) -> Result<LocalIdentity, IdentityError> {
     let path = identity_path(dir);
     if !path.exists() {
-        return Err(IdentityError::NotInitialised { path: dir.to_owned() });
+        return Err(IdentityError::NotInitialised {
+            path: dir.to_owned(),
+        });
     }
     let bytes = fs::read(&path).map_err(io_err("read", &path))?;
-    let file: IdentityFile = serde_json::from_slice(&bytes).map_err(|e| IdentityError::Damaged { path: path.clone(), reason: e.to_string() })?;
+    let file: IdentityFile =
+        serde_json::from_slice(&bytes).map_err(|e| IdentityError::Damaged {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     let cert = |hex_text: &str| -> Result<Certificate, IdentityError> {
-        let raw = hex::decode(hex_text).map_err(|e| IdentityError::Damaged { path: path.clone(), reason: e.to_string() })?;
+        let raw = hex::decode(hex_text).map_err(|e| IdentityError::Damaged {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(Certificate::decode(&raw)?)
     };
     let member_cert = cert(&file.member_cert)?;
@@ -105,10 +153,24 @@ pub fn load(dir: &Path) -> Result<LocalIdentity, IdentityError> {
     let keys = keys_dir(dir);
     let member = read_key(&keys.join("member.key"))?;
     let node = read_key(&keys.join("node.key"))?;
-    if member.public() != member_cert.key || node.public() != node_cert.key || member_cert.body != node_cert.body {
-        return Err(IdentityError::Damaged { path: keys, reason: "keys do not match the certificates in identity.json".into() });
+    if member.public() != member_cert.key
+        || node.public() != node_cert.key
+        || member_cert.body != node_cert.body
+    {
+        return Err(IdentityError::Damaged {
+            path: keys,
+            reason: "keys do not match the certificates in identity.json".into(),
+        });
     }
-    Ok(LocalIdentity { region: file.region, node_seed: node.seed(), identity: Identity { node_cert, member, member_cert } })
+    Ok(LocalIdentity {
+        region: file.region,
+        node_seed: node.seed(),
+        identity: Identity {
+            node_cert,
+            member,
+            member_cert,
+        },
+    })
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), IdentityError> {
@@ -116,7 +178,8 @@ fn create_private_dir(dir: &Path) -> Result<(), IdentityError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("restrict", dir))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("restrict", dir))?;
     }
     Ok(())
 }
@@ -142,8 +205,14 @@ fn write_key(path: &Path, key: &SecretKey) -> Result<(), IdentityError> {
 
 fn read_key(path: &Path) -> Result<SecretKey, IdentityError> {
     let text = fs::read_to_string(path).map_err(io_err("read", path))?;
-    let raw = hex::decode(text.trim()).map_err(|e| IdentityError::Damaged { path: path.to_owned(), reason: e.to_string() })?;
-    let seed: [u8; 32] = raw.try_into().map_err(|_| IdentityError::Damaged { path: path.to_owned(), reason: "not a 32-byte key".into() })?;
+    let raw = hex::decode(text.trim()).map_err(|e| IdentityError::Damaged {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let seed: [u8; 32] = raw.try_into().map_err(|_| IdentityError::Damaged {
+        path: path.to_owned(),
+        reason: "not a 32-byte key".into(),
+    })?;
     Ok(SecretKey::from_seed(seed))
 }
 
@@ -159,17 +228,26 @@ mod tests {
         let loaded = load(&data).unwrap();
         assert_eq!(made.identity.member_cert, loaded.identity.member_cert);
         assert_eq!(made.node_seed, loaded.node_seed);
-        assert!(matches!(init(&data, "x", "", "y", 1), Err(IdentityError::AlreadyInitialised { .. })));
+        assert!(matches!(
+            init(&data, "x", "", "y", 1),
+            Err(IdentityError::AlreadyInitialised { .. })
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             for name in ["body.key", "member.key", "node.key"] {
-                let mode = fs::metadata(keys_dir(&data).join(name)).unwrap().permissions().mode();
+                let mode = fs::metadata(keys_dir(&data).join(name))
+                    .unwrap()
+                    .permissions()
+                    .mode();
                 assert_eq!(mode & 0o777, 0o600, "{name}");
             }
         }
         fs::write(keys_dir(&data).join("member.key"), "zz").unwrap();
         assert!(matches!(load(&data), Err(IdentityError::Damaged { .. })));
-        assert!(matches!(load(dir.path()), Err(IdentityError::NotInitialised { .. })));
+        assert!(matches!(
+            load(dir.path()),
+            Err(IdentityError::NotInitialised { .. })
+        ));
     }
 }

@@ -68,41 +68,71 @@ impl RunningNode {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub(crate) fn unix_now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Starts a node from `config` and returns once it listens.
 pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     let local = identity::load(&config.data_dir)?;
     let store_path = config.store_path();
-    let store = Store::open(&store_path).map_err(|source| NodeFailure::OpenStore { path: store_path.display().to_string(), source })?;
+    let store = Store::open(&store_path).map_err(|source| NodeFailure::OpenStore {
+        path: store_path.display().to_string(),
+        source,
+    })?;
     let loaded = store.load()?;
     let remembered = loaded.peers.clone();
     let (replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
-    let keypair = net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
-    let mut swarm = net::build_swarm(keypair, &NetConfig::default()).map_err(|e| NodeFailure::Net(e.to_string()))?;
+    let keypair =
+        net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
+    let mut swarm = net::build_swarm(keypair, &NetConfig::default())
+        .map_err(|e| NodeFailure::Net(e.to_string()))?;
     for addr in &config.listen {
-        swarm.listen_on(addr.clone()).map_err(|e| NodeFailure::Listen { addr: addr.to_string(), reason: e.to_string() })?;
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NodeFailure::Listen {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
     }
     let (tx, rx) = mpsc::channel(64);
-    let mut event_loop = EventLoop::new(config, swarm, replica, store, local.region, rx, snapshot_counts);
+    let mut event_loop = EventLoop::new(
+        config,
+        swarm,
+        replica,
+        store,
+        local.region,
+        rx,
+        snapshot_counts,
+    );
     for addr in remembered {
         match addr.parse() {
             Ok(addr) => event_loop.remember(addr),
-            Err(e) => tracing::warn!(%addr, error = %e, "ignoring a stored peer address that does not parse"),
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "ignoring a stored peer address that does not parse")
+            }
         }
     }
     event_loop.wait_listening(Duration::from_secs(10)).await?;
     let task = tokio::spawn(event_loop.run());
-    Ok(RunningNode { handle: NodeHandle { tx }, task })
+    Ok(RunningNode {
+        handle: NodeHandle { tx },
+        task,
+    })
 }
 
 /// Rebuilds the replica from the redb file.
-fn restore(loaded: crate::store::Loaded, identity: confer_protocol::Identity) -> Result<(Replica, Vec<(confer_protocol::SpaceId, u64)>), NodeFailure> {
+fn restore(
+    loaded: crate::store::Loaded,
+    identity: confer_protocol::Identity,
+) -> Result<(Replica, Vec<(confer_protocol::SpaceId, u64)>), NodeFailure> {
     let mut replica = Replica::new(identity, Limits::default());
     for (_, bytes) in &loaded.certificates {
         match Certificate::decode(bytes) {
@@ -112,15 +142,20 @@ fn restore(loaded: crate::store::Loaded, identity: confer_protocol::Identity) ->
     }
     let mut snapshot_counts = Vec::new();
     for stored in loaded.spaces {
-        let genesis = Genesis::decode(&stored.genesis).map_err(|e| NodeFailure::Damaged(format!("stored space: {e}")))?;
+        let genesis = Genesis::decode(&stored.genesis)
+            .map_err(|e| NodeFailure::Damaged(format!("stored space: {e}")))?;
         let entries = stored
             .entries
             .into_iter()
             .map(Entry::decode)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| NodeFailure::Damaged(format!("stored entry: {e}")))?;
-        let snapshot = stored.snapshot.as_ref().map(|s| (s.entry_count, s.doc.as_slice()));
-        let space = Space::restore(genesis, entries, snapshot).map_err(|e| NodeFailure::Damaged(format!("space {}: {e}", hex::encode(stored.id))))?;
+        let snapshot = stored
+            .snapshot
+            .as_ref()
+            .map(|s| (s.entry_count, s.doc.as_slice()));
+        let space = Space::restore(genesis, entries, snapshot)
+            .map_err(|e| NodeFailure::Damaged(format!("space {}: {e}", hex::encode(stored.id))))?;
         snapshot_counts.push((space.id(), stored.snapshot.map_or(0, |s| s.entry_count)));
         replica.insert_space(space);
     }
@@ -139,7 +174,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let api_file = config.api_file();
     let node = start(config).await?;
     let api = match api_addr {
-        Some(addr) => Some(crate::api::serve(addr, node.handle.clone(), &api_file).await.map_err(|e| NodeFailure::Api(e.to_string()))?),
+        Some(addr) => Some(
+            crate::api::serve(addr, node.handle.clone(), &api_file)
+                .await
+                .map_err(|e| NodeFailure::Api(e.to_string()))?,
+        ),
         None => None,
     };
     let handle = node.handle.clone();

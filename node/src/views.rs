@@ -131,7 +131,11 @@ pub struct AgendaView {
 
 impl AgendaView {
     pub fn text(&self, field: &str) -> &str {
-        self.fields.iter().find(|f| f.name == field).and_then(|f| f.current.as_ref()).map_or("", |v| v.value.as_str())
+        self.fields
+            .iter()
+            .find(|f| f.name == field)
+            .and_then(|f| f.current.as_ref())
+            .map_or("", |v| v.value.as_str())
     }
 }
 

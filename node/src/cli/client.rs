@@ -52,12 +52,24 @@ impl Client {
         }
         let path = data.join("api.json");
         let bytes = std::fs::read(&path).map_err(|_| ClientError::NotRunning)?;
-        let file: ApiFile = serde_json::from_slice(&bytes).map_err(|e| ClientError::BadApiFile(e.to_string()))?;
-        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| ClientError::Other(e.to_string()))?;
-        Ok(Client { base: format!("http://{}", file.addr), token: file.token, http })
+        let file: ApiFile =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::BadApiFile(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Other(e.to_string()))?;
+        Ok(Client {
+            base: format!("http://{}", file.addr),
+            token: file.token,
+            http,
+        })
     }
 
-    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, expect_body: bool) -> Result<Option<T>, ClientError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        expect_body: bool,
+    ) -> Result<Option<T>, ClientError> {
         let response = request.bearer_auth(&self.token).send().await.map_err(|e| {
             if e.is_connect() {
                 ClientError::Unreachable("connection refused".into())
@@ -70,30 +82,58 @@ impl Client {
             return Err(ClientError::Unauthorized);
         }
         if !status.is_success() {
-            let body: ErrorBody = response.json().await.map_err(|e| ClientError::Other(format!("HTTP {status}: {e}")))?;
+            let body: ErrorBody = response
+                .json()
+                .await
+                .map_err(|e| ClientError::Other(format!("HTTP {status}: {e}")))?;
             return Err(ClientError::Node(body.error));
         }
         if !expect_body {
             return Ok(None);
         }
-        response.json().await.map(Some).map_err(|e| ClientError::Other(e.to_string()))
+        response
+            .json()
+            .await
+            .map(Some)
+            .map_err(|e| ClientError::Other(e.to_string()))
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let value = self.send(self.http.get(format!("{}{path}", self.base)), true).await?;
+        let value = self
+            .send(self.http.get(format!("{}{path}", self.base)), true)
+            .await?;
         value.ok_or_else(|| ClientError::Other("empty response".into()))
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
-        let value = self.send(self.http.post(format!("{}{path}", self.base)).json(body), true).await?;
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let value = self
+            .send(
+                self.http.post(format!("{}{path}", self.base)).json(body),
+                true,
+            )
+            .await?;
         value.ok_or_else(|| ClientError::Other("empty response".into()))
     }
 
     pub async fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
-        self.send::<serde_json::Value>(self.http.post(format!("{}{path}", self.base)).json(body), false).await.map(|_| ())
+        self.send::<serde_json::Value>(
+            self.http.post(format!("{}{path}", self.base)).json(body),
+            false,
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn patch<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
-        self.send::<serde_json::Value>(self.http.patch(format!("{}{path}", self.base)).json(body), false).await.map(|_| ())
+        self.send::<serde_json::Value>(
+            self.http.patch(format!("{}{path}", self.base)).json(body),
+            false,
+        )
+        .await
+        .map(|_| ())
     }
 }

@@ -20,7 +20,11 @@ use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
 use client::{Client, ClientError};
 
 #[derive(Debug, Parser)]
-#[command(name = "confer", version, about = "Federated sync of joint consultations between neighbouring committees (政协联动协商)")]
+#[command(
+    name = "confer",
+    version,
+    about = "Federated sync of joint consultations between neighbouring committees (政协联动协商)"
+)]
 pub struct Cli {
     /// Data directory: keys, identity, the redb file, api.json.
     #[arg(long, global = true, env = "CONFER_DATA", value_name = "DIR")]
@@ -111,7 +115,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = Lang::from_env();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("confer: cannot start the async runtime: {e}");
@@ -128,9 +135,14 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn default_data_dir() -> PathBuf {
@@ -151,11 +163,18 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
     let data = cli.data.clone().unwrap_or_else(default_data_dir);
     let json = cli.json;
     match cli.command {
-        Command::Init { name, region, member } => init(&data, &name, &region, &member, json, lang),
+        Command::Init {
+            name,
+            region,
+            member,
+        } => init(&data, &name, &region, &member, json, lang),
         Command::Run { listen, api } => run(&data, listen, api, lang).await,
         Command::Demo => crate::demo::run(json, lang).await,
         Command::Status => {
-            let status: StatusView = connect(&data, lang)?.get("/v1/status").await.map_err(|e| e.explain(lang, &data))?;
+            let status: StatusView = connect(&data, lang)?
+                .get("/v1/status")
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
             if json {
                 print_json(&status)
             } else {
@@ -163,13 +182,29 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                 Ok(())
             }
         }
-        Command::Peer { command: PeerCommand::Add { addr } } => {
+        Command::Peer {
+            command: PeerCommand::Add { addr },
+        } => {
             let client = connect(&data, lang)?;
-            client.post_empty("/v1/peers", &AddPeer { addr: addr.to_string() }).await.map_err(|e| e.explain(lang, &data))?;
+            client
+                .post_empty(
+                    "/v1/peers",
+                    &AddPeer {
+                        addr: addr.to_string(),
+                    },
+                )
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
             if json {
                 print_json(&serde_json::json!({ "added": addr.to_string() }))
             } else {
-                println!("{} {addr}", lang.pick("Remembered peer; the node keeps connected to it:", "已记录该节点，将保持连接："));
+                println!(
+                    "{} {addr}",
+                    lang.pick(
+                        "Remembered peer; the node keeps connected to it:",
+                        "已记录该节点，将保持连接："
+                    )
+                );
                 Ok(())
             }
         }
@@ -177,20 +212,40 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
     }
 }
 
-fn init(data: &Path, name: &str, region: &str, member: &str, json: bool, lang: Lang) -> Result<(), String> {
+fn init(
+    data: &Path,
+    name: &str,
+    region: &str,
+    member: &str,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
     if name.trim().is_empty() {
-        return Err(lang.pick("--name must not be empty", "--name 不能为空").to_owned());
+        return Err(lang
+            .pick("--name must not be empty", "--name 不能为空")
+            .to_owned());
     }
-    let local = crate::identity::init(data, name.trim(), region, member, crate::runtime::unix_now()).map_err(|e| match e {
+    let local = crate::identity::init(
+        data,
+        name.trim(),
+        region,
+        member,
+        crate::runtime::unix_now(),
+    )
+    .map_err(|e| match e {
         crate::identity::IdentityError::AlreadyInitialised { .. } => match lang {
-            Lang::En => format!("{} already holds an identity; use another --data directory", data.display()),
+            Lang::En => format!(
+                "{} already holds an identity; use another --data directory",
+                data.display()
+            ),
             Lang::Zh => format!("{} 中已有身份，请换一个 --data 目录", data.display()),
         },
         other => other.to_string(),
     })?;
     let keypair = crate::net::keypair_from_seed(local.node_seed).map_err(|e| e.to_string())?;
     let peer = keypair.public().to_peer_id();
-    let store = crate::store::Store::open(&Config::new(data).store_path()).map_err(|e| e.to_string())?;
+    let store =
+        crate::store::Store::open(&Config::new(data).store_path()).map_err(|e| e.to_string())?;
     drop(store);
     let body = local.identity.body();
     if json {
@@ -201,7 +256,12 @@ fn init(data: &Path, name: &str, region: &str, member: &str, json: bool, lang: L
     }
 }
 
-async fn run(data: &Path, listen: Vec<Multiaddr>, api: SocketAddr, lang: Lang) -> Result<(), String> {
+async fn run(
+    data: &Path,
+    listen: Vec<Multiaddr>,
+    api: SocketAddr,
+    lang: Lang,
+) -> Result<(), String> {
     if !data.exists() {
         return Err(match lang {
             Lang::En => format!("data directory {} does not exist; create it with `confer init --data {} --name <body name>`", data.display(), data.display()),
@@ -214,7 +274,9 @@ async fn run(data: &Path, listen: Vec<Multiaddr>, api: SocketAddr, lang: Lang) -
     }
     config.api = Some(api);
     let shutdown = shutdown_signal()?;
-    crate::runtime::run(config, shutdown).await.map_err(|e| e.to_string())
+    crate::runtime::run(config, shutdown)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Registers SIGINT and SIGTERM handlers *now* (so a signal during start-up is held, not
@@ -223,8 +285,10 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
         Ok(async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -248,24 +312,56 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
     let client = connect(data, lang)?;
     let explain = |e: ClientError| e.explain(lang, data);
     match command {
-        AgendaCommand::New { title, summary, with } => {
-            let created: Created = client.post("/v1/agendas", &NewAgenda { title, summary, with }).await.map_err(explain)?;
+        AgendaCommand::New {
+            title,
+            summary,
+            with,
+        } => {
+            let created: Created = client
+                .post(
+                    "/v1/agendas",
+                    &NewAgenda {
+                        title,
+                        summary,
+                        with,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             if json {
                 print_json(&created)
             } else {
-                println!("{} {}", lang.pick("Created joint agenda", "已创建联动协商议题"), created.id);
+                println!(
+                    "{} {}",
+                    lang.pick("Created joint agenda", "已创建联动协商议题"),
+                    created.id
+                );
                 Ok(())
             }
         }
         AgendaCommand::Edit(EditArgs { id, title, summary }) => {
             if title.is_none() && summary.is_none() {
-                return Err(lang.pick("nothing to change: give --title or --summary", "没有要修改的内容：请给出 --title 或 --summary").to_owned());
+                return Err(lang
+                    .pick(
+                        "nothing to change: give --title or --summary",
+                        "没有要修改的内容：请给出 --title 或 --summary",
+                    )
+                    .to_owned());
             }
-            client.patch(&format!("/v1/agendas/{id}"), &EditAgenda { title, summary }).await.map_err(explain)?;
+            client
+                .patch(&format!("/v1/agendas/{id}"), &EditAgenda { title, summary })
+                .await
+                .map_err(explain)?;
             if json {
                 print_json(&serde_json::json!({ "id": id, "saved": true }))
             } else {
-                println!("{} {id}", lang.pick("Saved (durable) and sent to the participating bodies:", "已保存并发送给参与机构："));
+                println!(
+                    "{} {id}",
+                    lang.pick(
+                        "Saved (durable) and sent to the participating bodies:",
+                        "已保存并发送给参与机构："
+                    )
+                );
                 Ok(())
             }
         }
@@ -279,7 +375,10 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             }
         }
         AgendaCommand::Show { id } => {
-            let view: AgendaView = client.get(&format!("/v1/agendas/{id}")).await.map_err(explain)?;
+            let view: AgendaView = client
+                .get(&format!("/v1/agendas/{id}"))
+                .await
+                .map_err(explain)?;
             if json {
                 print_json(&view)
             } else {
