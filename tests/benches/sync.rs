@@ -247,6 +247,13 @@ async fn bench() -> Res<()> {
     if va.vector != vb.vector || vb.entries != n {
         return Err(format!("B did not converge: {} of {n} entries", vb.entries).into());
     }
+    let (da, db) = (
+        a.handle.show_agenda(fx.space).await?,
+        b.handle.show_agenda(fx.space).await?,
+    );
+    if da.fields != db.fields || !db.all_signatures_verified {
+        return Err("B's document differs from A's".into());
+    }
     let (_, wire) = sync_traffic(&sb.traffic);
     let rate = n as f64 / secs;
     println!(
