@@ -824,11 +824,11 @@ impl Space {
     /// Checks every signature in the log again (for `agenda show`): returns how many
     /// verified and which did not.
     pub fn reverify(&self) -> (usize, Vec<(PublicKey, u64)>) {
-        let bad: Vec<(PublicKey, u64)> = self
-            .log
-            .iter()
-            .filter(|e| e.verify().is_err())
-            .map(|e| (e.author(), e.seq()))
+        let mut failed: Vec<usize> = bad_signatures(&self.log).into_iter().collect();
+        failed.sort_unstable();
+        let bad: Vec<(PublicKey, u64)> = failed
+            .into_iter()
+            .map(|i| (self.log[i].author(), self.log[i].seq()))
             .collect();
         (self.log.len() - bad.len(), bad)
     }
