@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
 use confer_protocol::{
-    BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Space, SpaceId, SpaceKind,
+    BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
 };
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
@@ -49,7 +49,7 @@ pub(crate) struct EventLoop {
     store: Store,
     region: String,
     commands: mpsc::Receiver<Command>,
-    requests: HashMap<OutboundRequestId, (PeerKey, Option<SpaceId>)>,
+    requests: HashMap<OutboundRequestId, (PeerKey, Sent)>,
     peer_ids: HashMap<PeerKey, PeerId>,
     listen: Vec<Multiaddr>,
     remembered: BTreeMap<PeerId, Remembered>,
@@ -338,10 +338,10 @@ impl EventLoop {
     fn send(&mut self, peer: PeerKey, message: Message) {
         let Some(peer_id) = self.peer_ids.get(&peer).copied() else {
             tracing::debug!(peer = %peer.fmt_short(), kind = message.kind(), "peer gone; message not sent");
-            self.replica.request_failed(&peer, message.space());
+            self.replica.request_failed(&peer, Sent::of(&message));
             return;
         };
-        let space = message.space();
+        let sent = Sent::of(&message);
         let bytes = message.encode();
         TrafficView::count(&mut self.traffic.sent, message.kind(), bytes.len());
         let id = self
@@ -349,7 +349,7 @@ impl EventLoop {
             .behaviour_mut()
             .sync
             .send_request(&peer_id, bytes);
-        self.requests.insert(id, (peer, space));
+        self.requests.insert(id, (peer, sent));
     }
 
     // ---- swarm ----------------------------------------------------------------------
@@ -488,9 +488,12 @@ impl EventLoop {
                         request_id,
                         response,
                     } => {
-                        let space = self.requests.remove(&request_id).and_then(|(_, s)| s);
+                        let sent = self.requests.remove(&request_id).map(|(_, s)| s);
                         match Message::decode(&response) {
                             Ok(msg) => {
+                                if let Some(sent) = sent {
+                                    self.replica.request_answered(&key, sent);
+                                }
                                 TrafficView::count(
                                     &mut self.traffic.received,
                                     msg.kind(),
@@ -501,7 +504,9 @@ impl EventLoop {
                             }
                             Err(e) => {
                                 tracing::warn!(peer = %peer, reason = %e, bytes = response.len(), "dropped a malformed response");
-                                self.replica.request_failed(&key, space);
+                                if let Some(sent) = sent {
+                                    self.replica.request_failed(&key, sent);
+                                }
                             }
                         }
                     }
@@ -513,10 +518,9 @@ impl EventLoop {
                 error,
                 ..
             } => {
-                let (key, space) = self.requests.remove(&request_id).unzip();
                 tracing::warn!(peer = %peer, error = %error, "request to peer failed");
-                if let Some(key) = key {
-                    self.replica.request_failed(&key, space.flatten());
+                if let Some((key, sent)) = self.requests.remove(&request_id) {
+                    self.replica.request_failed(&key, sent);
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {

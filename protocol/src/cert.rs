@@ -259,7 +259,7 @@ mod tests {
 /// member out.
 #[derive(Debug, Default, Clone)]
 pub struct Certificates {
-    by_key: std::collections::HashMap<PublicKey, std::collections::BTreeMap<BodyId, Certificate>>,
+    by_key: std::collections::BTreeMap<PublicKey, std::collections::BTreeMap<BodyId, Certificate>>,
 }
 
 impl Certificates {
@@ -267,19 +267,24 @@ impl Certificates {
         Self::default()
     }
 
-    /// Adds a verified certificate. Returns true if it was new.
+    /// Adds a verified certificate. For one body and key, the certificate with the latest
+    /// `issued_at` wins (ties: the smaller encoding), so every node holding the same
+    /// certificates shows the same names whatever order they arrived in. Returns true if
+    /// it was kept.
     pub fn insert(&mut self, cert: Certificate) -> bool {
         let slot = self.by_key.entry(cert.key).or_default();
-        if slot.get(&cert.body) == Some(&cert) {
-            return false;
+        match slot.get(&cert.body) {
+            Some(held)
+                if (held.issued_at, std::cmp::Reverse(held.encode()))
+                    >= (cert.issued_at, std::cmp::Reverse(cert.encode())) =>
+            {
+                false
+            }
+            _ => {
+                slot.insert(cert.body, cert);
+                true
+            }
         }
-        // Keep the first certificate a body issued for a key: certificates are immutable
-        // statements, and keeping one makes every node show the same name.
-        if slot.contains_key(&cert.body) {
-            return false;
-        }
-        slot.insert(cert.body, cert);
-        true
     }
 
     /// The member certificate for `key` issued by one of `bodies` (the lowest body id, if

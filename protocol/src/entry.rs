@@ -158,6 +158,14 @@ impl Entry {
         let raw = r.bytes("change", MAX_CHANGE_BYTES)?;
         let _sig: [u8; 64] = r.array()?;
         r.finish()?;
+        // An automerge chunk: magic (4), checksum (4), type (1). Only a plain change (type 1)
+        // is canonical; refusing compressed chunks (type 2) *before* parsing also means a
+        // peer cannot make us inflate a decompression bomb.
+        if raw.get(8) != Some(&1) {
+            return Err(EntryError::Change(
+                "not an uncompressed automerge change chunk".into(),
+            ));
+        }
         let change =
             Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
         // automerge accepts a compressed change and re-encodes it; only the exact bytes

@@ -148,25 +148,6 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// Verifies many `(key, domain, payload, signature)` at once. Returns `Ok` only if all
-/// verify. Batch verification is about three times faster per signature; when it fails the
-/// caller re-checks one by one to find the culprits.
-pub fn verify_batch(items: &[(PublicKey, Domain, &[u8], Signature)]) -> Result<(), KeyError> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let mut messages = Vec::with_capacity(items.len());
-    let mut signatures = Vec::with_capacity(items.len());
-    let mut keys = Vec::with_capacity(items.len());
-    for (key, domain, payload, sig) in items {
-        messages.push(signed_message(*domain, payload));
-        signatures.push(ed25519_dalek::Signature::from_bytes(&sig.0));
-        keys.push(key.verifying_key()?);
-    }
-    let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    ed25519_dalek::verify_batch(&refs, &signatures, &keys).map_err(|_| KeyError::BadSignature)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,8 +168,6 @@ mod tests {
                 .verify(Domain(b"confer/other/v1"), b"hello", &sig),
             Err(KeyError::BadSignature)
         );
-        assert_eq!(verify_batch(&[(sk.public(), D, b"hello", sig)]), Ok(()));
-        assert!(verify_batch(&[(sk.public(), D, b"hello!", sig)]).is_err());
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub mod wire;
 pub use cert::{BodyId, Certificate, Certificates, Subject};
 pub use entry::{Entry, EntryHash};
 pub use keys::{PublicKey, SecretKey, Signature};
-pub use replica::{Effects, Event, Identity, Limits, PeerKey, Persist, Replica, ReplicaError};
+pub use replica::{
+    Effects, Event, Identity, Limits, PeerKey, Persist, Replica, ReplicaError, Sent,
+};
 pub use space::{Equivocation, Genesis, Space, SpaceId, SpaceKind, Vector};
 pub use sync::{Message, Refusal};

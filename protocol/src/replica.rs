@@ -29,6 +29,23 @@ use crate::sync::{Message, Refusal};
 /// A peer is named by its node key (the Ed25519 key inside its libp2p peer id).
 pub type PeerKey = PublicKey;
 
+/// What the node remembers about a request it sent, to report how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub space: Option<SpaceId>,
+    /// It was a pull (`SyncRequest`).
+    pub pull: bool,
+}
+
+impl Sent {
+    pub fn of(message: &Message) -> Sent {
+        Sent {
+            space: message.space(),
+            pull: matches!(message, Message::SyncRequest { .. }),
+        }
+    }
+}
+
 /// Who this node is.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -252,11 +269,23 @@ impl Replica {
         self.peers.remove(peer);
     }
 
-    /// A request we sent to `peer` about `space` got no answer.
-    pub fn request_failed(&mut self, peer: &PeerKey, space: Option<SpaceId>) {
-        if let (Some(p), Some(space)) = (self.peers.get_mut(peer), space) {
-            p.syncing.remove(&space);
+    /// A request we sent to `peer` got no usable answer (failure, timeout, or an answer
+    /// that did not decode).
+    pub fn request_failed(&mut self, peer: &PeerKey, sent: Sent) {
+        if let (Some(p), Some(space)) = (self.peers.get_mut(peer), sent.space) {
+            if sent.pull {
+                p.syncing.remove(&space);
+            }
             p.sent.remove(&space);
+        }
+    }
+
+    /// A request we sent to `peer` was answered. Call before [`Replica::handle_response`]:
+    /// whatever the answer says (even a refusal naming no space, or the wrong message),
+    /// the pull it answers is over.
+    pub fn request_answered(&mut self, peer: &PeerKey, sent: Sent) {
+        if let (Some(p), Some(space), true) = (self.peers.get_mut(peer), sent.space, sent.pull) {
+            p.syncing.remove(&space);
         }
     }
 
@@ -459,7 +488,7 @@ impl Replica {
                     });
                     return fx;
                 }
-                self.receive(peer, space, certs, entries, &mut fx);
+                let accepted = self.receive(peer, space, certs, entries, &mut fx);
                 let forks: Vec<Entry> = self
                     .spaces
                     .get(&space)
@@ -477,7 +506,9 @@ impl Replica {
                     p.told.insert(space, vector);
                     p.sent.remove(&space);
                 }
-                if more {
+                // Ask for the next batch only if this one moved us on: a peer that keeps
+                // answering "more" with nothing we can apply waits for the next round.
+                if more && accepted > 0 {
                     self.start_sync(peer, space, &mut fx);
                 }
             }
@@ -645,9 +676,9 @@ impl Replica {
         certs: Vec<Certificate>,
         entries: Vec<Entry>,
         fx: &mut Effects,
-    ) {
+    ) -> usize {
         let Some(s) = self.spaces.get_mut(&space) else {
-            return;
+            return 0;
         };
         // Keep only certificates this message needs: for an author of one of its entries,
         // from a member body. A peer cannot make us store anything else.
@@ -660,7 +691,7 @@ impl Replica {
             }
         }
         if entries.is_empty() {
-            return;
+            return 0;
         }
         let Received {
             accepted,
@@ -711,6 +742,7 @@ impl Replica {
             // Pass new entries on, so members converge through whoever is connected.
             self.push_to_members(space, &accepted, Some(peer), fx);
         }
+        accepted.len()
     }
 
     fn sync_all_with(&mut self, peer: PeerKey, fx: &mut Effects) {
@@ -760,9 +792,10 @@ impl Replica {
             .copied()
             .filter(|k| Some(*k) != except && self.peer_is_member(k, &space))
             .collect();
+        let batches = batches(entries, self.limits);
         for peer in targets {
-            for chunk in entries.chunks(self.limits.batch_entries.max(1)) {
-                self.send_push(peer, space, chunk.to_vec(), fx);
+            for batch in &batches {
+                self.send_push(peer, space, batch.clone(), fx);
             }
         }
     }
@@ -783,7 +816,7 @@ impl Replica {
         let sent = p.sent.entry(space).or_default();
         for e in &entries {
             let have = known.get(&e.author()).max(sent.get(&e.author()));
-            if e.seq() == have + 1 {
+            if Some(e.seq()) == have.checked_add(1) {
                 sent.0.insert(e.author(), e.seq());
             }
         }
@@ -801,6 +834,26 @@ impl Replica {
     fn certs_for(&self, space: &Space, entries: &[Entry], theirs: &Vector) -> Vec<Certificate> {
         certs_for(&self.certs, space, entries, theirs)
     }
+}
+
+/// Splits `entries` into batches within both limits (at least one entry per batch).
+fn batches(entries: &[Entry], limits: Limits) -> Vec<Vec<Entry>> {
+    let mut out: Vec<Vec<Entry>> = Vec::new();
+    let mut bytes = 0usize;
+    for entry in entries {
+        let full = out.last().is_none_or(|b| {
+            b.len() >= limits.batch_entries.max(1) || bytes + entry.len() > limits.batch_bytes
+        });
+        if full {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += entry.len();
+        if let Some(batch) = out.last_mut() {
+            batch.push(entry.clone());
+        }
+    }
+    out
 }
 
 /// Member certificates for the authors in `entries` that a peer at `theirs` may not have

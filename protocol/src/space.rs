@@ -22,7 +22,7 @@ use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ReadDoc}
 
 use crate::cert::{BodyId, CertError, Certificate, Certificates};
 use crate::entry::{Entry, EntryError};
-use crate::keys::{self, Domain, PublicKey, SecretKey, Signature};
+use crate::keys::{Domain, PublicKey, SecretKey, Signature};
 use crate::wire::{DecodeError, Reader, Writer};
 
 const GENESIS_DOMAIN: Domain = Domain(b"confer/genesis/v1");
@@ -734,7 +734,8 @@ impl Space {
                     continue;
                 }
                 match by_hash.get(dep) {
-                    Some(dep_key) if dep_key.0 == key.0 && dep_key.1 + 1 == key.1 => {} // counted as prev
+                    Some(dep_key)
+                        if dep_key.0 == key.0 && dep_key.1.checked_add(1) == Some(key.1) => {} // counted as prev
                     Some(dep_key) => {
                         count += 1;
                         dependents.entry(*dep_key).or_default().push(*key);
@@ -834,22 +835,44 @@ impl Space {
     }
 }
 
-/// Indices of entries whose signature does not verify: one batch check, and one by one
-/// only when the batch fails.
+/// Indices of entries whose signature does not verify.
+///
+/// Every entry is checked on its own with `verify_strict`, never as part of a batch:
+/// ed25519-dalek's batch equation is cofactorless with coefficients derived from the whole
+/// batch, so a signature carrying a torsion component would pass or fail depending on which
+/// other entries shared its batch, and nodes would disagree about it. Large sets are
+/// checked on all cores (plain threads: no I/O, no clock, no randomness).
 fn bad_signatures(entries: &[Entry]) -> HashSet<usize> {
-    let payloads: Vec<Vec<u8>> = entries.iter().map(Entry::signed_payload).collect();
-    let items: Vec<_> = entries
-        .iter()
-        .zip(&payloads)
-        .map(|(e, p)| (e.author(), Entry::domain(), p.as_slice(), e.signature()))
-        .collect();
-    if keys::verify_batch(&items).is_ok() {
-        return HashSet::new();
+    const PARALLEL_FROM: usize = 256;
+    let check = |offset: usize, chunk: &[Entry]| -> Vec<usize> {
+        chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.verify().is_err())
+            .map(|(i, _)| offset + i)
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if entries.len() < PARALLEL_FROM || threads < 2 {
+        return check(0, entries).into_iter().collect();
     }
-    entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.verify().is_err())
-        .map(|(i, _)| i)
-        .collect()
+    let size = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(size)
+            .enumerate()
+            .map(|(n, chunk)| scope.spawn(move || check(n * size, chunk)))
+            .collect();
+        let mut bad = HashSet::new();
+        for (n, handle) in handles.into_iter().enumerate() {
+            match handle.join() {
+                Ok(found) => bad.extend(found),
+                // A verifier thread cannot panic on its input; if it did, refuse its share.
+                Err(_) => bad.extend(n * size..(n * size + size).min(entries.len())),
+            }
+        }
+        bad
+    })
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
 use confer_protocol::{
-    BodyId, Effects, Event, Genesis, Limits, Message, PeerKey, Replica, SpaceId, SpaceKind,
+    BodyId, Effects, Event, Genesis, Limits, Message, PeerKey, Replica, Sent, SpaceId, SpaceKind,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -25,14 +25,14 @@ enum Packet {
         from: usize,
         to: usize,
         bytes: Vec<u8>,
-        space: Option<SpaceId>,
+        sent: Sent,
         hello: bool,
     },
     /// The requester learns that its request to `peer` got no answer.
     Failed {
         requester: usize,
         peer: usize,
-        space: Option<SpaceId>,
+        sent: Sent,
         hello: bool,
     },
 }
@@ -229,20 +229,20 @@ impl Sim {
                     kept.push(Packet::Failed {
                         requester: from,
                         peer: to,
-                        space: msg.space(),
+                        sent: Sent::of(&msg),
                         hello,
                     });
                 }
                 Packet::Response {
                     from,
                     to,
-                    space,
+                    sent,
                     hello,
                     ..
                 } if pair(from, to) => kept.push(Packet::Failed {
                     requester: to,
                     peer: from,
-                    space,
+                    sent,
                     hello,
                 }),
                 other => kept.push(other),
@@ -258,7 +258,7 @@ impl Sim {
         match packet {
             Packet::Request { from, to, bytes } => {
                 let msg = self.arrive(to, &bytes);
-                let space = msg.space();
+                let sent = Sent::of(&msg);
                 let hello = matches!(msg, Message::Hello { .. });
                 let from_key = self.nodes[from].key;
                 let (response, fx) = self.nodes[to].replica.handle_request(from_key, msg);
@@ -268,22 +268,27 @@ impl Sim {
                     from: to,
                     to: from,
                     bytes,
-                    space,
+                    sent,
                     hello,
                 });
             }
             Packet::Response {
-                from, to, bytes, ..
+                from,
+                to,
+                bytes,
+                sent,
+                ..
             } => {
                 let msg = self.arrive(to, &bytes);
                 let from_key = self.nodes[from].key;
+                self.nodes[to].replica.request_answered(&from_key, sent);
                 let fx = self.nodes[to].replica.handle_response(from_key, msg);
                 self.apply(to, fx, clean);
             }
             Packet::Failed {
                 requester,
                 peer,
-                space,
+                sent,
                 hello,
             } => {
                 if hello {
@@ -291,7 +296,7 @@ impl Sim {
                     self.connect(requester, peer);
                 } else {
                     let key = self.nodes[peer].key;
-                    self.nodes[requester].replica.request_failed(&key, space);
+                    self.nodes[requester].replica.request_failed(&key, sent);
                 }
             }
         }
@@ -318,20 +323,20 @@ impl Sim {
                         Packet::Failed {
                             requester: from,
                             peer: to,
-                            space: msg.space(),
+                            sent: Sent::of(&msg),
                             hello: matches!(msg, Message::Hello { .. }),
                         }
                     }
                     Packet::Response {
                         from,
                         to,
-                        space,
+                        sent,
                         hello,
                         ..
                     } => Packet::Failed {
                         requester: to,
                         peer: from,
-                        space,
+                        sent,
                         hello,
                     },
                     Packet::Failed { .. } => unreachable!(),
