@@ -109,10 +109,11 @@ async fn scenario(
         );
     }
 
-    // Full mesh: every node remembers the others.
+    // Full mesh, both ways: each committee adds the others' nodes, which is what makes it
+    // trust them (accept agendas they create). In real use the addresses come by letter.
     for (i, h) in handles.iter().enumerate() {
         for (j, (_, _, status)) in bodies.iter().enumerate() {
-            if i < j {
+            if i != j {
                 let addr = status
                     .listen
                     .first()

@@ -31,6 +31,8 @@ use crate::views::{
 };
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
+/// Meta key holding the trusted body ids, one hex id per line.
+pub(crate) const TRUSTED_BODIES: &str = "trusted_bodies";
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
 
 /// A peer added with `peer add`, and when to dial it next.
@@ -168,6 +170,29 @@ impl EventLoop {
         for (peer, message) in fx.send {
             self.send(peer, message);
         }
+        self.trust_added_peers(&fx.events)
+    }
+
+    /// A peer this node's operator added (`peer add`) proved its body: trust that body.
+    fn trust_added_peers(&mut self, events: &[Event]) -> Result<(), NodeFailure> {
+        for event in events {
+            if let Event::PeerIdentified {
+                peer,
+                body,
+                body_name,
+            } = event
+            {
+                let added = self
+                    .peer_ids
+                    .get(peer)
+                    .is_some_and(|id| self.remembered.contains_key(id));
+                if added && !self.replica.is_trusted(body) {
+                    tracing::info!(body = %body.fmt_short(), %body_name, "trusting the body of an added peer");
+                    let fx = self.replica.trust(*body);
+                    self.carry_out(fx)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -217,6 +242,13 @@ impl EventLoop {
             tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
             NodeFailure::Storage(e)
         })?;
+        if !p.trusted.is_empty() {
+            let list: Vec<String> = self.replica.trusted().map(ToString::to_string).collect();
+            self.store.meta_put(TRUSTED_BODIES, list.join("\n").as_bytes()).map_err(|e| {
+                tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
+                NodeFailure::Storage(e)
+            })?;
+        }
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
             self.answer_waiters();
@@ -467,7 +499,7 @@ impl EventLoop {
                                 for (peer, message) in fx.send {
                                     self.send(peer, message);
                                 }
-                                return Ok(());
+                                return self.trust_added_peers(&fx.events);
                             }
                             Err(e) => {
                                 tracing::warn!(peer = %peer, reason = %e, bytes = request.len(), "dropped a malformed request");
@@ -655,6 +687,15 @@ impl EventLoop {
             .map_err(|e| NodeError::Storage(e.to_string()))?;
         self.remember(addr);
         self.redial();
+        // Already connected and proven (it dialled us first): trust its body now.
+        let body = net::peer_ed25519_key(&peer)
+            .map(confer_protocol::PublicKey::from_bytes)
+            .and_then(|key| self.replica.peer_body(&key));
+        if let Some(body) = body {
+            let fx = self.replica.trust(body);
+            self.carry_out(fx)
+                .map_err(|e| NodeError::Storage(e.to_string()))?;
+        }
         Ok(())
     }
 
@@ -670,7 +711,7 @@ impl EventLoop {
         }
         let me = self.replica.identity().body();
         for body in &with {
-            if *body != me && self.replica.certs().body_name(body).is_none() {
+            if *body != me && !self.replica.is_trusted(body) {
                 return Err(NodeError::UnknownBody(body.to_string()));
             }
         }
@@ -720,6 +761,7 @@ impl EventLoop {
             .peers()
             .map(|(key, body)| PeerView {
                 peer_id: self.peer_label(&key),
+                trusted: body.is_some_and(|(id, _)| self.replica.is_trusted(&id)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),
                     name: Some(name.to_owned()),

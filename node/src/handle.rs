@@ -17,7 +17,7 @@ use crate::views::{AgendaSummary, AgendaView, StatusView};
 pub enum NodeError {
     #[error("no agenda with id {0}")]
     UnknownAgenda(String),
-    #[error("unknown body {0}: no certificate from it has been seen; connect to its node first (confer peer add)")]
+    #[error("body {0} is not trusted here: add one of its nodes first (confer peer add)")]
     UnknownBody(String),
     #[error("{0}")]
     BadInput(String),

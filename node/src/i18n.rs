@@ -46,8 +46,8 @@ pub fn node_error(lang: Lang, error: &NodeError) -> String {
             Lang::Zh => format!("本节点没有编号为 {id} 的议题（用 `confer agenda list` 查看）"),
         },
         NodeError::UnknownBody(id) => match lang {
-            Lang::En => format!("unknown body {id}: connect to its node first (`confer peer add <its address>`), then check the id in `confer status`"),
-            Lang::Zh => format!("未知机构 {id}：请先连接该机构的节点（`confer peer add <对方地址>`），再用 `confer status` 核对编号"),
+            Lang::En => format!("body {id} is not trusted here: add its node first (`confer peer add <its address>`, obtained through an official channel), then check the id in `confer status`"),
+            Lang::Zh => format!("本节点尚未信任机构 {id}：请先添加该机构的节点（`confer peer add <经正式渠道获得的对方地址>`），再用 `confer status` 核对编号"),
         },
         NodeError::BadInput(detail) => match lang {
             Lang::En => format!("invalid input: {detail}"),

@@ -89,7 +89,15 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     })?;
     let loaded = store.load()?;
     let remembered = loaded.peers.clone();
-    let (replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
+    let (mut replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
+    if let Some(list) = store.meta_get(crate::event_loop::TRUSTED_BODIES)? {
+        for line in String::from_utf8_lossy(&list).lines() {
+            match line.parse() {
+                Ok(body) => replica.restore_trust(body),
+                Err(e) => return Err(NodeFailure::Damaged(format!("trusted body {line}: {e}"))),
+            }
+        }
+    }
     let keypair =
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
     let mut swarm = net::build_swarm(keypair, &NetConfig::default())

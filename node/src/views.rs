@@ -73,6 +73,8 @@ pub struct PeerView {
     pub peer_id: String,
     /// Set once the peer proved its body with a node certificate.
     pub body: Option<BodyView>,
+    /// Its body is trusted: this node's operator added one of that body's nodes.
+    pub trusted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -459,6 +459,32 @@ fn wait_connected(a: &Node, b: &Node) {
     );
 }
 
+/// Waits until `a` lists `b`'s body as a trusted peer (its operator added `b`'s node).
+fn wait_trusted(a: &Node, b: &Node) {
+    poll(
+        "a node to trust the other's body",
+        SYNC_DEADLINE,
+        &[a, b],
+        || {
+            let sa = a.try_json(&["status"])?;
+            if peer_trust(&sa, &b.body) == Some(true) {
+                Ok(())
+            } else {
+                Err(format!("peers: {}", sa["peers"]))
+            }
+        },
+    );
+}
+
+/// Whether `status` lists a peer of `body` as trusted (`None`: not listed).
+fn peer_trust(status: &Value, body: &str) -> Option<bool> {
+    status["peers"]
+        .as_array()?
+        .iter()
+        .find(|p| p["body"]["id"] == body)
+        .and_then(|p| p["trusted"].as_bool())
+}
+
 /// A field of an agenda view: (value, body id of its writer).
 fn field(view: &Value, name: &str) -> Option<(String, String)> {
     let f = view["fields"]
@@ -486,6 +512,10 @@ fn connected_pair(root: &Path) -> (Node, Node) {
     let added = a.cli(&["peer", "add", &b_addr, "--json"]).json();
     assert_eq!(added["added"], b_addr.as_str());
     wait_connected(&a, &b);
+    // Each committee adds the other (README, "Two real nodes"): that makes them trust each other.
+    b.cli(&["peer", "add", &a.tcp_addr()]).ok();
+    wait_trusted(&a, &b);
+    wait_trusted(&b, &a);
     (a, b)
 }
 
@@ -636,6 +666,14 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
         .expect("A lists B");
     assert_eq!(b_seen_by_a["peer_id"], b.peer.as_str());
     assert_eq!(b_seen_by_a["body"]["name"], "金山区政协");
+    assert_eq!(b_seen_by_a["trusted"], true, "A added B, so A trusts B");
+    assert_eq!(
+        peer_trust(&b.status(), &a.body),
+        Some(false),
+        "B has not added A yet, so it does not trust A"
+    );
+    b.cli(&["peer", "add", &a.tcp_addr()]).ok();
+    wait_trusted(&b, &a);
 
     let title = "跨界河道水环境联动治理";
     let created = a
@@ -740,7 +778,8 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
 #[test]
 fn killed_node_keeps_acknowledged_edits_and_catches_up_after_restart() {
     let root = TempDir::new().expect("tempdir");
-    let (a, mut b) = connected_pair(root.path());
+    let (mut a, mut b) = connected_pair(root.path());
+    let a_port = tcp_port(&a.tcp_addr());
     let b_port = tcp_port(&b.tcp_addr());
     let id = shared_agenda(&a, &b, "界河保洁");
 
@@ -759,8 +798,9 @@ fn killed_node_keeps_acknowledged_edits_and_catches_up_after_restart() {
     let latest = "界河保洁（修订二）";
     a.cli(&["agenda", "edit", &id, "--title", latest]).ok();
 
-    // Durability: restart B where A cannot reach it (A remembers only B's old port, and B
-    // remembers no peer), so whatever B shows came from B's own disk.
+    // Durability: A dies too (its two edits were acknowledged), and B restarts alone on
+    // another port, so whatever B shows came from B's own disk.
+    a.kill9();
     b.start(LOOPBACK);
     assert_ne!(
         tcp_port(&b.tcp_addr()),
@@ -782,8 +822,10 @@ fn killed_node_keeps_acknowledged_edits_and_catches_up_after_restart() {
     );
     b.kill9();
 
-    // Restart on the port A remembers: A's redial must bring B up to date.
+    // Both come back on their old ports; each remembers the other and redials it, and B
+    // catches up with A's edits (which A kept across its own SIGKILL).
     let started = Instant::now();
+    a.start(&format!("/ip4/127.0.0.1/tcp/{a_port}"));
     b.start(&format!("/ip4/127.0.0.1/tcp/{b_port}"));
     let (va, vb) = poll(
         "B to catch up with A's edits after restart",
@@ -940,7 +982,7 @@ fn errors_exit_non_zero_with_one_line_saying_what_to_do() {
     let line = a
         .cli(&["agenda", "new", "--title", "T", "--with", &stranger])
         .one_line_error();
-    assert!(line.contains("unknown body"), "{line}");
+    assert!(line.contains("not trusted"), "{line}");
     assert!(line.contains(&stranger), "{line}");
     assert!(line.contains("confer peer add"), "{line}");
 

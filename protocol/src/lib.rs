@@ -29,6 +29,9 @@
 //! let mut pinghu = Replica::new(identity(1, "平湖市政协"), Limits::default());
 //! let mut jinshan = Replica::new(identity(2, "金山区政协"), Limits::default());
 //! let (p, j) = (pinghu.identity().node_cert.key, jinshan.identity().node_cert.key);
+//! // Each committee's operator has added the other's node: each trusts the other's body.
+//! let _ = pinghu.trust(jinshan.identity().body());
+//! let _ = jinshan.trust(pinghu.identity().body());
 //!
 //! // 平湖 creates a joint agenda with 金山, before they are connected.
 //! let edit = AgendaEdit { title: Some("跨界河道水环境联防联治".into()), summary: None };

@@ -11,6 +11,9 @@
 //!   of the space.
 //! - Every entry, local or remote, goes through [`Space::receive`] /
 //!   [`Space::local_change`]; nothing else writes a space.
+//! - A new space is joined only if the body that created it is *trusted*: its node was
+//!   added by this node's operator (see [`Replica::trust`]). Certificates of untrusted
+//!   peers are never persisted. Membership, not trust, decides who receives a space.
 //! - Time and randomness come in as arguments.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -95,6 +98,8 @@ pub struct Persist {
     /// In log order per space.
     pub entries: Vec<Entry>,
     pub equivocations: Vec<(SpaceId, Equivocation)>,
+    /// Bodies newly trusted.
+    pub trusted: Vec<BodyId>,
 }
 
 impl Persist {
@@ -103,6 +108,7 @@ impl Persist {
             && self.certs.is_empty()
             && self.entries.is_empty()
             && self.equivocations.is_empty()
+            && self.trusted.is_empty()
     }
 }
 
@@ -165,6 +171,8 @@ pub enum ReplicaError {
 struct PeerState {
     body: Option<BodyId>,
     body_name: String,
+    /// The node certificate it proved its body with.
+    node_cert: Option<Certificate>,
     /// Re-run sync for every shared space once the next HelloAck arrives.
     resync_on_ack: bool,
     /// The last vector the peer told us, per space (it holds at least that).
@@ -191,6 +199,7 @@ impl PeerState {
 pub struct Replica {
     identity: Identity,
     certs: Certificates,
+    trusted: std::collections::BTreeSet<BodyId>,
     spaces: BTreeMap<SpaceId, Space>,
     peers: HashMap<PeerKey, PeerState>,
     limits: Limits,
@@ -201,13 +210,51 @@ impl Replica {
         let mut certs = Certificates::new();
         certs.insert(identity.node_cert.clone());
         certs.insert(identity.member_cert.clone());
+        let trusted = std::iter::once(identity.body()).collect();
         Replica {
             identity,
             certs,
+            trusted,
             spaces: BTreeMap::new(),
             peers: HashMap::new(),
             limits,
         }
+    }
+
+    /// Trusts `body`: this node's operator added one of its nodes. A trusted body may
+    /// introduce new spaces naming this body, and its certificates are kept. Returns what
+    /// to persist (nothing if it was trusted already).
+    pub fn trust(&mut self, body: BodyId) -> Effects {
+        let mut fx = Effects::default();
+        if !self.trusted.insert(body) {
+            return fx;
+        }
+        fx.persist.trusted.push(body);
+        let certs: Vec<Certificate> = self
+            .peers
+            .values()
+            .filter_map(|p| p.node_cert.clone())
+            .filter(|c| c.body == body)
+            .collect();
+        for cert in certs {
+            if self.certs.insert(cert.clone()) {
+                fx.persist.certs.push(cert);
+            }
+        }
+        fx
+    }
+
+    /// Restores trust from storage.
+    pub fn restore_trust(&mut self, body: BodyId) {
+        self.trusted.insert(body);
+    }
+
+    pub fn is_trusted(&self, body: &BodyId) -> bool {
+        self.trusted.contains(body)
+    }
+
+    pub fn trusted(&self) -> impl Iterator<Item = &BodyId> {
+        self.trusted.iter()
     }
 
     pub fn identity(&self) -> &Identity {
@@ -580,7 +627,9 @@ impl Replica {
         }
         p.body = Some(node.body);
         p.body_name = node.body_name.clone();
-        if self.certs.insert(node.clone()) {
+        p.node_cert = Some(node.clone());
+        // A stranger's certificate stays with the connection; only trusted bodies' are kept.
+        if self.trusted.contains(&node.body) && self.certs.insert(node.clone()) {
             fx.persist.certs.push(node.clone());
         }
         if first {
@@ -622,6 +671,15 @@ impl Replica {
                 return Err((
                     Refusal::NotMember,
                     "your body is not a member of that space".into(),
+                ));
+            }
+            if !self.trusted.contains(&genesis.creator.body) {
+                return Err((
+                    Refusal::Untrusted,
+                    format!(
+                        "this node's operator has not added the body that created that space ({}); it must add one of that body's nodes first",
+                        genesis.creator.body
+                    ),
                 ));
             }
             if self.certs.insert(genesis.creator.clone()) {

@@ -38,6 +38,8 @@ pub enum Refusal {
     UnknownSpace = 3,
     /// The request was malformed or invalid.
     Invalid = 4,
+    /// The space was created by a body this node's operator has not added.
+    Untrusted = 5,
 }
 
 impl Refusal {
@@ -47,6 +49,7 @@ impl Refusal {
             2 => Refusal::NotMember,
             3 => Refusal::UnknownSpace,
             4 => Refusal::Invalid,
+            5 => Refusal::Untrusted,
             _ => return Err(DecodeError::Invalid("unknown refusal")),
         })
     }

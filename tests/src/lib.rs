@@ -460,6 +460,28 @@ pub async fn connect(a: &TestNode, b: &TestNode) {
         .await
         .unwrap_or_else(|e| panic!("{} add_peer {}: {e}", a.name, b.name));
     wait_connected(a, b).await;
+    // Both operators add each other, as the README's procedure has it: that is what makes
+    // each trust the other's body.
+    b.handle
+        .add_peer(a.addr())
+        .await
+        .unwrap_or_else(|e| panic!("{} add_peer {}: {e}", b.name, a.name));
+    wait_trusted(a, b).await;
+    wait_trusted(b, a).await;
+}
+
+/// Waits until `a` lists `b` as a connected peer whose body it trusts.
+pub async fn wait_trusted(a: &TestNode, b: &TestNode) {
+    let want = b.body.to_string();
+    eventually(&format!("{} trusts {}", a.name, b.name), WAIT, || async {
+        let s = a.handle.status().await.map_err(|e| e.to_string())?;
+        let ok = s
+            .peers
+            .iter()
+            .any(|p| p.trusted && p.body.as_ref().is_some_and(|x| x.id == want));
+        ensure(ok, || format!("peers: {:?}", s.peers))
+    })
+    .await;
 }
 
 /// The parts of an agenda view that must be identical on every node holding the same entries.

@@ -554,7 +554,7 @@ async fn forked_member_key(fed: &Federation) -> Forked {
     );
     assert_ne!(a.peer_id(), a2.peer_id());
     let key = a.member_key().to_owned();
-    let b = fed.spawn("B 政协").await;
+    let mut b = fed.spawn("B 政协").await;
     let c = fed.spawn("C 政协").await;
     connect(&b, &a).await;
     connect(&b, &a2).await;
@@ -573,7 +573,9 @@ async fn forked_member_key(fed: &Federation) -> Forked {
         })
         .await;
     }
-    // Back on a new port nobody knows: isolated. Same seq (1), different change.
+    // A2 comes back while B — the only node it knows — is down: isolated. Same seq (1),
+    // different change.
+    b.shutdown().await;
     a2.restart().await;
     a2.edit(id, Some(TITLE_A2), None).await;
     let on_a2 = a2.show(id).await;
@@ -583,6 +585,9 @@ async fn forked_member_key(fed: &Federation) -> Forked {
         a2.status_now().await.peers.is_empty(),
         "A2 must be isolated"
     );
+    b.restart_on_same_port()
+        .await
+        .expect("B restarts on its old port");
     Forked {
         a,
         a2,

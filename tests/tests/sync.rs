@@ -247,3 +247,35 @@ async fn reconnect_brings_spaces_created_offline_without_anti_entropy() {
     .await;
     assert!(both.all_signatures_verified);
 }
+
+/// A body whose node this node's operator has not added cannot draw it into an agenda (a
+/// look-alike committee cannot plant spaces or certificates here); once the operator adds
+/// that body's node, its agendas are accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_bodies_the_operator_added_can_introduce_agendas() {
+    let fed = Federation::new();
+    let a = fed.spawn("平湖市政协").await;
+    let s = fed.spawn("平湖市政协（冒名）").await;
+    s.handle.add_peer(a.addr()).await.expect("S adds A");
+    wait_trusted(&s, &a).await; // S trusts A, so S may name A in an agenda
+    let id = s.create_agenda("冒名机构发起的议题", &[&a]).await;
+    always(
+        "A does not join an agenda made by a body it never added",
+        SEVERAL_ROUNDS,
+        || async {
+            ensure(a.try_show(id).await.is_err(), || "A joined it".into())?;
+            let status = a.handle.status().await.map_err(|e| e.to_string())?;
+            let peer = status
+                .peers
+                .iter()
+                .find(|p| p.body.as_ref().is_some_and(|b| b.id == s.body.to_string()));
+            ensure(peer.is_some_and(|p| !p.trusted), || {
+                format!("A's view of S: {peer:?}")
+            })
+        },
+    )
+    .await;
+    a.handle.add_peer(s.addr()).await.expect("A adds S");
+    let on_a = wait_has_agenda(&a, id).await;
+    assert_eq!(on_a.members.len(), 2);
+}

@@ -58,7 +58,13 @@ pub fn status(s: &StatusView, lang: Lang) {
             || lang.pick("(not yet identified)", "（尚未验证）").to_owned(),
             body,
         );
-        println!("  {}  {who}", p.peer_id);
+        let trust = match (&p.body, p.trusted) {
+            (Some(_), false) => {
+                lang.pick("  [not added here: untrusted]", "  [本节点未添加：未信任]")
+            }
+            _ => "",
+        };
+        println!("  {}  {who}{trust}", p.peer_id);
     }
     if !s.remembered.is_empty() {
         println!("{}", lang.pick("Remembered peers:", "已记录节点："));

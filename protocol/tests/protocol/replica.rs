@@ -285,3 +285,53 @@ fn an_unidentified_peer_is_asked_to_say_hello() {
     );
     assert!(d.peer_body(&key(3)).is_none() && d.peer_body(&member_key).is_none());
 }
+
+/// A replica joins a space only if its operator trusts the body that created it: the same
+/// push is refused as `Untrusted` by a replica that never added that body, and accepted
+/// once it does.
+#[test]
+fn a_space_from_an_untrusted_body_is_refused_until_trusted() {
+    let mut a = support::untrusting_replica(1, Limits::default());
+    let mut b = support::replica(2, Limits::default());
+    handshake(&mut a, 1, &mut b, 2);
+    let (space, fx) = b
+        .create_space(
+            SpaceKind::Agenda,
+            &[support::body_id(1)],
+            0,
+            [9; 16],
+            0,
+            |tx| edit("冒名").apply(tx),
+        )
+        .expect("create");
+    let (_, push) = &fx.send[0];
+    let (answer, fa) = a.handle_request(key(2), hop(push));
+    assert!(
+        matches!(
+            answer,
+            Message::Refused {
+                reason: Refusal::Untrusted,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    assert!(
+        a.space(&space).is_none(),
+        "joined a space from an untrusted body"
+    );
+    assert!(
+        fa.persist.is_empty(),
+        "stored something from an untrusted body: {:?}",
+        fa.persist
+    );
+    let fx = a.trust(support::body_id(2));
+    assert_eq!(fx.persist.trusted, vec![support::body_id(2)]);
+    assert!(
+        !fx.persist.certs.is_empty(),
+        "the trusted body's node certificate is kept now"
+    );
+    let (answer, _) = a.handle_request(key(2), hop(push));
+    assert!(matches!(answer, Message::PushAck { .. }), "{answer:?}");
+    assert!(a.space(&space).is_some());
+}

@@ -64,7 +64,18 @@ pub fn identity(n: u8) -> Identity {
     }
 }
 
+/// Body `n`'s replica, whose operator has added the nodes of bodies 1 to 8 (so it trusts
+/// them), as in a federation set up by the README's procedure.
 pub fn replica(n: u8, limits: Limits) -> Replica {
+    let mut r = Replica::new(identity(n), limits);
+    for other in 1..=8 {
+        let _ = r.trust(body_id(other));
+    }
+    r
+}
+
+/// Body `n`'s replica that trusts no other body.
+pub fn untrusting_replica(n: u8, limits: Limits) -> Replica {
     Replica::new(identity(n), limits)
 }
 
