@@ -333,87 +333,11 @@ fn every_message_kind_round_trips_canonically() {
     }
 }
 
-/// Messages small enough to cut at every length: each verified certificate or genesis
-/// costs milliseconds in a debug build, and every prefix past one pays for it again, so
-/// the fields are spread over several messages.
-fn truncation_samples() -> Vec<Message> {
-    let pool = &*POOL;
-    let id = pool.genesis.id();
-    let one_author = Vector(
-        pool.vector
-            .0
-            .iter()
-            .take(1)
-            .map(|(a, s)| (*a, *s))
-            .collect(),
-    );
-    vec![
-        Message::Hello {
-            node: support::node_cert(1),
-        },
-        Message::HelloAck {
-            node: support::node_cert(2),
-        },
-        Message::SyncRequest {
-            space: id,
-            genesis: Some(pool.genesis.clone()),
-            vector: one_author.clone(),
-            tips: Tips::default(),
-        },
-        Message::SyncRequest {
-            space: id,
-            genesis: None,
-            vector: pool.vector.clone(),
-            tips: pool.tips.clone(),
-        },
-        Message::SyncResponse {
-            space: id,
-            vector: pool.vector.clone(),
-            tips: pool.tips.clone(),
-            certs: vec![],
-            entries: pool.entries[..3].to_vec(),
-            more: true,
-        },
-        Message::SyncResponse {
-            space: id,
-            vector: one_author,
-            tips: Tips::default(),
-            certs: pool.certs[..1].to_vec(),
-            entries: vec![],
-            more: false,
-        },
-        Message::Push {
-            space: id,
-            genesis: None,
-            certs: vec![],
-            entries: pool.entries[..2].to_vec(),
-        },
-        Message::Push {
-            space: id,
-            genesis: Some(pool.genesis.clone()),
-            certs: pool.certs[..1].to_vec(),
-            entries: vec![],
-        },
-        Message::PushAck {
-            space: id,
-            vector: pool.vector.clone(),
-        },
-        Message::Refused {
-            space: Some(id),
-            reason: Refusal::NotMember,
-            detail: "不是成员".into(),
-        },
-        Message::Refused {
-            space: None,
-            reason: Refusal::Invalid,
-            detail: String::new(),
-        },
-    ]
-}
-
 #[test]
 fn truncated_messages_are_incomplete() {
-    for msg in truncation_samples() {
+    // Every prefix of one message of every kind (cheap since the crypto crates are built
+    // optimised in dev profiles, see the root Cargo.toml).
+    for msg in support::sample_messages() {
         let bytes = msg.encode();
         assert_eq!(Message::decode(&bytes).as_ref(), Ok(&msg));
         for len in 0..bytes.len() {
