@@ -6,15 +6,17 @@
 //! dropped with a warning naming the peer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
+use confer_protocol::sync::MessageError;
 use confer_protocol::{
     BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
 };
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
 use rand::RngExt;
@@ -22,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::handle::{Command, NodeError};
-use crate::net::{self, Behaviour, BehaviourEvent};
+use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 use crate::views::{
@@ -31,6 +33,10 @@ use crate::views::{
 };
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
+/// A peer that has not proved its body this long after connecting is disconnected.
+const HELLO_DEADLINE: Duration = Duration::from_secs(30);
+/// Messages at least this large are decoded on a blocking thread, not on the event loop.
+const DECODE_INLINE_MAX: usize = 64 * 1024;
 /// Meta key holding the trusted body ids, one hex id per line.
 pub(crate) const TRUSTED_BODIES: &str = "trusted_bodies";
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
@@ -58,6 +64,25 @@ pub(crate) struct EventLoop {
     snapshot_counts: HashMap<SpaceId, u64>,
     traffic: TrafficView,
     waiters: Vec<Waiter>,
+    gate: Arc<Gate>,
+    /// Connected peers that have not proved their body yet, and since when.
+    unproven: HashMap<PeerId, Instant>,
+    decoded_tx: mpsc::Sender<Decoded>,
+    decoded_rx: mpsc::Receiver<Decoded>,
+}
+
+/// A message from a peer, decoded off the event loop, and where its answer goes.
+struct Decoded {
+    peer: PeerId,
+    key: PeerKey,
+    len: usize,
+    origin: Origin,
+    message: Result<Message, MessageError>,
+}
+
+enum Origin {
+    Request(ResponseChannel<Vec<u8>>),
+    Response(OutboundRequestId),
 }
 
 /// A `wait_for` request: answered once the space holds `author` up to `seq`.
@@ -78,6 +103,8 @@ impl EventLoop {
         commands: mpsc::Receiver<Command>,
         snapshot_counts: Vec<(SpaceId, u64)>,
     ) -> EventLoop {
+        let gate = swarm.behaviour().sync.gate().clone();
+        let (decoded_tx, decoded_rx) = mpsc::channel(256);
         EventLoop {
             config,
             swarm,
@@ -92,6 +119,10 @@ impl EventLoop {
             snapshot_counts: snapshot_counts.into_iter().collect(),
             traffic: TrafficView::default(),
             waiters: Vec::new(),
+            gate,
+            unproven: HashMap::new(),
+            decoded_tx,
+            decoded_rx,
         }
     }
 
@@ -100,6 +131,8 @@ impl EventLoop {
         let Some(Protocol::P2p(peer)) = addr.iter().last() else {
             return;
         };
+        // The operator added it: connection limits never lock it out.
+        self.swarm.behaviour_mut().limits.bypass_peer_id(&peer);
         self.remembered.insert(
             peer,
             Remembered {
@@ -148,7 +181,11 @@ impl EventLoop {
                     Some(command) => self.on_command(command)?,
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event)?,
-                _ = housekeeping.tick() => self.redial(),
+                Some(decoded) = self.decoded_rx.recv() => self.on_decoded(decoded)?,
+                _ = housekeeping.tick() => {
+                    self.redial();
+                    self.drop_silent_strangers();
+                }
                 _ = anti_entropy.tick() => {
                     let fx = self.replica.tick();
                     self.carry_out(fx)?;
@@ -167,10 +204,42 @@ impl EventLoop {
     fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
         self.persist(&fx)?;
         self.log_events(&fx.events);
+        self.open_gate(&fx.events);
         for (peer, message) in fx.send {
             self.send(peer, message);
         }
         self.trust_added_peers(&fx.events)
+    }
+
+    /// Peers that proved their body may send full-size messages from now on.
+    fn open_gate(&mut self, events: &[Event]) {
+        for event in events {
+            if let Event::PeerIdentified { peer, .. } = event {
+                if let Some(id) = self.peer_ids.get(peer) {
+                    self.gate.prove(*id);
+                    self.unproven.remove(id);
+                }
+            }
+        }
+    }
+
+    /// Disconnects peers that connected but did not prove a body in time (operator-added
+    /// peers excepted: they are redialled anyway).
+    fn drop_silent_strangers(&mut self) {
+        let now = Instant::now();
+        let late: Vec<PeerId> = self
+            .unproven
+            .iter()
+            .filter(|(id, since)| {
+                now.duration_since(**since) > HELLO_DEADLINE && !self.remembered.contains_key(id)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            tracing::warn!(peer = %id, "peer did not prove its body in time; disconnecting");
+            self.unproven.remove(&id);
+            let _ = self.swarm.disconnect_peer_id(id);
+        }
     }
 
     /// A peer this node's operator added (`peer add`) proved its body: trust that body.
@@ -419,6 +488,7 @@ impl EventLoop {
                 if num_established.get() == 1 {
                     tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     self.peer_ids.insert(key, peer_id);
+                    self.unproven.insert(peer_id, Instant::now());
                     let fx = self.replica.connected(key);
                     self.carry_out(fx)?;
                 }
@@ -430,6 +500,8 @@ impl EventLoop {
                 ..
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                self.gate.forget(&peer_id);
+                self.unproven.remove(&peer_id);
                 if let Some(key) =
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
                 {
@@ -474,73 +546,29 @@ impl EventLoop {
                     request_response::Message::Request {
                         request, channel, ..
                     } => {
-                        let response = match Message::decode(&request) {
-                            Ok(msg) => {
-                                TrafficView::count(
-                                    &mut self.traffic.received,
-                                    msg.kind(),
-                                    request.len(),
-                                );
-                                let (response, fx) = self.replica.handle_request(key, msg);
-                                // Durable before acknowledged.
-                                self.persist(&fx)?;
-                                self.log_events(&fx.events);
-                                let bytes = response.encode();
-                                TrafficView::count(
-                                    &mut self.traffic.sent,
-                                    response.kind(),
-                                    bytes.len(),
-                                );
-                                let _ = self
-                                    .swarm
-                                    .behaviour_mut()
-                                    .sync
-                                    .send_response(channel, bytes);
-                                for (peer, message) in fx.send {
-                                    self.send(peer, message);
-                                }
-                                return self.trust_added_peers(&fx.events);
-                            }
-                            Err(e) => {
-                                tracing::warn!(peer = %peer, reason = %e, bytes = request.len(), "dropped a malformed request");
-                                Message::Refused {
-                                    space: None,
-                                    reason: confer_protocol::Refusal::Invalid,
-                                    detail: e.to_string(),
-                                }
-                            }
-                        };
-                        let _ = self
-                            .swarm
-                            .behaviour_mut()
-                            .sync
-                            .send_response(channel, response.encode());
+                        // Before a peer proved its body, only its Hello is read: nothing
+                        // else is decoded, verified or parsed for it.
+                        if !self.gate.is_proven(&peer) && !Message::is_hello(&request) {
+                            let refusal = Message::Refused {
+                                space: None,
+                                reason: confer_protocol::Refusal::NotIdentified,
+                                detail: "send hello first".into(),
+                            };
+                            tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello");
+                            let _ = self
+                                .swarm
+                                .behaviour_mut()
+                                .sync
+                                .send_response(channel, refusal.encode());
+                            return Ok(());
+                        }
+                        self.decode(peer, key, request, Origin::Request(channel))?;
                     }
                     request_response::Message::Response {
                         request_id,
                         response,
                     } => {
-                        let sent = self.requests.remove(&request_id).map(|(_, s)| s);
-                        match Message::decode(&response) {
-                            Ok(msg) => {
-                                if let Some(sent) = sent {
-                                    self.replica.request_answered(&key, sent);
-                                }
-                                TrafficView::count(
-                                    &mut self.traffic.received,
-                                    msg.kind(),
-                                    response.len(),
-                                );
-                                let fx = self.replica.handle_response(key, msg);
-                                self.carry_out(fx)?;
-                            }
-                            Err(e) => {
-                                tracing::warn!(peer = %peer, reason = %e, bytes = response.len(), "dropped a malformed response");
-                                if let Some(sent) = sent {
-                                    self.replica.request_failed(&key, sent);
-                                }
-                            }
-                        }
+                        self.decode(peer, key, response, Origin::Response(request_id))?;
                     }
                 }
             }
@@ -561,6 +589,105 @@ impl EventLoop {
             request_response::Event::ResponseSent { .. } => {}
         }
         Ok(())
+    }
+
+    /// Decodes a peer's message: small ones at once, large ones on a blocking thread (change
+    /// parsing and certificate checks must not stall the loop), arriving in `on_decoded`.
+    fn decode(
+        &mut self,
+        peer: PeerId,
+        key: PeerKey,
+        bytes: Vec<u8>,
+        origin: Origin,
+    ) -> Result<(), NodeFailure> {
+        let len = bytes.len();
+        if len < DECODE_INLINE_MAX {
+            let message = Message::decode(&bytes);
+            return self.on_decoded(Decoded {
+                peer,
+                key,
+                len,
+                origin,
+                message,
+            });
+        }
+        let tx = self.decoded_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let message = Message::decode(&bytes);
+            let _ = tx.blocking_send(Decoded {
+                peer,
+                key,
+                len,
+                origin,
+                message,
+            });
+        });
+        Ok(())
+    }
+
+    fn on_decoded(&mut self, decoded: Decoded) -> Result<(), NodeFailure> {
+        let Decoded {
+            peer,
+            key,
+            len,
+            origin,
+            message,
+        } = decoded;
+        match (origin, message) {
+            (Origin::Request(channel), Ok(msg)) => {
+                TrafficView::count(&mut self.traffic.received, msg.kind(), len);
+                let (response, fx) = self.replica.handle_request(key, msg);
+                // Durable before acknowledged.
+                self.persist(&fx)?;
+                self.log_events(&fx.events);
+                self.open_gate(&fx.events);
+                let bytes = response.encode();
+                TrafficView::count(&mut self.traffic.sent, response.kind(), bytes.len());
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, bytes);
+                for (peer, message) in fx.send {
+                    self.send(peer, message);
+                }
+                self.trust_added_peers(&fx.events)
+            }
+            (Origin::Request(channel), Err(e)) => {
+                tracing::warn!(peer = %peer, reason = %e, bytes = len, "dropped a malformed request");
+                let refusal = Message::Refused {
+                    space: None,
+                    reason: confer_protocol::Refusal::Invalid,
+                    detail: e.to_string(),
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, refusal.encode());
+                Ok(())
+            }
+            (Origin::Response(request_id), message) => {
+                let sent = self.requests.remove(&request_id).map(|(_, s)| s);
+                match message {
+                    Ok(msg) => {
+                        if let Some(sent) = sent {
+                            self.replica.request_answered(&key, sent);
+                        }
+                        TrafficView::count(&mut self.traffic.received, msg.kind(), len);
+                        let fx = self.replica.handle_response(key, msg);
+                        self.carry_out(fx)
+                    }
+                    Err(e) => {
+                        tracing::warn!(peer = %peer, reason = %e, bytes = len, "dropped a malformed response");
+                        if let Some(sent) = sent {
+                            self.replica.request_failed(&key, sent);
+                        }
+                        Ok(())
+                    }
+                }
+            }
+        }
     }
 
     fn redial(&mut self) {
@@ -625,7 +752,7 @@ impl EventLoop {
                     .spaces()
                     .map(|s| AgendaSummary {
                         id: s.id().to_string(),
-                        title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members)
+                        title: read_agenda(s, self.replica.certs())
                             .text("title")
                             .to_owned(),
                         members: self.bodies(&s.genesis().members),
@@ -795,7 +922,7 @@ impl EventLoop {
             kind: match s.genesis().kind {
                 SpaceKind::Agenda => "agenda".into(),
             },
-            title: read_agenda(s.doc(), self.replica.certs(), &s.genesis().members)
+            title: read_agenda(s, self.replica.certs())
                 .text("title")
                 .to_owned(),
             members: self.bodies(&s.genesis().members),
@@ -812,7 +939,7 @@ impl EventLoop {
     }
 
     fn agenda_view(&self, s: &Space) -> AgendaView {
-        let view = read_agenda(s.doc(), self.replica.certs(), &s.genesis().members);
+        let view = read_agenda(s, self.replica.certs());
         let value = |a: &confer_protocol::model::Attributed| ValueView {
             value: a.value.clone(),
             author: a.author.to_string(),

@@ -21,8 +21,9 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransacti
 /// A 32-byte identifier: a space id, a public key or a hash.
 pub type Id32 = [u8; 32];
 
-/// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema version this code writes and understands. 2: entries name the body they are
+/// written for (entry format v2). Version 1 files predate any release and are refused.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Meta key holding the schema version (8-byte big-endian u64). Reserved: [`Store::meta_put`]
 /// refuses it.
@@ -845,8 +846,11 @@ mod tests {
             let txn = store.db.begin_write().unwrap();
             {
                 let mut meta = txn.open_table(tables::META).unwrap();
-                meta.insert(SCHEMA_VERSION_KEY, 2u64.to_be_bytes().as_slice())
-                    .unwrap();
+                meta.insert(
+                    SCHEMA_VERSION_KEY,
+                    (SCHEMA_VERSION + 1).to_be_bytes().as_slice(),
+                )
+                .unwrap();
             }
             txn.commit().unwrap();
         }
@@ -855,9 +859,9 @@ mod tests {
             matches!(
                 err,
                 StoreError::SchemaTooNew {
-                    found: 2,
+                    found,
                     supported: SCHEMA_VERSION
-                }
+                } if found == SCHEMA_VERSION + 1
             ),
             "{err}"
         );

@@ -287,13 +287,18 @@ impl Certificates {
         }
     }
 
-    /// The member certificate for `key` issued by one of `bodies` (the lowest body id, if
-    /// several claim it, so every node picks the same one).
-    pub fn member_cert_in(&self, key: &PublicKey, bodies: &[BodyId]) -> Option<&Certificate> {
+    /// The member certificate `body` issued for `key`, if known. Entries name the body they
+    /// are written for (signed), so attribution never has to choose between claimants.
+    pub fn member_cert(&self, key: &PublicKey, body: &BodyId) -> Option<&Certificate> {
         self.by_key
             .get(key)?
-            .values()
-            .find(|cert| cert.is_member() && bodies.contains(&cert.body))
+            .get(body)
+            .filter(|cert| cert.is_member())
+    }
+
+    /// `member_cert` as a yes/no question, the form [`crate::Space::receive`] asks it in.
+    pub fn certifies(&self) -> impl Fn(&PublicKey, &BodyId) -> bool + '_ {
+        |key, body| self.member_cert(key, body).is_some()
     }
 
     /// Any certificate for `key` (the lowest body id first).

@@ -1,30 +1,35 @@
 //! The signed entry: one automerge change, bound to a space and signed by its author.
 //!
-//! Layout (version 1), all of it canonical:
+//! Layout (version 2), all of it canonical:
 //!
 //! ```text
-//! u8 version = 1 | [32] space id | u32 len, change bytes | [64] Ed25519 signature
+//! u8 version = 2 | [32] space id | [32] body id | u32 len, change bytes | [64] Ed25519 signature
 //! ```
 //!
-//! The signature covers `"confer/entry/v1" 0x00 || space id || change bytes`. The automerge
-//! actor id of the change *is* the author's public key, so the change's own (actor, seq) is
-//! the entry's (author, seq) and cannot disagree with the signature. An entry is addressed
-//! by the BLAKE3 hash of its full encoding.
+//! The signature covers `"confer/entry/v2" 0x00 || space id || body id || change bytes`. The
+//! automerge actor id of the change *is* the author's public key, so the change's own
+//! (actor, seq) is the entry's (author, seq) and cannot disagree with the signature. The
+//! *body id* names the body the author writes for: the entry counts only if that body
+//! certified the author's key and is a member of the space, and it is shown under that body
+//! and no other. A key is public, so any body can certify it; binding the body into the
+//! signed bytes means no one but the author decides whose name the entry carries. An entry
+//! is addressed by the BLAKE3 hash of its full encoding.
 
 use std::fmt;
 
 use automerge::{Change, ChangeHash};
 
+use crate::cert::BodyId;
 use crate::keys::{Domain, KeyError, PublicKey, SecretKey, Signature};
 use crate::space::SpaceId;
 use crate::wire::{DecodeError, Reader, Writer};
 
-const ENTRY_DOMAIN: Domain = Domain(b"confer/entry/v1");
-const ENTRY_VERSION: u8 = 1;
+const ENTRY_DOMAIN: Domain = Domain(b"confer/entry/v2");
+const ENTRY_VERSION: u8 = 2;
 /// Largest automerge change one entry may carry.
 pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
 /// Bytes an entry adds around its change.
-pub const ENTRY_OVERHEAD: usize = 1 + 32 + 4 + 64;
+pub const ENTRY_OVERHEAD: usize = 1 + 32 + 32 + 4 + 64;
 /// Largest encoded entry.
 pub const MAX_ENTRY_BYTES: usize = MAX_CHANGE_BYTES + ENTRY_OVERHEAD;
 
@@ -69,6 +74,7 @@ pub enum EntryError {
 pub struct Entry {
     bytes: Vec<u8>,
     space: SpaceId,
+    body: BodyId,
     author: PublicKey,
     seq: u64,
     hash: EntryHash,
@@ -89,9 +95,10 @@ impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Entry({}:{} in {})",
+            "Entry({}:{} of {} in {})",
             self.author.fmt_short(),
             self.seq,
+            self.body.fmt_short(),
             self.space.fmt_short()
         )
     }
@@ -107,8 +114,14 @@ fn author_of(change: &Change) -> Result<PublicKey, EntryError> {
 }
 
 impl Entry {
-    /// Signs `change` for `space`. Fails if the change's actor is not `author`'s key.
-    pub fn sign(space: SpaceId, change: &Change, author: &SecretKey) -> Result<Entry, EntryError> {
+    /// Signs `change` for `space`, written for `body`. Fails if the change's actor is not
+    /// `author`'s key.
+    pub fn sign(
+        space: SpaceId,
+        body: BodyId,
+        change: &Change,
+        author: &SecretKey,
+    ) -> Result<Entry, EntryError> {
         let actor = author_of(change)?;
         if actor != author.public() {
             return Err(EntryError::ActorMismatch {
@@ -128,10 +141,11 @@ impl Entry {
             }
             .into());
         }
-        let signature = author.sign(ENTRY_DOMAIN, &signed_payload(&space, raw));
+        let signature = author.sign(ENTRY_DOMAIN, &signed_payload(&space, &body, raw));
         let mut w = Writer::with_capacity(raw.len() + ENTRY_OVERHEAD);
         w.u8(ENTRY_VERSION)
             .raw(space.as_bytes())
+            .raw(body.0.as_bytes())
             .bytes(raw)
             .raw(&signature.0);
         let bytes = w.finish();
@@ -139,6 +153,7 @@ impl Entry {
             hash: EntryHash(*blake3::hash(&bytes).as_bytes()),
             bytes,
             space,
+            body,
             author: actor,
             seq: change.seq(),
             change_hash: change.hash(),
@@ -155,6 +170,7 @@ impl Entry {
             return Err(DecodeError::Invalid("unknown entry version").into());
         }
         let space = SpaceId(r.array()?);
+        let body = BodyId(PublicKey::from_bytes(r.array()?));
         let raw = r.bytes("change", MAX_CHANGE_BYTES)?;
         let _sig: [u8; 64] = r.array()?;
         r.finish()?;
@@ -182,6 +198,7 @@ impl Entry {
         let entry = Entry {
             hash: EntryHash(*blake3::hash(&bytes).as_bytes()),
             space,
+            body,
             author,
             seq: change.seq(),
             change_hash: change.hash(),
@@ -197,7 +214,7 @@ impl Entry {
     }
 
     fn change_bytes(&self) -> &[u8] {
-        &self.bytes[1 + 32 + 4..self.bytes.len() - 64]
+        &self.bytes[1 + 32 + 32 + 4..self.bytes.len() - 64]
     }
 
     pub fn signature(&self) -> Signature {
@@ -208,7 +225,7 @@ impl Entry {
 
     /// The payload the signature covers (without the domain tag).
     pub fn signed_payload(&self) -> Vec<u8> {
-        signed_payload(&self.space, self.change_bytes())
+        signed_payload(&self.space, &self.body, self.change_bytes())
     }
 
     pub fn domain() -> Domain {
@@ -229,6 +246,10 @@ impl Entry {
     }
     pub fn space(&self) -> SpaceId {
         self.space
+    }
+    /// The body the author wrote this entry for (signed).
+    pub fn body(&self) -> BodyId {
+        self.body
     }
     pub fn author(&self) -> PublicKey {
         self.author
@@ -265,9 +286,10 @@ impl Entry {
     }
 }
 
-fn signed_payload(space: &SpaceId, change: &[u8]) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(32 + change.len());
+fn signed_payload(space: &SpaceId, body: &BodyId, change: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(64 + change.len());
     payload.extend_from_slice(space.as_bytes());
+    payload.extend_from_slice(body.0.as_bytes());
     payload.extend_from_slice(change);
     payload
 }

@@ -53,7 +53,7 @@
 //! // 金山 now holds the agenda, attributed to 平湖's member, with the same state.
 //! let view = |r: &Replica| {
 //!     let s = r.space(&space).unwrap();
-//!     read_agenda(s.doc(), r.certs(), &s.genesis().members)
+//!     read_agenda(s, r.certs())
 //! };
 //! assert_eq!(view(&jinshan).text("title"), "跨界河道水环境联防联治");
 //! assert_eq!(view(&jinshan).field("title").unwrap().current.as_ref().unwrap().body_name.as_deref(), Some("平湖市政协"));

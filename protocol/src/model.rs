@@ -3,13 +3,15 @@
 //!
 //! Fields are plain strings, last writer wins: concurrent edits of one field keep every
 //! value as a visible conflict (automerge picks the same winner on every replica), and each
-//! value is attributed to the member key that wrote it — the change's actor.
+//! value is attributed to the member key that wrote it — the change's actor — and to the
+//! body that key writes for in the space (named in its signed entries).
 
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, ObjId, ReadDoc, Value, ROOT};
 
 use crate::cert::{BodyId, Certificates};
 use crate::keys::PublicKey;
+use crate::space::Space;
 
 /// Longest title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
@@ -81,7 +83,8 @@ impl AgendaEdit {
 pub struct Attributed {
     pub value: String,
     pub author: PublicKey,
-    /// The author's body and names, if a member certificate from a member body is known.
+    /// The body the author writes for in this space and the names its certificate gives,
+    /// if that certificate is known.
     pub body: Option<BodyId>,
     pub body_name: Option<String>,
     pub member_name: Option<String>,
@@ -114,9 +117,9 @@ impl AgendaView {
     }
 }
 
-/// Reads an agenda document, attributing each value with `certs` (only certificates from
-/// `members` count).
-pub fn read_agenda(doc: &Automerge, certs: &Certificates, members: &[BodyId]) -> AgendaView {
+/// Reads an agenda, attributing each value to its author's body and certificate.
+pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
+    let doc: &Automerge = space.doc();
     let fields = AGENDA_FIELDS
         .iter()
         .map(|&name| {
@@ -124,7 +127,7 @@ pub fn read_agenda(doc: &Automerge, certs: &Certificates, members: &[BodyId]) ->
                 .get_all(ROOT, name)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(value, id)| attribute(value, &id, certs, members))
+                .filter_map(|(value, id)| attribute(value, &id, space, certs))
                 .collect();
             // get_all lists concurrent values in op order; the winner (what `get` returns)
             // is the last.
@@ -142,8 +145,8 @@ pub fn read_agenda(doc: &Automerge, certs: &Certificates, members: &[BodyId]) ->
 fn attribute(
     value: Value<'_>,
     id: &ObjId,
+    space: &Space,
     certs: &Certificates,
-    members: &[BodyId],
 ) -> Option<Attributed> {
     let text = match value {
         Value::Scalar(s) => match s.as_ref() {
@@ -157,11 +160,12 @@ fn attribute(
     };
     let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
     let author = PublicKey::from_bytes(key);
-    let cert = certs.member_cert_in(&author, members);
+    let body = space.author_body(&author);
+    let cert = space.author_cert(&author, certs);
     Some(Attributed {
         value: text,
         author,
-        body: cert.map(|c| c.body),
+        body,
         body_name: cert.map(|c| c.body_name.clone()),
         member_name: cert.map(|c| c.subject_name().to_owned()),
     })

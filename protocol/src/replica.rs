@@ -374,7 +374,8 @@ impl Replica {
         )?;
         let id = genesis.id();
         let mut space = Space::new(genesis.clone());
-        let entry = space.local_change(&self.identity.member, now_ms, edit)?;
+        let body = self.identity.member_cert.body;
+        let entry = space.local_change(&self.identity.member, body, now_ms, edit)?;
         self.spaces.insert(id, space);
         let mut fx = Effects::default();
         fx.persist.spaces.push(genesis);
@@ -396,11 +397,12 @@ impl Replica {
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
         let member = self.identity.member.clone();
+        let body = self.identity.member_cert.body;
         let target = self
             .spaces
             .get_mut(space)
             .ok_or(ReplicaError::UnknownSpace(*space))?;
-        let entry = target.local_change(&member, now_ms, edit)?;
+        let entry = target.local_change(&member, body, now_ms, edit)?;
         let mut fx = Effects::default();
         if let Some(entry) = &entry {
             fx.persist.entries.push(entry.clone());
@@ -738,26 +740,40 @@ impl Replica {
         let Some(s) = self.spaces.get_mut(&space) else {
             return 0;
         };
-        // Keep only certificates this message needs: for an author of one of its entries,
-        // from a member body. A peer cannot make us store anything else.
-        for cert in certs {
-            let needed = cert.is_member()
-                && s.genesis().is_member(&cert.body)
-                && entries.iter().any(|e| e.author() == cert.key);
-            if needed && self.certs.insert(cert.clone()) {
-                fx.persist.certs.push(cert);
-            }
-        }
+        // Certificates the message brings count for this message's entries only, and are
+        // kept only for the authors of entries that were accepted: a peer cannot make us
+        // store anything else.
+        let offered: BTreeMap<(PublicKey, BodyId), Certificate> = certs
+            .into_iter()
+            .filter(|c| c.is_member() && s.genesis().is_member(&c.body))
+            .map(|c| ((c.key, c.body), c))
+            .collect();
         if entries.is_empty() {
             return 0;
         }
+        let known = &self.certs;
         let Received {
             accepted,
             equivocations,
             rejected,
             duplicates,
             pending,
-        } = s.receive(entries, &self.certs);
+        } = s.receive(entries, |key, body| {
+            known.member_cert(key, body).is_some() || offered.contains_key(&(*key, *body))
+        });
+        if !offered.is_empty() {
+            // Verified entries that were applied or wait for their dependencies.
+            let valid: std::collections::BTreeSet<(PublicKey, BodyId)> = accepted
+                .iter()
+                .chain(s.pending_entries())
+                .map(|e| (e.author(), e.body()))
+                .collect();
+            for (who, cert) in offered {
+                if valid.contains(&who) && self.certs.insert(cert.clone()) {
+                    fx.persist.certs.push(cert);
+                }
+            }
+        }
         if !rejected.is_empty() {
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             for (reason, _) in &rejected {
@@ -914,23 +930,24 @@ fn batches(entries: &[Entry], limits: Limits) -> Vec<Vec<Entry>> {
     out
 }
 
-/// Member certificates for the authors in `entries` that a peer at `theirs` may not have
-/// seen yet.
+/// Member certificates for the authors in `entries` (each for the body its entry names)
+/// that a peer at `theirs` may not have seen yet.
 fn certs_for(
     certs: &Certificates,
     space: &Space,
     entries: &[Entry],
     theirs: &Vector,
 ) -> Vec<Certificate> {
-    let mut authors: Vec<PublicKey> = entries
+    let mut authors: Vec<(PublicKey, BodyId)> = entries
         .iter()
-        .map(Entry::author)
-        .filter(|a| theirs.get(a) == 0)
+        .filter(|e| theirs.get(&e.author()) == 0)
+        .map(|e| (e.author(), e.body()))
         .collect();
     authors.sort();
     authors.dedup();
     authors
         .iter()
-        .filter_map(|a| certs.member_cert_in(a, &space.genesis().members).cloned())
+        .filter(|(_, body)| space.genesis().is_member(body))
+        .filter_map(|(key, body)| certs.member_cert(key, body).cloned())
         .collect()
 }

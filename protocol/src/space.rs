@@ -7,8 +7,12 @@
 //!   document and serving a peer in log order never sends a change before its deps.
 //! - Per author, `log` holds seqs `1..=n` with no gap: the version vector
 //!   `{author → n}` says exactly what the space holds.
-//! - An entry is applied only if it decodes, its author holds a member certificate from a
-//!   member body, the author is not a known equivocator, and its signature verifies.
+//! - An entry is applied only if it decodes, the body it names (signed) is a member of the
+//!   space and certified its author, the author is not a known equivocator, and its
+//!   signature verifies.
+//! - An author writes for one body per space: the body named by its entry at seq 1. Every
+//!   later entry of that author must name the same body, so each change is attributed to
+//!   exactly one body, the same on every node.
 //! - A second, different entry at an (author, seq) that is already held is equivocation:
 //!   both are kept as evidence and that author is refused in this space from then on.
 //! - Entries whose dependencies are missing wait in a bounded pending set.
@@ -117,6 +121,10 @@ pub enum SpaceError {
     CreatorKeyMismatch,
     #[error("member key {0:?} is refused in this space after equivocating")]
     Equivocator(PublicKey),
+    #[error(
+        "this body is not a member of the space, or the key already writes for another body in it"
+    )]
+    NotAuthorBody,
     #[error("automerge: {0}")]
     Automerge(String),
     #[error("entry: {0}")]
@@ -331,8 +339,10 @@ fn tip_of(entry: &Entry) -> [u8; TIP_BYTES] {
 pub enum Rejection {
     #[error("entry belongs to another space")]
     WrongSpace,
-    #[error("author {0:?} holds no member certificate from a member body of the space")]
+    #[error("author {0:?} holds no member certificate from the member body its entry names")]
     Unauthorized(PublicKey),
+    #[error("author {0:?} wrote this entry for another body than its earlier entries")]
+    BodyMismatch(PublicKey),
     #[error("author {0:?} is refused in this space after equivocating")]
     Equivocator(PublicKey),
     #[error("signature by {0:?} does not verify")]
@@ -480,6 +490,11 @@ impl Space {
         self.pending_limit = (entries, bytes);
     }
 
+    /// Entries that passed validation and wait for their dependencies.
+    pub fn pending_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.pending.values()
+    }
+
     pub fn pending_len(&self) -> usize {
         self.pending.len()
     }
@@ -534,6 +549,21 @@ impl Space {
             .map(|&p| &self.log[p])
     }
 
+    /// The body `author` writes for in this space: the one its first entry names.
+    pub fn author_body(&self, author: &PublicKey) -> Option<BodyId> {
+        self.entry(author, 1).map(Entry::body)
+    }
+
+    /// The member certificate of `author` for the body it writes for here, if known: who
+    /// an author is, the same on every node that holds the same certificates.
+    pub fn author_cert<'c>(
+        &self,
+        author: &PublicKey,
+        certs: &'c Certificates,
+    ) -> Option<&'c Certificate> {
+        certs.member_cert(author, &self.author_body(author)?)
+    }
+
     /// The entries a replica at `theirs` lacks, in log (causal) order, at most
     /// `max_entries` of them and about `max_bytes` (at least one entry is returned if any
     /// is missing). The flag says whether more remain.
@@ -571,6 +601,7 @@ impl Space {
     pub fn local_change<F>(
         &mut self,
         author: &SecretKey,
+        body: BodyId,
         now_ms: i64,
         edit: F,
     ) -> Result<Option<Entry>, SpaceError>
@@ -580,6 +611,9 @@ impl Space {
         let me = author.public();
         if self.equivocators.contains(&me) {
             return Err(SpaceError::Equivocator(me));
+        }
+        if !self.genesis.is_member(&body) || self.author_body(&me).is_some_and(|b| b != body) {
+            return Err(SpaceError::NotAuthorBody);
         }
         self.doc.set_actor(ActorId::from(me.as_bytes().as_slice()));
         let mut tx = self.doc.transaction();
@@ -593,7 +627,7 @@ impl Space {
             .doc
             .get_change_by_hash(&hash)
             .ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?;
-        let entry = Entry::sign(self.id(), &change, author)?;
+        let entry = Entry::sign(self.id(), body, &change, author)?;
         self.append(entry.clone());
         Ok(Some(entry))
     }
@@ -608,8 +642,13 @@ impl Space {
     }
 
     /// Runs incoming entries through validation and applies every one whose dependencies
-    /// are met, in one automerge call.
-    pub fn receive(&mut self, incoming: Vec<Entry>, certs: &Certificates) -> Received {
+    /// are met, in one automerge call. `certified(key, body)` says whether `body` issued a
+    /// member certificate for `key` (from the node's registry or the message at hand).
+    pub fn receive(
+        &mut self,
+        incoming: Vec<Entry>,
+        certified: impl Fn(&PublicKey, &BodyId) -> bool,
+    ) -> Received {
         let mut out = Received::default();
         let mut candidates: Vec<Entry> = Vec::new();
         for entry in incoming {
@@ -618,9 +657,7 @@ impl Space {
                 out.rejected.push((Rejection::WrongSpace, Some(key)));
                 continue;
             }
-            if certs
-                .member_cert_in(&entry.author(), &self.genesis.members)
-                .is_none()
+            if !self.genesis.is_member(&entry.body()) || !certified(&entry.author(), &entry.body())
             {
                 out.rejected
                     .push((Rejection::Unauthorized(entry.author()), Some(key)));
@@ -633,14 +670,16 @@ impl Space {
             }
             // Same change = same entry, whatever the signature bytes: only a different
             // change at a held (author, seq) is equivocation.
-            let held_hash = self
+            // (The same change written for another body is not the same entry: that falls
+            // through to the equivocation check below.)
+            let held = self
                 .entry(&key.0, key.1)
-                .map(Entry::change_hash)
-                .or_else(|| self.pending.get(&key).map(Entry::change_hash));
+                .or_else(|| self.pending.get(&key))
+                .map(|e| (e.change_hash(), e.body()));
             let dup_in_batch = candidates
                 .iter()
-                .any(|c| c.change_hash() == entry.change_hash());
-            if held_hash == Some(entry.change_hash()) || dup_in_batch {
+                .any(|c| (c.change_hash(), c.body()) == (entry.change_hash(), entry.body()));
+            if held == Some((entry.change_hash(), entry.body())) || dup_in_batch {
                 out.duplicates += 1;
                 continue;
             }
@@ -769,11 +808,38 @@ impl Space {
         if order.is_empty() {
             return;
         }
+        // An author writes for the body its seq-1 entry names. `order` is causal, so an
+        // author's seq 1 comes before its later entries; whatever depends on a refused
+        // entry is refused with it.
+        let mut bodies: HashMap<PublicKey, BodyId> = HashMap::new();
+        let mut refused: HashSet<ChangeHash> = HashSet::new();
+        let mut refused_keys: HashSet<Key> = HashSet::new();
         let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
         for key in &order {
             let Some(mut entry) = self.pending.remove(key) else {
                 continue;
             };
+            let prev_refused = refused_keys.contains(&(key.0, key.1.saturating_sub(1)));
+            if prev_refused || entry.deps().iter().any(|d| refused.contains(d)) {
+                refused.insert(entry.change_hash());
+                refused_keys.insert(*key);
+                out.rejected.push((
+                    Rejection::Apply("depends on a refused change".into()),
+                    Some(*key),
+                ));
+                continue;
+            }
+            let bound = match self.author_body(&key.0) {
+                Some(body) => body,
+                None => *bodies.entry(key.0).or_insert(entry.body()),
+            };
+            if bound != entry.body() {
+                refused.insert(entry.change_hash());
+                refused_keys.insert(*key);
+                out.rejected
+                    .push((Rejection::BodyMismatch(key.0), Some(*key)));
+                continue;
+            }
             match entry.take_change() {
                 Ok(change) => batch.push((entry, change)),
                 Err(e) => out

@@ -204,6 +204,12 @@ impl Message {
         w.finish()
     }
 
+    /// Whether `bytes` claim to be a `Hello` (version and type bytes only): what a peer that
+    /// has not proved its body may send, checked before anything is decoded.
+    pub fn is_hello(bytes: &[u8]) -> bool {
+        bytes.len() >= 2 && bytes[0] == MESSAGE_VERSION && bytes[1] == 1
+    }
+
     /// Decodes a message, verifying every certificate and genesis it carries and parsing
     /// every entry (entry signatures are checked later, in a batch, by the space).
     pub fn decode(bytes: &[u8]) -> Result<Message, MessageError> {

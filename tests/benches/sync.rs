@@ -25,7 +25,7 @@ use confer_node::views::TrafficView;
 use confer_node::{identity, runtime, Config};
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::{
-    Certificate, Entry, Genesis, PublicKey, SecretKey, SpaceId, SpaceKind, Subject,
+    BodyId, Certificate, Entry, Genesis, PublicKey, SecretKey, SpaceId, SpaceKind, Subject,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -157,7 +157,7 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
                 .iter()
                 .find(|k| k.public().as_bytes().as_slice() == actor)
                 .ok_or("unknown actor")?;
-            Ok(Entry::sign(space, c, author)?)
+            Ok(Entry::sign(space, BodyId(body_a.public()), c, author)?)
         })
         .collect::<Res<_>>()?;
     let mut tips: Vec<(PublicKey, u64)> = authors.iter().map(|k| (k.public(), 0)).collect();

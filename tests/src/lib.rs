@@ -604,16 +604,26 @@ pub fn change_as(
         .clone()
 }
 
-/// The bytes of an entry carrying `change` for `space` with a signature made by `signer`,
-/// whoever the change's actor is (so it may claim another author). Layout as in
-/// `confer_protocol::entry`.
-pub fn forged_entry(space: SpaceId, change: &automerge::Change, signer: &SecretKey) -> Entry {
+/// The bytes of an entry carrying `change` for `space`, written for `body`, with a
+/// signature made by `signer`, whoever the change's actor is (so it may claim another
+/// author). Layout as in `confer_protocol::entry`.
+pub fn forged_entry(
+    space: SpaceId,
+    body: BodyId,
+    change: &automerge::Change,
+    signer: &SecretKey,
+) -> Entry {
     let raw = change.raw_bytes();
     let mut payload = space.as_bytes().to_vec();
+    payload.extend_from_slice(body.0.as_bytes());
     payload.extend_from_slice(raw);
     let sig = signer.sign(Entry::domain(), &payload);
     let mut w = Writer::new();
-    w.u8(1).raw(space.as_bytes()).bytes(raw).raw(&sig.0);
+    w.u8(2)
+        .raw(space.as_bytes())
+        .raw(body.0.as_bytes())
+        .bytes(raw)
+        .raw(&sig.0);
     Entry::decode(w.finish()).expect("a forged entry still decodes (signatures are checked later)")
 }
 
@@ -679,6 +689,8 @@ impl Rogue {
             panic!("{addr} does not end in /p2p/<id>")
         };
         self.target = target;
+        // The rogue reads whatever the node it probes answers, at full size.
+        self.swarm.behaviour().sync.gate().prove(target);
         self.swarm.dial(addr.clone()).expect("dial");
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {

@@ -7,7 +7,7 @@ use confer_node::views::AgendaView;
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::Tips;
 use confer_protocol::{
-    Certificate, Entry, Genesis, Message, Refusal, SecretKey, SpaceKind, Subject, Vector,
+    BodyId, Certificate, Entry, Genesis, Message, Refusal, SecretKey, SpaceKind, Subject, Vector,
 };
 
 use crate::support::*;
@@ -138,6 +138,7 @@ async fn uncertified_and_forged_entries_are_not_applied() {
 
     let seed = random_seed();
     let mut rogue = Rogue::new(seed, &b.body_secret(), "B 政协");
+    let rogue_body = BodyId(b.body_secret().public());
     rogue.dial(&a.addr()).await;
     let ack = rogue.hello().await;
     assert_eq!(ack.body, a.body, "HelloAck carries A's node certificate");
@@ -152,7 +153,7 @@ async fn uncertified_and_forged_entries_are_not_applied() {
         &uncertified.public(),
         &[("title", "无证书密钥写入的标题"), ("summary", "pwned")],
     );
-    let bad = Entry::sign(id, &change, &uncertified).expect("sign");
+    let bad = Entry::sign(id, rogue_body, &change, &uncertified).expect("sign");
     let vector = push(&mut rogue, id, vec![], vec![bad.clone()]).await;
     assert_eq!(
         vector.get(&uncertified.public()),
@@ -184,7 +185,7 @@ async fn uncertified_and_forged_entries_are_not_applied() {
         &rogue.node_key.public(),
         &[("title", "节点密钥写入的标题")],
     );
-    let by_node_key = Entry::sign(id, &change, &rogue.node_key).expect("sign");
+    let by_node_key = Entry::sign(id, rogue_body, &change, &rogue.node_key).expect("sign");
     let node_cert = rogue.cert.clone();
     let vector = push(&mut rogue, id, vec![node_cert], vec![by_node_key]).await;
     assert_eq!(vector.get(&rogue.node_key.public()), 0);
@@ -198,7 +199,7 @@ async fn uncertified_and_forged_entries_are_not_applied() {
         &[("title", "冒充 A 的标题")],
     );
     assert_eq!(change.seq(), 2);
-    let forged = forged_entry(id, &change, &uncertified);
+    let forged = forged_entry(id, a.body, &change, &uncertified);
     assert_eq!(forged.author(), a.member_public());
     let vector = push(&mut rogue, id, vec![], vec![forged]).await;
     assert_eq!(

@@ -6,7 +6,9 @@
 //! identify and ping. Nothing here knows confer's protocol types: messages are bytes.
 
 pub mod codec;
+pub mod gate;
 pub mod swarm;
 
 pub use codec::*;
+pub use gate::{Gate, GatedSync, MAX_UNPROVEN_FRAME_BYTES};
 pub use swarm::*;

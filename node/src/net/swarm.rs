@@ -1,31 +1,40 @@
 //! Building the node's libp2p swarm.
 //!
 //! [`build_swarm`] assembles TCP (Noise + Yamux) and QUIC transports with a [`Behaviour`] made
-//! of the `/confer/sync/1` request-response protocol ([`FrameCodec`]), identify
-//! (`/confer/id/1`) and ping. Invariants: the node's libp2p identity is always an Ed25519 key
+//! of connection limits (per peer, incoming, pending, and none accepted while the process
+//! is near its memory ceiling), the `/confer/sync/1` request-response protocol ([`FrameCodec`]
+//! behind the [`super::gate`]), identify (`/confer/id/1`) and ping. Invariants: the node's libp2p identity is always an Ed25519 key
 //! (see [`keypair_from_seed`]), so a peer's confer public key can be read straight out of its
 //! [`PeerId`] with [`peer_ed25519_key`]; the idle connection timeout is always set explicitly,
 //! since libp2p's default closes a connection as soon as no request is in flight.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::identity::{Keypair, PublicKey};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{identify, noise, ping, tcp, yamux, PeerId, Swarm, SwarmBuilder};
+use libp2p::{
+    connection_limits, identify, memory_connection_limits, noise, ping, tcp, yamux, PeerId, Swarm,
+    SwarmBuilder,
+};
 
 use super::codec::{FrameCodec, SYNC_PROTOCOL};
+use super::gate::{Gate, GatedSync};
 
 /// The identify protocol version confer nodes announce.
 pub const IDENTIFY_PROTOCOL: &str = "/confer/id/1";
 
 /// Upper bound on concurrent inbound + outbound sync streams per connection.
-pub const MAX_CONCURRENT_STREAMS: usize = 64;
+pub const MAX_CONCURRENT_STREAMS: usize = 32;
 
-/// The node's network behaviour.
+/// The node's network behaviour. Field order matters: the limits are asked first, so a
+/// connection over a limit is refused before any protocol sets anything up for it.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
-    pub sync: request_response::Behaviour<FrameCodec>,
+    pub limits: connection_limits::Behaviour,
+    pub memory: memory_connection_limits::Behaviour,
+    pub sync: GatedSync,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
 }
@@ -39,6 +48,15 @@ pub struct NetConfig {
     pub request_timeout: Duration,
     /// Agent string announced via identify, e.g. `confer/0.1.0`.
     pub agent: String,
+    /// Most incoming connections being set up at once. Default 32.
+    pub max_pending_incoming: u32,
+    /// Most established incoming connections. Default 256.
+    pub max_established_incoming: u32,
+    /// Most connections to one peer. Default 2.
+    pub max_per_peer: u32,
+    /// No new connection is accepted while the process uses more than this share of the
+    /// machine's memory. Default 0.8.
+    pub max_memory_fraction: f64,
 }
 
 impl Default for NetConfig {
@@ -47,6 +65,10 @@ impl Default for NetConfig {
             idle_timeout: Duration::from_secs(60 * 60),
             request_timeout: Duration::from_secs(60),
             agent: format!("confer/{}", env!("CARGO_PKG_VERSION")),
+            max_pending_incoming: 32,
+            max_established_incoming: 256,
+            max_per_peer: 2,
+            max_memory_fraction: 0.8,
         }
     }
 }
@@ -70,6 +92,12 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
         .with_max_concurrent_streams(MAX_CONCURRENT_STREAMS);
     let agent = cfg.agent.clone();
     let idle = cfg.idle_timeout;
+    let limits = connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(cfg.max_pending_incoming))
+        .with_max_established_incoming(Some(cfg.max_established_incoming))
+        .with_max_established_per_peer(Some(cfg.max_per_peer));
+    let memory_fraction = cfg.max_memory_fraction;
+    let gate: Arc<Gate> = Gate::new();
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(
@@ -79,10 +107,15 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
         )?
         .with_quic()
         .with_behaviour(|key| Behaviour {
-            sync: request_response::Behaviour::with_codec(
-                FrameCodec,
-                [(SYNC_PROTOCOL, ProtocolSupport::Full)],
-                request_cfg,
+            limits: connection_limits::Behaviour::new(limits),
+            memory: memory_connection_limits::Behaviour::with_max_percentage(memory_fraction),
+            sync: GatedSync::new(
+                request_response::Behaviour::with_codec(
+                    FrameCodec::new(gate.clone()),
+                    [(SYNC_PROTOCOL, ProtocolSupport::Full)],
+                    request_cfg,
+                ),
+                gate,
             ),
             identify: identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
@@ -163,6 +196,9 @@ mod tests {
             }
         };
         let b_id = *b.local_peer_id();
+        // Both have "proved their body" here, so the large response is read.
+        a.behaviour().sync.gate().prove(b_id);
+        b.behaviour().sync.gate().prove(*a.local_peer_id());
         let request = b"ping from a".to_vec();
         let big_response: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
         let sent_id =

@@ -471,7 +471,7 @@ fn flipped_bits_in_an_entry_are_refused() {
     let genesis = support::genesis(4, &[], 1);
     let mut space = confer_protocol::Space::new(genesis);
     let entry = space
-        .local_change(&support::member_secret(4), 0, |tx| {
+        .local_change(&support::member_secret(4), support::body_id(4), 0, |tx| {
             automerge::transaction::Transactable::put(tx, automerge::ROOT, "t", "x")
         })
         .expect("change")

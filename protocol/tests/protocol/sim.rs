@@ -529,11 +529,7 @@ impl Sim {
             });
             let mut first_heads = first.doc().get_heads();
             first_heads.sort();
-            let first_view = read_agenda(
-                first.doc(),
-                self.nodes[members[0]].replica.certs(),
-                &genesis.members,
-            );
+            let first_view = read_agenda(first, self.nodes[members[0]].replica.certs());
             assert_eq!(
                 first.vector().total(),
                 self.made[id],
@@ -559,7 +555,7 @@ impl Sim {
                 heads.sort();
                 assert_eq!(heads, first_heads, "seed {seed}: node {j} heads in {id:?}");
                 assert_eq!(
-                    read_agenda(space.doc(), node.certs(), &genesis.members),
+                    read_agenda(space, node.certs()),
                     first_view,
                     "seed {seed}: node {j} view of {id:?}"
                 );

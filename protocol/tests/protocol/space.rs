@@ -8,7 +8,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
-use crate::support::{self, edit, heads, local_edit, member_cert, member_secret, receive, wire};
+use crate::support::{
+    self, body_id, edit, heads, local_edit, member_cert, member_secret, receive, wire,
+};
 
 /// Authors' spaces and a reader: bodies 1, 2 and 3 are members.
 fn three() -> (Vec<Space>, Space, Certificates) {
@@ -52,9 +54,9 @@ fn an_author_without_a_certificate_is_unauthorized() {
 fn a_key_certified_only_by_a_non_member_body_is_unauthorized() {
     // Space of bodies 1 and 2; body 3 is not a member but certifies its own member.
     let genesis = support::genesis(1, &[2], 1);
-    let mut outsider = Space::new(genesis.clone());
+    let outsider = Space::new(genesis.clone());
     let mut reader = Space::new(genesis);
-    let e = titled(&mut outsider, 3, 1);
+    let e = support::outside_edit(&outsider, 3, body_id(3), 1, &edit(Some("外部"), None));
     let certs = support::certs(&[1, 2, 3]);
     let got = receive(&mut reader, &[e], &certs);
     assert_eq!(got.rejected.len(), 1);
@@ -65,13 +67,13 @@ fn a_key_certified_only_by_a_non_member_body_is_unauthorized() {
     assert!(reader.log().is_empty());
 
     // A member body's *node* certificate for the key does not make it a member key either.
-    let mut sneaky = Space::new(reader.genesis().clone());
+    let sneaky = Space::new(reader.genesis().clone());
     let key = member_secret(9).public();
     let mut certs = support::certs(&[1, 2]);
     certs.insert(
         Certificate::issue(&support::body_secret(1), "b1", key, Subject::Node, 0).expect("cert"),
     );
-    let e = titled(&mut sneaky, 9, 1);
+    let e = support::outside_edit(&sneaky, 9, body_id(1), 1, &edit(Some("节点"), None));
     let got = receive(&mut reader, &[e], &certs);
     assert_eq!(got.rejected.len(), 1);
     assert_eq!(got.rejected[0].0, Rejection::Unauthorized(key));
@@ -112,7 +114,7 @@ fn a_stranger_certifying_a_member_key_does_not_lock_the_member_out() {
     assert!(got.rejected.is_empty(), "{:?}", got.rejected);
     assert_eq!(got.accepted.len(), 1);
     // And the value is attributed to the member body, not the stranger.
-    let view = read_agenda(reader.doc(), &certs, &reader.genesis().members);
+    let view = read_agenda(&reader, &certs);
     let title = view
         .field("title")
         .and_then(|f| f.current.as_ref())
@@ -359,7 +361,7 @@ fn an_equivocator_cannot_write_locally_either() {
     let (mut reader, certs, a1, b1, _) = forked();
     receive(&mut reader, &[a1, b1], &certs);
     let err = reader
-        .local_change(&member_secret(1), 0, |tx| {
+        .local_change(&member_secret(1), body_id(1), 0, |tx| {
             tx.put(automerge::ROOT, "title", "x")
         })
         .expect_err("equivocator wrote");
@@ -382,7 +384,7 @@ fn a_bad_signature_is_rejected_and_the_rest_of_the_batch_accepted() {
     let mut batch: Vec<Entry> = log[..log.len() - 1].iter().map(wire).collect();
     batch.insert(2, tampered.clone());
     let mut reader = Space::new(hub.genesis().clone());
-    let got = reader.receive(batch, &certs);
+    let got = reader.receive(batch, certs.certifies());
     assert_eq!(
         got.rejected,
         vec![(
@@ -485,7 +487,7 @@ fn restore_gives_the_same_document() {
 fn an_entry_with_seq_zero_is_refused_without_panicking() {
     let (mut authors, mut reader, certs) = three();
     let honest = titled(&mut authors[0], 1, 1);
-    let raw = &honest.bytes()[1 + 32 + 4..honest.len() - 64];
+    let raw = &honest.bytes()[1 + 32 + 32 + 4..honest.len() - 64];
     let mut change = raw.to_vec();
     // magic(4) checksum(4) type(1) len(LEB) | deps count(LEB) | actor len(LEB) actor(32) | seq
     let mut at = 9;
@@ -502,15 +504,17 @@ fn an_entry_with_seq_zero_is_refused_without_panicking() {
     assert_eq!(change.seq(), 0);
     // Neither signing nor decoding lets such a change become an entry.
     assert!(matches!(
-        Entry::sign(reader.id(), &change, &member_secret(1)),
+        Entry::sign(reader.id(), body_id(1), &change, &member_secret(1)),
         Err(confer_protocol::entry::EntryError::SeqZero)
     ));
     let mut payload = reader.id().as_bytes().to_vec();
+    payload.extend_from_slice(body_id(1).0.as_bytes());
     payload.extend_from_slice(change.raw_bytes());
     let sig = member_secret(1).sign(Entry::domain(), &payload);
     let mut w = confer_protocol::wire::Writer::new();
-    w.u8(1)
+    w.u8(2)
         .raw(reader.id().as_bytes())
+        .raw(body_id(1).0.as_bytes())
         .bytes(change.raw_bytes())
         .raw(&sig.0);
     let decoded = std::panic::catch_unwind(|| Entry::decode(w.finish()));
@@ -628,4 +632,119 @@ fn replicas_that_saw_the_same_fork_converge() {
         spaces[2].vector(),
         "same evidence, different documents"
     );
+}
+
+/// Review finding: a member body whose id sorts lower than the author's body certified the
+/// author's key under a name of its own, and every node showed the author's text under
+/// that body. Entries now name (and sign) the body they are written for: the other body's
+/// certificate changes nothing, on any node, whatever certificates it holds.
+#[test]
+fn a_member_body_certifying_another_members_key_cannot_relabel_its_edits() {
+    let relabeller = (10..64)
+        .find(|&n| support::body_id(n) < support::body_id(2))
+        .expect("a body id below body 2's");
+    let genesis = support::genesis(1, &[2, relabeller], 7);
+    let mut author = Space::new(genesis.clone());
+    let author_key = member_secret(2).public();
+    let claim = Certificate::issue(
+        &support::body_secret(relabeller),
+        "冒名的政协",
+        author_key,
+        Subject::Member {
+            name: "冒名者".into(),
+            role: "chair".into(),
+        },
+        0,
+    )
+    .expect("cert");
+    // One node knows only the honest certificates, another also the relabelling one.
+    let honest = support::certs(&[1, 2, relabeller]);
+    let mut with_claim = support::certs(&[1, 2, relabeller]);
+    assert!(with_claim.insert(claim.clone()));
+    let e1 = titled(&mut author, 2, 1);
+    let e2 = titled(&mut author, 2, 2);
+    assert_eq!(e1.body(), support::body_id(2));
+    for certs in [&honest, &with_claim] {
+        let mut reader = Space::new(genesis.clone());
+        let got = receive(&mut reader, &[e1.clone(), e2.clone()], certs);
+        assert_eq!(got.accepted.len(), 2, "{:?}", got.rejected);
+        let view = read_agenda(&reader, certs);
+        let title = view
+            .field("title")
+            .and_then(|f| f.current.clone())
+            .expect("title");
+        assert_eq!(title.body, Some(support::body_id(2)));
+        assert_eq!(title.body_name, Some(support::body_name(2)));
+        assert_eq!(
+            title.member_name.as_deref(),
+            Some(member_cert(2).subject_name())
+        );
+        assert_eq!(
+            reader.author_cert(&author_key, certs),
+            Some(&member_cert(2))
+        );
+    }
+
+    // The relabelling body cannot re-sign the author's change for itself: the entry is
+    // signed by the author's key over the body id. Swapping the body bytes breaks it.
+    let mut bytes = e2.bytes().to_vec();
+    bytes[1 + 32..1 + 32 + 32].copy_from_slice(support::body_id(relabeller).0.as_bytes());
+    let swapped = Entry::decode(bytes).expect("decodes");
+    let mut reader = Space::new(genesis.clone());
+    receive(&mut reader, std::slice::from_ref(&e1), &with_claim);
+    let got = receive(&mut reader, &[swapped], &with_claim);
+    assert_eq!(
+        got.rejected[0].0,
+        Rejection::BadSignature(author_key),
+        "{:?}",
+        got.rejected
+    );
+
+    // And an author cannot switch bodies within a space either, even one that certified
+    // it: its later entries must name the body its first one named.
+    let switched = support::outside_edit(
+        &reader,
+        2,
+        support::body_id(relabeller),
+        3,
+        &edit(Some("改名"), None),
+    );
+    let got = receive(&mut reader, &[switched], &with_claim);
+    assert_eq!(
+        got.rejected[0].0,
+        Rejection::BodyMismatch(author_key),
+        "{:?}",
+        got.rejected
+    );
+}
+
+/// The same change signed for two different bodies is two entries at one (author, seq):
+/// equivocation, so no two nodes can disagree about whose name it carries.
+#[test]
+fn the_same_change_signed_for_two_bodies_is_equivocation() {
+    let genesis = support::genesis(1, &[2, 3], 8);
+    let mut author = Space::new(genesis.clone());
+    let e1 = titled(&mut author, 2, 1);
+    let change = author.log()[0].clone().take_change().expect("change");
+    let other = Entry::sign(author.id(), body_id(3), &change, &member_secret(2)).expect("sign");
+    let mut certs = support::certs(&[1, 2, 3]);
+    certs.insert(
+        Certificate::issue(
+            &support::body_secret(3),
+            "b3",
+            member_secret(2).public(),
+            Subject::Member {
+                name: "x".into(),
+                role: "staff".into(),
+            },
+            0,
+        )
+        .expect("cert"),
+    );
+    let mut reader = Space::new(genesis);
+    let got = receive(&mut reader, &[e1], &certs);
+    assert_eq!(got.accepted.len(), 1);
+    let got = receive(&mut reader, &[other], &certs);
+    assert_eq!(got.equivocations.len(), 1, "{got:?}");
+    assert!(reader.equivocators().contains(&member_secret(2).public()));
 }

@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use automerge::ReadDoc;
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::{Received, Tips, MAX_MEMBERS};
 use confer_protocol::{
@@ -114,9 +115,27 @@ pub fn edit(title: Option<&str>, summary: Option<&str>) -> AgendaEdit {
 /// Makes a local agenda edit in `space` as member `n`; the change must not be empty.
 pub fn local_edit(space: &mut Space, n: u8, now_ms: i64, edit: &AgendaEdit) -> Entry {
     space
-        .local_change(&member_secret(n), now_ms, |tx| edit.apply(tx))
+        .local_change(&member_secret(n), body_id(n), now_ms, |tx| edit.apply(tx))
         .expect("local change")
         .expect("the edit changed something")
+}
+
+/// An entry by member `n` on top of `space`'s document, signed for `body` without the
+/// space's local checks (for entries a non-member or a misbehaving node would make).
+pub fn outside_edit(space: &Space, n: u8, body: BodyId, now_ms: i64, edit: &AgendaEdit) -> Entry {
+    let mut doc = space.doc().fork();
+    doc.set_actor(automerge::ActorId::from(
+        member_secret(n).public().as_bytes().as_slice(),
+    ));
+    let mut tx = doc.transaction();
+    edit.apply(&mut tx).expect("edit");
+    let (hash, _) =
+        tx.commit_with(automerge::transaction::CommitOptions::default().with_time(now_ms));
+    let change = doc
+        .get_change_by_hash(&hash.expect("a change"))
+        .expect("committed change")
+        .clone();
+    Entry::sign(space.id(), body, &change, &member_secret(n)).expect("sign")
 }
 
 /// What a peer would receive: the entry re-decoded from its bytes.
@@ -126,7 +145,7 @@ pub fn wire(entry: &Entry) -> Entry {
 
 /// Receives `entries` into `space` and returns the outcome.
 pub fn receive(space: &mut Space, entries: &[Entry], certs: &Certificates) -> Received {
-    space.receive(entries.iter().map(wire).collect(), certs)
+    space.receive(entries.iter().map(wire).collect(), certs.certifies())
 }
 
 /// The sorted heads of a space's document.
