@@ -14,12 +14,17 @@
 //! and no other. A key is public, so any body can certify it; binding the body into the
 //! signed bytes means no one but the author decides whose name the entry carries. An entry
 //! is addressed by the BLAKE3 hash of its full encoding.
+//!
+//! The change bytes pass [`crate::chunk::precheck_change`] before automerge parses them, on
+//! decoding and on signing alike: at most [`MAX_CHANGE_OPS`] ops, a valid checksum, no
+//! compression.
 
 use std::fmt;
 
 use automerge::{Change, ChangeHash};
 
 use crate::cert::BodyId;
+use crate::chunk::{precheck_change, ChunkError, MAX_CHANGE_OPS};
 use crate::keys::{Domain, KeyError, PublicKey, SecretKey, Signature};
 use crate::space::SpaceId;
 use crate::wire::{DecodeError, Reader, Writer};
@@ -56,6 +61,8 @@ pub enum EntryError {
     Decode(#[from] DecodeError),
     #[error("entry holds no valid automerge change: {0}")]
     Change(String),
+    #[error("change refused before parsing: {0}")]
+    Chunk(ChunkError),
     #[error("change actor is not a 32-byte public key")]
     ActorNotAKey,
     #[error("change actor {actor:?} is not the signing key {signer:?}")]
@@ -64,6 +71,16 @@ pub enum EntryError {
     SeqZero,
     #[error("entry signature by {author:?} does not verify")]
     BadSignature { author: PublicKey },
+}
+
+/// A sequence number of 0 is reported as [`EntryError::SeqZero`] whichever check finds it.
+impl From<ChunkError> for EntryError {
+    fn from(e: ChunkError) -> Self {
+        match e {
+            ChunkError::SeqZero => EntryError::SeqZero,
+            e => EntryError::Chunk(e),
+        }
+    }
 }
 
 /// A decoded entry. Holds its encoding and what validation and sync need. A freshly decoded
@@ -141,6 +158,8 @@ impl Entry {
             }
             .into());
         }
+        // What a peer would refuse, we do not sign.
+        precheck_change(raw, MAX_CHANGE_OPS)?;
         let signature = author.sign(ENTRY_DOMAIN, &signed_payload(&space, &body, raw));
         let mut w = Writer::with_capacity(raw.len() + ENTRY_OVERHEAD);
         w.u8(ENTRY_VERSION)
@@ -174,14 +193,10 @@ impl Entry {
         let raw = r.bytes("change", MAX_CHANGE_BYTES)?;
         let _sig: [u8; 64] = r.array()?;
         r.finish()?;
-        // An automerge chunk: magic (4), checksum (4), type (1). Only a plain change (type 1)
-        // is canonical; refusing compressed chunks (type 2) *before* parsing also means a
-        // peer cannot make us inflate a decompression bomb.
-        if raw.get(8) != Some(&1) {
-            return Err(EntryError::Change(
-                "not an uncompressed automerge change chunk".into(),
-            ));
-        }
+        // Before automerge parses anything: one uncompressed change chunk (a compressed one
+        // could be a decompression bomb) with a valid checksum, whose columns decode to at
+        // most MAX_CHANGE_OPS ops — automerge expands run-length columns without a cap.
+        precheck_change(raw, MAX_CHANGE_OPS)?;
         let change =
             Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
         // automerge accepts a compressed change and re-encodes it; only the exact bytes

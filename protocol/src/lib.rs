@@ -61,6 +61,7 @@
 //! ```
 
 pub mod cert;
+pub mod chunk;
 pub mod entry;
 pub mod keys;
 pub mod model;

@@ -1,5 +1,6 @@
 //! Integration tests of the sans-IO protocol crate, as one test binary.
 
+mod chunk;
 mod convergence;
 mod encoding;
 mod replica;
