@@ -69,6 +69,8 @@ pub enum EntryError {
     ActorMismatch { actor: PublicKey, signer: PublicKey },
     #[error("change has sequence number 0 (sequence numbers start at 1)")]
     SeqZero,
+    #[error("change timestamp {0} ms is out of range (at most {MAX_TIME_MS} from 1970)")]
+    Timestamp(i64),
     #[error("entry signature by {author:?} does not verify")]
     BadSignature { author: PublicKey },
 }
@@ -97,6 +99,9 @@ pub struct Entry {
     hash: EntryHash,
     change_hash: ChangeHash,
     deps: Vec<ChangeHash>,
+    /// Work automerge does on the change: its ops plus their predecessor links (the
+    /// pre-check's upper bound).
+    work: u64,
     parsed: Option<Change>,
 }
 
@@ -159,7 +164,8 @@ impl Entry {
             .into());
         }
         // What a peer would refuse, we do not sign.
-        precheck_change(raw, MAX_CHANGE_OPS)?;
+        let shape = precheck_change(raw, MAX_CHANGE_OPS)?;
+        check_time(change.timestamp())?;
         let signature = author.sign(ENTRY_DOMAIN, &signed_payload(&space, &body, raw));
         let mut w = Writer::with_capacity(raw.len() + ENTRY_OVERHEAD);
         w.u8(ENTRY_VERSION)
@@ -177,6 +183,7 @@ impl Entry {
             seq: change.seq(),
             change_hash: change.hash(),
             deps: change.deps().to_vec(),
+            work: shape.ops.saturating_add(shape.group_entries),
             parsed: None,
         })
     }
@@ -196,9 +203,10 @@ impl Entry {
         // Before automerge parses anything: one uncompressed change chunk (a compressed one
         // could be a decompression bomb) with a valid checksum, whose columns decode to at
         // most MAX_CHANGE_OPS ops — automerge expands run-length columns without a cap.
-        precheck_change(raw, MAX_CHANGE_OPS)?;
+        let shape = precheck_change(raw, MAX_CHANGE_OPS)?;
         let change =
             Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
+        check_time(change.timestamp())?;
         // automerge accepts a compressed change and re-encodes it; only the exact bytes
         // that were signed are acceptable.
         if change.raw_bytes() != raw {
@@ -218,6 +226,7 @@ impl Entry {
             seq: change.seq(),
             change_hash: change.hash(),
             deps: change.deps().to_vec(),
+            work: shape.ops.saturating_add(shape.group_entries),
             bytes,
             parsed: Some(change),
         };
@@ -291,6 +300,11 @@ impl Entry {
         }
     }
 
+    /// An upper bound on the ops and predecessor links automerge walks for this change.
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
     /// Encoded length.
     pub fn len(&self) -> usize {
         self.bytes.len()
@@ -298,6 +312,19 @@ impl Entry {
 
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
+    }
+}
+
+/// Largest distance of a change's timestamp from 1970, in ms (about 146 million years).
+/// automerge stores timestamps as deltas between changes; two timestamps within this range
+/// cannot overflow an `i64` delta.
+pub const MAX_TIME_MS: i64 = 1 << 62;
+
+fn check_time(time: i64) -> Result<(), EntryError> {
+    if time.checked_abs().is_some_and(|t| t < MAX_TIME_MS) {
+        Ok(())
+    } else {
+        Err(EntryError::Timestamp(time))
     }
 }
 

@@ -27,7 +27,7 @@ use crate::keys::{PublicKey, SecretKey};
 use crate::space::{
     Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector,
 };
-use crate::sync::{Message, Refusal};
+use crate::sync::{Budget, Message, Refusal};
 
 /// A peer is named by its node key (the Ed25519 key inside its libp2p peer id).
 pub type PeerKey = PublicKey;
@@ -444,15 +444,29 @@ impl Replica {
                             fx,
                         );
                     };
-                    // Forks first: they are what the peer most needs to know.
-                    let mut entries: Vec<Entry> = s
-                        .forks_against(&vector, &tips)
-                        .into_iter()
-                        .cloned()
-                        .collect();
+                    // Forks first: they are what the peer most needs to know. Then what it
+                    // lacks, cut so the response is one the peer (and we) would accept.
+                    let forks = s.forks_against(&vector, &tips);
                     let (missing, more) =
                         s.missing_for(&vector, self.limits.batch_entries, self.limits.batch_bytes);
-                    entries.extend(missing.into_iter().cloned());
+                    let mut budget =
+                        Budget::new(self.limits.batch_entries, self.limits.batch_bytes);
+                    let mut certified: HashSet<PublicKey> = HashSet::new();
+                    let mut entries: Vec<Entry> = Vec::new();
+                    let mut cut = false;
+                    for entry in forks.into_iter().chain(missing) {
+                        let new_cert = vector.get(&entry.author()) == 0
+                            && !certified.contains(&entry.author());
+                        if !budget.take(entry, new_cert) {
+                            cut = true;
+                            break;
+                        }
+                        if new_cert {
+                            certified.insert(entry.author());
+                        }
+                        entries.push(entry.clone());
+                    }
+                    let more = more || cut;
                     let certs = self.certs_for(s, &entries, &vector);
                     Message::SyncResponse {
                         space,
@@ -910,19 +924,21 @@ impl Replica {
     }
 }
 
-/// Splits `entries` into batches within both limits (at least one entry per batch).
+/// Splits `entries` into batches that each fit one message ([`Budget`]), counting one
+/// certificate per author a peer may not know yet.
 fn batches(entries: &[Entry], limits: Limits) -> Vec<Vec<Entry>> {
     let mut out: Vec<Vec<Entry>> = Vec::new();
-    let mut bytes = 0usize;
+    let mut budget = Budget::new(limits.batch_entries, limits.batch_bytes);
+    let mut authors: HashSet<PublicKey> = HashSet::new();
     for entry in entries {
-        let full = out.last().is_none_or(|b| {
-            b.len() >= limits.batch_entries.max(1) || bytes + entry.len() > limits.batch_bytes
-        });
-        if full {
+        let new_author = !authors.contains(&entry.author());
+        if out.is_empty() || !budget.take(entry, new_author) {
             out.push(Vec::new());
-            bytes = 0;
+            budget = Budget::new(limits.batch_entries, limits.batch_bytes);
+            authors.clear();
+            budget.take(entry, true);
         }
-        bytes += entry.len();
+        authors.insert(entry.author());
         if let Some(batch) = out.last_mut() {
             batch.push(entry.clone());
         }

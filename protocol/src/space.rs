@@ -37,6 +37,12 @@ pub const MAX_MEMBERS: usize = 64;
 pub const MAX_PENDING: usize = 65_536;
 /// Most bytes of entries waiting for missing dependencies, per space.
 pub const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+/// Most member keys one body may write with in one space. Keeps every space's version
+/// vector within [`Vector::MAX_AUTHORS`] (64 bodies × 1,024) and bounds what one body can
+/// make every node store. A body whose people exceed it must use another space; `member
+/// add` refuses past it. (Which of a misbehaving body's *excess* authors a node refuses
+/// depends on arrival order; everyone else's entries are unaffected.)
+pub const MAX_AUTHORS_PER_BODY: usize = 1024;
 /// Longest space title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
@@ -343,6 +349,10 @@ pub enum Rejection {
     Unauthorized(PublicKey),
     #[error("author {0:?} wrote this entry for another body than its earlier entries")]
     BodyMismatch(PublicKey),
+    #[error("body {0:?} already writes with {MAX_AUTHORS_PER_BODY} keys in this space")]
+    TooManyAuthors(BodyId),
+    #[error("the change refers to an actor {0} that is not an author in this space")]
+    UnknownActor(String),
     #[error("author {0:?} is refused in this space after equivocating")]
     Equivocator(PublicKey),
     #[error("signature by {0:?} does not verify")]
@@ -388,6 +398,8 @@ pub struct Space {
     /// Bound on `pending`: (entries, bytes).
     pending_limit: (usize, usize),
     equivocators: BTreeSet<PublicKey>,
+    /// Authors per body (by their entry at seq 1).
+    body_authors: HashMap<BodyId, usize>,
 }
 
 impl fmt::Debug for Space {
@@ -412,6 +424,7 @@ impl Space {
             pending: BTreeMap::new(),
             pending_limit: (MAX_PENDING, MAX_PENDING_BYTES),
             equivocators: BTreeSet::new(),
+            body_authors: HashMap::new(),
         }
     }
 
@@ -462,6 +475,9 @@ impl Space {
                 )));
             }
             positions.push(space.log.len());
+            if entry.seq() == 1 {
+                *space.body_authors.entry(entry.body()).or_default() += 1;
+            }
             space.applied.insert(entry.change_hash());
             space.log.push(entry);
         }
@@ -633,6 +649,9 @@ impl Space {
     }
 
     fn append(&mut self, entry: Entry) {
+        if entry.seq() == 1 {
+            *self.body_authors.entry(entry.body()).or_default() += 1;
+        }
         self.by_author
             .entry(entry.author())
             .or_default()
@@ -814,6 +833,8 @@ impl Space {
         let mut bodies: HashMap<PublicKey, BodyId> = HashMap::new();
         let mut refused: HashSet<ChangeHash> = HashSet::new();
         let mut refused_keys: HashSet<Key> = HashSet::new();
+        let mut new_authors: HashMap<BodyId, usize> = HashMap::new();
+        let mut batch_authors: HashSet<PublicKey> = HashSet::new();
         let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
         for key in &order {
             let Some(mut entry) = self.pending.remove(key) else {
@@ -833,19 +854,57 @@ impl Space {
                 Some(body) => body,
                 None => *bodies.entry(key.0).or_insert(entry.body()),
             };
-            if bound != entry.body() {
-                refused.insert(entry.change_hash());
+            let hash = entry.change_hash();
+            let mut refuse = |reason: Rejection, out: &mut Received| {
+                refused.insert(hash);
                 refused_keys.insert(*key);
-                out.rejected
-                    .push((Rejection::BodyMismatch(key.0), Some(*key)));
+                out.rejected.push((reason, Some(*key)));
+            };
+            if bound != entry.body() {
+                refuse(Rejection::BodyMismatch(key.0), out);
                 continue;
             }
-            match entry.take_change() {
-                Ok(change) => batch.push((entry, change)),
-                Err(e) => out
-                    .rejected
-                    .push((Rejection::Apply(e.to_string()), Some(*key))),
+            if key.1 == 1 {
+                let count = self.body_authors.get(&bound).copied().unwrap_or(0)
+                    + new_authors.get(&bound).copied().unwrap_or(0);
+                if count >= MAX_AUTHORS_PER_BODY {
+                    refuse(Rejection::TooManyAuthors(bound), out);
+                    continue;
+                }
             }
+            let change = match entry.take_change() {
+                Ok(change) => change,
+                Err(e) => {
+                    refuse(Rejection::Apply(e.to_string()), out);
+                    continue;
+                }
+            };
+            // automerge panics applying a change that names an actor the document does
+            // not know; a legitimate change names only authors whose changes it builds on.
+            let stranger = change.other_actor_ids().iter().find(|actor| {
+                let bytes = actor.to_bytes();
+                let known = <[u8; 32]>::try_from(bytes).ok().map(PublicKey::from_bytes);
+                !known
+                    .is_some_and(|k| self.by_author.contains_key(&k) || batch_authors.contains(&k))
+            });
+            if let Some(actor) = stranger {
+                refuse(Rejection::UnknownActor(actor.to_hex_string()), out);
+                continue;
+            }
+            if key.1 == 1 {
+                *new_authors.entry(bound).or_default() += 1;
+            }
+            batch_authors.insert(key.0);
+            batch.push((entry, change));
+        }
+        self.apply_batch(batch, out);
+    }
+
+    /// Applies validated entries (in causal order) in one automerge call, falling back to
+    /// one at a time to find a change automerge refuses.
+    fn apply_batch(&mut self, batch: Vec<(Entry, Change)>, out: &mut Received) {
+        if batch.is_empty() {
+            return;
         }
         let changes: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
         match self.doc.apply_changes(changes) {

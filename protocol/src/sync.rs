@@ -22,10 +22,64 @@ const MESSAGE_VERSION: u8 = 1;
 pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
 /// Most certificates one message may carry.
 pub const MAX_MESSAGE_CERTS: usize = 1_024;
+/// Most automerge work (ops plus predecessor links, as [`Entry::work`] bounds it) the
+/// entries of one message may carry: parsing and applying them stays well under a second.
+pub const MAX_MESSAGE_WORK: u64 = 2_000_000;
+/// Largest encoded message (the frame limit every transport enforces).
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// Longest genesis on the wire.
 pub const MAX_GENESIS_BYTES: usize = 64 * 1024;
 /// Longest refusal text.
 pub const MAX_REASON_BYTES: usize = 1024;
+
+/// What one message may still carry. A node cuts every batch it sends with a budget, so
+/// every message it builds is one it would accept itself: within the entry, byte, work and
+/// certificate limits of [`Message::decode`], however many authors a space has.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    entries: usize,
+    bytes: usize,
+    work: u64,
+    certs: usize,
+    taken: usize,
+}
+
+/// Bytes of a message's entries, leaving room for the largest vector, tips, genesis and
+/// certificates beside them within [`MAX_MESSAGE_BYTES`].
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+impl Budget {
+    /// At most `entries` entries of `bytes` bytes in all (each capped by the protocol's own
+    /// limits).
+    pub fn new(entries: usize, bytes: usize) -> Budget {
+        Budget {
+            entries: entries.clamp(1, MAX_MESSAGE_ENTRIES),
+            bytes: bytes.min(MAX_BATCH_BYTES),
+            work: MAX_MESSAGE_WORK,
+            certs: MAX_MESSAGE_CERTS,
+            taken: 0,
+        }
+    }
+
+    /// Takes `entry` (bringing one more certificate if `new_cert`) if it fits. The first
+    /// entry always fits: one entry is within every limit by construction.
+    pub fn take(&mut self, entry: &Entry, new_cert: bool) -> bool {
+        let cert = usize::from(new_cert);
+        let fits = self.entries >= 1
+            && self.bytes >= entry.len()
+            && self.work >= entry.work()
+            && self.certs >= cert;
+        if !fits && self.taken > 0 {
+            return false;
+        }
+        self.entries = self.entries.saturating_sub(1);
+        self.bytes = self.bytes.saturating_sub(entry.len());
+        self.work = self.work.saturating_sub(entry.work());
+        self.certs = self.certs.saturating_sub(cert);
+        self.taken += 1;
+        true
+    }
+}
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +162,8 @@ pub enum MessageError {
     Entry(#[from] crate::entry::EntryError),
     #[error("genesis does not match the space id")]
     GenesisMismatch,
+    #[error("the entries carry more than {MAX_MESSAGE_WORK} automerge ops in all")]
+    TooMuchWork,
 }
 
 impl Message {
@@ -337,8 +393,14 @@ fn encode_entries(w: &mut Writer, entries: &[Entry]) {
 fn decode_entries(r: &mut Reader<'_>) -> Result<Vec<Entry>, MessageError> {
     let n = r.count("entries", MAX_MESSAGE_ENTRIES, 4)?;
     let mut out = Vec::with_capacity(n);
+    let mut work = 0u64;
     for _ in 0..n {
-        out.push(Entry::decode_from(r)?);
+        let entry = Entry::decode_from(r)?;
+        work = work.saturating_add(entry.work());
+        if work > MAX_MESSAGE_WORK {
+            return Err(MessageError::TooMuchWork);
+        }
+        out.push(entry);
     }
     Ok(out)
 }

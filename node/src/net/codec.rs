@@ -18,8 +18,8 @@ use super::gate::Gate;
 /// The sync protocol's name.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/confer/sync/1");
 
-/// Largest request or response body, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest request or response body, in bytes: the protocol's message limit.
+pub use confer_protocol::sync::MAX_MESSAGE_BYTES;
 
 /// request-response codec: each message is a u32 big-endian length then that many bytes.
 /// Reading a length above the peer's limit ([`MAX_MESSAGE_BYTES`] once it proved its body,
