@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use confer_protocol::model::AgendaEdit;
+use confer_protocol::text::display_text;
 use confer_protocol::{BodyId, SpaceId};
 use serde::Serialize;
 
@@ -61,7 +62,7 @@ pub async fn run(json: bool, lang: Lang) -> Result<(), String> {
 
 fn say(json: bool, steps: &mut Vec<String>, text: String) {
     if !json {
-        println!("{text}");
+        println!("{}", display_text(&text));
     }
     steps.push(text);
 }
@@ -102,7 +103,7 @@ async fn scenario(
             format!(
                 "  {name}  {} {}…  {} {}",
                 lang.pick("body", "机构"),
-                &body.to_string()[..8],
+                &body.to_string()[..16],
                 lang.pick("peer", "节点"),
                 status.peer_id
             ),

@@ -723,7 +723,9 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
         .json();
     assert_eq!(saved["id"], id.as_str(), "{saved}");
     assert_eq!(saved["saved"], true, "{saved}");
-    a.cli(&["agenda", "edit", &id, "--summary", summary]).ok();
+    // Any unique prefix of 8+ hex characters names the agenda.
+    a.cli(&["agenda", "edit", &id[..8], "--summary", summary])
+        .ok();
 
     let (view_a, view_b) = poll("A and B to converge", SYNC_DEADLINE, &[&a, &b], || {
         let va = a.try_json(&["agenda", "show", &id])?;
@@ -757,6 +759,10 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
     let text = a.cli(&["status"]).ok().stdout;
     assert!(text.contains(&a.body), "{text}");
     assert!(
+        text.contains(&b.body),
+        "human status shows the peer's whole body id: {text}"
+    );
+    assert!(
         text.contains(&b.peer),
         "human status lists B's peer: {text}"
     );
@@ -770,6 +776,32 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
     assert!(text.contains("all verified"), "{text}");
     let text = b.cli(&["agenda", "list"]).ok().stdout;
     assert!(text.contains(&id) && text.contains(title2), "{text}");
+    let text = b.cli(&["agenda", "show", &id[..12]]).ok().stdout;
+    assert!(
+        text.contains(title2) && text.contains(&a.body) && text.contains(&b.body),
+        "a prefix shows the agenda, with its bodies' whole ids: {text}"
+    );
+    // A prefix of a trusted, connected body's id will do for --with.
+    let second = a
+        .cli(&[
+            "agenda",
+            "new",
+            "--title",
+            "第二个议题",
+            "--with",
+            &b.body[..16],
+            "--json",
+        ])
+        .json();
+    let second = second["id"].as_str().expect("id").to_owned();
+    let view = a.cli(&["agenda", "show", &second, "--json"]).json();
+    let members: Vec<&str> = view["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert!(members.contains(&b.body.as_str()), "{view}");
     assert_clean_logs(&[&a, &b]);
 }
 
@@ -955,6 +987,23 @@ fn errors_exit_non_zero_with_one_line_saying_what_to_do() {
     assert!(line.contains("confer init"), "{line}");
     assert!(line.contains(&missing.display().to_string()), "{line}");
 
+    // A name that could rewrite a partner's screen is refused before anything is created.
+    let evil = root.path().join("evil");
+    let line = cli(&evil, &["init", "--name", "evil\x1b[2K\rname"]).one_line_error();
+    assert!(line.contains("--name"), "{line}");
+    assert!(!line.contains('\x1b') && !line.contains('\r'), "{line:?}");
+    assert!(!evil.join("keys").exists(), "nothing created");
+    let line = cli_lang(
+        &evil,
+        "zh_CN.UTF-8",
+        &["init", "--name", "平湖\u{202e}协政市"],
+    )
+    .one_line_error();
+    assert!(
+        line.contains("不可见字符") && !line.contains('\u{202e}'),
+        "{line}"
+    );
+
     let mut a = Node::init(root.path(), "a", "平湖市政协");
     let line = a.cli(&["status"]).one_line_error();
     assert!(line.contains("not running"), "{line}");
@@ -977,6 +1026,24 @@ fn errors_exit_non_zero_with_one_line_saying_what_to_do() {
     let line = a.cli(&["agenda", "show", &unknown]).one_line_error();
     assert!(line.contains(&unknown), "names the id: {line}");
     assert!(line.contains("confer agenda list"), "{line}");
+
+    // Id prefixes: at least 8 hex characters, matching exactly one id.
+    let line = a.cli(&["agenda", "show", "abc"]).one_line_error();
+    assert!(line.contains("too short") && line.contains('8'), "{line}");
+    let line = a.cli(&["agenda", "show", "abababab"]).one_line_error();
+    assert!(
+        line.contains("abababab") && line.contains("confer agenda list"),
+        "{line}"
+    );
+    let line = cli_lang(&a.data, "zh_CN.UTF-8", &["agenda", "show", "abc"]).one_line_error();
+    assert!(line.contains("太短"), "{line}");
+    let line = a
+        .cli(&["agenda", "new", "--title", "T", "--with", &a.body[..12]])
+        .one_line_error();
+    assert!(
+        line.contains(&a.body[..12]) && line.contains("confer status"),
+        "no trusted body has that prefix: {line}"
+    );
 
     let stranger = "cd".repeat(32);
     let line = a

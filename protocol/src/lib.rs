@@ -68,6 +68,7 @@ pub mod model;
 pub mod replica;
 pub mod space;
 pub mod sync;
+pub mod text;
 pub mod wire;
 
 pub use cert::{BodyId, Certificate, Certificates, Subject};

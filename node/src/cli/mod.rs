@@ -1,9 +1,12 @@
 //! The `confer` command line: clap definitions, turned into one validated action each.
 //! `init`, `run` and `demo` work on the data directory directly; every other command talks
 //! to the running node through its local API ([`client`]). Output is JSON with `--json`,
-//! otherwise readable text in the user's language ([`render`]).
+//! otherwise readable text in the user's language ([`render`]). Wherever a command takes
+//! an agenda or body id, a unique prefix of at least 8 hexadecimal characters will do
+//! ([`ids`]).
 
 mod client;
+mod ids;
 mod render;
 
 use std::net::SocketAddr;
@@ -18,6 +21,8 @@ use crate::config::Config;
 use crate::i18n::Lang;
 use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
 use client::{Client, ClientError};
+use confer_protocol::text::{display_line, is_clean_name, is_hidden};
+use ids::IdKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -89,7 +94,8 @@ pub enum AgendaCommand {
         title: String,
         #[arg(long)]
         summary: Option<String>,
-        /// Body id of a participating body (repeatable).
+        /// Body id of a participating body (repeatable); a unique prefix of 8+ hex
+        /// characters of a trusted, connected body's id will do.
         #[arg(long = "with", value_name = "BODY_ID", required = true)]
         with: Vec<String>,
     },
@@ -98,11 +104,15 @@ pub enum AgendaCommand {
     /// List the agendas this node holds.
     List,
     /// Show an agenda: every field, who wrote it, whether the signatures verify.
-    Show { id: String },
+    Show {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// Agenda id, or a unique prefix of 8+ hex characters of it.
     pub id: String,
     #[arg(long)]
     pub title: Option<String>,
@@ -128,7 +138,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(execute(cli, lang)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("confer: {message}");
+            // One line, whatever a peer-chosen string inside it tried.
+            eprintln!("confer: {}", display_line(&message));
             ExitCode::FAILURE
         }
     }
@@ -153,8 +164,9 @@ fn default_data_dir() -> PathBuf {
         .join("confer")
 }
 
+/// Prints `value` as JSON in which no control, bidi or zero-width character appears raw.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let text = render::json(value).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())
 }
@@ -178,7 +190,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             if json {
                 print_json(&status)
             } else {
-                render::status(&status, lang);
+                print!("{}", render::status(&status, lang));
                 Ok(())
             }
         }
@@ -220,28 +232,32 @@ fn init(
     json: bool,
     lang: Lang,
 ) -> Result<(), String> {
-    if name.trim().is_empty() {
+    let (name, region, member) = (name.trim(), region.trim(), member.trim());
+    if name.is_empty() {
         return Err(lang
             .pick("--name must not be empty", "--name 不能为空")
             .to_owned());
     }
-    let local = crate::identity::init(
-        data,
-        name.trim(),
-        region,
-        member,
-        crate::runtime::unix_now(),
-    )
-    .map_err(|e| match e {
-        crate::identity::IdentityError::AlreadyInitialised { .. } => match lang {
-            Lang::En => format!(
-                "{} already holds an identity; use another --data directory",
-                data.display()
-            ),
-            Lang::Zh => format!("{} 中已有身份，请换一个 --data 目录", data.display()),
-        },
-        other => other.to_string(),
-    })?;
+    // Peers show these names to their operators; refuse what could disguise them.
+    for (flag, value) in [("--name", name), ("--member", member)] {
+        if !is_clean_name(value) {
+            return Err(unclean(lang, flag, value));
+        }
+    }
+    if region.chars().any(is_hidden) {
+        return Err(unclean(lang, "--region", region));
+    }
+    let local = crate::identity::init(data, name, region, member, crate::runtime::unix_now())
+        .map_err(|e| match e {
+            crate::identity::IdentityError::AlreadyInitialised { .. } => match lang {
+                Lang::En => format!(
+                    "{} already holds an identity; use another --data directory",
+                    data.display()
+                ),
+                Lang::Zh => format!("{} 中已有身份，请换一个 --data 目录", data.display()),
+            },
+            other => other.to_string(),
+        })?;
     let keypair = crate::net::keypair_from_seed(local.node_seed).map_err(|e| e.to_string())?;
     let peer = keypair.public().to_peer_id();
     let store =
@@ -251,8 +267,20 @@ fn init(
     if json {
         print_json(&serde_json::json!({ "body": body.to_string(), "peer": peer.to_string() }))
     } else {
-        render::initialised(name, &body.to_string(), &peer.to_string(), data, lang);
+        print!(
+            "{}",
+            render::initialised(name, &body.to_string(), &peer.to_string(), data, lang)
+        );
         Ok(())
+    }
+}
+
+/// Why `value` given with `flag` cannot be a name.
+fn unclean(lang: Lang, flag: &str, value: &str) -> String {
+    let shown = display_line(value);
+    match lang {
+        Lang::En => format!("{flag} \"{shown}\" contains control, bidi or invisible characters (or is empty); peers would show it to their operators, so give plain text"),
+        Lang::Zh => format!("{flag} “{shown}”含有控制字符、双向文本控制符或不可见字符（或为空）；对方节点会向其操作员显示该名称，请只使用普通文字"),
     }
 }
 
@@ -308,6 +336,68 @@ fn connect(data: &Path, lang: Lang) -> Result<Client, String> {
     Client::from_data_dir(data).map_err(|e| e.explain(lang, data))
 }
 
+/// The full id of the agenda `input` names: a full id as given, or the one agenda id on
+/// this node that `input` is a prefix of.
+async fn agenda_id(
+    client: &Client,
+    input: &str,
+    lang: Lang,
+    data: &Path,
+) -> Result<String, String> {
+    let input = input.trim();
+    if ids::is_full(input) {
+        return Ok(input.to_ascii_lowercase());
+    }
+    let explain = |e: ids::PrefixError| e.explain(lang, IdKind::Agenda, input);
+    ids::check_prefix(input).map_err(explain)?;
+    let list: Vec<AgendaSummary> = client
+        .get("/v1/agendas")
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    ids::resolve_prefix(input, list.iter().map(|a| a.id.as_str()))
+        .map(str::to_owned)
+        .map_err(explain)
+}
+
+/// The full body ids `inputs` name: full ids as given (the node checks that they are
+/// trusted), prefixes resolved among the trusted bodies of the connected peers.
+async fn body_ids(
+    client: &Client,
+    inputs: Vec<String>,
+    lang: Lang,
+    data: &Path,
+) -> Result<Vec<String>, String> {
+    let mut status: Option<StatusView> = None;
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let input = input.trim();
+        if ids::is_full(input) {
+            out.push(input.to_ascii_lowercase());
+            continue;
+        }
+        let explain = |e: ids::PrefixError| e.explain(lang, IdKind::TrustedBody, input);
+        ids::check_prefix(input).map_err(explain)?;
+        if status.is_none() {
+            status = Some(
+                client
+                    .get("/v1/status")
+                    .await
+                    .map_err(|e| e.explain(lang, data))?,
+            );
+        }
+        let trusted = status.iter().flat_map(|s| &s.peers).filter(|p| p.trusted);
+        let candidates = trusted
+            .filter_map(|p| p.body.as_ref())
+            .map(|b| b.id.as_str());
+        out.push(
+            ids::resolve_prefix(input, candidates)
+                .map(str::to_owned)
+                .map_err(explain)?,
+        );
+    }
+    Ok(out)
+}
+
 async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> Result<(), String> {
     let client = connect(data, lang)?;
     let explain = |e: ClientError| e.explain(lang, data);
@@ -317,6 +407,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             summary,
             with,
         } => {
+            let with = body_ids(&client, with, lang, data).await?;
             let created: Created = client
                 .post(
                     "/v1/agendas",
@@ -348,6 +439,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                     )
                     .to_owned());
             }
+            let id = agenda_id(&client, &id, lang, data).await?;
             client
                 .patch(&format!("/v1/agendas/{id}"), &EditAgenda { title, summary })
                 .await
@@ -370,11 +462,12 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             if json {
                 print_json(&list)
             } else {
-                render::agenda_list(&list, lang);
+                print!("{}", render::agenda_list(&list, lang));
                 Ok(())
             }
         }
         AgendaCommand::Show { id } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
             let view: AgendaView = client
                 .get(&format!("/v1/agendas/{id}"))
                 .await
@@ -382,7 +475,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             if json {
                 print_json(&view)
             } else {
-                render::agenda(&view, lang);
+                print!("{}", render::agenda(&view, lang));
                 Ok(())
             }
         }

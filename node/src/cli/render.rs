@@ -1,91 +1,195 @@
-//! Readable text for people, in their language.
+//! Readable text for people, in their language; and JSON that is safe on a terminal.
+//!
+//! Every string another body chose — body and member names, titles, summaries — goes
+//! through [`display_line`] (or [`display_text`] for a summary's lines) before it is
+//! printed, so a name like `evil\x1b[2K\rname` shows as `evil\u{1b}[2K\u{d}name` instead
+//! of rewriting the operator's screen. Ids are shown in full where an operator must check
+//! one (this body and each peer's body in `status`, the bodies of an agenda in `agenda
+//! show`) and with at least 16 hexadecimal characters elsewhere ([`ids`]).
+//!
+//! The functions build the text and return it; the caller prints it.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::path::Path;
 
+use confer_protocol::text::{display_line, display_text, is_hidden};
+use serde::Serialize;
+
+use super::ids;
 use crate::i18n::Lang;
 use crate::views::{AgendaSummary, AgendaView, BodyView, StatusView, ValueView};
 
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// Appends one line to `out` (writing to a `String` cannot fail).
+macro_rules! put {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
 }
 
-fn body(b: &BodyView) -> String {
+/// A peer-chosen single-line string, safe to print.
+fn text(s: &str) -> Cow<'_, str> {
+    display_line(s)
+}
+
+/// `name (0123456789abcdef…)`, or only the short id when the body has no known name.
+fn body_short(b: &BodyView) -> String {
     match &b.name {
-        Some(name) => format!("{name} ({}…)", short(&b.id)),
-        None => format!("{}…", short(&b.id)),
+        Some(name) => format!("{} ({})", text(name), ids::short(&b.id)),
+        None => ids::short(&b.id),
     }
 }
 
-pub fn initialised(name: &str, body_id: &str, peer: &str, data: &Path, lang: Lang) {
-    let dir = data.display();
+/// `name (<64 hex>)`, or only the full id when the body has no known name.
+fn body_full(b: &BodyView) -> String {
+    match &b.name {
+        Some(name) => format!("{} ({})", text(name), ids::full(&b.id)),
+        None => ids::full(&b.id).into_owned(),
+    }
+}
+
+/// Multi-line `value` after a label: continuation lines are indented by `indent` and
+/// marked with `│ `, so text in a value can never pass for a line of the listing itself.
+fn block(value: &str, indent: &str) -> String {
+    let shown = display_text(value);
+    let mut lines = shown.split('\n');
+    let mut out = lines.next().unwrap_or_default().to_owned();
+    for l in lines {
+        out.push('\n');
+        out.push_str(indent);
+        out.push_str("│ ");
+        out.push_str(l);
+    }
+    out
+}
+
+pub fn initialised(name: &str, body_id: &str, peer: &str, data: &Path, lang: Lang) -> String {
+    let dir = data.display().to_string();
+    let dir = text(&dir);
+    let name = text(name);
+    let mut out = String::new();
     match lang {
         Lang::En => {
-            println!("Created body {name} in {dir}");
-            println!("  body id: {body_id}");
-            println!("  peer id: {peer}");
-            println!("Keys are in {dir}/keys (mode 0600). Back up keys/body.key offline; it is the committee's identity.");
-            println!("Next: confer run --data {dir}");
+            put!(out, "Created body {name} in {dir}");
+            put!(out, "  body id: {body_id}");
+            put!(out, "  peer id: {peer}");
+            put!(out, "Keys are in {dir}/keys (mode 0600). Back up keys/body.key offline; it is the committee's identity.");
+            put!(out, "Next: confer run --data {dir}");
         }
         Lang::Zh => {
-            println!("已在 {dir} 创建机构 {name}");
-            println!("  机构编号: {body_id}");
-            println!("  节点编号: {peer}");
-            println!("密钥位于 {dir}/keys（权限 0600）。请离线备份 keys/body.key，它代表本委员会的身份。");
-            println!("下一步: confer run --data {dir}");
+            put!(out, "已在 {dir} 创建机构 {name}");
+            put!(out, "  机构编号: {body_id}");
+            put!(out, "  节点编号: {peer}");
+            put!(out, "密钥位于 {dir}/keys（权限 0600）。请离线备份 keys/body.key，它代表本委员会的身份。");
+            put!(out, "下一步: confer run --data {dir}");
         }
     }
+    out
 }
 
-pub fn status(s: &StatusView, lang: Lang) {
-    println!("{}  {}", lang.pick("Body:   ", "本机构："), body(&s.body));
-    println!("{}  {}", lang.pick("Body id:", "机构编号："), s.body.id);
+pub fn status(s: &StatusView, lang: Lang) -> String {
+    let mut out = String::new();
+    let own_name = s
+        .body
+        .name
+        .as_deref()
+        .map_or_else(|| lang.pick("(no name)", "（无名称）").into(), text);
+    put!(out, "{}  {own_name}", lang.pick("Body:   ", "本机构："));
+    put!(
+        out,
+        "{}  {}",
+        lang.pick("Body id:", "机构编号："),
+        ids::full(&s.body.id)
+    );
     if !s.region.is_empty() {
-        println!("{}  {}", lang.pick("Region: ", "地区："), s.region);
+        put!(
+            out,
+            "{}  {}",
+            lang.pick("Region: ", "地区："),
+            text(&s.region)
+        );
     }
-    println!("{}  {}", lang.pick("Member: ", "签名成员："), s.member.name);
-    println!("{}  {}", lang.pick("Peer id:", "节点编号："), s.peer_id);
-    println!("{}", lang.pick("Listening on:", "监听地址："));
+    put!(
+        out,
+        "{}  {}",
+        lang.pick("Member: ", "签名成员："),
+        text(&s.member.name)
+    );
+    put!(
+        out,
+        "{}  {}",
+        lang.pick("Peer id:", "节点编号："),
+        text(&s.peer_id)
+    );
+    put!(out, "{}", lang.pick("Listening on:", "监听地址："));
     for a in &s.listen {
-        println!("  {a}");
+        put!(out, "  {}", text(a));
     }
-    println!(
+    put!(
+        out,
         "{} {}",
         lang.pick("Connected peers:", "已连接节点："),
         s.peers.len()
     );
     for p in &s.peers {
-        let who = p.body.as_ref().map_or_else(
-            || lang.pick("(not yet identified)", "（尚未验证）").to_owned(),
-            body,
-        );
-        let trust = match (&p.body, p.trusted) {
-            (Some(_), false) => {
-                lang.pick("  [not added here: untrusted]", "  [本节点未添加：未信任]")
+        let peer_id = text(&p.peer_id);
+        match &p.body {
+            None => put!(
+                out,
+                "  {peer_id}  {}",
+                lang.pick("(not yet identified)", "（尚未验证）")
+            ),
+            Some(b) => {
+                let name = b
+                    .name
+                    .as_deref()
+                    .map_or_else(|| lang.pick("(no name)", "（无名称）").into(), text);
+                let trust = if p.trusted {
+                    ""
+                } else {
+                    lang.pick("  [not added here: untrusted]", "  [本节点未添加：未信任]")
+                };
+                put!(out, "  {peer_id}  {name}{trust}");
+                put!(
+                    out,
+                    "      {} {}",
+                    lang.pick("body id:", "机构编号："),
+                    ids::full(&b.id)
+                );
             }
-            _ => "",
-        };
-        println!("  {}  {who}{trust}", p.peer_id);
-    }
-    if !s.remembered.is_empty() {
-        println!("{}", lang.pick("Remembered peers:", "已记录节点："));
-        for r in &s.remembered {
-            println!("  {r}");
         }
     }
-    println!("{} {}", lang.pick("Spaces:", "共享议题："), s.spaces.len());
+    if !s.remembered.is_empty() {
+        put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
+        for r in &s.remembered {
+            put!(out, "  {}", text(r));
+        }
+    }
+    put!(
+        out,
+        "{} {}",
+        lang.pick("Spaces:", "共享议题："),
+        s.spaces.len()
+    );
     for sp in &s.spaces {
-        println!(
+        put!(
+            out,
             "  {}  {}  [{}]",
-            sp.id,
-            sp.title,
-            sp.members.iter().map(body).collect::<Vec<_>>().join(", ")
+            ids::full(&sp.id),
+            text(&sp.title),
+            sp.members
+                .iter()
+                .map(body_short)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let vector: Vec<String> = sp
             .vector
             .iter()
-            .map(|(a, n)| format!("{}…:{n}", short(a)))
+            .map(|(a, n)| format!("{}:{n}", ids::short(a)))
             .collect();
-        println!(
+        put!(
+            out,
             "    {} {{{}}}  {} {}  {} {}",
             lang.pick("vector", "版本向量"),
             vector.join(", "),
@@ -95,104 +199,394 @@ pub fn status(s: &StatusView, lang: Lang) {
             sp.pending
         );
         for e in &sp.equivocators {
-            println!(
+            put!(
+                out,
                 "    {} {}",
                 lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥"),
-                e
+                ids::full(e)
             );
         }
     }
+    out
 }
 
-pub fn agenda_list(list: &[AgendaSummary], lang: Lang) {
+pub fn agenda_list(list: &[AgendaSummary], lang: Lang) -> String {
+    let mut out = String::new();
     if list.is_empty() {
-        println!(
+        put!(
+            out,
             "{}",
             lang.pick(
                 "No agendas yet. Create one with `confer agenda new --title … --with <body id>`.",
                 "暂无议题。可用 `confer agenda new --title … --with <机构编号>` 创建。"
             )
         );
-        return;
+        return out;
     }
     for a in list {
-        println!(
+        put!(
+            out,
             "{}  {}  [{}]  {} {}",
-            a.id,
-            a.title,
-            a.members.iter().map(body).collect::<Vec<_>>().join(", "),
+            ids::full(&a.id),
+            text(&a.title),
+            a.members
+                .iter()
+                .map(body_short)
+                .collect::<Vec<_>>()
+                .join(", "),
             a.entries,
             lang.pick("entries", "条")
         );
     }
+    out
 }
 
 fn author(v: &ValueView, lang: Lang) -> String {
     let who = v
         .member_name
-        .clone()
-        .unwrap_or_else(|| format!("{}…", short(&v.author)));
+        .as_deref()
+        .map_or_else(|| ids::short(&v.author), |n| text(n).into_owned());
     let of = v.body.as_ref().map_or_else(
         || lang.pick("uncertified key", "未认证密钥").to_owned(),
-        body,
+        body_short,
     );
     format!("{who} @ {of}")
 }
 
-pub fn agenda(view: &AgendaView, lang: Lang) {
-    println!("{} {}", lang.pick("Agenda", "议题"), view.id);
-    println!(
+pub fn agenda(view: &AgendaView, lang: Lang) -> String {
+    let mut out = String::new();
+    put!(
+        out,
+        "{} {}",
+        lang.pick("Agenda", "议题"),
+        ids::full(&view.id)
+    );
+    put!(
+        out,
         "  {} {}",
         lang.pick("created by", "发起机构"),
-        body(&view.created_by)
+        body_full(&view.created_by)
     );
-    println!(
-        "  {} {}",
-        lang.pick("bodies    ", "参与机构"),
-        view.members.iter().map(body).collect::<Vec<_>>().join(", ")
-    );
+    put!(out, "  {}", lang.pick("bodies:", "参与机构："));
+    for b in &view.members {
+        put!(out, "      {}", body_full(b));
+    }
     for f in &view.fields {
         let label = match (f.name.as_str(), lang) {
-            ("title", Lang::Zh) => "标题",
-            ("summary", Lang::Zh) => "摘要",
-            (name, _) => name,
+            ("title", Lang::Zh) => "标题".into(),
+            ("summary", Lang::Zh) => "摘要".into(),
+            (name, _) => text(name),
         };
         match &f.current {
-            Some(v) => println!(
+            Some(v) => put!(
+                out,
                 "  {label}: {}\n      {} {}",
-                v.value,
+                block(&v.value, "    "),
                 lang.pick("written by", "撰写者"),
                 author(v, lang)
             ),
-            None => println!("  {label}: —"),
+            None => put!(out, "  {label}: —"),
         }
         for c in &f.conflicts {
-            println!(
+            put!(
+                out,
                 "      {} \"{}\" {} {}",
                 lang.pick("concurrent value", "并发修改值"),
-                c.value,
+                block(&c.value, "        "),
                 lang.pick("by", "来自"),
                 author(c, lang)
             );
         }
     }
     if view.all_signatures_verified {
-        println!(
+        put!(
+            out,
             "  {} {}",
             lang.pick("signatures: all verified —", "签名：全部验证通过 —"),
             view.signatures_verified
         );
     } else {
-        println!(
-            "  {} {:?}",
+        put!(
+            out,
+            "  {} {}",
             lang.pick("signatures: FAILED for", "签名：验证失败"),
             view.signatures_failed
+                .iter()
+                .map(|s| text(s))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     for e in &view.equivocators {
-        println!(
-            "  {} {e}",
-            lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥")
+        put!(
+            out,
+            "  {} {}",
+            lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥"),
+            ids::full(e)
         );
+    }
+    out
+}
+
+/// `value` as pretty JSON in which no hidden character (see
+/// [`confer_protocol::text`]) appears raw: serde_json escapes only the C0 controls, so
+/// DEL, the C1 controls, bidi and zero-width characters are written as `\uXXXX` here.
+/// The JSON means exactly the same; only its spelling differs.
+pub fn json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter::default());
+    value.serialize(&mut ser)?;
+    String::from_utf8(bytes)
+        .map_err(|e| serde::ser::Error::custom(format!("serde_json wrote invalid UTF-8: {e}")))
+}
+
+/// serde_json's pretty formatter, escaping hidden characters inside strings.
+#[derive(Default)]
+struct SafeFormatter(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_hidden(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::views::{FieldView, MemberView, PeerView, SpaceView, TrafficView};
+
+    const EVIL: &str = "evil\x1b[2K\rname";
+    const OWN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const PEER_BODY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    const SPACE: &str = "5555555555555555aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const MEMBER: &str = "7777777777777777bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn body(id: &str, name: &str) -> BodyView {
+        BodyView {
+            id: id.into(),
+            name: Some(name.into()),
+        }
+    }
+
+    fn evil_status() -> StatusView {
+        StatusView {
+            body: body(OWN, "平湖市政协"),
+            region: "浙江省嘉兴市".into(),
+            member: MemberView {
+                key: MEMBER.into(),
+                name: "秘书处".into(),
+            },
+            peer_id: "12D3KooWOwn".into(),
+            listen: vec!["/ip4/127.0.0.1/tcp/4646/p2p/12D3KooWOwn".into()],
+            peers: vec![
+                PeerView {
+                    peer_id: "12D3KooWEvil".into(),
+                    body: Some(body(PEER_BODY, EVIL)),
+                    trusted: true,
+                },
+                PeerView {
+                    peer_id: "12D3KooWStranger".into(),
+                    body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
+                    trusted: false,
+                },
+            ],
+            remembered: vec![],
+            spaces: vec![SpaceView {
+                id: SPACE.into(),
+                kind: "agenda".into(),
+                title: "title\x1b]0;pwned\x07\n".into(),
+                members: vec![body(OWN, "平湖市政协"), body(PEER_BODY, EVIL)],
+                vector: BTreeMap::from([(MEMBER.to_owned(), 3)]),
+                entries: 3,
+                pending: 0,
+                equivocators: vec![],
+            }],
+            traffic: TrafficView::default(),
+        }
+    }
+
+    fn assert_inert(out: &str) {
+        assert!(!out.contains('\x1b'), "{out:?}");
+        assert!(!out.contains('\r'), "{out:?}");
+        assert!(!out.contains('\x07'), "{out:?}");
+        assert!(!out.contains('\u{202e}'), "{out:?}");
+    }
+
+    #[test]
+    fn an_evil_peer_name_never_reaches_the_terminal() {
+        for lang in [Lang::En, Lang::Zh] {
+            let out = status(&evil_status(), lang);
+            assert_inert(&out);
+            assert!(out.contains("evil\\u{1b}[2K\\u{d}name"), "{out}");
+            // The title's newline did not start a line of its own.
+            assert!(out.contains("title\\u{1b}]0;pwned\\u{7}\\u{a}"), "{out}");
+            // Full ids for this body and the peers' bodies, 16 characters in listings.
+            assert!(out.contains(OWN), "{out}");
+            assert_eq!(out.matches(PEER_BODY).count(), 2, "{out}");
+            assert!(out.contains("fedcba9876543210…"), "{out}");
+            assert!(out.contains("7777777777777777…:3"), "{out}");
+        }
+    }
+
+    #[test]
+    fn json_output_escapes_the_evil_name_and_keeps_its_meaning() {
+        let status = evil_status();
+        let out = json(&status).expect("serialises");
+        assert_inert(&out);
+        assert!(
+            !out.contains('\u{202e}') && out.contains("\\u202e"),
+            "{out}"
+        );
+        let back: StatusView = serde_json::from_str(&out).expect("parses back");
+        assert_eq!(back.peers[0].body, status.peers[0].body);
+        assert_eq!(back.spaces[0].title, status.spaces[0].title);
+        // Characters outside the BMP are written as surrogate pairs and come back whole.
+        let tag = json(&"x\u{e0041}\u{85}\u{7f}y").expect("serialises");
+        assert_eq!(tag, "\"x\\udb40\\udc41\\u0085\\u007fy\"");
+        assert_eq!(
+            serde_json::from_str::<String>(&tag).expect("parses"),
+            "x\u{e0041}\u{85}\u{7f}y"
+        );
+        // Pretty layout as before.
+        assert_eq!(
+            json(&serde_json::json!({"a": [1, 2]})).expect("serialises"),
+            serde_json::to_string_pretty(&serde_json::json!({"a": [1, 2]})).expect("serialises")
+        );
+    }
+
+    #[test]
+    fn agenda_shows_full_member_ids_and_quotes_multi_line_values() {
+        let evil_value = ValueView {
+            value: "line one\r\nline two\n      written by 平湖市政协\x1b[1A".into(),
+            author: MEMBER.into(),
+            body: Some(body(PEER_BODY, EVIL)),
+            member_name: Some("张三\u{200b}".into()),
+        };
+        let view = AgendaView {
+            id: SPACE.into(),
+            created_by: body(PEER_BODY, EVIL),
+            created_at: 0,
+            members: vec![body(OWN, "平湖市政协"), body(PEER_BODY, EVIL)],
+            fields: vec![
+                FieldView {
+                    name: "title".into(),
+                    current: Some(ValueView {
+                        value: "T\rX".into(),
+                        ..evil_value.clone()
+                    }),
+                    conflicts: vec![],
+                },
+                FieldView {
+                    name: "summary".into(),
+                    current: Some(evil_value.clone()),
+                    conflicts: vec![evil_value],
+                },
+            ],
+            entries: 2,
+            signatures_verified: 2,
+            signatures_failed: vec![],
+            all_signatures_verified: true,
+            equivocators: vec![],
+            vector: BTreeMap::new(),
+        };
+        for lang in [Lang::En, Lang::Zh] {
+            let out = agenda(&view, lang);
+            assert_inert(&out);
+            assert!(!out.contains('\u{200b}'), "{out:?}");
+            assert!(out.contains(OWN) && out.contains(PEER_BODY), "{out}");
+            // Every line the summary brought is marked as part of it.
+            assert!(out.contains("    │ line two\n"), "{out}");
+            assert!(
+                out.contains("    │       written by 平湖市政协\\u{1b}[1A"),
+                "{out}"
+            );
+            assert!(out.contains("T\\u{d}X"), "{out}");
+        }
+        let list = agenda_list(
+            &[AgendaSummary {
+                id: SPACE.into(),
+                title: EVIL.into(),
+                members: view.members.clone(),
+                entries: 2,
+            }],
+            Lang::En,
+        );
+        assert_inert(&list);
+        assert!(
+            list.contains(SPACE) && list.contains("fedcba9876543210…"),
+            "{list}"
+        );
+    }
+
+    #[test]
+    fn initialised_echoes_the_name_inertly() {
+        let out = initialised(EVIL, OWN, "12D3KooW", Path::new("/tmp/x"), Lang::En);
+        assert_inert(&out);
+        assert!(out.contains(OWN), "{out}");
     }
 }
