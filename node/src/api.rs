@@ -78,7 +78,7 @@ impl From<NodeError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self.0 {
-            NodeError::UnknownAgenda(_) => StatusCode::NOT_FOUND,
+            NodeError::UnknownAgenda(_) | NodeError::NotInvited(_) => StatusCode::NOT_FOUND,
             NodeError::UnknownBody(_) | NodeError::BadInput(_) | NodeError::BadAddress(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -146,6 +146,10 @@ fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/peers", axum::routing::post(add_peer))
         .route("/v1/agendas", get(list_agendas).post(new_agenda))
         .route("/v1/agendas/{id}", get(show_agenda).patch(edit_agenda))
+        .route(
+            "/v1/agendas/{id}/accept",
+            axum::routing::post(accept_agenda),
+        )
         .layer(middleware::from_fn_with_state(token, require_token))
         .with_state(node)
 }
@@ -213,6 +217,14 @@ async fn show_agenda(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<AgendaView>, ApiError> {
     Ok(Json(node.show_agenda(parse_space(&id)?).await?))
+}
+
+async fn accept_agenda(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<StatusCode, ApiError> {
+    node.accept_agenda(parse_space(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn edit_agenda(

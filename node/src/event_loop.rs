@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
 use confer_protocol::sync::MessageError;
+use confer_protocol::text::display_line;
 use confer_protocol::{
     BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
 };
@@ -37,8 +38,6 @@ const HOUSEKEEPING: Duration = Duration::from_millis(500);
 const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
-/// Meta key holding the trusted body ids, one hex id per line.
-pub(crate) const TRUSTED_BODIES: &str = "trusted_bodies";
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
 
 /// A peer added with `peer add`, and when to dial it next.
@@ -204,23 +203,46 @@ impl EventLoop {
     fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
         self.persist(&fx)?;
         self.log_events(&fx.events);
-        self.open_gate(&fx.events);
+        self.open_gate(&fx);
         for (peer, message) in fx.send {
             self.send(peer, message);
         }
         self.trust_added_peers(&fx.events)
     }
 
-    /// Peers that proved their body may send full-size messages from now on.
-    fn open_gate(&mut self, events: &[Event]) {
-        for event in events {
+    /// Peers that proved a body this node deals with (trusted, or a member of a space held
+    /// here) may send full-size messages from now on.
+    fn open_gate(&mut self, fx: &Effects) {
+        let news = !fx.persist.trusted.is_empty() || !fx.persist.spaces.is_empty();
+        let identified = fx
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::PeerIdentified { .. }));
+        if !news && !identified {
+            return;
+        }
+        for event in &fx.events {
             if let Event::PeerIdentified { peer, .. } = event {
                 if let Some(id) = self.peer_ids.get(peer) {
-                    self.gate.prove(*id);
                     self.unproven.remove(id);
                 }
             }
         }
+        let vetted: Vec<PeerId> = self
+            .replica
+            .peers()
+            .filter_map(|(key, body)| Some((key, body?.0)))
+            .filter(|(_, body)| self.deals_with(body))
+            .filter_map(|(key, _)| self.peer_ids.get(&key).copied())
+            .filter(|id| !self.gate.is_open(id))
+            .collect();
+        for id in vetted {
+            self.gate.open(id);
+        }
+    }
+
+    fn deals_with(&self, body: &BodyId) -> bool {
+        self.replica.is_trusted(body) || self.replica.spaces().any(|s| s.genesis().is_member(body))
     }
 
     /// Disconnects peers that connected but did not prove a body in time (operator-added
@@ -256,7 +278,7 @@ impl EventLoop {
                     .get(peer)
                     .is_some_and(|id| self.remembered.contains_key(id));
                 if added && !self.replica.is_trusted(body) {
-                    tracing::info!(body = %body.fmt_short(), %body_name, "trusting the body of an added peer");
+                    tracing::info!(body = %body, body_name = %display_line(body_name), "trusting the body of an added peer");
                     let fx = self.replica.trust(*body);
                     self.carry_out(fx)?;
                 }
@@ -276,6 +298,12 @@ impl EventLoop {
                 .iter()
                 .map(|g| (*g.id().as_bytes(), g.encode()))
                 .collect(),
+            invited: p
+                .invited
+                .iter()
+                .map(|g| (*g.id().as_bytes(), g.encode()))
+                .collect(),
+            trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
             certificates: p
                 .certs
                 .iter()
@@ -311,13 +339,6 @@ impl EventLoop {
             tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
             NodeFailure::Storage(e)
         })?;
-        if !p.trusted.is_empty() {
-            let list: Vec<String> = self.replica.trusted().map(ToString::to_string).collect();
-            self.store.meta_put(TRUSTED_BODIES, list.join("\n").as_bytes()).map_err(|e| {
-                tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
-                NodeFailure::Storage(e)
-            })?;
-        }
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
             self.answer_waiters();
@@ -380,14 +401,14 @@ impl EventLoop {
                     body,
                     body_name,
                 } => {
-                    tracing::info!(peer = %self.peer_label(peer), body = %body.fmt_short(), %body_name, "peer proved its body")
+                    tracing::info!(peer = %self.peer_label(peer), body = %body, body_name = %display_line(body_name), "peer proved its body")
                 }
                 Event::PeerRefused {
                     peer,
                     space,
                     reason,
                 } => {
-                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, %reason, "refused a message from peer")
+                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, reason = %display_line(reason), "refused a message from peer")
                 }
                 Event::RefusedByPeer {
                     peer,
@@ -395,7 +416,16 @@ impl EventLoop {
                     reason,
                     detail,
                 } => {
-                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, ?reason, %detail, "peer refused our message")
+                    tracing::warn!(peer = %self.peer_label(peer), space = ?space, ?reason, detail = %display_line(detail), "peer refused our message")
+                }
+                Event::SpaceInvited {
+                    peer,
+                    space,
+                    untrusted,
+                } => {
+                    let untrusted: Vec<String> =
+                        untrusted.iter().map(ToString::to_string).collect();
+                    tracing::warn!(peer = %self.peer_label(peer), space = %space, untrusted = ?untrusted, "invited to a space with bodies this node does not trust; waiting for `confer agenda accept`")
                 }
                 Event::SpaceJoined { peer, space } => {
                     tracing::info!(peer = %self.peer_label(peer), space = %space.fmt_short(), "joined a space")
@@ -415,7 +445,7 @@ impl EventLoop {
                     count,
                     reason,
                 } => {
-                    tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, %reason, "rejected entries from peer")
+                    tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, reason = %display_line(reason), "rejected entries from peer")
                 }
                 Event::Equivocation {
                     peer,
@@ -500,7 +530,7 @@ impl EventLoop {
                 ..
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
-                self.gate.forget(&peer_id);
+                self.gate.close(&peer_id);
                 self.unproven.remove(&peer_id);
                 if let Some(key) =
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
@@ -546,9 +576,9 @@ impl EventLoop {
                     request_response::Message::Request {
                         request, channel, ..
                     } => {
-                        // Before a peer proved its body, only its Hello is read: nothing
-                        // else is decoded, verified or parsed for it.
-                        if !self.gate.is_proven(&peer) && !Message::is_hello(&request) {
+                        // Before a peer proved its body, only its Hello is decoded: nothing
+                        // else is verified or parsed for it (and the gate kept it small).
+                        if self.replica.peer_body(&key).is_none() && !Message::is_hello(&request) {
                             let refusal = Message::Refused {
                                 space: None,
                                 reason: confer_protocol::Refusal::NotIdentified,
@@ -640,7 +670,7 @@ impl EventLoop {
                 // Durable before acknowledged.
                 self.persist(&fx)?;
                 self.log_events(&fx.events);
-                self.open_gate(&fx.events);
+                self.open_gate(&fx);
                 let bytes = response.encode();
                 TrafficView::count(&mut self.traffic.sent, response.kind(), bytes.len());
                 let _ = self
@@ -654,7 +684,7 @@ impl EventLoop {
                 self.trust_added_peers(&fx.events)
             }
             (Origin::Request(channel), Err(e)) => {
-                tracing::warn!(peer = %peer, reason = %e, bytes = len, "dropped a malformed request");
+                tracing::warn!(peer = %peer, reason = %display_line(&e.to_string()), bytes = len, "dropped a malformed request");
                 let refusal = Message::Refused {
                     space: None,
                     reason: confer_protocol::Refusal::Invalid,
@@ -679,7 +709,7 @@ impl EventLoop {
                         self.carry_out(fx)
                     }
                     Err(e) => {
-                        tracing::warn!(peer = %peer, reason = %e, bytes = len, "dropped a malformed response");
+                        tracing::warn!(peer = %peer, reason = %display_line(&e.to_string()), bytes = len, "dropped a malformed response");
                         if let Some(sent) = sent {
                             self.replica.request_failed(&key, sent);
                         }
@@ -747,7 +777,7 @@ impl EventLoop {
                 let _ = reply.send(result);
             }
             Command::ListAgendas(reply) => {
-                let list = self
+                let mut list: Vec<AgendaSummary> = self
                     .replica
                     .spaces()
                     .map(|s| AgendaSummary {
@@ -757,10 +787,30 @@ impl EventLoop {
                             .to_owned(),
                         members: self.bodies(&s.genesis().members),
                         entries: s.log().len(),
+                        invited: false,
+                        untrusted: Vec::new(),
                     })
                     .collect();
+                list.extend(self.replica.invitations().map(|g| AgendaSummary {
+                    id: g.id().to_string(),
+                    title: String::new(),
+                    members: self.bodies(&g.members),
+                    entries: 0,
+                    invited: true,
+                    untrusted: self.bodies(&self.replica.untrusted_members(g)),
+                }));
                 let _ = reply.send(Ok(list));
             }
+            Command::AcceptAgenda(id, reply) => match self.replica.accept(&id) {
+                Ok(fx) => {
+                    tracing::info!(space = %id, "the operator accepted an invitation");
+                    self.carry_out(fx)?;
+                    let _ = reply.send(Ok(()));
+                }
+                Err(_) => {
+                    let _ = reply.send(Err(NodeError::NotInvited(id.to_string())));
+                }
+            },
             Command::ShowAgenda(id, reply) => {
                 let result = self
                     .replica

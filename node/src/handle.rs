@@ -17,6 +17,8 @@ use crate::views::{AgendaSummary, AgendaView, StatusView};
 pub enum NodeError {
     #[error("no agenda with id {0}")]
     UnknownAgenda(String),
+    #[error("no invitation to agenda {0} is waiting")]
+    NotInvited(String),
     #[error("body {0} is not trusted here: add one of its nodes first (confer peer add)")]
     UnknownBody(String),
     #[error("{0}")]
@@ -47,6 +49,7 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     ListAgendas(Reply<Vec<AgendaSummary>>),
+    AcceptAgenda(SpaceId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
     WaitFor {
         space: SpaceId,
@@ -101,6 +104,12 @@ impl NodeHandle {
     pub async fn edit_agenda(&self, id: SpaceId, edit: AgendaEdit) -> Result<(), NodeError> {
         self.ask(|reply| Command::EditAgenda { id, edit, reply })
             .await
+    }
+
+    /// Accepts an invitation to a space with bodies this node does not trust; durable
+    /// when it returns.
+    pub async fn accept_agenda(&self, id: SpaceId) -> Result<(), NodeError> {
+        self.ask(|r| Command::AcceptAgenda(id, r)).await
     }
 
     pub async fn list_agendas(&self) -> Result<Vec<AgendaSummary>, NodeError> {

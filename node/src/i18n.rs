@@ -45,6 +45,10 @@ pub fn node_error(lang: Lang, error: &NodeError) -> String {
             Lang::En => format!("no agenda with id {id} on this node (list them with `confer agenda list`)"),
             Lang::Zh => format!("本节点没有编号为 {id} 的议题（用 `confer agenda list` 查看）"),
         },
+        NodeError::NotInvited(id) => match lang {
+            Lang::En => format!("no invitation to agenda {id} is waiting (`confer agenda list` marks invitations)"),
+            Lang::Zh => format!("没有待接受的议题 {id} 邀请（`confer agenda list` 会标出邀请）"),
+        },
         NodeError::UnknownBody(id) => match lang {
             Lang::En => format!("body {id} is not trusted here: add its node first (`confer peer add <its address>`, obtained through an official channel), then check the id in `confer status`"),
             Lang::Zh => format!("本节点尚未信任机构 {id}：请先添加该机构的节点（`confer peer add <经正式渠道获得的对方地址>`），再用 `confer status` 核对编号"),

@@ -89,15 +89,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     })?;
     let loaded = store.load()?;
     let remembered = loaded.peers.clone();
-    let (mut replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
-    if let Some(list) = store.meta_get(crate::event_loop::TRUSTED_BODIES)? {
-        for line in String::from_utf8_lossy(&list).lines() {
-            match line.parse() {
-                Ok(body) => replica.restore_trust(body),
-                Err(e) => return Err(NodeFailure::Damaged(format!("trusted body {line}: {e}"))),
-            }
-        }
-    }
+    let (replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
     let keypair =
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
     let mut swarm = net::build_swarm(keypair, &NetConfig::default())
@@ -166,6 +158,16 @@ fn restore(
             .map_err(|e| NodeFailure::Damaged(format!("space {}: {e}", hex::encode(stored.id))))?;
         snapshot_counts.push((space.id(), stored.snapshot.map_or(0, |s| s.entry_count)));
         replica.insert_space(space);
+    }
+    for body in &loaded.trusted {
+        replica.restore_trust(confer_protocol::BodyId(
+            confer_protocol::PublicKey::from_bytes(*body),
+        ));
+    }
+    for bytes in &loaded.invited {
+        let genesis = Genesis::decode(bytes)
+            .map_err(|e| NodeFailure::Damaged(format!("stored invitation: {e}")))?;
+        replica.restore_invitation(genesis);
     }
     for evidence in loaded.evidence {
         let id = confer_protocol::SpaceId(evidence.space);

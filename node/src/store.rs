@@ -73,6 +73,14 @@ pub mod tables {
 
     /// Remembered peers. Key: multiaddr string. Value: unused (0).
     pub const PEERS: TableDefinition<&str, u64> = TableDefinition::new("peers_v1");
+
+    /// Invitations this body's operator has not accepted. Key: space id. Value: genesis
+    /// bytes. A space stored in [`SPACES`] is removed from here in the same transaction.
+    pub const INVITED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("invited_v1");
+
+    /// Bodies this node trusts. Key: body id. Value: unused (0). Written in the same
+    /// transaction as the certificates that came with the trust.
+    pub const TRUSTED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("trusted_v1");
 }
 
 /// Errors from the store.
@@ -159,12 +167,21 @@ pub struct WriteBatch {
     pub peers_added: Vec<String>,
     /// Peer multiaddrs to forget.
     pub peers_removed: Vec<String>,
+    /// Space id -> genesis bytes of invitations not yet accepted.
+    pub invited: Vec<(Id32, Vec<u8>)>,
+    /// Bodies to trust. Applied before `untrusted`.
+    pub trusted: Vec<Id32>,
+    /// Bodies no longer trusted.
+    pub untrusted: Vec<Id32>,
 }
 
 impl WriteBatch {
     /// True if the batch writes nothing.
     pub fn is_empty(&self) -> bool {
         self.spaces.is_empty()
+            && self.invited.is_empty()
+            && self.trusted.is_empty()
+            && self.untrusted.is_empty()
             && self.certificates.is_empty()
             && self.entries.is_empty()
             && self.evidence.is_empty()
@@ -212,6 +229,10 @@ pub struct Loaded {
     pub evidence: Vec<Evidence>,
     /// Sorted.
     pub peers: Vec<String>,
+    /// Genesis bytes of invitations not yet accepted.
+    pub invited: Vec<Vec<u8>>,
+    /// Trusted body ids.
+    pub trusted: Vec<Id32>,
 }
 
 /// One space as read by [`Store::load`].
@@ -369,6 +390,18 @@ impl Store {
             loaded.peers.push(k.value().to_string());
         }
 
+        let invited_t = txn.open_table(tables::INVITED)?;
+        for item in invited_t.iter()? {
+            let (_, v) = item?;
+            loaded.invited.push(v.value().to_vec());
+        }
+
+        let trusted_t = txn.open_table(tables::TRUSTED)?;
+        for item in trusted_t.iter()? {
+            let (k, _) = item?;
+            loaded.trusted.push(*k.value());
+        }
+
         tracing::debug!(
             spaces = loaded.spaces.len(),
             certificates = loaded.certificates.len(),
@@ -462,11 +495,29 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::EVIDENCE)?;
     txn.open_table(tables::SNAPSHOTS)?;
     txn.open_table(tables::PEERS)?;
+    txn.open_table(tables::INVITED)?;
+    txn.open_table(tables::TRUSTED)?;
     Ok(created)
 }
 
 /// Applies a batch inside `txn`. Returns the number of entries actually appended.
 fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError> {
+    {
+        let mut invited_t = txn.open_table(tables::INVITED)?;
+        for (id, genesis) in &batch.invited {
+            invited_t.insert(id, genesis.as_slice())?;
+        }
+        for (id, _) in &batch.spaces {
+            invited_t.remove(id)?;
+        }
+        let mut trusted_t = txn.open_table(tables::TRUSTED)?;
+        for body in &batch.trusted {
+            trusted_t.insert(body, 0u64)?;
+        }
+        for body in &batch.untrusted {
+            trusted_t.remove(body)?;
+        }
+    }
     let mut spaces_t = txn.open_table(tables::SPACES)?;
     for (id, genesis) in &batch.spaces {
         let existing = spaces_t.get(id)?.map(|g| g.value() == genesis.as_slice());
@@ -661,11 +712,20 @@ mod tests {
                 }],
                 peers_added: vec!["/ip4/1.2.3.4/tcp/1".into(), "/ip4/5.6.7.8/tcp/2".into()],
                 peers_removed: vec![],
+                invited: vec![
+                    (id(4), b"genesis-4".to_vec()),
+                    (id(5), b"genesis-5".to_vec()),
+                ],
+                trusted: vec![id(0x31), id(0x32)],
+                untrusted: vec![],
             };
             store.commit(&batch).unwrap();
             store
                 .commit(&WriteBatch {
                     peers_removed: vec!["/ip4/5.6.7.8/tcp/2".into()],
+                    // Accepting an invitation stores the space and drops the invitation.
+                    spaces: vec![(id(5), b"genesis-5".to_vec())],
+                    untrusted: vec![id(0x32)],
                     ..Default::default()
                 })
                 .unwrap();
@@ -673,7 +733,6 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         let loaded = store.load().unwrap();
-        assert_eq!(loaded.spaces.len(), 2);
         assert_eq!(loaded.spaces[0].id, id(1));
         assert_eq!(loaded.spaces[0].genesis, b"genesis-1");
         assert_eq!(loaded.spaces[1].id, id(2));
@@ -696,6 +755,9 @@ mod tests {
         assert_eq!(loaded.evidence[0].hash, id(0xee));
         assert_eq!(loaded.evidence[0].bytes, b"b-prime");
         assert_eq!(loaded.peers, vec!["/ip4/1.2.3.4/tcp/1".to_string()]);
+        assert_eq!(loaded.invited, vec![b"genesis-4".to_vec()]);
+        assert_eq!(loaded.spaces.len(), 3, "the accepted invitation is a space");
+        assert_eq!(loaded.trusted, vec![id(0x31)]);
         assert_eq!(
             store.meta_get("node.name").unwrap(),
             Some(b"alice".to_vec())

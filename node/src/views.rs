@@ -97,6 +97,13 @@ pub struct AgendaSummary {
     pub title: String,
     pub members: Vec<BodyView>,
     pub entries: usize,
+    /// An invitation this body's operator has not accepted (`confer agenda accept ID`):
+    /// nothing of it is received or sent until then.
+    #[serde(default)]
+    pub invited: bool,
+    /// For an invitation: the member bodies this node does not trust.
+    #[serde(default)]
+    pub untrusted: Vec<BodyView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

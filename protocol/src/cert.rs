@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::keys::{Domain, KeyError, PublicKey, SecretKey, Signature};
+use crate::text::is_clean_name;
 use crate::wire::{DecodeError, Reader, Writer};
 
 const CERT_DOMAIN: Domain = Domain(b"confer/certificate/v1");
@@ -91,6 +92,8 @@ pub enum CertError {
     },
     #[error("name longer than {MAX_NAME_BYTES} bytes")]
     NameTooLong,
+    #[error("a name must not be empty, start or end with spaces, or hold control or invisible formatting characters")]
+    UncleanName,
 }
 
 impl Certificate {
@@ -111,6 +114,14 @@ impl Certificate {
             };
         if !names_ok {
             return Err(CertError::NameTooLong);
+        }
+        let clean = is_clean_name(body_name)
+            && match &subject {
+                Subject::Member { name, role } => is_clean_name(name) && is_clean_name(role),
+                Subject::Node => true,
+            };
+        if !clean {
+            return Err(CertError::UncleanName);
         }
         let mut cert = Certificate {
             body: BodyId(body_secret.public()),
@@ -172,6 +183,16 @@ impl Certificate {
         let issued_at = r.u64()?;
         let signature = Signature(r.array()?);
         r.finish()?;
+        // Names are shown to operators next to ids: no escape sequences, carriage returns
+        // or invisible formatting that could disguise them.
+        let clean = is_clean_name(&body_name)
+            && match &subject {
+                Subject::Member { name, role } => is_clean_name(name) && is_clean_name(role),
+                Subject::Node => true,
+            };
+        if !clean {
+            return Err(CertError::UncleanName);
+        }
         let cert = Certificate {
             body,
             body_name,
@@ -250,6 +271,45 @@ mod tests {
             );
         }
         assert!(cert.expect_node().is_err());
+    }
+
+    /// Review finding: a body named `"\x1b[2K\r"…` put the escape into its partner's
+    /// `confer status`. Such names are refused when issued and when decoded, so they never
+    /// reach a view, a terminal or a log.
+    #[test]
+    fn names_with_control_or_invisible_characters_are_refused() {
+        let body = SecretKey::from_seed([1; 32]);
+        let member = SecretKey::from_seed([2; 32]).public();
+        let staff = |name: &str| Subject::Member {
+            name: name.into(),
+            role: "staff".into(),
+        };
+        for bad in [
+            "evil\x1b[2K\rname",
+            "a\u{202e}b",
+            " padded",
+            "",
+            "zero\u{200b}width",
+        ] {
+            assert_eq!(
+                Certificate::issue(&body, bad, member, staff("x"), 0),
+                Err(CertError::UncleanName),
+                "{bad:?}"
+            );
+            assert_eq!(
+                Certificate::issue(&body, "平湖市政协", member, staff(bad), 0),
+                Err(CertError::UncleanName)
+            );
+            // Signed by the body all the same (as a hostile body would): decoding refuses.
+            let mut cert = Certificate::issue(&body, "平湖市政协", member, staff("x"), 0).unwrap();
+            cert.body_name = bad.into();
+            cert.signature = body.sign(CERT_DOMAIN, &cert.signed_bytes());
+            assert_eq!(
+                Certificate::decode(&cert.encode()),
+                Err(CertError::UncleanName),
+                "{bad:?}"
+            );
+        }
     }
 }
 

@@ -12,7 +12,9 @@
 //! - Every entry, local or remote, goes through [`Space::receive`] /
 //!   [`Space::local_change`]; nothing else writes a space.
 //! - A new space is joined only if the body that created it is *trusted*: its node was
-//!   added by this node's operator (see [`Replica::trust`]). Certificates of untrusted
+//!   added by this node's operator (see [`Replica::trust`]), and so is every other member
+//!   body — or this node's operator accepted it ([`Replica::accept`]); until then it is
+//!   only an *invitation*: nothing of it is received or sent. Certificates of untrusted
 //!   peers are never persisted. Membership, not trust, decides who receives a space.
 //! - Time and randomness come in as arguments.
 
@@ -100,6 +102,9 @@ pub struct Persist {
     pub equivocations: Vec<(SpaceId, Equivocation)>,
     /// Bodies newly trusted.
     pub trusted: Vec<BodyId>,
+    /// Spaces this body was invited to and has not accepted (a space in `spaces` is no
+    /// longer an invitation).
+    pub invited: Vec<Genesis>,
 }
 
 impl Persist {
@@ -109,6 +114,7 @@ impl Persist {
             && self.entries.is_empty()
             && self.equivocations.is_empty()
             && self.trusted.is_empty()
+            && self.invited.is_empty()
     }
 }
 
@@ -137,6 +143,13 @@ pub enum Event {
         peer: PeerKey,
         space: SpaceId,
     },
+    /// A trusted body invited this body into a space with members this node does not
+    /// trust; it waits for the operator's acceptance.
+    SpaceInvited {
+        peer: PeerKey,
+        space: SpaceId,
+        untrusted: Vec<BodyId>,
+    },
     Received {
         peer: PeerKey,
         space: SpaceId,
@@ -163,6 +176,8 @@ pub enum Event {
 pub enum ReplicaError {
     #[error("no such space: {0}")]
     UnknownSpace(SpaceId),
+    #[error("no invitation to space {0}")]
+    NotInvited(SpaceId),
     #[error(transparent)]
     Space(#[from] SpaceError),
 }
@@ -201,6 +216,7 @@ pub struct Replica {
     certs: Certificates,
     trusted: std::collections::BTreeSet<BodyId>,
     spaces: BTreeMap<SpaceId, Space>,
+    invited: BTreeMap<SpaceId, Genesis>,
     peers: HashMap<PeerKey, PeerState>,
     limits: Limits,
 }
@@ -216,6 +232,7 @@ impl Replica {
             certs,
             trusted,
             spaces: BTreeMap::new(),
+            invited: BTreeMap::new(),
             peers: HashMap::new(),
             limits,
         }
@@ -241,7 +258,67 @@ impl Replica {
                 fx.persist.certs.push(cert);
             }
         }
+        // Invitations whose member bodies are now all trusted need no acceptance.
+        let ready: Vec<SpaceId> = self
+            .invited
+            .iter()
+            .filter(|(_, g)| self.untrusted_members(g).is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ready {
+            self.join_invited(id, &mut fx);
+        }
         fx
+    }
+
+    /// This body's operator accepts an invitation: the space is joined and synced with its
+    /// connected member peers.
+    pub fn accept(&mut self, space: &SpaceId) -> Result<Effects, ReplicaError> {
+        if !self.invited.contains_key(space) {
+            return Err(ReplicaError::NotInvited(*space));
+        }
+        let mut fx = Effects::default();
+        self.join_invited(*space, &mut fx);
+        Ok(fx)
+    }
+
+    fn join_invited(&mut self, id: SpaceId, fx: &mut Effects) {
+        let Some(genesis) = self.invited.remove(&id) else {
+            return;
+        };
+        fx.persist.spaces.push(genesis.clone());
+        self.spaces.insert(id, Space::new(genesis));
+        let peers: Vec<PeerKey> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|k| self.peer_is_member(k, &id))
+            .collect();
+        for peer in peers {
+            self.start_sync(peer, id, fx);
+        }
+    }
+
+    /// Restores an invitation from storage.
+    pub fn restore_invitation(&mut self, genesis: Genesis) {
+        if !self.spaces.contains_key(&genesis.id()) {
+            self.invited.insert(genesis.id(), genesis);
+        }
+    }
+
+    /// Invitations waiting for this body's operator.
+    pub fn invitations(&self) -> impl Iterator<Item = &Genesis> {
+        self.invited.values()
+    }
+
+    /// Member bodies of `genesis` (other than ours) this node does not trust.
+    pub fn untrusted_members(&self, genesis: &Genesis) -> Vec<BodyId> {
+        genesis
+            .members
+            .iter()
+            .filter(|b| **b != self.identity.body() && !self.trusted.contains(b))
+            .copied()
+            .collect()
     }
 
     /// Restores trust from storage.
@@ -673,6 +750,12 @@ impl Replica {
         let Some(body) = self.peer_body(&peer) else {
             return Err((Refusal::NotIdentified, "send hello first".into()));
         };
+        if self.invited.contains_key(&space) {
+            return Err((
+                Refusal::NotAccepted,
+                "this body's operator has not accepted that space yet".into(),
+            ));
+        }
         if !self.spaces.contains_key(&space) {
             let Some(genesis) = genesis else {
                 return Err((Refusal::UnknownSpace, "unknown space and no genesis".into()));
@@ -700,6 +783,22 @@ impl Replica {
             }
             if self.certs.insert(genesis.creator.clone()) {
                 fx.persist.certs.push(genesis.creator.clone());
+            }
+            let untrusted = self.untrusted_members(&genesis);
+            if !untrusted.is_empty() {
+                // A trusted body may invite us with bodies we never vetted: record the
+                // invitation, take nothing and send nothing until the operator accepts.
+                fx.persist.invited.push(genesis.clone());
+                fx.events.push(Event::SpaceInvited {
+                    peer,
+                    space,
+                    untrusted,
+                });
+                self.invited.insert(space, genesis);
+                return Err((
+                    Refusal::NotAccepted,
+                    "this body's operator has not accepted that space yet".into(),
+                ));
             }
             fx.persist.spaces.push(genesis.clone());
             fx.events.push(Event::SpaceJoined { peer, space });

@@ -94,6 +94,9 @@ pub enum Refusal {
     Invalid = 4,
     /// The space was created by a body this node's operator has not added.
     Untrusted = 5,
+    /// The space names member bodies this node does not trust, and its operator has not
+    /// accepted the invitation yet.
+    NotAccepted = 6,
 }
 
 impl Refusal {
@@ -104,6 +107,7 @@ impl Refusal {
             3 => Refusal::UnknownSpace,
             4 => Refusal::Invalid,
             5 => Refusal::Untrusted,
+            6 => Refusal::NotAccepted,
             _ => return Err(DecodeError::Invalid("unknown refusal")),
         })
     }

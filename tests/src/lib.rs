@@ -421,6 +421,31 @@ impl TestNode {
             .unwrap_or_else(|e| panic!("edit agenda on {}: {e}", self.name))
     }
 
+    /// Waits for an invitation to `id` (a space with a member body this node does not
+    /// trust) and accepts it, as its operator would after checking the ids.
+    pub async fn accept_invitation(&self, id: SpaceId) {
+        let want = id.to_string();
+        eventually(
+            &format!("{} is invited to {want}", self.name),
+            WAIT,
+            || async {
+                let list = self
+                    .handle
+                    .list_agendas()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                ensure(list.iter().any(|s| s.id == want && s.invited), || {
+                    format!("{list:?}")
+                })
+            },
+        )
+        .await;
+        self.handle
+            .accept_agenda(id)
+            .await
+            .unwrap_or_else(|e| panic!("{} accepts {want}: {e}", self.name));
+    }
+
     /// True if its status lists a connected peer with this peer id whose body is proven.
     pub async fn has_proven_peer(&self, peer_id: &str) -> bool {
         self.status_now()
@@ -690,7 +715,7 @@ impl Rogue {
         };
         self.target = target;
         // The rogue reads whatever the node it probes answers, at full size.
-        self.swarm.behaviour().sync.gate().prove(target);
+        self.swarm.behaviour().sync.gate().open(target);
         self.swarm.dial(addr.clone()).expect("dial");
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {

@@ -3,7 +3,6 @@
 //! (equivocation). The honest nodes must apply nothing they should not, leak nothing, and
 //! keep syncing with each other.
 
-use confer_node::views::AgendaView;
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::Tips;
 use confer_protocol::{
@@ -11,74 +10,6 @@ use confer_protocol::{
 };
 
 use crate::support::*;
-
-/// Two members A and B, connected, sharing an agenda with two entries (A's creation, B's
-/// edit), converged.
-async fn pair(fed: &Federation) -> (TestNode, TestNode, SpaceId) {
-    let a = fed.spawn("A 政协").await;
-    let b = fed.spawn("B 政协").await;
-    connect(&a, &b).await;
-    let id = a.create_agenda("对抗测试议题", &[&b]).await;
-    wait_has_agenda(&b, id).await;
-    b.edit(id, None, Some("B 的摘要")).await;
-    converged(&[&a, &b], id, "A and B share the agenda", |v| {
-        v.entries == 2
-    })
-    .await;
-    (a, b, id)
-}
-
-/// After the attack: a new edit on each honest node still reaches the other.
-async fn honest_sync_still_works(a: &TestNode, b: &TestNode, id: SpaceId, tag: &str) -> AgendaView {
-    let va = a
-        .show(id)
-        .await
-        .vector
-        .get(a.member_key())
-        .copied()
-        .unwrap_or(0);
-    let vb = b
-        .show(id)
-        .await
-        .vector
-        .get(b.member_key())
-        .copied()
-        .unwrap_or(0);
-    a.edit(id, Some(&format!("{tag}：A 的新标题")), None).await;
-    b.edit(id, None, Some(&format!("{tag}：B 的新摘要"))).await;
-    let view = converged(
-        &[a, b],
-        id,
-        &format!("honest edits sync after {tag}"),
-        |v| {
-            v.vector.get(a.member_key()) == Some(&(va + 1))
-                && v.vector.get(b.member_key()) == Some(&(vb + 1))
-        },
-    )
-    .await;
-    assert_eq!(view.text("title"), format!("{tag}：A 的新标题"));
-    assert_eq!(view.text("summary"), format!("{tag}：B 的新摘要"));
-    view
-}
-
-/// Asserts `node` still shows exactly `expected` (fields, vector, entries) and holds
-/// nothing pending for `id`.
-async fn unchanged(node: &TestNode, id: SpaceId, expected: &AgendaView, after: &str) {
-    let now = node.show(id).await;
-    assert!(
-        same_state(expected, &now),
-        "{} changed after {after}:\nbefore {}\nafter  {}",
-        node.name,
-        describe(expected),
-        describe(&now)
-    );
-    let space = node.space(id).await.expect("space listed");
-    assert_eq!(
-        space.pending, 0,
-        "{} keeps rejected entries pending after {after}",
-        node.name
-    );
-}
 
 /// The entries of `id` as a member-body rogue receives them from the honest node.
 async fn fetch_entries(rogue: &mut Rogue, id: SpaceId) -> Vec<Entry> {
@@ -562,7 +493,9 @@ async fn forked_member_key(fed: &Federation) -> Forked {
     connect(&b, &c).await;
 
     let id = b.create_agenda("一钥两用测试议题", &[&a, &c]).await;
+    // A, A2 and C do not trust each other's bodies: their operators accept.
     for n in [&a, &a2, &c] {
+        n.accept_invitation(id).await;
         wait_has_agenda(n, id).await;
     }
 

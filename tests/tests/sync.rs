@@ -130,8 +130,11 @@ async fn three_body_agenda_converges_through_a_third_member() {
     connect(&a, &b).await;
     connect(&c, &b).await;
 
-    // B knows both other bodies (A and C have never met), so B creates the agenda.
+    // B knows both other bodies (A and C have never met), so B creates the agenda; A and
+    // C, which do not trust each other, accept the invitation.
     let id = b.create_agenda("三地联动协商", &[&a, &c]).await;
+    a.accept_invitation(id).await;
+    c.accept_invitation(id).await;
     wait_has_agenda(&a, id).await;
     wait_has_agenda(&c, id).await;
 

@@ -2,6 +2,7 @@
 //! file each. Fixtures live in the `confer_tests` library (`tests/src/lib.rs`).
 
 mod adversarial;
+mod hostile;
 mod restart;
 mod support;
 mod sync;

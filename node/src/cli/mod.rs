@@ -101,8 +101,14 @@ pub enum AgendaCommand {
     },
     /// Change an agenda's title or summary.
     Edit(EditArgs),
-    /// List the agendas this node holds.
+    /// List the agendas this node holds, and invitations waiting for acceptance.
     List,
+    /// Accept an invitation to an agenda whose member bodies this node does not all trust
+    /// (check their ids with their committees first).
+    Accept {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+    },
     /// Show an agenda: every field, who wrote it, whether the signatures verify.
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
@@ -463,6 +469,25 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 print_json(&list)
             } else {
                 print!("{}", render::agenda_list(&list, lang));
+                Ok(())
+            }
+        }
+        AgendaCommand::Accept { id } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            client
+                .post_empty(&format!("/v1/agendas/{id}/accept"), &serde_json::json!({}))
+                .await
+                .map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({ "id": id, "accepted": true }))
+            } else {
+                println!(
+                    "{} {id}",
+                    lang.pick(
+                        "Accepted; syncing with the participating bodies:",
+                        "已接受邀请，正在与参与机构同步："
+                    )
+                );
                 Ok(())
             }
         }

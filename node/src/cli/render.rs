@@ -224,6 +224,41 @@ pub fn agenda_list(list: &[AgendaSummary], lang: Lang) -> String {
         return out;
     }
     for a in list {
+        if a.invited {
+            put!(
+                out,
+                "{}  {}  [{}]",
+                ids::full(&a.id),
+                lang.pick(
+                    "INVITED, not accepted: nothing is received or sent",
+                    "待接受的邀请：接受前不收发任何内容"
+                ),
+                a.members
+                    .iter()
+                    .map(body_short)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            for body in &a.untrusted {
+                put!(
+                    out,
+                    "    {} {}  {}",
+                    lang.pick("not trusted here:", "本节点未信任："),
+                    ids::full(&body.id),
+                    body.name.as_deref().map(text).unwrap_or_default()
+                );
+            }
+            put!(
+                out,
+                "    {} confer agenda accept {}",
+                lang.pick(
+                    "check these ids with their committees, then:",
+                    "请先与相关政协核对上述编号，然后执行："
+                ),
+                a.id
+            );
+            continue;
+        }
         put!(
             out,
             "{}  {}  [{}]  {} {}",
@@ -573,6 +608,8 @@ mod tests {
                 title: EVIL.into(),
                 members: view.members.clone(),
                 entries: 2,
+                invited: false,
+                untrusted: vec![],
             }],
             Lang::En,
         );

@@ -194,7 +194,7 @@ mod tests {
     fn proven() -> FrameCodec {
         let gate = Gate::new();
         let peer = PeerId::random();
-        gate.prove(peer);
+        gate.open(peer);
         FrameCodec {
             gate,
             peer: Some(peer),
@@ -239,7 +239,7 @@ mod tests {
         };
         let prover = tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            slow.prove(peer);
+            slow.open(peer);
         });
         let got = waiting
             .read_request(&SYNC_PROTOCOL, &mut Cursor::new(big.clone()))
@@ -248,12 +248,12 @@ mod tests {
         assert_eq!(got.len(), 5000);
         prover.await.unwrap();
         // Once proven, read at once; after the peer is forgotten, refused again.
-        gate.prove(peer);
+        gate.open(peer);
         assert!(codec
             .read_request(&SYNC_PROTOCOL, &mut Cursor::new(big.clone()))
             .await
             .is_ok());
-        gate.forget(&peer);
+        gate.close(&peer);
         assert!(codec
             .read_request(&SYNC_PROTOCOL, &mut Cursor::new(big))
             .await

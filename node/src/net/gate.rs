@@ -1,11 +1,13 @@
-//! The gate: what a peer may send before it has proved its body.
+//! The gate: how much a node reads from a peer.
 //!
-//! Any host can reach a node's port. Until a peer has proved its body (a node certificate
-//! in `Hello` whose key is the connection's key), it may only send a small `Hello`: the
-//! frame codec reads at most [`MAX_UNPROVEN_FRAME_BYTES`] from it, so a stranger cannot
-//! make the node buffer, decode or verify anything large. Once the event loop has seen the
-//! peer prove its body it opens the gate ([`Gate::prove`]) and frames up to the protocol's
-//! full size are read; the gate closes again when the last connection to the peer closes.
+//! Any host can reach a node's port, and anyone can make a body key and certify a node with
+//! it. So the gate opens only for a peer that proved a body (a node certificate in `Hello`
+//! whose key is the connection's key) *this node deals with*: a body its operator trusts or
+//! a member of a space it holds. Until then the frame codec reads at most
+//! [`MAX_UNPROVEN_FRAME_BYTES`] from the peer — a `Hello`, or a small request to be refused —
+//! so a stranger cannot make the node buffer, decode or verify anything large. The event
+//! loop opens the gate ([`Gate::open`]) and it closes when the last connection to the peer
+//! closes.
 //!
 //! The frame codec is cloned by libp2p for every connection (and again for every stream
 //! of it), without being told the peer. [`GatedSync`] wraps the request-response behaviour
@@ -66,8 +68,8 @@ impl Gate {
         })
     }
 
-    /// The peer proved its body: read its frames at full size.
-    pub fn prove(&self, peer: PeerId) {
+    /// The peer proved a body this node deals with: read its frames at full size.
+    pub fn open(&self, peer: PeerId) {
         let fresh = self
             .proven
             .lock()
@@ -80,11 +82,11 @@ impl Gate {
 
     /// Waits up to the proof wait ([`PROOF_WAIT`] by default) for `peer` to be proven; true
     /// if it is.
-    pub async fn wait_proven(&self, peer: &PeerId) -> bool {
+    pub async fn wait_open(&self, peer: &PeerId) -> bool {
         let mut changes = self.changed.subscribe();
         let wait = async {
             loop {
-                if self.is_proven(peer) {
+                if self.is_open(peer) {
                     return true;
                 }
                 if changes.changed().await.is_err() {
@@ -97,15 +99,15 @@ impl Gate {
             .unwrap_or(false)
     }
 
-    /// The last connection to the peer closed: it proves itself again next time.
-    pub fn forget(&self, peer: &PeerId) {
+    /// The last connection to the peer closed (or its body is no longer trusted).
+    pub fn close(&self, peer: &PeerId) {
         self.proven
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(peer);
     }
 
-    pub fn is_proven(&self, peer: &PeerId) -> bool {
+    pub fn is_open(&self, peer: &PeerId) -> bool {
         self.proven
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -138,7 +140,7 @@ impl Gate {
             return true;
         }
         match peer {
-            Some(peer) => self.wait_proven(peer).await,
+            Some(peer) => self.wait_open(peer).await,
             None => false,
         }
     }

@@ -197,8 +197,8 @@ mod tests {
         };
         let b_id = *b.local_peer_id();
         // Both have "proved their body" here, so the large response is read.
-        a.behaviour().sync.gate().prove(b_id);
-        b.behaviour().sync.gate().prove(*a.local_peer_id());
+        a.behaviour().sync.gate().open(b_id);
+        b.behaviour().sync.gate().open(*a.local_peer_id());
         let request = b"ping from a".to_vec();
         let big_response: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
         let sent_id =

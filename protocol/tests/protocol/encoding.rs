@@ -23,6 +23,7 @@ fn name() -> impl Strategy<Value = String> {
         "[\u{4e00}-\u{9fa5}]{0,80}",
     ]
     .prop_filter("fits the name limit", |s| s.len() <= MAX_NAME_BYTES)
+    .prop_filter("a clean name", |s| confer_protocol::text::is_clean_name(s))
 }
 
 fn subject() -> impl Strategy<Value = Subject> {

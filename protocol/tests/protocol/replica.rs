@@ -335,3 +335,224 @@ fn a_space_from_an_untrusted_body_is_refused_until_trusted() {
     assert!(matches!(answer, Message::PushAck { .. }), "{answer:?}");
     assert!(a.space(&space).is_some());
 }
+
+/// Passes every message between two replicas through its encoding until none is left,
+/// asserting that each one a replica built is one it would accept (decodes, within the
+/// frame limit).
+fn run_to_quiet(nodes: &mut [(u8, &mut Replica)], first: Vec<(u8, u8, Message)>) {
+    let mut wire = first;
+    let mut rounds = 0;
+    while let Some((from, to, request)) = wire.pop() {
+        rounds += 1;
+        assert!(rounds < 10_000, "sync does not quiesce");
+        let bytes = request.encode();
+        assert!(bytes.len() <= confer_protocol::sync::MAX_MESSAGE_BYTES);
+        let request = Message::decode(&bytes).expect("every request built decodes");
+        let (i, j) = (
+            nodes.iter().position(|(n, _)| *n == to).expect("to"),
+            nodes.iter().position(|(n, _)| *n == from).expect("from"),
+        );
+        let (response, fx) = nodes[i].1.handle_request(key(from), request);
+        wire.extend(fx.send.into_iter().map(|(k, m)| (to, peer_n(k), m)));
+        let bytes = response.encode();
+        assert!(bytes.len() <= confer_protocol::sync::MAX_MESSAGE_BYTES);
+        let response = Message::decode(&bytes).expect("every response built decodes");
+        let fx = nodes[j].1.handle_response(key(to), response);
+        wire.extend(fx.send.into_iter().map(|(k, m)| (from, peer_n(k), m)));
+    }
+}
+
+fn peer_n(k: PeerKey) -> u8 {
+    (1..=8).find(|&n| key(n) == k).expect("a known node")
+}
+
+/// A space written by `authors` member keys, alternating between bodies 1 and 2, each key
+/// writing one entry; with the certificates for them.
+fn many_authors(authors: usize) -> (confer_protocol::Space, Vec<confer_protocol::Certificate>) {
+    use automerge::transaction::Transactable;
+    let genesis = support::genesis(1, &[2, 3], 9);
+    let mut space = confer_protocol::Space::new(genesis);
+    let mut certs = Vec::new();
+    for i in 0..authors {
+        let body = 1 + (i % 2) as u8;
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(i as u64 + 1_000).to_be_bytes());
+        let author = confer_protocol::SecretKey::from_seed(seed);
+        certs.push(
+            confer_protocol::Certificate::issue(
+                &support::body_secret(body),
+                &support::body_name(body),
+                author.public(),
+                confer_protocol::Subject::Member {
+                    name: format!("委员{i}"),
+                    role: "member".into(),
+                },
+                0,
+            )
+            .expect("cert"),
+        );
+        space
+            .local_change(&author, support::body_id(body), i as i64, |tx| {
+                tx.put(automerge::ROOT, format!("k{}", i % 50), i as i64)
+            })
+            .expect("local change")
+            .expect("a change");
+    }
+    (space, certs)
+}
+
+/// Review finding: a member certifying more than `MAX_MESSAGE_CERTS` authors made every
+/// catch-up response undecodable, so no new member could ever join the space. Responses are
+/// now cut so each carries at most that many certificates: a fresh member catches up a
+/// space of 1,200 authors (from two bodies: at most 1,024 per body) in several rounds.
+#[test]
+fn a_fresh_member_catches_up_a_space_whose_authors_need_more_certificates_than_one_message() {
+    let authors = confer_protocol::sync::MAX_MESSAGE_CERTS + 176;
+    let (space, certs) = many_authors(authors);
+    let id = space.id();
+    let mut a = support::replica(1, Limits::default());
+    for cert in &certs {
+        a.add_cert(cert.clone());
+    }
+    a.insert_space(space);
+    let mut c = support::replica(3, Limits::default());
+    let mut first: Vec<(u8, u8, Message)> = Vec::new();
+    first.extend(a.connected(key(3)).send.into_iter().map(|(_, m)| (1, 3, m)));
+    first.extend(c.connected(key(1)).send.into_iter().map(|(_, m)| (3, 1, m)));
+    run_to_quiet(&mut [(1, &mut a), (3, &mut c)], first);
+    let held = c.space(&id).expect("C joined the space");
+    assert_eq!(held.vector().0.len(), authors, "C holds every author");
+    assert_eq!(held.vector(), a.space(&id).expect("A's").vector());
+    for cert in &certs {
+        assert_eq!(
+            c.certs().member_cert(&cert.key, &cert.body),
+            Some(cert),
+            "C learnt every author's certificate"
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+    /// Whatever the batch limits and the number of authors, every message a replica builds
+    /// decodes, and a fresh member converges.
+    #[test]
+    fn every_message_built_decodes(
+        authors in 1usize..300,
+        batch_entries in 1usize..64,
+        batch_bytes in 1usize..20_000,
+    ) {
+        let (space, certs) = many_authors(authors);
+        let id = space.id();
+        let limits = Limits { batch_entries, batch_bytes };
+        let mut a = support::replica(1, limits);
+        for cert in certs {
+            a.add_cert(cert);
+        }
+        a.insert_space(space);
+        let mut c = support::replica(3, limits);
+        let mut first: Vec<(u8, u8, Message)> = Vec::new();
+        first.extend(a.connected(key(3)).send.into_iter().map(|(_, m)| (1, 3, m)));
+        first.extend(c.connected(key(1)).send.into_iter().map(|(_, m)| (3, 1, m)));
+        run_to_quiet(&mut [(1, &mut a), (3, &mut c)], first);
+        proptest::prop_assert_eq!(
+            c.space(&id).map(|s| s.vector()),
+            a.space(&id).map(|s| s.vector())
+        );
+    }
+}
+
+/// Review finding: a trusted body could create a space with a body this node never
+/// trusted, and the node then accepted that body's writes and sent it this body's edits.
+/// Now such a space is only an invitation — nothing received, stored or sent — until this
+/// body's operator accepts it (or comes to trust every member).
+#[test]
+fn a_space_with_an_untrusted_member_waits_for_acceptance() {
+    // Body 2 trusts body 1 (the creator) but not body 9.
+    let mut a = support::untrusting_replica(2, Limits::default());
+    let _ = a.trust(support::body_id(1));
+    let mut creator = support::replica(1, Limits::default());
+    handshake(&mut a, 2, &mut creator, 1);
+    let (space, fx) = creator
+        .create_space(
+            SpaceKind::Agenda,
+            &[support::body_id(2), support::body_id(9)],
+            0,
+            [10; 16],
+            0,
+            |tx| edit("与陌生机构的议题").apply(tx),
+        )
+        .expect("create");
+    let (_, push) = &fx.send[0];
+    let (answer, fa) = a.handle_request(key(1), hop(push));
+    assert!(
+        matches!(
+            answer,
+            Message::Refused {
+                reason: Refusal::NotAccepted,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    assert!(a.space(&space).is_none(), "joined without acceptance");
+    assert!(fa.persist.entries.is_empty() && fa.persist.spaces.is_empty());
+    assert_eq!(fa.persist.invited.len(), 1, "the invitation is kept");
+    assert!(fa.events.iter().any(|e| matches!(
+        e,
+        Event::SpaceInvited { untrusted, .. } if *untrusted == vec![support::body_id(9)]
+    )));
+    assert_eq!(a.invitations().count(), 1);
+    // Asking again changes nothing.
+    let (answer, fa) = a.handle_request(key(1), hop(push));
+    assert!(matches!(
+        answer,
+        Message::Refused {
+            reason: Refusal::NotAccepted,
+            ..
+        }
+    ));
+    assert!(fa.persist.is_empty());
+
+    // The operator accepts: the space is joined and pulled from the connected member.
+    let fx = a.accept(&space).expect("accept");
+    assert_eq!(fx.persist.spaces.len(), 1);
+    assert!(fx
+        .send
+        .iter()
+        .any(|(to, m)| *to == key(1) && matches!(m, Message::SyncRequest { .. })));
+    assert_eq!(a.invitations().count(), 0);
+    let (_, request) = &fx.send[0];
+    let (response, _) = creator.handle_request(key(2), hop(request));
+    a.handle_response(key(1), hop(&response));
+    assert_eq!(
+        a.space(&space).map(|s| s.vector()),
+        creator.space(&space).map(|s| s.vector())
+    );
+    assert!(a.accept(&space).is_err(), "nothing left to accept");
+}
+
+/// An invitation whose untrusted members become trusted needs no acceptance.
+#[test]
+fn an_invitation_is_joined_once_every_member_is_trusted() {
+    let mut a = support::untrusting_replica(2, Limits::default());
+    let _ = a.trust(support::body_id(1));
+    let mut creator = support::replica(1, Limits::default());
+    handshake(&mut a, 2, &mut creator, 1);
+    let (space, fx) = creator
+        .create_space(
+            SpaceKind::Agenda,
+            &[support::body_id(2), support::body_id(9)],
+            0,
+            [11; 16],
+            0,
+            |tx| edit("稍后信任").apply(tx),
+        )
+        .expect("create");
+    let (_, push) = &fx.send[0];
+    a.handle_request(key(1), hop(push));
+    assert!(a.space(&space).is_none());
+    let fx = a.trust(support::body_id(9));
+    assert_eq!(fx.persist.spaces.len(), 1);
+    assert!(a.space(&space).is_some());
+}

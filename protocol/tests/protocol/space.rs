@@ -748,3 +748,77 @@ fn the_same_change_signed_for_two_bodies_is_equivocation() {
     assert_eq!(got.equivocations.len(), 1, "{got:?}");
     assert!(reader.equivocators().contains(&member_secret(2).public()));
 }
+
+/// A member's signed change that names an actor the document does not know (its deps
+/// removed, so it claims to build on nothing): automerge 0.12 panics applying it. The
+/// space refuses it before automerge sees it, and goes on.
+#[test]
+fn a_change_naming_an_unknown_actor_is_refused_without_panicking() {
+    use automerge::ReadDoc;
+    use sha2::{Digest, Sha256};
+    let genesis = support::genesis(1, &[2], 11);
+    // A stranger actor writes a key; member 2 overwrites it (so its change names the
+    // stranger as an actor, through the op it overwrites).
+    let mut doc = automerge::Automerge::new();
+    doc.set_actor(automerge::ActorId::from([0x55u8; 32].as_slice()));
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, "title", "陌生人").expect("put");
+    tx.commit();
+    doc.set_actor(automerge::ActorId::from(
+        member_secret(2).public().as_bytes().as_slice(),
+    ));
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, "title", "覆盖").expect("put");
+    let (hash, _) = tx.commit();
+    let change = doc
+        .get_change_by_hash(&hash.expect("a change"))
+        .expect("change")
+        .clone();
+    assert_eq!(change.other_actor_ids().len(), 1);
+    assert_eq!(change.deps().len(), 1);
+    // Drop the one dependency and reseal the chunk.
+    let raw = change.raw_bytes();
+    let mut at = 9;
+    while raw[at] & 0x80 != 0 {
+        at += 1;
+    }
+    let body = &raw[at + 1..];
+    assert_eq!(body[0], 1, "one dep");
+    let mut new_body = vec![0u8];
+    new_body.extend_from_slice(&body[1 + 32..]);
+    let mut hashed = vec![1u8];
+    let mut len = new_body.len() as u64;
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            hashed.push(b);
+            break;
+        }
+        hashed.push(b | 0x80);
+    }
+    hashed.extend_from_slice(&new_body);
+    let mut chunk = raw[..4].to_vec();
+    chunk.extend_from_slice(&Sha256::digest(&hashed)[..4]);
+    chunk.extend_from_slice(&hashed);
+    let crafted = automerge::Change::from_bytes(chunk).expect("automerge parses it");
+    assert!(crafted.deps().is_empty());
+    let entry = Entry::sign(genesis.id(), body_id(2), &crafted, &member_secret(2)).expect("sign");
+    let mut reader = Space::new(genesis);
+    let got = receive(&mut reader, &[entry], &support::certs(&[1, 2]));
+    assert!(
+        matches!(got.rejected[..], [(Rejection::UnknownActor(_), _)]),
+        "{:?}",
+        got.rejected
+    );
+    assert!(reader.log().is_empty());
+    // The space still works.
+    let mut author = Space::new(reader.genesis().clone());
+    let honest = titled(&mut author, 2, 1);
+    assert_eq!(
+        receive(&mut reader, &[honest], &support::certs(&[1, 2]))
+            .accepted
+            .len(),
+        1
+    );
+}

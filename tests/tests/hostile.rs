@@ -1,0 +1,197 @@
+//! The hostile-peer suite: a peer speaking the wire protocol by hand sends what no honest
+//! node would, before and after proving its body. Each attack is refused with a reason, the
+//! node keeps answering its operator, and honest sync is unaffected.
+
+use confer_protocol::wire::Writer;
+use confer_protocol::{Message, Refusal, SecretKey};
+
+use crate::support::*;
+
+/// A change chunk whose five columns are each one run of 2^40 rows (key "a", insert false,
+/// action set, value null, no preds): 95 bytes that automerge 0.12 would spend ~46 hours
+/// validating. Built as in `protocol/tests/protocol/chunk.rs` (`runs_of(1 << 40)`).
+const OP_COUNT_BOMB: &str = "856f4a83bc2252bd015500200707070707070707070707070707070707070707070707070707070707070707010100000005150834064207560770078080808080200161808080808020808080808020018080808080200080808080802000";
+
+/// A `Push` of one entry carrying the bomb, encoded by hand (no `Entry` can hold it).
+fn bomb_push(space: SpaceId) -> Vec<u8> {
+    let chunk = hex::decode(OP_COUNT_BOMB).expect("hex");
+    let mut entry = Writer::new();
+    entry
+        .u8(2)
+        .raw(space.as_bytes())
+        .raw(&[9; 32])
+        .bytes(&chunk)
+        .raw(&[0; 64]);
+    let entry = entry.finish();
+    let mut w = Writer::new();
+    w.u8(1)
+        .u8(5)
+        .raw(space.as_bytes())
+        .u8(0)
+        .u32(0)
+        .u32(1)
+        .bytes(&entry);
+    w.finish()
+}
+
+/// The operator's view still answers at once.
+async fn still_answers(node: &TestNode) {
+    tokio::time::timeout(Duration::from_secs(10), node.status_now())
+        .await
+        .expect("status answers within 10 s after the attack");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_count_bomb_before_hello_is_refused_unread() {
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let stranger = SecretKey::from_seed(random_seed());
+    let mut rogue = Rogue::new(random_seed(), &stranger, "陌生机构");
+    // Never answer A's Hello either: the rogue proves nothing.
+    rogue.answer_requests = false;
+    rogue.dial(&a.addr()).await;
+    let answer = rogue.request_bytes(bomb_push(id)).await.expect("an answer");
+    match Message::decode(&answer) {
+        Ok(Message::Refused {
+            reason: Refusal::NotIdentified,
+            ..
+        }) => {}
+        other => panic!("expected NotIdentified before hello, got {other:?}"),
+    }
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "未认证的炸弹之后").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_count_bomb_from_a_member_body_is_refused_at_decode() {
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let started = std::time::Instant::now();
+    let answer = rogue.request_bytes(bomb_push(id)).await.expect("an answer");
+    let took = started.elapsed();
+    match Message::decode(&answer) {
+        Ok(Message::Refused {
+            reason: Refusal::Invalid,
+            detail,
+            ..
+        }) => assert!(detail.contains("ops"), "the refusal says why: {detail}"),
+        other => panic!("expected Invalid for the bomb, got {other:?}"),
+    }
+    // Not a timing assertion on the node's speed: 46 hours of validation would not fit.
+    assert!(took < WAIT, "refused after {took:?}");
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "成员的炸弹之后").await;
+}
+
+/// A stranger body (it proves a body nobody here trusts or shares a space with) gets only
+/// a Hello's worth of bytes read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_request_from_a_stranger_body_is_not_read() {
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let stranger = SecretKey::from_seed(random_seed());
+    let mut rogue = Rogue::new(random_seed(), &stranger, "陌生机构");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    // A megabyte that claims to be a Push: the node reads its length and refuses the rest.
+    let mut big = vec![1u8, 5];
+    big.resize(1024 * 1024, 0);
+    let answer = rogue.request_bytes(big).await;
+    assert!(
+        answer.is_err(),
+        "a stranger's 1 MiB request is not read: {answer:?}"
+    );
+    // A Hello still fits, and is answered.
+    let ack = rogue.hello().await;
+    assert_eq!(ack.body, a.body);
+    // A node of a member body gets the full size: B's rogue fetches the whole space.
+    let mut member = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    member.dial(&a.addr()).await;
+    member.hello().await;
+    let mut big = vec![1u8, 5];
+    big.resize(1024 * 1024, 0);
+    match member.request_bytes(big).await.map(|r| Message::decode(&r)) {
+        Ok(Ok(Message::Refused {
+            reason: Refusal::Invalid,
+            ..
+        })) => {}
+        other => panic!("a member's large request is read and judged: {other:?}"),
+    }
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "未认证的大消息之后").await;
+}
+
+/// Review finding: a trusted body's agenda naming a body this node never trusted was
+/// joined at once. Now it waits as an invitation (nothing received or sent), listed with
+/// the untrusted bodies, until the operator accepts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    // B and C each trust A only; A invites both, together.
+    let id = a.create_agenda("三方议题", &[&b, &c]).await;
+    let invitation = eventually("B lists the invitation", WAIT, || async {
+        let list = b.handle.list_agendas().await.map_err(|e| e.to_string())?;
+        list.into_iter()
+            .find(|s| s.id == id.to_string())
+            .ok_or_else(|| "not listed yet".to_owned())
+    })
+    .await;
+    assert!(invitation.invited);
+    assert_eq!(
+        invitation
+            .untrusted
+            .iter()
+            .map(|v| v.id.clone())
+            .collect::<Vec<_>>(),
+        vec![c.body.to_string()]
+    );
+    always(
+        "B holds nothing of the agenda before accepting",
+        SEVERAL_ROUNDS,
+        || async {
+            match b.try_show(id).await {
+                Err(NodeError::UnknownAgenda(_)) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+
+    b.handle.accept_agenda(id).await.expect("accept");
+    wait_view(&b, id, "the agenda's content", |v| {
+        v.text("title") == "三方议题"
+    })
+    .await;
+    // C, which does not trust B either, accepts once its invitation has arrived.
+    eventually("C is invited", WAIT, || async {
+        let list = c.handle.list_agendas().await.map_err(|e| e.to_string())?;
+        ensure(
+            list.iter().any(|s| s.id == id.to_string() && s.invited),
+            || format!("{list:?}"),
+        )
+    })
+    .await;
+    c.handle.accept_agenda(id).await.expect("accept");
+    wait_has_agenda(&c, id).await;
+    // Accepted: B's edits reach C (through A) and C's reach B.
+    b.edit(id, None, Some("B 接受后的摘要")).await;
+    c.edit(id, Some("C 的标题"), None).await;
+    for node in [&a, &b, &c] {
+        wait_view(node, id, "both edits", |v| {
+            v.text("summary") == "B 接受后的摘要" && v.text("title") == "C 的标题"
+        })
+        .await;
+    }
+    assert!(matches!(
+        b.handle.accept_agenda(id).await,
+        Err(NodeError::NotInvited(_))
+    ));
+}
