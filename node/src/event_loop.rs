@@ -750,10 +750,17 @@ impl EventLoop {
             Command::Status(reply) => {
                 let _ = reply.send(Ok(self.status()));
             }
-            Command::AddPeer(addr, reply) => {
-                let result = self.add_peer(addr);
-                let _ = reply.send(result);
-            }
+            Command::AddPeer(addr, reply) => match self.add_peer(addr) {
+                Ok(result) => {
+                    let _ = reply.send(result);
+                }
+                Err(failure) => {
+                    // Like every other storage failure: stop rather than run on with memory
+                    // and disk disagreeing.
+                    let _ = reply.send(Err(NodeError::Storage(failure.to_string())));
+                    return Err(failure);
+                }
+            },
             Command::CreateAgenda { edit, with, reply } => {
                 let result = self.create_agenda(edit, with);
                 let (result, fx) = match result {
@@ -812,12 +819,22 @@ impl EventLoop {
                 }
             },
             Command::ShowAgenda(id, reply) => {
-                let result = self
-                    .replica
-                    .space(&id)
-                    .map(|s| self.agenda_view(s))
-                    .ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
-                let _ = reply.send(result);
+                let Some(space) = self.replica.space(&id) else {
+                    let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
+                    return Ok(());
+                };
+                // Every signature is checked again, on a blocking thread: a large agenda
+                // takes a while and the loop keeps syncing meanwhile.
+                let mut view = self.agenda_view(space);
+                let log = space.log().to_vec();
+                tokio::task::spawn_blocking(move || {
+                    let (verified, failed) = confer_protocol::space::reverify(&log);
+                    view.signatures_verified = verified;
+                    view.all_signatures_verified = failed.is_empty();
+                    view.signatures_failed =
+                        failed.iter().map(|(a, n)| format!("{a}:{n}")).collect();
+                    let _ = reply.send(Ok(view));
+                });
             }
             Command::WaitFor {
                 space,
@@ -841,27 +858,31 @@ impl EventLoop {
         Ok(())
     }
 
-    fn add_peer(&mut self, addr: Multiaddr) -> Result<(), NodeError> {
+    /// Remembers a peer. The outer error is a storage failure that must stop the node.
+    fn add_peer(&mut self, addr: Multiaddr) -> Result<Result<(), NodeError>, NodeFailure> {
         let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return Err(NodeError::BadAddress(format!(
+            return Ok(Err(NodeError::BadAddress(format!(
                 "{addr} does not end in /p2p/<peer id>"
-            )));
+            ))));
         };
         if peer == *self.swarm.local_peer_id() {
-            return Err(NodeError::BadAddress(format!("{addr} is this node itself")));
+            return Ok(Err(NodeError::BadAddress(format!(
+                "{addr} is this node itself"
+            ))));
         }
         if net::peer_ed25519_key(&peer).is_none() {
-            return Err(NodeError::BadAddress(format!(
+            return Ok(Err(NodeError::BadAddress(format!(
                 "{peer} is not a confer node's peer id"
-            )));
+            ))));
         }
         let batch = WriteBatch {
             peers_added: vec![addr.to_string()],
             ..WriteBatch::default()
         };
-        self.store
-            .commit(&batch)
-            .map_err(|e| NodeError::Storage(e.to_string()))?;
+        self.store.commit(&batch).map_err(|e| {
+            tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
+            NodeFailure::Storage(e)
+        })?;
         self.remember(addr);
         self.redial();
         // Already connected and proven (it dialled us first): trust its body now.
@@ -870,10 +891,9 @@ impl EventLoop {
             .and_then(|key| self.replica.peer_body(&key));
         if let Some(body) = body {
             let fx = self.replica.trust(body);
-            self.carry_out(fx)
-                .map_err(|e| NodeError::Storage(e.to_string()))?;
+            self.carry_out(fx)?;
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn create_agenda(
@@ -999,7 +1019,6 @@ impl EventLoop {
             }),
             member_name: a.member_name.clone(),
         };
-        let (verified, failed) = s.reverify();
         AgendaView {
             id: s.id().to_string(),
             created_by: self.body_view(&s.genesis().creator.body),
@@ -1015,9 +1034,10 @@ impl EventLoop {
                 })
                 .collect(),
             entries: s.log().len(),
-            signatures_verified: verified,
-            all_signatures_verified: failed.is_empty(),
-            signatures_failed: failed.iter().map(|(a, n)| format!("{a}:{n}")).collect(),
+            // Filled in by the caller, off the event loop.
+            signatures_verified: 0,
+            all_signatures_verified: false,
+            signatures_failed: Vec::new(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
             vector: s
                 .vector()

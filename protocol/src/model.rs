@@ -6,12 +6,13 @@
 //! value is attributed to the member key that wrote it — the change's actor — and to the
 //! body that key writes for in the space (named in its signed entries).
 
+use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, ObjId, ReadDoc, Value, ROOT};
+use automerge::{Automerge, AutomergeError, Change, ObjId, ReadDoc, ScalarValue, Value, ROOT};
 
 use crate::cert::{BodyId, Certificates};
 use crate::keys::PublicKey;
-use crate::space::Space;
+use crate::space::{Space, SpaceKind};
 
 /// Longest title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
@@ -21,13 +22,75 @@ pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
 /// The editable fields of an agenda.
 pub const AGENDA_FIELDS: [&str; 2] = ["title", "summary"];
 
-/// Why an agenda edit was refused before it became a change.
+/// Why an agenda edit was refused before it became a change, or a change was refused
+/// before it was applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
     #[error("{field} is longer than {max} bytes")]
     TooLong { field: &'static str, max: usize },
     #[error("the title must not be empty")]
     EmptyTitle,
+    #[error("the change writes outside the agenda's fields ({0})")]
+    OutsideModel(String),
+}
+
+/// Checks a change against the rules of the document it is for — the same rules a local
+/// edit obeys ([`AgendaEdit::validate`]), so a remote change cannot write what the local
+/// interface would refuse. Run on every entry, local or remote, before it is applied.
+pub fn check_change(kind: SpaceKind, change: &Change) -> Result<(), ModelError> {
+    match kind {
+        SpaceKind::Agenda => check_agenda_change(change),
+    }
+}
+
+fn check_agenda_change(change: &Change) -> Result<(), ModelError> {
+    for op in change.decode().operations {
+        if op.obj != ObjectId::Root {
+            return Err(ModelError::OutsideModel("a nested object".into()));
+        }
+        let Key::Map(key) = &op.key else {
+            return Err(ModelError::OutsideModel("a list position".into()));
+        };
+        let (field, max): (&'static str, usize) = match key.as_str() {
+            "kind" => ("kind", 16),
+            "title" => ("title", MAX_TITLE_BYTES),
+            "summary" => ("summary", MAX_SUMMARY_BYTES),
+            other => {
+                return Err(ModelError::OutsideModel(format!(
+                    "unknown field {}",
+                    crate::text::display_line(&other.chars().take(64).collect::<String>())
+                )))
+            }
+        };
+        match &op.action {
+            // automerge resolves a conflict on a field by deleting the losing values.
+            OpType::Delete => {}
+            OpType::Put(ScalarValue::Str(text)) => {
+                if text.len() > max {
+                    return Err(ModelError::TooLong { field, max });
+                }
+                if field == "title" && text.trim().is_empty() {
+                    return Err(ModelError::EmptyTitle);
+                }
+                if field == "kind" && text.as_str() != "agenda" {
+                    return Err(ModelError::OutsideModel("kind is not agenda".into()));
+                }
+            }
+            other => {
+                return Err(ModelError::OutsideModel(format!(
+                    "{field} written with {}",
+                    match other {
+                        OpType::Put(_) => "a value that is not text",
+                        OpType::Make(_) => "an object",
+                        OpType::Delete => "a delete",
+                        OpType::Increment(_) => "an increment",
+                        OpType::MarkBegin(_) | OpType::MarkEnd(_) => "a mark",
+                    }
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A requested edit of an agenda; `None` leaves a field alone.

@@ -84,6 +84,11 @@ impl Default for Limits {
     }
 }
 
+/// Most spaces and invitations one body may introduce on a node.
+pub const MAX_SPACES_PER_CREATOR: usize = 10_000;
+/// Most bytes of entries waiting for dependencies, across all spaces of a node.
+pub const MAX_PENDING_BYTES_TOTAL: usize = 256 * 1024 * 1024;
+
 /// What the node must do after an event: persist first, then send.
 #[derive(Debug, Default)]
 pub struct Effects {
@@ -781,6 +786,20 @@ impl Replica {
                     ),
                 ));
             }
+            let creator = genesis.creator.body;
+            let introduced = self
+                .spaces
+                .values()
+                .map(Space::genesis)
+                .chain(self.invited.values())
+                .filter(|g| g.creator.body == creator)
+                .count();
+            if introduced >= MAX_SPACES_PER_CREATOR {
+                return Err((
+                    Refusal::Invalid,
+                    format!("your body has introduced {MAX_SPACES_PER_CREATOR} spaces here, the most one body may"),
+                ));
+            }
             if self.certs.insert(genesis.creator.clone()) {
                 fx.persist.certs.push(genesis.creator.clone());
             }
@@ -864,6 +883,23 @@ impl Replica {
         if entries.is_empty() {
             return 0;
         }
+        // The pending bound is shared by all spaces: this one may use what the others
+        // leave of it.
+        let elsewhere: usize = self
+            .spaces
+            .iter()
+            .filter(|(id, _)| **id != space)
+            .map(|(_, other)| other.pending_bytes())
+            .sum();
+        let Some(s) = self.spaces.get_mut(&space) else {
+            return 0;
+        };
+        s.set_pending_limit(
+            crate::space::MAX_PENDING,
+            MAX_PENDING_BYTES_TOTAL
+                .saturating_sub(elsewhere)
+                .min(crate::space::MAX_PENDING_BYTES),
+        );
         let known = &self.certs;
         let Received {
             accepted,

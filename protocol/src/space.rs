@@ -43,6 +43,10 @@ pub const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 /// add` refuses past it. (Which of a misbehaving body's *excess* authors a node refuses
 /// depends on arrival order; everyone else's entries are unaffected.)
 pub const MAX_AUTHORS_PER_BODY: usize = 1024;
+/// Most bytes of entries one author may write in one space (about a hundred thousand
+/// ordinary edits). Counted along the author's own sequence, so every node refuses the same
+/// entries.
+pub const MAX_BYTES_PER_AUTHOR: u64 = 256 * 1024 * 1024;
 /// Longest space title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
@@ -137,6 +141,8 @@ pub enum SpaceError {
     Entry(#[from] EntryError),
     #[error("stored document is inconsistent: {0}")]
     Corrupt(String),
+    #[error("the change breaks the document's rules: {0}")]
+    Model(String),
 }
 
 impl From<AutomergeError> for SpaceError {
@@ -353,6 +359,10 @@ pub enum Rejection {
     TooManyAuthors(BodyId),
     #[error("the change refers to an actor {0} that is not an author in this space")]
     UnknownActor(String),
+    #[error("the change breaks the document's rules: {0}")]
+    Model(String),
+    #[error("author {0:?} has written as many bytes in this space as one author may")]
+    AuthorQuota(PublicKey),
     #[error("author {0:?} is refused in this space after equivocating")]
     Equivocator(PublicKey),
     #[error("signature by {0:?} does not verify")]
@@ -400,6 +410,10 @@ pub struct Space {
     equivocators: BTreeSet<PublicKey>,
     /// Authors per body (by their entry at seq 1).
     body_authors: HashMap<BodyId, usize>,
+    /// Bytes of entries per author.
+    author_bytes: HashMap<PublicKey, u64>,
+    /// Bound on `author_bytes` (default [`MAX_BYTES_PER_AUTHOR`]).
+    author_quota: u64,
 }
 
 impl fmt::Debug for Space {
@@ -425,6 +439,8 @@ impl Space {
             pending_limit: (MAX_PENDING, MAX_PENDING_BYTES),
             equivocators: BTreeSet::new(),
             body_authors: HashMap::new(),
+            author_bytes: HashMap::new(),
+            author_quota: MAX_BYTES_PER_AUTHOR,
         }
     }
 
@@ -478,6 +494,7 @@ impl Space {
             if entry.seq() == 1 {
                 *space.body_authors.entry(entry.body()).or_default() += 1;
             }
+            *space.author_bytes.entry(entry.author()).or_default() += entry.len() as u64;
             space.applied.insert(entry.change_hash());
             space.log.push(entry);
         }
@@ -504,6 +521,17 @@ impl Space {
     /// entries, [`MAX_PENDING_BYTES`] bytes).
     pub fn set_pending_limit(&mut self, entries: usize, bytes: usize) {
         self.pending_limit = (entries, bytes);
+    }
+
+    /// Changes the bound on the bytes one author may write here (default
+    /// [`MAX_BYTES_PER_AUTHOR`]; every node must use the same value, so only tests change it).
+    pub fn set_author_quota(&mut self, bytes: u64) {
+        self.author_quota = bytes;
+    }
+
+    /// Bytes of the entries waiting for dependencies.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.values().map(Entry::len).sum()
     }
 
     /// Entries that passed validation and wait for their dependencies.
@@ -642,16 +670,42 @@ impl Space {
         let change = self
             .doc
             .get_change_by_hash(&hash)
-            .ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?;
-        let entry = Entry::sign(self.id(), body, &change, author)?;
+            .ok_or_else(|| SpaceError::Automerge("committed change not found".into()))?
+            .clone();
+        // The rules every remote change is held to hold for ours too; a refused change is
+        // taken out of the document again (rebuilt from the log).
+        let checked = crate::model::check_change(self.genesis.kind, &change)
+            .map_err(|e| SpaceError::Model(e.to_string()))
+            .and_then(|()| Entry::sign(self.id(), body, &change, author).map_err(Into::into));
+        let entry = match checked {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.rebuild_doc()?;
+                return Err(e);
+            }
+        };
         self.append(entry.clone());
         Ok(Some(entry))
+    }
+
+    /// Rebuilds the document from the log (after a local change was refused).
+    fn rebuild_doc(&mut self) -> Result<(), SpaceError> {
+        let mut doc = Automerge::new();
+        let changes = self
+            .log
+            .iter()
+            .map(|e| e.clone().take_change())
+            .collect::<Result<Vec<_>, _>>()?;
+        doc.apply_changes(changes)?;
+        self.doc = doc;
+        Ok(())
     }
 
     fn append(&mut self, entry: Entry) {
         if entry.seq() == 1 {
             *self.body_authors.entry(entry.body()).or_default() += 1;
         }
+        *self.author_bytes.entry(entry.author()).or_default() += entry.len() as u64;
         self.by_author
             .entry(entry.author())
             .or_default()
@@ -835,6 +889,7 @@ impl Space {
         let mut refused_keys: HashSet<Key> = HashSet::new();
         let mut new_authors: HashMap<BodyId, usize> = HashMap::new();
         let mut batch_authors: HashSet<PublicKey> = HashSet::new();
+        let mut batch_bytes: HashMap<PublicKey, u64> = HashMap::new();
         let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
         for key in &order {
             let Some(mut entry) = self.pending.remove(key) else {
@@ -891,6 +946,17 @@ impl Space {
                 refuse(Rejection::UnknownActor(actor.to_hex_string()), out);
                 continue;
             }
+            if let Err(e) = crate::model::check_change(self.genesis.kind, &change) {
+                refuse(Rejection::Model(e.to_string()), out);
+                continue;
+            }
+            let written = self.author_bytes.get(&key.0).copied().unwrap_or(0)
+                + batch_bytes.get(&key.0).copied().unwrap_or(0);
+            if written + entry.len() as u64 > self.author_quota {
+                refuse(Rejection::AuthorQuota(key.0), out);
+                continue;
+            }
+            *batch_bytes.entry(key.0).or_default() += entry.len() as u64;
             if key.1 == 1 {
                 *new_authors.entry(bound).or_default() += 1;
             }
@@ -946,18 +1012,18 @@ impl Space {
     pub fn snapshot(&self) -> (u64, Vec<u8>) {
         (self.log.len() as u64, self.doc.save())
     }
+}
 
-    /// Checks every signature in the log again (for `agenda show`): returns how many
-    /// verified and which did not.
-    pub fn reverify(&self) -> (usize, Vec<(PublicKey, u64)>) {
-        let mut failed: Vec<usize> = bad_signatures(&self.log).into_iter().collect();
-        failed.sort_unstable();
-        let bad: Vec<(PublicKey, u64)> = failed
-            .into_iter()
-            .map(|i| (self.log[i].author(), self.log[i].seq()))
-            .collect();
-        (self.log.len() - bad.len(), bad)
-    }
+/// Checks every signature of `log` again (for `agenda show`): returns how many verified and
+/// which did not.
+pub fn reverify(log: &[Entry]) -> (usize, Vec<(PublicKey, u64)>) {
+    let mut failed: Vec<usize> = bad_signatures(log).into_iter().collect();
+    failed.sort_unstable();
+    let bad: Vec<(PublicKey, u64)> = failed
+        .into_iter()
+        .map(|i| (log[i].author(), log[i].seq()))
+        .collect();
+    (log.len() - bad.len(), bad)
 }
 
 /// Indices of entries whose signature does not verify.

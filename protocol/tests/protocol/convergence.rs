@@ -92,6 +92,19 @@ fn run(n: usize, ops: Vec<Op>) {
             Op::Edit { at, title, summary } => {
                 let r = at % n;
                 let edit = AgendaEdit { title, summary };
+                if edit.validate().is_err() {
+                    // The model refuses it (locally and from peers): not an edit anyone
+                    // can make.
+                    assert!(spaces[r]
+                        .local_change(
+                            &support::member_secret(bodies[r]),
+                            support::body_id(bodies[r]),
+                            i as i64,
+                            |tx| edit.apply(tx),
+                        )
+                        .is_err());
+                    continue;
+                }
                 let entry = spaces[r]
                     .local_change(
                         &support::member_secret(bodies[r]),

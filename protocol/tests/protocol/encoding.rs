@@ -473,7 +473,7 @@ fn flipped_bits_in_an_entry_are_refused() {
     let mut space = confer_protocol::Space::new(genesis);
     let entry = space
         .local_change(&support::member_secret(4), support::body_id(4), 0, |tx| {
-            automerge::transaction::Transactable::put(tx, automerge::ROOT, "t", "x")
+            automerge::transaction::Transactable::put(tx, automerge::ROOT, "title", "x")
         })
         .expect("change")
         .expect("not empty");

@@ -393,7 +393,7 @@ fn many_authors(authors: usize) -> (confer_protocol::Space, Vec<confer_protocol:
         );
         space
             .local_change(&author, support::body_id(body), i as i64, |tx| {
-                tx.put(automerge::ROOT, format!("k{}", i % 50), i as i64)
+                tx.put(automerge::ROOT, "summary", format!("委员{i}的意见"))
             })
             .expect("local change")
             .expect("a change");

@@ -399,7 +399,10 @@ fn a_bad_signature_is_rejected_and_the_rest_of_the_batch_accepted() {
     assert_eq!(got.accepted.len(), 1);
     assert!(got.equivocations.is_empty() && reader.equivocators().is_empty());
     assert_eq!(reader.vector(), hub.vector());
-    assert_eq!(reader.reverify(), (log.len(), vec![]));
+    assert_eq!(
+        confer_protocol::space::reverify(reader.log()),
+        (log.len(), vec![])
+    );
 }
 
 #[test]
@@ -821,4 +824,125 @@ fn a_change_naming_an_unknown_actor_is_refused_without_panicking() {
             .len(),
         1
     );
+}
+
+/// Review finding: field limits were checked only for local edits. A member's change that
+/// the local interface would refuse — an over-long title, a field the agenda does not have,
+/// an empty title — is refused from peers too, in the same validation path.
+#[test]
+fn remote_changes_obey_the_limits_local_edits_obey() {
+    use automerge::transaction::Transactable;
+    use confer_protocol::model::{MAX_SUMMARY_BYTES, MAX_TITLE_BYTES};
+    let genesis = support::genesis(1, &[2], 12);
+    let certs = support::certs(&[1, 2]);
+    let author = Space::new(genesis.clone());
+    let raw = |put: &dyn Fn(&mut automerge::transaction::Transaction<'_>)| {
+        let mut doc = author.doc().fork();
+        doc.set_actor(automerge::ActorId::from(
+            member_secret(2).public().as_bytes().as_slice(),
+        ));
+        let mut tx = doc.transaction();
+        put(&mut tx);
+        let (hash, _) = tx.commit();
+        use automerge::ReadDoc;
+        let change = doc
+            .get_change_by_hash(&hash.expect("change"))
+            .expect("change")
+            .clone();
+        Entry::sign(genesis.id(), body_id(2), &change, &member_secret(2)).expect("sign")
+    };
+    let long_title = "题".repeat(MAX_TITLE_BYTES / 3 + 1);
+    let long_summary = "x".repeat(MAX_SUMMARY_BYTES + 1);
+    let cases: Vec<(&str, Entry)> = vec![
+        (
+            "over-long title",
+            raw(&|tx| {
+                tx.put(automerge::ROOT, "title", long_title.as_str())
+                    .expect("put");
+            }),
+        ),
+        (
+            "over-long summary",
+            raw(&|tx| {
+                tx.put(automerge::ROOT, "summary", long_summary.as_str())
+                    .expect("put");
+            }),
+        ),
+        (
+            "empty title",
+            raw(&|tx| {
+                tx.put(automerge::ROOT, "title", "  ").expect("put");
+            }),
+        ),
+        (
+            "unknown field",
+            raw(&|tx| {
+                tx.put(automerge::ROOT, "payload", "x").expect("put");
+            }),
+        ),
+        (
+            "nested object",
+            raw(&|tx| {
+                tx.put_object(automerge::ROOT, "title", automerge::ObjType::Map)
+                    .expect("put");
+            }),
+        ),
+        (
+            "a number",
+            raw(&|tx| {
+                tx.put(automerge::ROOT, "summary", 7).expect("put");
+            }),
+        ),
+    ];
+    for (what, entry) in cases {
+        let mut reader = Space::new(genesis.clone());
+        let got = receive(&mut reader, &[entry], &certs);
+        assert!(
+            matches!(got.rejected[..], [(Rejection::Model(_), _)]),
+            "{what}: {:?}",
+            got.rejected
+        );
+        assert!(reader.log().is_empty(), "{what} applied");
+    }
+    // The same rules refuse the local edit, and leave the document as it was.
+    let mut local = Space::new(genesis.clone());
+    titled(&mut local, 1, 1);
+    let before = heads(&local);
+    let refused = local.local_change(&member_secret(1), body_id(1), 2, |tx| {
+        tx.put(automerge::ROOT, "payload", "x").map(|_| ())
+    });
+    assert!(refused.is_err());
+    assert_eq!(
+        heads(&local),
+        before,
+        "the refused change is not in the document"
+    );
+    assert_eq!(local.log().len(), 1);
+    let ok = titled(&mut local, 1, 3);
+    assert_eq!(ok.seq(), 2, "the next edit takes the next seq");
+}
+
+/// The bytes one author may write are counted along its own sequence, so every node
+/// refuses the same entries, however they arrive.
+#[test]
+fn the_author_quota_refuses_the_same_entries_everywhere() {
+    let genesis = support::genesis(1, &[2], 13);
+    let certs = support::certs(&[1, 2]);
+    let mut author = Space::new(genesis.clone());
+    let entries: Vec<Entry> = (0..6).map(|i| titled(&mut author, 2, i)).collect();
+    let quota: u64 = entries[..4].iter().map(|e| e.len() as u64).sum();
+    let mut one_batch = Space::new(genesis.clone());
+    one_batch.set_author_quota(quota);
+    let got = receive(&mut one_batch, &entries, &certs);
+    assert_eq!(got.accepted.len(), 4);
+    assert!(got
+        .rejected
+        .iter()
+        .any(|(r, k)| matches!(r, Rejection::AuthorQuota(_)) && k.map(|k| k.1) == Some(5)));
+    let mut reversed = Space::new(genesis);
+    reversed.set_author_quota(quota);
+    for e in entries.iter().rev() {
+        receive(&mut reversed, std::slice::from_ref(e), &certs);
+    }
+    assert_eq!(reversed.vector(), one_batch.vector());
 }
