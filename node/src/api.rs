@@ -144,6 +144,9 @@ fn router(node: NodeHandle, token: String) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/peers", axum::routing::post(add_peer))
+        .route("/v1/peers/remove", axum::routing::post(remove_peer))
+        .route("/v1/trust", axum::routing::post(trust))
+        .route("/v1/untrust", axum::routing::post(untrust))
         .route("/v1/agendas", get(list_agendas).post(new_agenda))
         .route("/v1/agendas/{id}", get(show_agenda).patch(edit_agenda))
         .route(
@@ -183,6 +186,55 @@ async fn add_peer(
         .parse()
         .map_err(|e| NodeError::BadAddress(format!("{}: {e}", body.addr)))?;
     node.add_peer(addr).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A body, as `POST /v1/trust` and `POST /v1/untrust` take it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BodyRequest {
+    pub body: String,
+}
+
+/// A peer id, as `POST /v1/peers/remove` takes it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PeerRequest {
+    pub peer: String,
+}
+
+fn parse_body(id: &str) -> Result<BodyId, NodeError> {
+    id.trim().parse::<BodyId>().map_err(|_| {
+        NodeError::BadInput(format!(
+            "{id} is not a body id (64 hexadecimal characters, as the other committee sent it by official letter)"
+        ))
+    })
+}
+
+async fn trust(
+    State(node): State<NodeHandle>,
+    Json(body): Json<BodyRequest>,
+) -> Result<StatusCode, ApiError> {
+    node.trust(parse_body(&body.body)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn untrust(
+    State(node): State<NodeHandle>,
+    Json(body): Json<BodyRequest>,
+) -> Result<StatusCode, ApiError> {
+    node.untrust(parse_body(&body.body)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_peer(
+    State(node): State<NodeHandle>,
+    Json(body): Json<PeerRequest>,
+) -> Result<StatusCode, ApiError> {
+    let peer = body
+        .peer
+        .trim()
+        .parse()
+        .map_err(|e| NodeError::BadAddress(format!("{}: {e}", body.peer)))?;
+    node.remove_peer(peer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

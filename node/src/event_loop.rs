@@ -213,7 +213,9 @@ impl EventLoop {
     /// Peers that proved a body this node deals with (trusted, or a member of a space held
     /// here) may send full-size messages from now on.
     fn open_gate(&mut self, fx: &Effects) {
-        let news = !fx.persist.trusted.is_empty() || !fx.persist.spaces.is_empty();
+        let news = !fx.persist.trusted.is_empty()
+            || !fx.persist.untrusted.is_empty()
+            || !fx.persist.spaces.is_empty();
         let identified = fx
             .events
             .iter()
@@ -228,16 +230,20 @@ impl EventLoop {
                 }
             }
         }
-        let vetted: Vec<PeerId> = self
+        // Open for peers this node now deals with, close for those it no longer does.
+        let changes: Vec<(PeerId, bool)> = self
             .replica
             .peers()
             .filter_map(|(key, body)| Some((key, body?.0)))
-            .filter(|(_, body)| self.deals_with(body))
-            .filter_map(|(key, _)| self.peer_ids.get(&key).copied())
-            .filter(|id| !self.gate.is_open(id))
+            .filter_map(|(key, body)| Some((*self.peer_ids.get(&key)?, self.deals_with(&body))))
+            .filter(|(id, open)| self.gate.is_open(id) != *open)
             .collect();
-        for id in vetted {
-            self.gate.open(id);
+        for (id, open) in changes {
+            if open {
+                self.gate.open(id);
+            } else {
+                self.gate.close(&id);
+            }
         }
     }
 
@@ -304,6 +310,7 @@ impl EventLoop {
                 .map(|g| (*g.id().as_bytes(), g.encode()))
                 .collect(),
             trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
+            untrusted: p.untrusted.iter().map(|b| *b.0.as_bytes()).collect(),
             certificates: p
                 .certs
                 .iter()
@@ -808,6 +815,44 @@ impl EventLoop {
                 }));
                 let _ = reply.send(Ok(list));
             }
+            Command::Trust(body, reply) => {
+                tracing::info!(body = %body, "the operator trusts a body");
+                let fx = self.replica.trust(body);
+                self.carry_out(fx)?;
+                let _ = reply.send(Ok(()));
+            }
+            Command::Untrust(body, reply) => {
+                if body == self.replica.identity().body() {
+                    let _ = reply.send(Err(NodeError::BadInput(
+                        "this node's own body cannot be untrusted".into(),
+                    )));
+                    return Ok(());
+                }
+                tracing::info!(body = %body, "the operator withdrew trust from a body");
+                let fx = self.replica.untrust(&body);
+                self.carry_out(fx)?;
+                let _ = reply.send(Ok(()));
+            }
+            Command::RemovePeer(peer, reply) => {
+                let Some(r) = self.remembered.remove(&peer) else {
+                    let _ = reply.send(Err(NodeError::BadAddress(format!(
+                        "{peer} is not a remembered peer (see `confer peer list`)"
+                    ))));
+                    return Ok(());
+                };
+                let batch = WriteBatch {
+                    peers_removed: vec![r.addr.to_string()],
+                    ..WriteBatch::default()
+                };
+                self.store.commit(&batch).map_err(|e| {
+                    tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
+                    NodeFailure::Storage(e)
+                })?;
+                self.swarm.behaviour_mut().limits.remove_peer_id(&peer);
+                let _ = self.swarm.disconnect_peer_id(peer);
+                tracing::info!(peer = %peer, "the operator removed a peer");
+                let _ = reply.send(Ok(()));
+            }
             Command::AcceptAgenda(id, reply) => match self.replica.accept(&id) {
                 Ok(fx) => {
                     tracing::info!(space = %id, "the operator accepted an invitation");
@@ -982,6 +1027,12 @@ impl EventLoop {
                 .map(|r| r.addr.to_string())
                 .collect(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
+            trusted: self
+                .replica
+                .trusted()
+                .filter(|b| **b != identity.body())
+                .map(|b| self.body_view(b))
+                .collect(),
             traffic: self.traffic.clone(),
         }
     }

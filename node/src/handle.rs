@@ -50,6 +50,9 @@ pub(crate) enum Command {
     },
     ListAgendas(Reply<Vec<AgendaSummary>>),
     AcceptAgenda(SpaceId, Reply<()>),
+    Trust(BodyId, Reply<()>),
+    Untrust(BodyId, Reply<()>),
+    RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
     WaitFor {
         space: SpaceId,
@@ -104,6 +107,22 @@ impl NodeHandle {
     pub async fn edit_agenda(&self, id: SpaceId, edit: AgendaEdit) -> Result<(), NodeError> {
         self.ask(|reply| Command::EditAgenda { id, edit, reply })
             .await
+    }
+
+    /// Trusts a body (the full id its committee sent by official letter); durable when it
+    /// returns. Needs no connection.
+    pub async fn trust(&self, body: BodyId) -> Result<(), NodeError> {
+        self.ask(|r| Command::Trust(body, r)).await
+    }
+
+    /// Withdraws trust: the body introduces no new space here; shared spaces stay.
+    pub async fn untrust(&self, body: BodyId) -> Result<(), NodeError> {
+        self.ask(|r| Command::Untrust(body, r)).await
+    }
+
+    /// Forgets a remembered peer and disconnects it (its body stays trusted).
+    pub async fn remove_peer(&self, peer: libp2p::PeerId) -> Result<(), NodeError> {
+        self.ask(|r| Command::RemovePeer(peer, r)).await
     }
 
     /// Accepts an invitation to a space with bodies this node does not trust; durable

@@ -23,6 +23,9 @@ pub struct StatusView {
     /// Peers added with `peer add`, kept connected.
     pub remembered: Vec<String>,
     pub spaces: Vec<SpaceView>,
+    /// Bodies this node trusts (other than its own): they may introduce spaces here.
+    #[serde(default)]
+    pub trusted: Vec<BodyView>,
     /// Sync protocol traffic since start, by message kind.
     pub traffic: TrafficView,
 }

@@ -1156,3 +1156,104 @@ fn demo_runs_and_reports_in_json() {
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["third_body_has_agenda"], false, "{report}");
 }
+
+// ---- trust lifecycle ---------------------------------------------------------------------
+
+/// Trust belongs to a body, not to a connection: `confer trust ID` (the id the other
+/// committee sent by official letter) works with no connection, and lets `agenda new --with`
+/// name that body at once; `untrust` withdraws it and `status` says so; `peer list` and
+/// `peer remove` manage nodes without touching trust.
+#[test]
+fn trust_untrust_and_peer_management() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+    let mut b = Node::init(root.path(), "b", "金山区政协");
+    a.start(LOOPBACK);
+    b.start(LOOPBACK);
+    // Offline: A trusts B's body by id, and creates an agenda with it.
+    let trusted = a.cli(&["trust", &b.body, "--json"]).json();
+    assert_eq!(trusted["body"], b.body.as_str());
+    let status = a.status();
+    assert!(
+        status["trusted"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x["id"] == b.body.as_str())),
+        "{status}"
+    );
+    let created = a
+        .cli(&[
+            "agenda",
+            "new",
+            "--title",
+            "先信任后连接",
+            "--with",
+            &b.body,
+            "--json",
+        ])
+        .json();
+    let id = created["id"].as_str().expect("id").to_owned();
+    // B trusts A the same way; A dials B; the agenda arrives.
+    b.cli(&["trust", &a.body]).ok();
+    a.cli(&["peer", "add", &b.tcp_addr()]).ok();
+    poll("B to receive the agenda", SYNC_DEADLINE, &[&a, &b], || {
+        let view = b.try_json(&["agenda", "show", &id])?;
+        if field_value(&view, "title").as_deref() == Some("先信任后连接") {
+            Ok(())
+        } else {
+            Err(view.to_string())
+        }
+    });
+    // A short id is refused: trust needs the full id from the letter.
+    let short = a.cli(&["trust", &b.body[..16]]);
+    assert!(!short.status.success());
+    assert!(
+        short.one_line_error().contains("64"),
+        "{}",
+        short.describe()
+    );
+
+    // peer list shows B's node, connected, trusted, with the address it was added as.
+    let list = a.cli(&["peer", "list", "--json"]).json();
+    let row = list
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["body"]["id"] == b.body.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("B listed: {list}"));
+    assert_eq!(row["connected"], true);
+    assert_eq!(row["trusted"], true);
+    assert_eq!(row["address"], b.tcp_addr().as_str());
+    let human = a.cli(&["peer", "list"]).ok();
+    assert!(human.stdout.contains(&b.body), "{}", human.stdout);
+
+    // Untrust: status no longer lists B as trusted and flags the shared agenda's member.
+    let untrusted = a.cli(&["untrust", &b.body, "--json"]).json();
+    assert_eq!(untrusted["untrusted"], b.body.as_str());
+    let status = a.status();
+    assert!(
+        !status["trusted"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x["id"] == b.body.as_str())),
+        "{status}"
+    );
+    let human = a.cli(&["status"]).ok();
+    assert!(
+        human.stdout.contains("member not trusted here"),
+        "{}",
+        human.stdout
+    );
+    // The agenda stays, and is still shown.
+    a.cli(&["agenda", "show", &id]).ok();
+
+    // peer remove forgets the address; trust is not involved.
+    let peer_id = row["peer_id"].as_str().expect("peer id").to_owned();
+    let removed = a.cli(&["peer", "remove", &peer_id, "--json"]).json();
+    assert_eq!(removed["removed"], peer_id.as_str());
+    let list = a.cli(&["peer", "list", "--json"]).json();
+    assert!(
+        list.as_array()
+            .is_some_and(|rows| rows.iter().all(|r| r["address"].is_null())),
+        "{list}"
+    );
+    let again = a.cli(&["peer", "remove", &peer_id]);
+    assert!(!again.status.success(), "{}", again.describe());
+}

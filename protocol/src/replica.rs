@@ -107,6 +107,8 @@ pub struct Persist {
     pub equivocations: Vec<(SpaceId, Equivocation)>,
     /// Bodies newly trusted.
     pub trusted: Vec<BodyId>,
+    /// Bodies no longer trusted.
+    pub untrusted: Vec<BodyId>,
     /// Spaces this body was invited to and has not accepted (a space in `spaces` is no
     /// longer an invitation).
     pub invited: Vec<Genesis>,
@@ -119,6 +121,7 @@ impl Persist {
             && self.entries.is_empty()
             && self.equivocations.is_empty()
             && self.trusted.is_empty()
+            && self.untrusted.is_empty()
             && self.invited.is_empty()
     }
 }
@@ -324,6 +327,18 @@ impl Replica {
             .filter(|b| **b != self.identity.body() && !self.trusted.contains(b))
             .copied()
             .collect()
+    }
+
+    /// Withdraws trust from `body`: it introduces no new space here from now on. Spaces it
+    /// already shares with this body stay (membership, not trust, decides who receives
+    /// them); invitations it made wait for acceptance like any other. This node's own body
+    /// cannot be untrusted. Returns what to persist.
+    pub fn untrust(&mut self, body: &BodyId) -> Effects {
+        let mut fx = Effects::default();
+        if *body != self.identity.body() && self.trusted.remove(body) {
+            fx.persist.untrusted.push(*body);
+        }
+        fx
     }
 
     /// Restores trust from storage.

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
 
-use crate::api::{AddPeer, EditAgenda, NewAgenda};
+use crate::api::{AddPeer, BodyRequest, EditAgenda, NewAgenda, PeerRequest};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
@@ -66,10 +66,21 @@ pub enum Command {
     },
     /// Show this node: body, peer id, addresses, peers, spaces.
     Status,
-    /// Manage peers.
+    /// Manage peers (nodes this node keeps connected to).
     Peer {
         #[command(subcommand)]
         command: PeerCommand,
+    },
+    /// Trust a body: it may introduce joint agendas here. Give its full id, as its
+    /// committee sent it by official letter; needs no connection.
+    Trust {
+        /// The body id (64 hex characters).
+        body: String,
+    },
+    /// Withdraw trust from a body: it introduces nothing new here; agendas it shares stay.
+    Untrust {
+        /// The body id (64 hex characters).
+        body: String,
     },
     /// Joint agendas (联动协商议题).
     Agenda {
@@ -84,6 +95,13 @@ pub enum Command {
 pub enum PeerCommand {
     /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>).
     Add { addr: Multiaddr },
+    /// List remembered and connected peers, their bodies and whether they are trusted.
+    List,
+    /// Forget a remembered peer and disconnect it (its body stays trusted).
+    Remove {
+        /// The peer id (12D3Koo…).
+        peer: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +239,99 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                     lang.pick(
                         "Remembered peer; the node keeps connected to it:",
                         "已记录该节点，将保持连接："
+                    )
+                );
+                Ok(())
+            }
+        }
+        Command::Peer {
+            command: PeerCommand::List,
+        } => {
+            let client = connect(&data, lang)?;
+            let status: StatusView = client
+                .get("/v1/status")
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
+            let list = render::peer_rows(&status);
+            if json {
+                print_json(&list)
+            } else {
+                print!("{}", render::peer_list(&list, lang));
+                Ok(())
+            }
+        }
+        Command::Peer {
+            command: PeerCommand::Remove { peer },
+        } => {
+            let client = connect(&data, lang)?;
+            client
+                .post_empty("/v1/peers/remove", &PeerRequest { peer: peer.clone() })
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
+            if json {
+                print_json(&serde_json::json!({ "removed": peer }))
+            } else {
+                println!(
+                    "{} {peer}",
+                    lang.pick(
+                        "Forgot and disconnected peer (its body stays trusted):",
+                        "已移除并断开该节点（其所属机构仍受信任）："
+                    )
+                );
+                Ok(())
+            }
+        }
+        Command::Trust { body } => {
+            let client = connect(&data, lang)?;
+            let body = body.trim().to_ascii_lowercase();
+            if !ids::is_full(&body) {
+                return Err(lang
+                    .pick(
+                        "give the body's full id (64 hex characters), exactly as its committee sent it by official letter",
+                        "请给出对方机构的完整编号（64 位十六进制），与对方政协正式来函中的编号一致",
+                    )
+                    .to_owned());
+            }
+            client
+                .post_empty("/v1/trust", &BodyRequest { body: body.clone() })
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
+            if json {
+                print_json(&serde_json::json!({ "body": body }))
+            } else {
+                println!(
+                    "{} {body}",
+                    lang.pick(
+                        "Trusted; this body may now introduce joint agendas here:",
+                        "已信任该机构，其可在本节点发起联动议题："
+                    )
+                );
+                Ok(())
+            }
+        }
+        Command::Untrust { body } => {
+            let client = connect(&data, lang)?;
+            let body = body.trim().to_ascii_lowercase();
+            if !ids::is_full(&body) {
+                return Err(lang
+                    .pick(
+                        "give the body's full id (64 hex characters; see `confer status`)",
+                        "请给出机构的完整编号（64 位十六进制，见 `confer status`）",
+                    )
+                    .to_owned());
+            }
+            client
+                .post_empty("/v1/untrust", &BodyRequest { body: body.clone() })
+                .await
+                .map_err(|e| e.explain(lang, &data))?;
+            if json {
+                print_json(&serde_json::json!({ "untrusted": body }))
+            } else {
+                println!(
+                    "{} {body}",
+                    lang.pick(
+                        "No longer trusted: it introduces nothing new here; joint agendas it already shares with this body stay and keep syncing:",
+                        "已取消信任：该机构不能再在本节点发起新议题；已共享的联动议题保留并继续同步："
                     )
                 );
                 Ok(())
@@ -391,9 +502,9 @@ async fn body_ids(
                     .map_err(|e| e.explain(lang, data))?,
             );
         }
-        let trusted = status.iter().flat_map(|s| &s.peers).filter(|p| p.trusted);
-        let candidates = trusted
-            .filter_map(|p| p.body.as_ref())
+        let candidates = status
+            .iter()
+            .flat_map(|s| &s.trusted)
             .map(|b| b.id.as_str());
         out.push(
             ids::resolve_prefix(input, candidates)

@@ -168,9 +168,24 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
     put!(
         out,
         "{} {}",
+        lang.pick("Trusted bodies:", "受信任机构："),
+        s.trusted.len()
+    );
+    for b in &s.trusted {
+        put!(
+            out,
+            "  {}  {}",
+            ids::full(&b.id),
+            b.name.as_deref().map(text).unwrap_or_default()
+        );
+    }
+    put!(
+        out,
+        "{} {}",
         lang.pick("Spaces:", "共享议题："),
         s.spaces.len()
     );
+    let own = &s.body.id;
     for sp in &s.spaces {
         put!(
             out,
@@ -198,6 +213,21 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             lang.pick("pending", "待补依赖"),
             sp.pending
         );
+        for m in sp
+            .members
+            .iter()
+            .filter(|m| m.id != *own && !s.trusted.iter().any(|t| t.id == m.id))
+        {
+            put!(
+                out,
+                "    {} {}",
+                lang.pick(
+                    "member not trusted here (it can introduce nothing new; this agenda stays shared with it):",
+                    "本节点未信任的成员机构（不能发起新议题；本议题仍与其共享）："
+                ),
+                ids::full(&m.id)
+            );
+        }
         for e in &sp.equivocators {
             put!(
                 out,
@@ -205,6 +235,83 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥"),
                 ids::full(e)
             );
+        }
+    }
+    out
+}
+
+/// One peer as `confer peer list` shows it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct PeerRow {
+    pub peer_id: String,
+    /// The address it was added with (`peer add`), if remembered.
+    pub address: Option<String>,
+    pub connected: bool,
+    pub body: Option<BodyView>,
+    pub trusted: bool,
+}
+
+/// Remembered and connected peers, from a status view.
+pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
+    let mut rows: Vec<PeerRow> = status
+        .peers
+        .iter()
+        .map(|p| PeerRow {
+            peer_id: p.peer_id.clone(),
+            address: None,
+            connected: true,
+            body: p.body.clone(),
+            trusted: p.trusted,
+        })
+        .collect();
+    for addr in &status.remembered {
+        let peer_id = addr.rsplit('/').next().unwrap_or_default().to_owned();
+        match rows.iter_mut().find(|r| r.peer_id == peer_id) {
+            Some(row) => row.address = Some(addr.clone()),
+            None => rows.push(PeerRow {
+                peer_id,
+                address: Some(addr.clone()),
+                connected: false,
+                body: None,
+                trusted: false,
+            }),
+        }
+    }
+    rows.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
+    rows
+}
+
+pub fn peer_list(rows: &[PeerRow], lang: Lang) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        put!(
+            out,
+            "{}",
+            lang.pick(
+                "No peers. Add one with `confer peer add <address>`.",
+                "暂无节点。可用 `confer peer add <地址>` 添加。"
+            )
+        );
+        return out;
+    }
+    for r in rows {
+        let state = match (r.connected, r.trusted) {
+            (true, true) => lang.pick("connected, trusted", "已连接，受信任"),
+            (true, false) => lang.pick("connected, not trusted", "已连接，未信任"),
+            (false, _) => lang.pick("not connected", "未连接"),
+        };
+        put!(out, "{}  {state}", r.peer_id);
+        if let Some(body) = &r.body {
+            put!(
+                out,
+                "    {} {}  {}",
+                lang.pick("body:", "机构："),
+                ids::full(&body.id),
+                body.name.as_deref().map(text).unwrap_or_default()
+            );
+        }
+        if let Some(addr) = &r.address {
+            put!(out, "    {} {addr}", lang.pick("added as:", "添加地址："));
         }
     }
     out
@@ -501,6 +608,7 @@ mod tests {
                 pending: 0,
                 equivocators: vec![],
             }],
+            trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
         }
     }

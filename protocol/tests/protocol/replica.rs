@@ -556,3 +556,44 @@ fn an_invitation_is_joined_once_every_member_is_trusted() {
     assert_eq!(fx.persist.spaces.len(), 1);
     assert!(a.space(&space).is_some());
 }
+
+/// Withdrawing trust: the body introduces no new space, the spaces it shares stay and keep
+/// syncing; the node's own body cannot be untrusted.
+#[test]
+fn an_untrusted_body_introduces_nothing_new_and_shared_spaces_stay() {
+    let (mut a, mut b, shared) = joined();
+    let fx = a.untrust(&support::body_id(2));
+    assert_eq!(fx.persist.untrusted, vec![support::body_id(2)]);
+    assert!(a.untrust(&support::body_id(1)).persist.untrusted.is_empty());
+    assert!(a.is_trusted(&support::body_id(1)));
+    // A new space from body 2 is refused.
+    let (_, fx) = b
+        .create_space(
+            SpaceKind::Agenda,
+            &[support::body_id(1)],
+            0,
+            [12; 16],
+            0,
+            |tx| edit("不再受信任").apply(tx),
+        )
+        .expect("create");
+    let (answer, fa) = a.handle_request(key(2), hop(&fx.send[0].1));
+    assert!(
+        matches!(
+            answer,
+            Message::Refused {
+                reason: Refusal::Untrusted,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    assert!(fa.persist.spaces.is_empty());
+    // The shared space still syncs.
+    let (_, fx) = b
+        .local_change(&shared, 5, |tx| edit("仍在同步").apply(tx))
+        .expect("edit");
+    let (answer, fa) = a.handle_request(key(2), hop(&fx.send[0].1));
+    assert!(matches!(answer, Message::PushAck { .. }), "{answer:?}");
+    assert_eq!(fa.persist.entries.len(), 1);
+}
