@@ -2,6 +2,7 @@
 
 mod convergence;
 mod encoding;
+mod fuzz_corpus;
 mod replica;
 mod sim;
 mod space;
