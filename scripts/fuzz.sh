@@ -48,8 +48,6 @@ if ! cargo "+$TOOLCHAIN" fuzz --version >/dev/null 2>&1; then
 fi
 
 cd "$ROOT"
-LOG_DIR=${FUZZ_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/confer-fuzz.XXXXXX")}
-mkdir -p "$LOG_DIR"
 
 mapfile -t ALL_TARGETS < <(cargo "+$TOOLCHAIN" fuzz list)
 if ((${#ALL_TARGETS[@]} == 0)); then
@@ -65,6 +63,9 @@ if (($# > 1)); then
 else
     TARGETS=("${ALL_TARGETS[@]}")
 fi
+
+LOG_DIR=${FUZZ_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/confer-fuzz.XXXXXX")}
+mkdir -p "$LOG_DIR"
 
 echo "== building ${#TARGETS[@]} fuzz targets (${TARGETS[*]}) with $TOOLCHAIN"
 if ! cargo "+$TOOLCHAIN" fuzz build >"$LOG_DIR/build.log" 2>&1; then
