@@ -3,6 +3,7 @@
 mod chunk;
 mod convergence;
 mod encoding;
+mod fuzz_corpus;
 mod replica;
 mod sim;
 mod space;

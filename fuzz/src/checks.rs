@@ -1,0 +1,99 @@
+//! What every fuzz target checks, one function per target: decode arbitrary bytes with the
+//! public decoder, and where the value decodes, check that its canonical encoding gives back
+//! exactly the input. Any panic (in the decoder or in an `assert!` here) is a finding.
+//! Each returns whether the input decoded, so the replay test can tell a corpus that
+//! reaches the canonical checks from one that is refused at the door.
+//!
+//! The fuzz targets (`fuzz/fuzz_targets/*.rs`) call these functions, and the stable replay
+//! test `protocol/tests/protocol/fuzz_corpus.rs` includes this very file with `#[path]`, so
+//! the committed corpus and crashers are checked the same way in `cargo test`.
+//! Depends on nothing but `confer_protocol` and std.
+
+use confer_protocol::{Certificate, Entry, Genesis, Message};
+
+/// A target's check: panics on a finding, returns whether the input decoded.
+pub type Check = fn(&[u8]) -> bool;
+
+/// Every target by name, as used for `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/`.
+pub const TARGETS: [(&str, Check); 5] = [
+    ("entry", entry),
+    ("message", message),
+    ("certificate", certificate),
+    ("genesis", genesis),
+    ("change_chunk", change_chunk),
+];
+
+/// `Entry::decode`. An entry keeps the bytes it was decoded from, so the canonical check is
+/// on what it extracted from them: the change it parsed must be exactly the bytes between
+/// header and signature, and decoding its own bytes again must give the same entry.
+pub fn entry(data: &[u8]) -> bool {
+    let Ok(mut entry) = Entry::decode(data.to_vec()) else {
+        return false;
+    };
+    assert_eq!(entry.bytes(), data, "an entry keeps its input bytes");
+    assert!(entry.seq() > 0, "decoded an entry with seq 0");
+    let again = Entry::decode(entry.bytes().to_vec()).expect("an entry's own bytes decode");
+    assert_eq!(again.hash(), entry.hash());
+    assert_eq!(again.author(), entry.author());
+    assert_eq!(again.seq(), entry.seq());
+    assert_eq!(again.change_hash(), entry.change_hash());
+    assert_eq!(again.deps(), entry.deps());
+    let change = entry
+        .take_change()
+        .expect("a decoded entry holds its change");
+    assert_eq!(
+        change.raw_bytes(),
+        &data[1 + 32 + 4..data.len() - 64],
+        "the parsed change is exactly the bytes that were signed"
+    );
+    assert_eq!(change.hash(), entry.change_hash());
+    // The signature is almost never valid on fuzzed input; checking it must not panic.
+    let _ = entry.verify();
+    true
+}
+
+/// `Message::decode`; a message that decodes re-encodes to the same bytes.
+pub fn message(data: &[u8]) -> bool {
+    let Ok(message) = Message::decode(data) else {
+        return false;
+    };
+    assert_eq!(message.encode(), data, "message re-encodes canonically");
+    true
+}
+
+/// `Certificate::decode` (which verifies the body's signature); re-encodes to the same bytes.
+pub fn certificate(data: &[u8]) -> bool {
+    let Ok(cert) = Certificate::decode(data) else {
+        return false;
+    };
+    assert_eq!(cert.encode(), data, "certificate re-encodes canonically");
+    true
+}
+
+/// `Genesis::decode` (which verifies the creator's certificate and signature); re-encodes
+/// to the same bytes, and its id is the hash of those bytes.
+pub fn genesis(data: &[u8]) -> bool {
+    let Ok(genesis) = Genesis::decode(data) else {
+        return false;
+    };
+    assert_eq!(genesis.encode(), data, "genesis re-encodes canonically");
+    assert!(genesis.is_member(&genesis.creator.body));
+    true
+}
+
+/// The automerge change chunk inside an entry: `data` is wrapped in an otherwise fixed
+/// entry (version 1, zero space id, length, `data`, zero signature) and decoded, so the
+/// fuzzer spends its time on the change parsing (and the chunk pre-check) rather than on
+/// the entry header.
+pub fn change_chunk(data: &[u8]) -> bool {
+    let Ok(len) = u32::try_from(data.len()) else {
+        return false;
+    };
+    let mut bytes = Vec::with_capacity(1 + 32 + 4 + data.len() + 64);
+    bytes.push(1);
+    bytes.extend_from_slice(&[0; 32]);
+    bytes.extend_from_slice(&len.to_be_bytes());
+    bytes.extend_from_slice(data);
+    bytes.extend_from_slice(&[0; 64]);
+    entry(&bytes)
+}

@@ -1,0 +1,3 @@
+//! Shared checks of the fuzz targets (see `checks.rs`).
+
+pub mod checks;
