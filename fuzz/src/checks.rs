@@ -43,7 +43,7 @@ pub fn entry(data: &[u8]) -> bool {
         .expect("a decoded entry holds its change");
     assert_eq!(
         change.raw_bytes(),
-        &data[1 + 32 + 4..data.len() - 64],
+        &data[1 + 32 + 32 + 4..data.len() - 64],
         "the parsed change is exactly the bytes that were signed"
     );
     assert_eq!(change.hash(), entry.change_hash());
@@ -82,16 +82,16 @@ pub fn genesis(data: &[u8]) -> bool {
 }
 
 /// The automerge change chunk inside an entry: `data` is wrapped in an otherwise fixed
-/// entry (version 1, zero space id, length, `data`, zero signature) and decoded, so the
+/// entry (version 2, zero space and body ids, length, `data`, zero signature) and decoded, so the
 /// fuzzer spends its time on the change parsing (and the chunk pre-check) rather than on
 /// the entry header.
 pub fn change_chunk(data: &[u8]) -> bool {
     let Ok(len) = u32::try_from(data.len()) else {
         return false;
     };
-    let mut bytes = Vec::with_capacity(1 + 32 + 4 + data.len() + 64);
-    bytes.push(1);
-    bytes.extend_from_slice(&[0; 32]);
+    let mut bytes = Vec::with_capacity(1 + 32 + 32 + 4 + data.len() + 64);
+    bytes.push(2);
+    bytes.extend_from_slice(&[0; 64]);
     bytes.extend_from_slice(&len.to_be_bytes());
     bytes.extend_from_slice(data);
     bytes.extend_from_slice(&[0; 64]);

@@ -25,6 +25,11 @@ pub struct Config {
     pub max_redial_backoff: Duration,
     /// Write a document snapshot once a space has grown by this many entries.
     pub snapshot_every: u64,
+    /// Relays to be reachable through (each `/…/p2p/RELAY_ID`): the node reserves a slot on
+    /// each and listens on `RELAY/p2p-circuit`, for partners that cannot reach it directly.
+    pub relays: Vec<Multiaddr>,
+    /// Announce and discover nodes on the local network with mDNS (off by default).
+    pub mdns: bool,
 }
 
 impl Config {
@@ -37,6 +42,8 @@ impl Config {
             sync_interval: Duration::from_secs(30),
             max_redial_backoff: Duration::from_secs(60),
             snapshot_every: 1000,
+            relays: Vec::new(),
+            mdns: false,
         }
     }
 

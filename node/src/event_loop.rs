@@ -16,6 +16,7 @@ use confer_protocol::{
     BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
 };
 use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
@@ -34,6 +35,8 @@ use crate::views::{
 };
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
+/// How long to wait before listening through a relay again after it failed.
+const RELAY_RETRY: Duration = Duration::from_secs(30);
 /// A peer that has not proved its body this long after connecting is disconnected.
 const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
@@ -68,6 +71,9 @@ pub(crate) struct EventLoop {
     unproven: HashMap<PeerId, Instant>,
     decoded_tx: mpsc::Sender<Decoded>,
     decoded_rx: mpsc::Receiver<Decoded>,
+    /// Listeners through relays, and relays to listen through again (after a failure).
+    relay_listeners: HashMap<ListenerId, Multiaddr>,
+    relay_retry: Vec<(Instant, Multiaddr)>,
 }
 
 /// A message from a peer, decoded off the event loop, and where its answer goes.
@@ -122,6 +128,41 @@ impl EventLoop {
             unproven: HashMap::new(),
             decoded_tx,
             decoded_rx,
+            relay_listeners: HashMap::new(),
+            relay_retry: Vec::new(),
+        }
+    }
+
+    /// Listens through every configured relay (`RELAY/p2p-circuit`): the relay client dials
+    /// the relay and reserves a slot; the circuit address then shows among the listen
+    /// addresses. A relay that is down is retried, never fatal.
+    pub(crate) fn listen_via_relays(&mut self) {
+        for relay in self.config.relays.clone() {
+            self.listen_via(relay);
+        }
+    }
+
+    fn listen_via(&mut self, relay: Multiaddr) {
+        let circuit = relay.clone().with(Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit) {
+            Ok(id) => {
+                self.relay_listeners.insert(id, relay);
+            }
+            Err(e) => {
+                tracing::warn!(relay = %relay, error = %e, "cannot listen through relay; retrying");
+                self.relay_retry.push((Instant::now() + RELAY_RETRY, relay));
+            }
+        }
+    }
+
+    fn retry_relays(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.relay_retry)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        self.relay_retry = later;
+        for (_, relay) in due {
+            self.listen_via(relay);
         }
     }
 
@@ -184,6 +225,7 @@ impl EventLoop {
                 _ = housekeeping.tick() => {
                     self.redial();
                     self.drop_silent_strangers();
+                    self.retry_relays();
                 }
                 _ = anti_entropy.tick() => {
                     let fx = self.replica.tick();
@@ -501,6 +543,16 @@ impl EventLoop {
                 tracing::info!(address = %full, "listening");
                 self.listen.push(full);
             }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                reason,
+                ..
+            } if self.relay_listeners.contains_key(&listener_id) => {
+                if let Some(relay) = self.relay_listeners.remove(&listener_id) {
+                    tracing::warn!(relay = %relay, reason = ?reason.err(), "relay listener closed; retrying");
+                    self.relay_retry.push((Instant::now() + RELAY_RETRY, relay));
+                }
+            }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 self.listen
                     .retain(|a| !a.iter().zip(address.iter()).all(|(x, y)| x == y));
@@ -563,6 +615,30 @@ impl EventLoop {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(libp2p::mdns::Event::Discovered(found))) => {
+                // A node on the LAN: connect (it still has to prove a body; discovery
+                // trusts nothing).
+                for (peer, addr) in found {
+                    if !self.swarm.is_connected(&peer) && peer != *self.swarm.local_peer_id() {
+                        tracing::debug!(peer = %peer, address = %addr, "found on the local network");
+                        let _ = self.swarm.dial(addr);
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(
+                libp2p::relay::client::Event::ReservationReqAccepted { relay_peer_id, .. },
+            )) => {
+                tracing::info!(relay = %relay_peer_id, "reachable through a relay");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(libp2p::dcutr::Event {
+                remote_peer_id,
+                result,
+            })) => {
+                tracing::debug!(peer = %remote_peer_id, direct = result.is_ok(), "hole punching");
+            }
+            SwarmEvent::ExternalAddrConfirmed { address } => {
+                tracing::info!(%address, "confirmed reachable from outside at");
+            }
             _ => {}
         }
         Ok(())

@@ -10,6 +10,7 @@ pub mod handle;
 pub mod i18n;
 pub mod identity;
 pub mod net;
+pub mod relay;
 pub mod runtime;
 pub mod store;
 pub mod views;

@@ -92,8 +92,12 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     let (replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
     let keypair =
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
-    let mut swarm = net::build_swarm(keypair, &NetConfig::default())
-        .map_err(|e| NodeFailure::Net(e.to_string()))?;
+    let net_config = NetConfig {
+        mdns: config.mdns,
+        ..NetConfig::default()
+    };
+    let mut swarm =
+        net::build_swarm(keypair, &net_config).map_err(|e| NodeFailure::Net(e.to_string()))?;
     for addr in &config.listen {
         swarm
             .listen_on(addr.clone())
@@ -102,6 +106,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
                 reason: e.to_string(),
             })?;
     }
+
     let (tx, rx) = mpsc::channel(64);
     let mut event_loop = EventLoop::new(
         config,
@@ -121,6 +126,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         }
     }
     event_loop.wait_listening(Duration::from_secs(10)).await?;
+    event_loop.listen_via_relays();
     let task = tokio::spawn(event_loop.run());
     Ok(RunningNode {
         handle: NodeHandle { tx },

@@ -204,8 +204,7 @@ impl Entry {
         // could be a decompression bomb) with a valid checksum, whose columns decode to at
         // most MAX_CHANGE_OPS ops — automerge expands run-length columns without a cap.
         let shape = precheck_change(raw, MAX_CHANGE_OPS)?;
-        let change =
-            Change::from_bytes(raw.to_vec()).map_err(|e| EntryError::Change(e.to_string()))?;
+        let change = parse_change(raw.to_vec())?;
         check_time(change.timestamp())?;
         // automerge accepts a compressed change and re-encodes it; only the exact bytes
         // that were signed are acceptable.
@@ -295,8 +294,7 @@ impl Entry {
     pub fn take_change(&mut self) -> Result<Change, EntryError> {
         match self.parsed.take() {
             Some(change) => Ok(change),
-            None => Change::from_bytes(self.change_bytes().to_vec())
-                .map_err(|e| EntryError::Change(e.to_string())),
+            None => parse_change(self.change_bytes().to_vec()),
         }
     }
 
@@ -312,6 +310,20 @@ impl Entry {
 
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
+    }
+}
+
+/// Parses a change with automerge, which panics on some malformed input (found by fuzzing:
+/// an `unwrap` in `OpId::new` on a predecessor counter or actor index beyond 32 bits, in
+/// automerge 0.12). The pre-check has already bounded the work; a panic is caught here and
+/// becomes an ordinary refusal. Parsing has no side effects, so nothing is left half-done.
+fn parse_change(bytes: Vec<u8>) -> Result<Change, EntryError> {
+    match std::panic::catch_unwind(move || Change::from_bytes(bytes)) {
+        Ok(Ok(change)) => Ok(change),
+        Ok(Err(e)) => Err(EntryError::Change(e.to_string())),
+        Err(_) => Err(EntryError::Change(
+            "automerge could not parse the change (it panicked)".into(),
+        )),
     }
 }
 

@@ -973,7 +973,7 @@ impl Space {
             return;
         }
         let changes: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
-        match self.doc.apply_changes(changes) {
+        match self.apply_guarded(changes) {
             Ok(()) => {
                 for (entry, _) in batch {
                     out.accepted.push(entry.clone());
@@ -995,15 +995,32 @@ impl Space {
                         continue;
                     }
                     if self.doc.get_change_by_hash(&entry.change_hash()).is_none() {
-                        if let Err(e) = self.doc.apply_changes([change]) {
-                            out.rejected
-                                .push((Rejection::Apply(e.to_string()), Some(key)));
+                        if let Err(e) = self.apply_guarded(vec![change]) {
+                            out.rejected.push((Rejection::Apply(e), Some(key)));
                             continue;
                         }
                     }
                     out.accepted.push(entry.clone());
                     self.append(entry);
                 }
+            }
+        }
+    }
+
+    /// `apply_changes`, with automerge's panics on malformed input caught: the document is
+    /// then rebuilt from the log (a panic may have left it half-changed) and the changes
+    /// count as refused.
+    fn apply_guarded(&mut self, changes: Vec<Change>) -> Result<(), String> {
+        let doc = &mut self.doc;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            doc.apply_changes(changes)
+        }));
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => {
+                self.rebuild_doc().map_err(|e| e.to_string())?;
+                Err("automerge could not apply the change (it panicked)".into())
             }
         }
     }

@@ -63,6 +63,20 @@ pub enum Command {
         /// Local API address.
         #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4647")]
         api: SocketAddr,
+        /// Be reachable through this relay too (its address, ending in /p2p/RELAY_ID;
+        /// repeatable): for a node behind NAT or a firewall that partners cannot dial.
+        #[arg(long = "relay", value_name = "MULTIADDR")]
+        relays: Vec<Multiaddr>,
+        /// Find and connect to confer nodes on the local network (mDNS). Off by default.
+        #[arg(long)]
+        mdns: bool,
+    },
+    /// Run a relay for partners behind NAT or firewalls, until SIGINT or SIGTERM. It
+    /// carries their encrypted traffic and sees nothing of it; it needs no `init`.
+    Relay {
+        /// Listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces.
+        #[arg(long, value_name = "MULTIADDR")]
+        listen: Vec<Multiaddr>,
     },
     /// Show this node: body, peer id, addresses, peers, spaces.
     Status,
@@ -204,7 +218,13 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             region,
             member,
         } => init(&data, &name, &region, &member, json, lang),
-        Command::Run { listen, api } => run(&data, listen, api, lang).await,
+        Command::Run {
+            listen,
+            api,
+            relays,
+            mdns,
+        } => run(&data, listen, api, (relays, mdns), lang).await,
+        Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Demo => crate::demo::run(json, lang).await,
         Command::Status => {
             let status: StatusView = connect(&data, lang)?
@@ -405,6 +425,7 @@ async fn run(
     data: &Path,
     listen: Vec<Multiaddr>,
     api: SocketAddr,
+    (relays, mdns): (Vec<Multiaddr>, bool),
     lang: Lang,
 ) -> Result<(), String> {
     if !data.exists() {
@@ -418,10 +439,43 @@ async fn run(
         config.listen = listen;
     }
     config.api = Some(api);
+    config.relays = relays;
+    config.mdns = mdns;
     let shutdown = shutdown_signal()?;
     crate::runtime::run(config, shutdown)
         .await
         .map_err(|e| e.to_string())
+}
+
+async fn relay(data: &Path, listen: Vec<Multiaddr>, json: bool, lang: Lang) -> Result<(), String> {
+    let listen = if listen.is_empty() {
+        Config::new(data).listen
+    } else {
+        listen
+    };
+    let shutdown = shutdown_signal()?;
+    crate::relay::run(data, &listen, shutdown, |relay| {
+        let addresses: Vec<String> = relay.addresses.iter().map(ToString::to_string).collect();
+        if json {
+            let _ = print_json(&serde_json::json!({
+                "peer": relay.peer_id.to_string(),
+                "listen": addresses,
+            }));
+        } else {
+            println!(
+                "{}",
+                lang.pick(
+                    "Relay running. Nodes behind NAT start with `confer run --relay ADDRESS`, and their partners add `ADDRESS/p2p-circuit/p2p/THEIR_PEER_ID`:",
+                    "中继已运行。位于 NAT 之后的节点以 `confer run --relay 地址` 启动，其合作方添加 `地址/p2p-circuit/p2p/该节点ID`："
+                )
+            );
+            for a in &addresses {
+                println!("  {a}");
+            }
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Registers SIGINT and SIGTERM handlers *now* (so a signal during start-up is held, not

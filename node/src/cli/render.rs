@@ -630,7 +630,8 @@ mod tests {
             assert!(out.contains("title\\u{1b}]0;pwned\\u{7}\\u{a}"), "{out}");
             // Full ids for this body and the peers' bodies, 16 characters in listings.
             assert!(out.contains(OWN), "{out}");
-            assert_eq!(out.matches(PEER_BODY).count(), 2, "{out}");
+            // Two connected peers of that body, and the trusted-bodies list.
+            assert_eq!(out.matches(PEER_BODY).count(), 3, "{out}");
             assert!(out.contains("fedcba9876543210…"), "{out}");
             assert!(out.contains("7777777777777777…:3"), "{out}");
         }

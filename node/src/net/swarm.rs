@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use libp2p::identity::{Keypair, PublicKey};
 use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
-    connection_limits, identify, memory_connection_limits, noise, ping, tcp, yamux, PeerId, Swarm,
-    SwarmBuilder,
+    autonat, connection_limits, dcutr, identify, mdns, memory_connection_limits, noise, ping,
+    relay, tcp, yamux, PeerId, Swarm, SwarmBuilder,
 };
 
 use super::codec::{FrameCodec, SYNC_PROTOCOL};
@@ -34,6 +35,14 @@ pub const MAX_CONCURRENT_STREAMS: usize = 32;
 pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
     pub memory: memory_connection_limits::Behaviour,
+    /// Reaching and being reached through a relay (`/p2p-circuit` addresses).
+    pub relay_client: relay::client::Behaviour,
+    /// Upgrading a relayed connection to a direct one (hole punching).
+    pub dcutr: dcutr::Behaviour,
+    /// Learning whether this node is reachable from outside.
+    pub autonat: autonat::v1::Behaviour,
+    /// Finding nodes on the same LAN (off unless enabled).
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub sync: GatedSync,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
@@ -57,6 +66,8 @@ pub struct NetConfig {
     /// No new connection is accepted while the process uses more than this share of the
     /// machine's memory. Default 0.8.
     pub max_memory_fraction: f64,
+    /// Announce and discover nodes on the local network with mDNS. Default off.
+    pub mdns: bool,
 }
 
 impl Default for NetConfig {
@@ -69,6 +80,7 @@ impl Default for NetConfig {
             max_established_incoming: 256,
             max_per_peer: 2,
             max_memory_fraction: 0.8,
+            mdns: false,
         }
     }
 }
@@ -82,7 +94,12 @@ pub enum NetError {
     /// The Noise handshake configuration could not be built from the keypair.
     #[error("noise configuration: {0}")]
     Noise(#[from] noise::Error),
+    /// The behaviour could not be built (e.g. mDNS found no multicast socket).
+    #[error("network behaviour: {0}")]
+    Behaviour(String),
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Builds the swarm: TCP + Noise + Yamux and QUIC on tokio, with [`Behaviour`].
 /// Must be called inside a tokio runtime. Listening and dialing are left to the caller.
@@ -97,6 +114,7 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
         .with_max_established_incoming(Some(cfg.max_established_incoming))
         .with_max_established_per_peer(Some(cfg.max_per_peer));
     let memory_fraction = cfg.max_memory_fraction;
+    let mdns_on = cfg.mdns;
     let gate: Arc<Gate> = Gate::new();
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -106,27 +124,97 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
             yamux::Config::default,
         )?
         .with_quic()
-        .with_behaviour(|key| Behaviour {
-            limits: connection_limits::Behaviour::new(limits),
-            memory: memory_connection_limits::Behaviour::with_max_percentage(memory_fraction),
-            sync: GatedSync::new(
-                request_response::Behaviour::with_codec(
-                    FrameCodec::new(gate.clone()),
-                    [(SYNC_PROTOCOL, ProtocolSupport::Full)],
-                    request_cfg,
+        .with_relay_client(noise::Config::new, yamux::Config::default)?
+        .with_behaviour(|key, relay_client| -> Result<Behaviour, BoxError> {
+            let local = key.public().to_peer_id();
+            let mdns = if mdns_on {
+                Some(
+                    mdns::tokio::Behaviour::new(mdns::Config::default(), local)
+                        .map_err(|e| -> BoxError { format!("mDNS: {e}").into() })?,
+                )
+            } else {
+                None
+            };
+            Ok(Behaviour {
+                limits: connection_limits::Behaviour::new(limits),
+                memory: memory_connection_limits::Behaviour::with_max_percentage(memory_fraction),
+                relay_client,
+                dcutr: dcutr::Behaviour::new(local),
+                autonat: autonat::v1::Behaviour::new(local, autonat::v1::Config::default()),
+                mdns: Toggle::from(mdns),
+                sync: GatedSync::new(
+                    request_response::Behaviour::with_codec(
+                        FrameCodec::new(gate.clone()),
+                        [(SYNC_PROTOCOL, ProtocolSupport::Full)],
+                        request_cfg,
+                    ),
+                    gate,
                 ),
-                gate,
-            ),
+                identify: identify::Behaviour::new(
+                    identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
+                        .with_agent_version(agent),
+                ),
+                ping: ping::Behaviour::new(ping::Config::new()),
+            })
+        })
+        .map_err(|e| NetError::Behaviour(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+        .build();
+    tracing::debug!(peer = %swarm.local_peer_id(), "swarm built");
+    Ok(swarm)
+}
+
+/// What a relay carries for others: it sees only their encrypted streams. Circuits are
+/// long enough for sync (not only for hole punching, libp2p's default of 2 minutes and
+/// 128 KiB): one hour and 1 GiB each, at most 256 of them.
+fn relay_config() -> relay::Config {
+    relay::Config {
+        max_reservations: 512,
+        max_reservations_per_peer: 4,
+        max_circuits: 256,
+        max_circuits_per_peer: 16,
+        max_circuit_duration: Duration::from_secs(60 * 60),
+        max_circuit_bytes: 1024 * 1024 * 1024,
+        ..relay::Config::default()
+    }
+}
+
+/// A relay node's behaviour: connection limits, the relay (v2) service, identify, ping.
+#[derive(NetworkBehaviour)]
+pub struct RelayBehaviour {
+    pub limits: connection_limits::Behaviour,
+    pub relay: relay::Behaviour,
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+}
+
+/// Builds a relay's swarm (`confer relay`): TCP + Noise + Yamux and QUIC, relaying for any
+/// node; it holds no space and proves no body.
+pub fn build_relay_swarm(keypair: Keypair) -> Result<Swarm<RelayBehaviour>, NetError> {
+    let limits = connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(64))
+        .with_max_established_incoming(Some(1024))
+        .with_max_established_per_peer(Some(4));
+    let swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )?
+        .with_quic()
+        .with_behaviour(|key| RelayBehaviour {
+            limits: connection_limits::Behaviour::new(limits),
+            relay: relay::Behaviour::new(key.public().to_peer_id(), relay_config()),
             identify: identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
-                    .with_agent_version(agent),
+                    .with_agent_version(format!("confer-relay/{}", env!("CARGO_PKG_VERSION"))),
             ),
             ping: ping::Behaviour::new(ping::Config::new()),
         })
         .map_err(|never: std::convert::Infallible| -> NetError { match never {} })?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60 * 60)))
         .build();
-    tracing::debug!(peer = %swarm.local_peer_id(), "swarm built");
     Ok(swarm)
 }
 

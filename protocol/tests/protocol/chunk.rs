@@ -1413,3 +1413,49 @@ fn refuses_actor_indices_beyond_the_changes_actors() {
         "automerge 0.12 no longer panics: {applied:?}"
     );
 }
+
+/// Fuzzing found automerge 0.12 panicking (an `unwrap` in `OpId::new`) on a change whose
+/// predecessor counter does not fit 32 bits. A well-formed chunk with such a counter is
+/// refused with an error, whatever part of the stack notices.
+#[test]
+fn a_predecessor_counter_beyond_32_bits_is_an_error_not_a_panic() {
+    for (ctr, actor) in [(1i64 << 33, 0u64), (1, 1u64 << 33)] {
+        let mut key = Vec::new();
+        sleb(&mut key, 1);
+        uleb(&mut key, 1);
+        key.push(b'a');
+        let mut insert = Vec::new();
+        uleb(&mut insert, 1);
+        let mut action = Vec::new();
+        sleb(&mut action, 1);
+        uleb(&mut action, 1);
+        let mut value = Vec::new();
+        sleb(&mut value, 1);
+        uleb(&mut value, 0);
+        let mut pred = Vec::new();
+        sleb(&mut pred, 1);
+        uleb(&mut pred, 1);
+        let mut pred_actor = Vec::new();
+        sleb(&mut pred_actor, 1);
+        uleb(&mut pred_actor, actor);
+        let mut pred_ctr = Vec::new();
+        sleb(&mut pred_ctr, 1);
+        sleb(&mut pred_ctr, ctr);
+        let chunk = Body::new(vec![
+            (spec::KEY_STR, key),
+            (spec::INSERT, insert),
+            (spec::ACTION, action),
+            (spec::VAL_META, value),
+            (spec::PRED_GROUP, pred),
+            (spec::PRED_ACTOR, pred_actor),
+            (spec::PRED_CTR, pred_ctr),
+        ])
+        .chunk();
+        let decoded = std::panic::catch_unwind(|| Entry::decode(entry_around(&chunk)));
+        assert!(
+            matches!(decoded, Ok(Err(_))),
+            "ctr {ctr} actor {actor}: {:?}",
+            decoded.map(|r| r.map(|e| e.seq()))
+        );
+    }
+}

@@ -90,7 +90,7 @@ fn fuzz_corpus_and_crashers_replay_without_panics() {
 /// The automerge change inside an entry, as it was signed.
 fn change_bytes(entry: &Entry) -> Vec<u8> {
     let bytes = entry.bytes();
-    bytes[1 + 32 + 4..bytes.len() - 64].to_vec()
+    bytes[1 + 32 + 32 + 4..bytes.len() - 64].to_vec()
 }
 
 /// Writes `fuzz/corpus/<target>/seed-*`: real encodings of every decoded type, built from
@@ -126,12 +126,12 @@ fn write_fuzz_seed_corpus() {
     // A large change, which automerge would compress: its uncompressed form is the
     // canonical one; the compressed form must be refused.
     let mut space = Space::new(pool.genesis.clone());
-    let long_title = "跨界河道水环境联防联治".repeat(40);
+    let long_summary = "跨界河道水环境联防联治".repeat(40);
     let large = support::local_edit(
         &mut space,
         1,
         5_000,
-        &support::edit(Some(&long_title), Some("摘要")),
+        &support::edit(Some("标题"), Some(&long_summary)),
     );
     let mut entries: Vec<Entry> = pool.entries.iter().take(4).cloned().collect();
     entries.push(large.clone());
