@@ -47,6 +47,8 @@ fn confer(data: &Path, lang: &str) -> Command {
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env_remove("CONFER_DATA")
+        // A passphrase is given only where a test means to (`cli_passphrase`).
+        .env_remove("CONFER_PASSPHRASE")
         // Plain logs in failure messages (see `node_log_in_a_file_has_no_colour_codes`).
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
@@ -156,6 +158,18 @@ fn cli_lang(data: &Path, lang: &str, args: &[&str]) -> Out {
 
 fn cli(data: &Path, args: &[&str]) -> Out {
     cli_lang(data, "C", args)
+}
+
+/// Runs `confer --data DATA ARGS...` with `LANG=lang` and `CONFER_PASSPHRASE=passphrase`.
+fn cli_passphrase(data: &Path, lang: &str, passphrase: &str, args: &[&str]) -> Out {
+    let mut cmd = confer(data, lang);
+    cmd.env("CONFER_PASSPHRASE", passphrase).args(args);
+    let what = format!(
+        "CONFER_PASSPHRASE=… LANG={lang} confer --data {} {}",
+        data.display(),
+        args.join(" ")
+    );
+    finish(cmd, what, CLI_TIMEOUT)
 }
 
 /// Sends `sig` to the process `pid`.
@@ -624,6 +638,207 @@ fn init_prints_ids_writes_private_keys_and_refuses_a_second_init() {
         body_key,
         "a refused init leaves the body key alone"
     );
+}
+
+// ---- 1b. the body key kept encrypted or offline -----------------------------------------
+
+/// The names and modes of the files in `DIR/keys`.
+#[cfg(unix)]
+fn key_files(data: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<(String, u32)> = fs::read_dir(data.join("keys"))
+        .expect("keys dir exists")
+        .map(|entry| {
+            let entry = entry.expect("dir entry");
+            let mode = entry.metadata().expect("metadata").permissions().mode() & 0o777;
+            (entry.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(unix)]
+#[test]
+fn init_can_encrypt_the_body_key_and_run_never_asks_for_it() {
+    let root = TempDir::new().expect("tempdir");
+    let data = root.path().join("pinghu");
+    let init = [
+        "init",
+        "--name",
+        "平湖市政协",
+        "--encrypt-body-key",
+        "--json",
+    ];
+
+    // A short passphrase is refused before anything is created.
+    let line = cli_passphrase(&data, "C", "short", &init).one_line_error();
+    assert!(line.contains("at least 8"), "{line}");
+    assert!(!data.exists(), "nothing created");
+    let line = cli_passphrase(&data, "zh_CN.UTF-8", "short", &init).one_line_error();
+    assert!(line.contains("至少需要 8 个字符"), "{line}");
+
+    let pass = "长城 passphrase 2026";
+    let out = cli_passphrase(&data, "C", pass, &init).json();
+    let body = out["body"].as_str().expect("body").to_owned();
+    let enc = data.join("keys/body.key.enc");
+    assert_eq!(
+        out["body_key_encrypted"].as_str(),
+        Some(enc.display().to_string().as_str()),
+        "{out}"
+    );
+    assert_eq!(
+        key_files(&data),
+        [
+            ("body.key.enc".to_owned(), 0o600),
+            ("member.key".to_owned(), 0o600),
+            ("node.key".to_owned(), 0o600),
+        ]
+    );
+    let sealed = fs::read(&enc).expect("read body.key.enc");
+    assert_eq!(sealed.len(), 142);
+    assert_eq!(&sealed[..10], b"CONFERSK\x00\x01");
+
+    // `run` starts with no passphrase anywhere (and stdin closed): it never reads the body key.
+    let mut node = Node {
+        name: "pinghu".into(),
+        data: data.clone(),
+        root: root.path().to_owned(),
+        body: body.clone(),
+        peer: out["peer"].as_str().expect("peer").to_owned(),
+        child: None,
+        runs: 0,
+        log_filter: "warn",
+        colour_env: false,
+    };
+    node.start(LOOPBACK);
+    assert_eq!(node.status()["body"]["id"].as_str(), Some(body.as_str()));
+
+    let status = node.cli(&["body-key", "status", "--json"]).json();
+    assert_eq!(status["body"].as_str(), Some(body.as_str()), "{status}");
+    assert!(status["plain"].is_null(), "{status}");
+    assert_eq!(status["verified"], false, "{status}");
+
+    // The key opens with the passphrase and not without it; a wrong one changes nothing.
+    let verify = ["body-key", "status", "--verify", "--json"];
+    let line = cli_passphrase(&data, "C", "wrong passphrase", &verify).one_line_error();
+    assert!(line.contains("wrong passphrase"), "{line}");
+    assert!(line.contains("nothing was changed"), "{line}");
+    let line = cli_passphrase(&data, "zh_CN.UTF-8", "wrong passphrase", &verify).one_line_error();
+    assert!(line.contains("口令不正确"), "{line}");
+    assert_eq!(fs::read(&enc).expect("read body.key.enc"), sealed);
+    let checked = cli_passphrase(&data, "C", pass, &verify).json();
+    assert_eq!(checked["verified"], true, "{checked}");
+    let text = cli_passphrase(&data, "C", pass, &["body-key", "status", "--verify"]).ok();
+    assert!(text.stdout.contains("encrypted"), "{}", text.stdout);
+
+    // Nothing plaintext to encrypt or remove.
+    let line = cli_passphrase(&data, "C", pass, &["body-key", "encrypt"]).one_line_error();
+    assert!(line.contains("already encrypted"), "{line}");
+    let line = node
+        .cli(&["body-key", "remove", "--confirm"])
+        .one_line_error();
+    assert!(line.contains("no plaintext body key"), "{line}");
+    assert_eq!(fs::read(&enc).expect("read body.key.enc"), sealed);
+
+    signal(node.pid(), Signal::SIGTERM);
+    let (status, _) = node.wait_exit(Duration::from_secs(30));
+    assert!(status.success(), "{}", node.logs());
+    assert_clean_logs(&[&node]);
+}
+
+#[cfg(unix)]
+#[test]
+fn body_key_encrypt_and_remove_and_open_key_files_stop_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = TempDir::new().expect("tempdir");
+    let mut node = Node::init(root.path(), "a", "平湖市政协");
+    let data = node.data.clone();
+    let plain = data.join("keys/body.key");
+    let enc = data.join("keys/body.key.enc");
+
+    // The only copy is not deleted without --confirm.
+    let line = node.cli(&["body-key", "remove"]).one_line_error();
+    assert!(
+        line.contains("only copy") && line.contains("--confirm"),
+        "{line}"
+    );
+    assert!(plain.exists());
+
+    let pass = "encrypt me in place";
+    let done = cli_passphrase(&data, "C", pass, &["body-key", "encrypt", "--json"]).json();
+    assert_eq!(done["body"].as_str(), Some(node.body.as_str()), "{done}");
+    assert_eq!(
+        done["encrypted"].as_str(),
+        Some(enc.display().to_string().as_str())
+    );
+    assert_eq!(
+        done["removed"].as_str(),
+        Some(plain.display().to_string().as_str())
+    );
+    assert_eq!(
+        key_files(&data),
+        [
+            ("body.key.enc".to_owned(), 0o600),
+            ("member.key".to_owned(), 0o600),
+            ("node.key".to_owned(), 0o600),
+        ]
+    );
+    let checked = cli_passphrase(
+        &data,
+        "C",
+        pass,
+        &["body-key", "status", "--verify", "--json"],
+    )
+    .json();
+    assert_eq!(checked["verified"], true, "{checked}");
+    let line = cli_lang(&data, "zh_CN.UTF-8", &["body-key", "remove"]).one_line_error();
+    assert!(line.contains("没有明文机构密钥"), "{line}");
+
+    node.start(LOOPBACK);
+    signal(node.pid(), Signal::SIGTERM);
+    let (status, _) = node.wait_exit(Duration::from_secs(30));
+    assert!(status.success(), "{}", node.logs());
+
+    // A key file others can read stops `run` with the fix, and keeps its mode.
+    let node_key = data.join("keys/node.key");
+    fs::set_permissions(&node_key, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let run = ["run", "--listen", LOOPBACK, "--api", "127.0.0.1:0"];
+    let line = cli(&data, &run).one_line_error();
+    assert!(
+        line.contains(&format!("chmod 600 {}", node_key.display())),
+        "{line}"
+    );
+    assert!(line.contains("0644"), "{line}");
+    let line = cli_lang(&data, "zh_CN.UTF-8", &run).one_line_error();
+    assert!(
+        line.contains("其他用户") && line.contains("chmod 600"),
+        "{line}"
+    );
+    let mode = fs::metadata(&node_key)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644, "not silently changed");
+    assert!(!data.join("api.json").exists(), "the node did not start");
+
+    // Copied offline: `remove --confirm` leaves no body key here, and commands that need
+    // it say where to go.
+    let other = root.path().join("b");
+    let b = cli(&other, &["init", "--name", "金山区政协", "--json"]).json();
+    let removed = cli(&other, &["body-key", "remove", "--confirm", "--json"]).json();
+    assert_eq!(removed["body"], b["body"], "{removed}");
+    assert!(removed["encrypted_copy"].is_null(), "{removed}");
+    assert!(!other.join("keys/body.key").exists());
+    let text = cli(&other, &["body-key", "status"]).ok().stdout;
+    assert!(text.contains("kept offline"), "{text}");
+    let line = cli(&other, &["body-key", "status", "--verify"]).one_line_error();
+    assert!(
+        line.contains("kept offline") && line.contains("run this on the machine that holds it"),
+        "{line}"
+    );
+    let line = cli_lang(&other, "zh_CN.UTF-8", &["body-key", "encrypt"]).one_line_error();
+    assert!(line.contains("离线保存"), "{line}");
 }
 
 // ---- 2. two nodes -----------------------------------------------------------------------

@@ -4,12 +4,15 @@
 //! structure and its version (`confer/entry/v1`, …), so a signature over one kind of
 //! structure can never be replayed as another. Verification of anything that came from
 //! outside uses `verify_strict` (rejects small-order keys and non-canonical signatures).
-//! Secret keys are built from 32-byte seeds: randomness comes from the caller.
+//! Secret keys are built from 32-byte seeds: randomness comes from the caller. A secret key
+//! never shows its seed in `Debug` and wipes it from memory when dropped; `seed()` hands out
+//! a copy that wipes itself too.
 
 use std::fmt;
 use std::str::FromStr;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A domain tag: the first bytes of every signed message of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,18 +121,23 @@ impl fmt::Debug for Signature {
     }
 }
 
-/// An Ed25519 secret key. Never displayed; `Debug` shows only the public half.
+/// An Ed25519 secret key. Never displayed; `Debug` shows only the public half. The seed is
+/// wiped from memory when the key is dropped (ed25519-dalek's `zeroize` feature).
 #[derive(Clone)]
 pub struct SecretKey(SigningKey);
 
 impl SecretKey {
-    /// The key whose secret seed is `seed` (32 random bytes from the caller).
-    pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self(SigningKey::from_bytes(&seed))
+    /// The key whose secret seed is `seed` (32 random bytes from the caller). This copy of
+    /// the seed is wiped; the caller wipes its own (e.g. by holding it in `Zeroizing`).
+    pub fn from_seed(mut seed: [u8; 32]) -> Self {
+        let key = Self(SigningKey::from_bytes(&seed));
+        seed.zeroize();
+        key
     }
 
-    pub fn seed(&self) -> [u8; 32] {
-        self.0.to_bytes()
+    /// A copy of the secret seed, wiped when dropped.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
     }
 
     pub fn public(&self) -> PublicKey {
@@ -142,9 +150,12 @@ impl SecretKey {
     }
 }
 
+/// `SigningKey` wipes its secret on drop; this marks that `SecretKey` does too.
+impl ZeroizeOnDrop for SecretKey {}
+
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public {})", self.public().fmt_short())
+        write!(f, "SecretKey(public {}…)", self.public().fmt_short())
     }
 }
 
@@ -168,6 +179,22 @@ mod tests {
                 .verify(Domain(b"confer/other/v1"), b"hello", &sig),
             Err(KeyError::BadSignature)
         );
+    }
+
+    #[test]
+    fn debug_shows_the_public_key_never_the_seed() {
+        let seed: [u8; 32] = std::array::from_fn(|i| i as u8 * 7 + 3);
+        let sk = SecretKey::from_seed(seed);
+        let shown = format!("{sk:?} {sk:#?} {:?}", Some(&sk));
+        let seed_hex = hex::encode(seed);
+        assert!(!shown.contains(&seed_hex), "{shown}");
+        // Not even a few bytes of it, in hex or as a byte list.
+        assert!(!shown.contains(&seed_hex[..8]), "{shown}");
+        assert!(!shown.contains("3, 10, 17"), "{shown}");
+        assert!(shown.contains(&sk.public().fmt_short()), "{shown}");
+        assert_eq!(*sk.seed(), seed);
+        fn wipes_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        wipes_on_drop(&sk);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! to the running node through its local API ([`client`]). Output is JSON with `--json`,
 //! otherwise readable text in the user's language ([`render`]). Wherever a command takes
 //! an agenda or body id, a unique prefix of at least 8 hexadecimal characters will do
-//! ([`ids`]).
+//! ([`ids`]). `body-key` works on the data directory too ([`body_key`]).
 
+mod body_key;
 mod client;
 mod ids;
 mod render;
@@ -19,6 +20,7 @@ use libp2p::Multiaddr;
 use crate::api::{AddPeer, BodyRequest, EditAgenda, NewAgenda, PeerRequest};
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::identity::BodyKeyStorage;
 use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
 use client::{Client, ClientError};
 use confer_protocol::text::{display_line, is_clean_name, is_hidden};
@@ -54,6 +56,10 @@ pub enum Command {
         /// The first member's (or role's) name.
         #[arg(long, default_value = "秘书处")]
         member: String,
+        /// Store the body key encrypted (keys/body.key.enc) under a passphrase read from
+        /// CONFER_PASSPHRASE or the terminal, instead of in plaintext (keys/body.key).
+        #[arg(long)]
+        encrypt_body_key: bool,
     },
     /// Run the node in the foreground until SIGINT or SIGTERM.
     Run {
@@ -103,6 +109,11 @@ pub enum Command {
     },
     /// Start three bodies on loopback and show a joint agenda syncing between two of them.
     Demo,
+    /// Keep the body key encrypted or offline (`run` never needs it).
+    BodyKey {
+        #[command(subcommand)]
+        command: body_key::BodyKeyCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,7 +228,9 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             name,
             region,
             member,
-        } => init(&data, &name, &region, &member, json, lang),
+            encrypt_body_key,
+        } => init(&data, &name, &region, &member, encrypt_body_key, json, lang),
+        Command::BodyKey { command } => body_key::execute(&data, command, json, lang),
         Command::Run {
             listen,
             api,
@@ -366,6 +379,7 @@ fn init(
     name: &str,
     region: &str,
     member: &str,
+    encrypt_body_key: bool,
     json: bool,
     lang: Lang,
 ) -> Result<(), String> {
@@ -384,8 +398,17 @@ fn init(
     if region.chars().any(is_hidden) {
         return Err(unclean(lang, "--region", region));
     }
-    let local = crate::identity::init(data, name, region, member, crate::runtime::unix_now())
-        .map_err(|e| match e {
+    // Asked before anything is created; not asked at all where init would be refused.
+    let passphrase = match encrypt_body_key {
+        true if !crate::identity::initialised(data) => Some(body_key::new_passphrase(lang)?),
+        _ => None,
+    };
+    let storage = passphrase
+        .as_ref()
+        .map_or(BodyKeyStorage::Plain, BodyKeyStorage::Encrypted);
+    let now = crate::runtime::unix_now();
+    let local = crate::identity::init_with(data, name, region, member, now, storage).map_err(
+        |e| match e {
             crate::identity::IdentityError::AlreadyInitialised { .. } => match lang {
                 Lang::En => format!(
                     "{} already holds an identity; use another --data directory",
@@ -393,21 +416,34 @@ fn init(
                 ),
                 Lang::Zh => format!("{} 中已有身份，请换一个 --data 目录", data.display()),
             },
-            other => other.to_string(),
-        })?;
+            other => body_key::explain(lang, &other),
+        },
+    )?;
     let keypair = crate::net::keypair_from_seed(local.node_seed).map_err(|e| e.to_string())?;
     let peer = keypair.public().to_peer_id();
     let store =
         crate::store::Store::open(&Config::new(data).store_path()).map_err(|e| e.to_string())?;
     drop(store);
     let body = local.identity.body();
+    let enc = crate::identity::body_key_enc_path(data);
     if json {
-        print_json(&serde_json::json!({ "body": body.to_string(), "peer": peer.to_string() }))
+        let mut out = serde_json::json!({ "body": body.to_string(), "peer": peer.to_string() });
+        if passphrase.is_some() {
+            out["body_key_encrypted"] = enc.display().to_string().into();
+        }
+        print_json(&out)
     } else {
         print!(
             "{}",
             render::initialised(name, &body.to_string(), &peer.to_string(), data, lang)
         );
+        if passphrase.is_some() {
+            let enc = enc.display();
+            println!("{}", match lang {
+                Lang::En => format!("The body key is encrypted in {enc} (not keys/body.key); back that file up offline and keep the passphrase apart from it. `confer run` needs neither."),
+                Lang::Zh => format!("机构密钥已加密保存为 {enc}（而非 keys/body.key）；请离线备份该文件，并将口令与其分开保管。`confer run` 两者都不需要。"),
+            });
+        }
         Ok(())
     }
 }
@@ -444,7 +480,10 @@ async fn run(
     let shutdown = shutdown_signal()?;
     crate::runtime::run(config, shutdown)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            crate::runtime::NodeFailure::Identity(e) => body_key::explain(lang, &e),
+            e => e.to_string(),
+        })
 }
 
 async fn relay(data: &Path, listen: Vec<Multiaddr>, json: bool, lang: Lang) -> Result<(), String> {
