@@ -1,19 +1,31 @@
 //! The local HTTP API (JSON) through which the CLI — and later the web UI — talks to a
 //! running node.
 //!
-//! It binds to 127.0.0.1 unless configured otherwise and refuses every request that does
-//! not carry `Authorization: Bearer <token>`. The token is fresh for each `run` and is
-//! written, with the bound address, to `DIR/api.json` (mode 0600), which only the node's
-//! user can read.
+//! It binds to 127.0.0.1 unless configured otherwise (another address needs
+//! `--api-insecure`, see [`crate::config::Config::validate`], and is logged as a warning)
+//! and refuses every request that does not carry `Authorization: Bearer <token>`. The
+//! token is fresh for each `run` and is written, with the bound address, to `DIR/api.json`
+//! (mode 0600), which only the node's user can read.
 //!
 //! Routes (all under `/v1`): `GET status`, `POST peers {addr}`, `GET agendas`,
 //! `POST agendas {title, summary?, with[]}`, `GET agendas/{id}`,
-//! `PATCH agendas/{id} {title?, summary?}`. Errors are `{"code", "detail", "message"}`.
+//! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`. Errors are
+//! `{"code", "detail", "message"}`.
+//!
+//! One route needs no token: `GET /v1/prove?nonce=<64 hex>` answers
+//! `{"proof": "<64 hex>"}`, where the proof is [`proof`]`(token, nonce)`:
+//! `blake3::keyed_hash(blake3::derive_key("confer api proof v1", token), nonce)`, the token
+//! taken as the UTF-8 bytes of its hex string in `api.json` and the nonce as its 32 bytes.
+//! Only a process that knows the token can answer a fresh nonce, and the answer reveals
+//! nothing about the token. The CLI asks it with a random nonce before it sends the token
+//! anywhere, so a stale `api.json` (the node died, another program now holds its port)
+//! does not hand the token to that program ([`crate::cli`]'s client).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -57,6 +69,30 @@ pub struct EditAgenda {
     pub title: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
+}
+
+/// The query of `GET /v1/prove`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProveQuery {
+    /// 32 random bytes, 64 hexadecimal characters.
+    pub nonce: String,
+}
+
+/// The answer of `GET /v1/prove`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Proof {
+    /// [`proof`] of the token and the nonce, 64 hexadecimal characters.
+    pub proof: String,
+}
+
+/// Domain separation of the proof key, so the proof can never serve as anything else.
+const PROOF_CONTEXT: &str = "confer api proof v1";
+
+/// The answer to `nonce` that only a holder of `token` can give (see the module docs).
+/// Compare results as `blake3::Hash`, whose equality is constant-time.
+pub fn proof(token: &str, nonce: &[u8; 32]) -> blake3::Hash {
+    let key = blake3::derive_key(PROOF_CONTEXT, token.as_bytes());
+    blake3::keyed_hash(&key, nonce)
 }
 
 /// An error body.
@@ -136,11 +172,18 @@ pub async fn serve(
             tracing::error!(error = %e, "API server failed");
         }
     });
+    if !crate::config::is_loopback(addr.ip()) {
+        tracing::warn!(
+            %addr,
+            "the local API listens on an address other than loopback (--api-insecure): it speaks plain HTTP, so its bearer token and all agenda data travel in clear over the network"
+        );
+    }
     tracing::info!(%addr, "local API listening");
     Ok(ApiServer { addr, stop, task })
 }
 
-fn router(node: NodeHandle, token: String) -> Router {
+pub(crate) fn router(node: NodeHandle, token: String) -> Router {
+    let prove_token = token.clone();
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/peers", axum::routing::post(add_peer))
@@ -154,7 +197,26 @@ fn router(node: NodeHandle, token: String) -> Router {
             axum::routing::post(accept_agenda),
         )
         .layer(middleware::from_fn_with_state(token, require_token))
+        // Added after the token layer, so it is the one route that needs no token.
+        .route(
+            "/v1/prove",
+            get(move |query| prove(prove_token.clone(), query)),
+        )
         .with_state(node)
+}
+
+/// `GET /v1/prove?nonce=<64 hex>`, without a token: proves that this server knows it.
+async fn prove(
+    token: String,
+    query: Result<Query<ProveQuery>, QueryRejection>,
+) -> Result<Json<Proof>, ApiError> {
+    let bad = || NodeError::BadInput("nonce: expected 64 hexadecimal characters".into());
+    let Query(query) = query.map_err(|_| bad())?;
+    let mut nonce = [0u8; 32];
+    hex::decode_to_slice(&query.nonce, &mut nonce).map_err(|_| bad())?;
+    Ok(Json(Proof {
+        proof: proof(&token, &nonce).to_hex().to_string(),
+    }))
 }
 
 async fn require_token(State(token): State<String>, request: Request, next: Next) -> Response {
@@ -295,4 +357,78 @@ async fn edit_agenda(
     };
     node.edit_agenda(parse_space(&id)?, edit).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    #[test]
+    fn proof_is_keyed_by_the_token_and_bound_to_the_nonce() {
+        let token = "ab".repeat(32);
+        let nonce = [7u8; 32];
+        let key = blake3::derive_key("confer api proof v1", token.as_bytes());
+        assert_eq!(proof(&token, &nonce), blake3::keyed_hash(&key, &nonce));
+        assert_ne!(proof(&token, &nonce), proof(&"cd".repeat(32), &nonce));
+        assert_ne!(proof(&token, &nonce), proof(&token, &[8u8; 32]));
+        assert_ne!(proof(&token, &nonce), blake3::hash(token.as_bytes()));
+        // A CLI and a node of different builds must agree: the scheme is pinned.
+        assert_eq!(
+            proof(&token, &nonce).to_hex().as_str(),
+            PINNED_PROOF,
+            "the proof scheme changed; bump the context string and the route"
+        );
+    }
+
+    const PINNED_PROOF: &str = "fc88c4bd81577769383351d69d1869273277dc08356126c2c3b441f053b7c80e";
+
+    /// The real router on a loopback port, in front of a stopped node: enough for the
+    /// routes that never reach the event loop.
+    pub(crate) async fn serve_router(token: &str) -> SocketAddr {
+        let (tx, _) = tokio::sync::mpsc::channel(1);
+        let app = router(NodeHandle { tx }, token.to_owned());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn prove_answers_without_the_token_and_checks_the_nonce() {
+        let token = "12".repeat(32);
+        let addr = serve_router(&token).await;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let nonce = [0x5au8; 32];
+        let url = format!("http://{addr}/v1/prove?nonce={}", hex::encode(nonce));
+        let response = http.get(url).send().await.expect("prove");
+        assert_eq!(response.status(), StatusCode::OK);
+        let answer: Proof = response.json().await.expect("proof JSON");
+        assert_eq!(answer.proof, proof(&token, &nonce).to_hex().as_str());
+
+        for query in ["", "?nonce=", "?nonce=zz", "?nonce=abcd", "?other=1"] {
+            let response = http
+                .get(format!("http://{addr}/v1/prove{query}"))
+                .send()
+                .await
+                .expect("prove");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+            let body: ErrorBody = response.json().await.expect("error body");
+            assert!(matches!(body.error, NodeError::BadInput(_)), "{query}");
+        }
+
+        // Every other route still needs the token.
+        let response = http
+            .get(format!("http://{addr}/v1/status"))
+            .send()
+            .await
+            .expect("status");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
 }

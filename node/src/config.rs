@@ -1,6 +1,9 @@
 //! A node's validated configuration: what `run` (and the demo and tests) start a node with.
+//! [`Config::validate`] is the one place that decides whether a configuration may start:
+//! the local API stays on loopback unless the operator explicitly accepts that its bearer
+//! token and everything it carries cross the network in clear (`api_insecure`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +22,9 @@ pub struct Config {
     pub listen: Vec<Multiaddr>,
     /// Where the local HTTP API listens; `None` runs no API (tests drive the handle).
     pub api: Option<SocketAddr>,
+    /// Allow `api` on an address other than loopback (`confer run --api-insecure`). The API
+    /// speaks plain HTTP, so its token and data would travel unencrypted.
+    pub api_insecure: bool,
     /// Period of anti-entropy rounds with every connected peer.
     pub sync_interval: Duration,
     /// Longest wait between redials of a remembered peer.
@@ -39,6 +45,7 @@ impl Config {
             data_dir: data_dir.into(),
             listen: default_listen(),
             api: Some(SocketAddr::from(([127, 0, 0, 1], DEFAULT_API_PORT))),
+            api_insecure: false,
             sync_interval: Duration::from_secs(30),
             max_redial_backoff: Duration::from_secs(60),
             snapshot_every: 1000,
@@ -57,6 +64,17 @@ impl Config {
         config
     }
 
+    /// Checks what cannot be expressed in the types: an API on an address other than
+    /// loopback needs `api_insecure`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(addr) = self.api {
+            if !is_loopback(addr.ip()) && !self.api_insecure {
+                return Err(ConfigError::ApiNotLoopback(addr));
+            }
+        }
+        Ok(())
+    }
+
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("confer.redb")
     }
@@ -64,6 +82,20 @@ impl Config {
     pub fn api_file(&self) -> PathBuf {
         self.data_dir.join("api.json")
     }
+}
+
+/// Why a [`Config`] may not start a node. Explained to people by
+/// [`crate::i18n::config_error`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the local API address {0} is not a loopback address (its token would travel in clear); use --api-insecure to allow it")]
+    ApiNotLoopback(SocketAddr),
+}
+
+/// Whether `ip` reaches only this host: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. The
+/// unspecified address (0.0.0.0, ::) listens on every interface and is *not* loopback.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
 }
 
 fn default_listen() -> Vec<Multiaddr> {
@@ -74,4 +106,57 @@ fn default_listen() -> Vec<Multiaddr> {
 
 fn loopback_tcp() -> Multiaddr {
     Multiaddr::from(std::net::Ipv4Addr::LOCALHOST).with(libp2p::multiaddr::Protocol::Tcp(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_api(api: &str, insecure: bool) -> Config {
+        let mut config = Config::new("/nonexistent");
+        config.api = Some(api.parse().expect("test address"));
+        config.api_insecure = insecure;
+        config
+    }
+
+    #[test]
+    fn api_off_loopback_needs_api_insecure() {
+        for api in [
+            "127.0.0.1:4647",
+            "127.8.9.10:0",
+            "[::1]:4647",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert_eq!(with_api(api, false).validate(), Ok(()), "{api}");
+        }
+        for api in [
+            "0.0.0.0:4647",
+            "[::]:4647",
+            "192.168.1.5:4647",
+            "[2001:db8::1]:80",
+            "[::ffff:10.0.0.1]:1",
+        ] {
+            let config = with_api(api, false);
+            assert_eq!(
+                config.validate(),
+                Err(ConfigError::ApiNotLoopback(
+                    api.parse().expect("test address")
+                )),
+                "{api}"
+            );
+            assert_eq!(
+                with_api(api, true).validate(),
+                Ok(()),
+                "{api} with --api-insecure"
+            );
+        }
+        let mut no_api = Config::loopback("/nonexistent");
+        no_api.api = None;
+        assert_eq!(no_api.validate(), Ok(()));
+        assert_eq!(
+            Config::new("/nonexistent").validate(),
+            Ok(()),
+            "the defaults start"
+        );
+    }
 }

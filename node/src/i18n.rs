@@ -2,6 +2,7 @@
 //! then `LC_MESSAGES`, then `LANG`; a value starting with `zh` gives Chinese, anything
 //! else English. Each message keeps both languages side by side, in one place.
 
+use crate::config::ConfigError;
 use crate::handle::NodeError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,16 @@ pub fn node_error(lang: Lang, error: &NodeError) -> String {
     }
 }
 
+/// Why `confer run` refuses its configuration, and what to do.
+pub fn config_error(lang: Lang, error: &ConfigError) -> String {
+    match error {
+        ConfigError::ApiNotLoopback(addr) => match lang {
+            Lang::En => format!("--api {addr} is not a loopback address: the local API speaks plain HTTP, so its token and every agenda would travel unencrypted to anyone on that network; use --api 127.0.0.1:{port}, or add --api-insecure if you accept that", port = addr.port()),
+            Lang::Zh => format!("--api {addr} 不是本机回环地址：本地 API 使用未加密的 HTTP，访问令牌和所有议题都会以明文经过该网络；请使用 --api 127.0.0.1:{port}，如确认接受此风险，请加上 --api-insecure", port = addr.port()),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +105,18 @@ mod tests {
         );
         assert_eq!(Lang::from_vars(env(&[])), Lang::En);
         assert!(node_error(Lang::Zh, &NodeError::UnknownAgenda("x".into())).contains("议题"));
+    }
+
+    #[test]
+    fn config_errors_name_the_address_and_the_flag() {
+        let error = ConfigError::ApiNotLoopback("0.0.0.0:4647".parse().expect("address"));
+        for lang in [Lang::En, Lang::Zh] {
+            let text = config_error(lang, &error);
+            assert!(text.contains("0.0.0.0:4647"), "{text}");
+            assert!(text.contains("--api-insecure"), "{text}");
+            assert!(text.contains("127.0.0.1:4647"), "{text}");
+            assert!(!text.contains('\n'), "one line: {text}");
+        }
+        assert!(config_error(Lang::Zh, &error).contains("明文"));
     }
 }

@@ -1472,3 +1472,230 @@ fn trust_untrust_and_peer_management() {
     let again = a.cli(&["peer", "remove", &peer_id]);
     assert!(!again.status.success(), "{}", again.describe());
 }
+
+// ---- 8. where the API listens, and a stale api.json -----------------------------------
+
+/// Starts `confer run --listen LOOPBACK ARGS...` for `node` and waits, as [`Node::start`]
+/// does, for a fresh `api.json`; returns its contents.
+fn start_with_args(node: &mut Node, args: &[&str]) -> Value {
+    assert!(node.child.is_none(), "{} already runs", node.name);
+    let stale = node.read_api_file().map(|v| v["token"].clone());
+    node.runs += 1;
+    let stderr = fs::File::create(node.log_path(node.runs)).expect("create log file");
+    let mut cmd = confer(&node.data, "C");
+    cmd.env("RUST_LOG", node.log_filter)
+        .args(["run", "--listen", LOOPBACK])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    node.child = Some(cmd.spawn().expect("start confer run"));
+    let started = Instant::now();
+    loop {
+        let child = node.child.as_mut().expect("node runs");
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            node.child = None;
+            panic!("`confer run` exited early with {status}\n{}", node.logs());
+        }
+        if let Some(api) = node.read_api_file() {
+            if api["token"].is_string() && Some(&api["token"]) != stale.as_ref() {
+                return api;
+            }
+        }
+        assert!(
+            started.elapsed() < START_DEADLINE,
+            "no fresh api.json within {START_DEADLINE:?}\n{}",
+            node.logs()
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+#[test]
+fn run_refuses_an_api_off_loopback_unless_api_insecure() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+
+    for api in ["0.0.0.0:0", "[::]:0"] {
+        let out = cli(&a.data, &["run", "--listen", LOOPBACK, "--api", api]);
+        let line = out.one_line_error();
+        assert!(line.contains(api), "names the address: {line}");
+        assert!(line.contains("loopback"), "{line}");
+        assert!(line.contains("--api-insecure"), "names the way out: {line}");
+        assert!(!a.api_file().exists(), "nothing started");
+    }
+    let out = cli_lang(
+        &a.data,
+        "zh_CN.UTF-8",
+        &["run", "--json", "--listen", LOOPBACK, "--api", "0.0.0.0:0"],
+    );
+    let line = out.one_line_error();
+    assert!(
+        line.contains("回环") && line.contains("--api-insecure"),
+        "{line}"
+    );
+    // The check comes before anything else, even before the data directory's.
+    let missing = root.path().join("missing");
+    let line = cli(&missing, &["run", "--api", "0.0.0.0:0"]).one_line_error();
+    assert!(line.contains("--api-insecure"), "{line}");
+
+    // With --api-insecure it starts, says in its log what that costs, and the CLI reaches
+    // it (through loopback) as usual.
+    let api = start_with_args(&mut a, &["--api", "0.0.0.0:0", "--api-insecure"]);
+    let addr = api["addr"].as_str().expect("api.json has addr");
+    assert!(addr.starts_with("0.0.0.0:"), "{addr}");
+    assert_eq!(a.status()["body"]["id"], a.body.as_str());
+    let log = a.logs();
+    assert!(
+        log.contains("WARN") && log.contains("token") && log.contains("in clear"),
+        "a warning about the token in clear: {log}"
+    );
+    assert_clean_logs(&[&a]);
+}
+
+/// A TCP listener the test controls, standing where a dead node's API was: it records
+/// every byte it receives and answers each connection with `reply`.
+struct PortSquatter {
+    addr: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reply: std::sync::Arc<std::sync::Mutex<&'static str>>,
+}
+
+impl PortSquatter {
+    fn start() -> PortSquatter {
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr").to_string();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let reply = Arc::new(Mutex::new(""));
+        let (got, answer) = (received.clone(), reply.clone());
+        // Lives as long as the test process; it only ever blocks in accept.
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                got.lock()
+                    .expect("not poisoned")
+                    .extend_from_slice(&request);
+                let text = *answer.lock().expect("not poisoned");
+                let _ = stream.write_all(text.as_bytes());
+            }
+        });
+        PortSquatter {
+            addr,
+            received,
+            reply,
+        }
+    }
+
+    fn answer(&self, text: &'static str) {
+        *self.reply.lock().expect("not poisoned") = text;
+    }
+
+    fn received(&self) -> String {
+        String::from_utf8_lossy(&self.received.lock().expect("not poisoned")).into_owned()
+    }
+}
+
+#[test]
+fn a_stale_api_json_never_sends_the_token_to_whoever_holds_the_port() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+    // The node died without removing api.json, and another program took the port.
+    let squatter = PortSquatter::start();
+    let token = "7e57".repeat(16);
+    let stale = serde_json::json!({ "addr": squatter.addr, "token": token });
+    fs::write(a.api_file(), stale.to_string()).expect("write api.json");
+
+    const WRONG_PROOF: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 76\r\nConnection: close\r\n\r\n{\"proof\":\"0000000000000000000000000000000000000000000000000000000000000000\"}";
+    const NOT_FOUND: &str =
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found";
+    const NOT_HTTP: &str = "SSH-2.0-OpenSSH_9.6\r\n";
+    const UNAUTHORIZED: &str = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{\"code\":\"unauthorized\"}";
+    let agenda = "ab".repeat(32);
+    let body = "cd".repeat(32);
+    let peer = format!("/ip4/127.0.0.1/tcp/1/p2p/{}", a.peer);
+    let commands: [&[&str]; 6] = [
+        &["status"],
+        &["status", "--json"],
+        &["agenda", "list", "--json"],
+        &["agenda", "show", &agenda],
+        &["agenda", "new", "--title", "T", "--with", &body, "--json"],
+        &["peer", "add", &peer],
+    ];
+    let mut asked = 0;
+    for reply in [WRONG_PROOF, NOT_FOUND, NOT_HTTP] {
+        squatter.answer(reply);
+        for args in commands {
+            let line = a.cli(args).one_line_error();
+            asked += 1;
+            assert!(
+                line.contains(&format!("something else answers on {}", squatter.addr)),
+                "{args:?} after {reply:?}: {line}"
+            );
+            assert!(line.contains("stale api.json"), "{line}");
+            assert!(line.contains("confer run"), "{line}");
+        }
+    }
+    let line = cli_lang(&a.data, "zh_CN.UTF-8", &["status"]).one_line_error();
+    asked += 1;
+    assert!(
+        line.contains(&squatter.addr) && line.contains("api.json 已过期"),
+        "{line}"
+    );
+    // What a node started by a confer older than /v1/prove would answer.
+    squatter.answer(UNAUTHORIZED);
+    let line = a.cli(&["status"]).one_line_error();
+    asked += 1;
+    assert!(
+        line.contains("older confer") && line.contains(&squatter.addr),
+        "{line}"
+    );
+
+    // The squatter was asked for a proof, with a fresh nonce each time, and never saw
+    // the token.
+    let received = squatter.received();
+    let nonces: std::collections::HashSet<&str> = received
+        .split("GET /v1/prove?nonce=")
+        .skip(1)
+        .map(|rest| rest.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        nonces.len(),
+        asked,
+        "one fresh nonce per command: {received}"
+    );
+    assert!(nonces.iter().all(|n| n.len() == 64), "{nonces:?}");
+    assert!(!received.contains(&token), "the token leaked: {received}");
+    assert!(
+        !received.to_ascii_lowercase().contains("authorization"),
+        "{received}"
+    );
+
+    // Once the node runs again, the CLI accepts its proof, which is the documented one.
+    let api = a.start(LOOPBACK);
+    assert_eq!(a.status()["body"]["id"], a.body.as_str());
+    let addr = api["addr"].as_str().expect("api.json has addr");
+    let token = api["token"].as_str().expect("api.json has token");
+    let nonce = [0x42u8; 32];
+    let response = raw_get(
+        addr,
+        &format!("/v1/prove?nonce={}", hex::encode(nonce)),
+        None,
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let key = blake3::derive_key("confer api proof v1", token.as_bytes());
+    let proof = blake3::keyed_hash(&key, &nonce).to_hex();
+    assert!(
+        response.contains(&format!("{{\"proof\":\"{proof}\"}}")),
+        "{response}"
+    );
+    assert!(!response.contains(token), "{response}");
+}

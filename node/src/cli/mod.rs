@@ -66,9 +66,13 @@ pub enum Command {
         /// libp2p listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces.
         #[arg(long, value_name = "MULTIADDR")]
         listen: Vec<Multiaddr>,
-        /// Local API address.
+        /// Local API address (plain HTTP): loopback only, unless --api-insecure.
         #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4647")]
         api: SocketAddr,
+        /// Allow --api on an address other than loopback, although the API token and data
+        /// then travel unencrypted over the network.
+        #[arg(long)]
+        api_insecure: bool,
         /// Be reachable through this relay too (its address, ending in /p2p/RELAY_ID;
         /// repeatable): for a node behind NAT or a firewall that partners cannot dial.
         #[arg(long = "relay", value_name = "MULTIADDR")]
@@ -234,9 +238,10 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Run {
             listen,
             api,
+            api_insecure,
             relays,
             mdns,
-        } => run(&data, listen, api, (relays, mdns), lang).await,
+        } => run(&data, listen, api, api_insecure, (relays, mdns), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Demo => crate::demo::run(json, lang).await,
         Command::Status => {
@@ -461,22 +466,27 @@ async fn run(
     data: &Path,
     listen: Vec<Multiaddr>,
     api: SocketAddr,
+    api_insecure: bool,
     (relays, mdns): (Vec<Multiaddr>, bool),
     lang: Lang,
 ) -> Result<(), String> {
+    let mut config = Config::new(data);
+    if !listen.is_empty() {
+        config.listen = listen;
+    }
+    config.api = Some(api);
+    config.api_insecure = api_insecure;
+    config.relays = relays;
+    config.mdns = mdns;
+    config
+        .validate()
+        .map_err(|e| crate::i18n::config_error(lang, &e))?;
     if !data.exists() {
         return Err(match lang {
             Lang::En => format!("data directory {} does not exist; create it with `confer init --data {} --name <body name>`", data.display(), data.display()),
             Lang::Zh => format!("数据目录 {} 不存在；请先运行 `confer init --data {} --name <机构名称>`", data.display(), data.display()),
         });
     }
-    let mut config = Config::new(data);
-    if !listen.is_empty() {
-        config.listen = listen;
-    }
-    config.api = Some(api);
-    config.relays = relays;
-    config.mdns = mdns;
     let shutdown = shutdown_signal()?;
     crate::runtime::run(config, shutdown)
         .await
