@@ -983,6 +983,7 @@ impl EventLoop {
                 .collect(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
             traffic: self.traffic.clone(),
+            damaged: self.store.salvaged().to_vec(),
         }
     }
 
