@@ -1110,6 +1110,7 @@ impl EventLoop {
                 .map(|b| self.body_view(b))
                 .collect(),
             traffic: self.traffic.clone(),
+            damaged: self.store.salvaged().to_vec(),
         }
     }
 

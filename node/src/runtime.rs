@@ -25,8 +25,6 @@ pub enum NodeFailure {
     Identity(#[from] IdentityError),
     #[error("cannot open {path}: {source} (is another `confer run` using this data directory?)")]
     OpenStore { path: String, source: StoreError },
-    #[error("the data file is damaged: {0}")]
-    Damaged(String),
     #[error("storage failed: {0}")]
     Storage(#[from] StoreError),
     #[error("network: {0}")]
@@ -83,13 +81,24 @@ pub(crate) fn unix_now_ms() -> i64 {
 pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     let local = identity::load(&config.data_dir)?;
     let store_path = config.store_path();
-    let store = Store::open(&store_path).map_err(|source| NodeFailure::OpenStore {
+    let mut store = Store::open(&store_path).map_err(|source| NodeFailure::OpenStore {
         path: store_path.display().to_string(),
         source,
     })?;
     let loaded = store.load()?;
     let remembered = loaded.peers.clone();
-    let (replica, snapshot_counts) = restore(loaded, local.identity.clone())?;
+    let Restored {
+        replica,
+        snapshot_counts,
+        damaged,
+    } = restore(loaded, local.identity.clone(), &store)?;
+    for line in &damaged {
+        tracing::warn!(
+            "damaged data file: {}",
+            confer_protocol::text::display_line(line)
+        );
+    }
+    store.record_salvage(damaged);
     let keypair =
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
     let net_config = NetConfig {
@@ -134,46 +143,68 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     })
 }
 
-/// Rebuilds the replica from the redb file.
+/// Rebuilds the replica from the redb file, salvaging what one damaged record leaves
+/// intact instead of refusing to start:
+/// - a certificate or invitation that does not decode is skipped (the row stays; the same
+///   record sent again by a peer overwrites it);
+/// - a space whose genesis does not decode (or does not hash to its id) is removed from
+///   the store, log and all: a member peer offers the genesis again when it next syncs;
+/// - a log is kept up to the longest prefix that decodes and restores (after an entry
+///   that does not decode, a gap, or a change automerge refuses), and the store is cut to
+///   that prefix ([`Store::truncate_log`]); the rest comes back from peers through sync;
+/// - if a certificate was damaged, a log is also cut before the first entry whose author
+///   has no member certificate left here: peers send a member certificate only with an
+///   author's first entries, so only fetching them again brings it back.
+///
+/// Each salvage is one line of the returned report (empty for a sound file). Only a
+/// failure of the store itself (reading, or writing the repairs) stops the start.
 fn restore(
     loaded: crate::store::Loaded,
     identity: confer_protocol::Identity,
-) -> Result<(Replica, Vec<(confer_protocol::SpaceId, u64)>), NodeFailure> {
+    store: &Store,
+) -> Result<Restored, NodeFailure> {
+    let own_key = identity.member_cert.key;
     let mut replica = Replica::new(identity, Limits::default());
-    for (_, bytes) in &loaded.certificates {
+    let mut damaged = Vec::new();
+    for (key, bytes) in &loaded.certificates {
         match Certificate::decode(bytes) {
             Ok(cert) => replica.add_cert(cert),
-            Err(e) => return Err(NodeFailure::Damaged(format!("stored certificate: {e}"))),
+            Err(e) => damaged.push(format!(
+                "certificate record {}: did not decode ({e}) and was skipped; a peer sends it again with its holder's entries or hello",
+                short(key)
+            )),
         }
     }
+    let certs_damaged = !damaged.is_empty();
     let mut snapshot_counts = Vec::new();
     for stored in loaded.spaces {
-        let genesis = Genesis::decode(&stored.genesis)
-            .map_err(|e| NodeFailure::Damaged(format!("stored space: {e}")))?;
-        let entries = stored
-            .entries
-            .into_iter()
-            .map(Entry::decode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| NodeFailure::Damaged(format!("stored entry: {e}")))?;
-        let snapshot = stored
-            .snapshot
-            .as_ref()
-            .map(|s| (s.entry_count, s.doc.as_slice()));
-        let space = Space::restore(genesis, entries, snapshot)
-            .map_err(|e| NodeFailure::Damaged(format!("space {}: {e}", hex::encode(stored.id))))?;
-        snapshot_counts.push((space.id(), stored.snapshot.map_or(0, |s| s.entry_count)));
-        replica.insert_space(space);
+        let salvage = Salvage {
+            store,
+            own_key,
+            check_certs: certs_damaged,
+        };
+        if let Some((space, snapshot_count)) = salvage.space(stored, &mut replica, &mut damaged)? {
+            snapshot_counts.push((space.id(), snapshot_count));
+            replica.insert_space(space);
+        }
     }
     for body in &loaded.trusted {
         replica.restore_trust(confer_protocol::BodyId(
             confer_protocol::PublicKey::from_bytes(*body),
         ));
     }
-    for bytes in &loaded.invited {
-        let genesis = Genesis::decode(bytes)
-            .map_err(|e| NodeFailure::Damaged(format!("stored invitation: {e}")))?;
-        replica.restore_invitation(genesis);
+    for (id, bytes) in &loaded.invited {
+        match Genesis::decode(bytes) {
+            Ok(genesis) if genesis.id().as_bytes() == id => replica.restore_invitation(genesis),
+            Ok(_) => damaged.push(format!(
+                "invitation to space {}: does not match the space's id and was skipped; the inviting peer offers it again when it next syncs",
+                short(id)
+            )),
+            Err(e) => damaged.push(format!(
+                "invitation to space {}: did not decode ({e}) and was skipped; the inviting peer offers it again when it next syncs",
+                short(id)
+            )),
+        }
     }
     for evidence in loaded.evidence {
         let id = confer_protocol::SpaceId(evidence.space);
@@ -181,7 +212,231 @@ fn restore(
             space.mark_equivocator(confer_protocol::PublicKey::from_bytes(evidence.author));
         }
     }
-    Ok((replica, snapshot_counts))
+    Ok(Restored {
+        replica,
+        snapshot_counts,
+        damaged,
+    })
+}
+
+/// What [`restore`] rebuilt, and what it had to salvage.
+struct Restored {
+    replica: Replica,
+    /// Entries each space's stored snapshot covers (0: none usable).
+    snapshot_counts: Vec<(confer_protocol::SpaceId, u64)>,
+    /// One line per salvaged record.
+    damaged: Vec<String>,
+}
+
+/// First 16 hex digits of a stored id, for the salvage report.
+fn short(id: &[u8; 32]) -> String {
+    format!("{}…", hex::encode(&id[..8]))
+}
+
+/// "1 entry", "3 entries".
+fn count_entries(n: u64) -> String {
+    if n == 1 {
+        "1 entry".to_owned()
+    } else {
+        format!("{n} entries")
+    }
+}
+
+/// Restores one stored space, keeping what can be kept.
+struct Salvage<'a> {
+    store: &'a Store,
+    /// This node's member key: its own dropped entries are worth a warning.
+    own_key: confer_protocol::PublicKey,
+    /// Cut logs before an entry whose author has no member certificate here.
+    check_certs: bool,
+}
+
+impl Salvage<'_> {
+    /// The restored space and the entries its usable snapshot covers, or `None` if the
+    /// space was removed. Appends a line to `damaged` for anything salvaged.
+    fn space(
+        &self,
+        stored: crate::store::LoadedSpace,
+        replica: &mut Replica,
+        damaged: &mut Vec<String>,
+    ) -> Result<Option<(Space, u64)>, NodeFailure> {
+        let id = stored.id;
+        let genesis = match Genesis::decode(&stored.genesis) {
+            Ok(genesis) if genesis.id().as_bytes() == &id => Ok(genesis),
+            Ok(_) => Err("does not match the space's id".to_owned()),
+            Err(e) => Err(format!("did not decode ({e})")),
+        };
+        let genesis = match genesis {
+            Ok(genesis) => genesis,
+            Err(why) => {
+                let removed = self.store.forget_space(&id)?;
+                damaged.push(format!(
+                    "space {}: its description (genesis) {why}, so its log cannot be read; the space and its {} stored were removed, and a member peer offers it again when it next syncs",
+                    short(&id),
+                    count_entries(removed),
+                ));
+                return Ok(None);
+            }
+        };
+        // Its creator's certificate travels inside the genesis.
+        replica.add_cert(genesis.creator.clone());
+
+        let stored_len = stored.stored_len;
+        let mut problems = stored.damage;
+        let (mut entries, bad) = decode_prefix(&genesis, stored.entries, self.own_key);
+        let mut own_dropped = bad.as_ref().map_or(0, |b| b.own_after);
+        if let Some(bad) = bad {
+            problems.push(bad.why);
+        }
+        if self.check_certs {
+            let certs = replica.certs();
+            if let Some(pos) = entries
+                .iter()
+                .position(|e| certs.member_cert(&e.author(), &e.body()).is_none())
+            {
+                problems.push(format!(
+                    "the entry at position {pos} is by {}, whose member certificate is no longer here",
+                    short(entries[pos].author().as_bytes())
+                ));
+                own_dropped += entries[pos..]
+                    .iter()
+                    .filter(|e| e.author() == self.own_key)
+                    .count();
+                entries.truncate(pos);
+            }
+        }
+        let decoded = entries.len();
+        let snapshot = stored
+            .snapshot
+            .as_ref()
+            .filter(|s| s.entry_count <= decoded as u64)
+            .map(|s| (s.entry_count, s.doc.as_slice()));
+        let (space, snapshot_count) = match Space::restore(genesis.clone(), entries, snapshot) {
+            Ok(space) => (space, snapshot.map_or(0, |(count, _)| count)),
+            Err(e) => {
+                problems.push(format!("the log did not restore ({e})"));
+                let (space, own) = self.restore_prefix(&genesis, decoded, snapshot.is_some())?;
+                own_dropped += own;
+                (space, 0)
+            }
+        };
+        if problems.is_empty() {
+            return Ok(Some((space, snapshot_count)));
+        }
+        let keep = space.log().len() as u64;
+        let removed = self.store.truncate_log(&id, keep)?;
+        let dropped = stored_len.saturating_sub(keep).max(removed);
+        let mut line = if dropped > 0 {
+            format!(
+                "space {}: {} from position {keep} {} dropped ({}); they will be fetched again from peers",
+                short(&id),
+                count_entries(dropped),
+                if dropped == 1 { "was" } else { "were" },
+                problems.join("; ")
+            )
+        } else {
+            format!(
+                "space {}: {}; every entry was kept, the snapshot will be written again",
+                short(&id),
+                problems.join("; ")
+            )
+        };
+        if own_dropped > 0 {
+            line.push_str(&format!(
+                ". {} of them {} written by this node: do not edit this agenda here until a peer has sent them back, or this node's key signs a second entry at the same position (a fork)",
+                own_dropped,
+                if own_dropped == 1 { "was" } else { "were" },
+            ));
+        }
+        damaged.push(line);
+        Ok(Some((space, snapshot_count)))
+    }
+
+    /// The longest prefix of the first `decoded` entries that restores, read again from the
+    /// store (the first attempt consumed them), and how many of the entries after it are
+    /// this node's own. Tries the whole prefix without the snapshot first if there was one.
+    fn restore_prefix(
+        &self,
+        genesis: &Genesis,
+        decoded: usize,
+        had_snapshot: bool,
+    ) -> Result<(Space, usize), NodeFailure> {
+        let id = genesis.id();
+        let raw = self
+            .store
+            .load_space(id.as_bytes())?
+            .map(|s| s.entries)
+            .unwrap_or_default();
+        let (mut entries, _) = decode_prefix(genesis, raw, self.own_key);
+        entries.truncate(decoded);
+        let attempt = |n: usize| Space::restore(genesis.clone(), entries[..n].to_vec(), None);
+        let own_after = |n: usize| {
+            entries[n..]
+                .iter()
+                .filter(|e| e.author() == self.own_key)
+                .count()
+        };
+        if had_snapshot {
+            if let Ok(space) = attempt(entries.len()) {
+                return Ok((space, 0));
+            }
+        }
+        // Restoring is monotone in the prefix (a prefix of a causal, gap-free log is one),
+        // so the longest prefix that restores is found by bisection.
+        let (mut good, mut bad) = (0, entries.len());
+        while bad - good > 1 {
+            let mid = good + (bad - good) / 2;
+            if attempt(mid).is_ok() {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        let space = attempt(good).unwrap_or_else(|_| Space::new(genesis.clone()));
+        Ok((space, own_after(good)))
+    }
+}
+
+/// Why a stored log stops decoding, and how many of the entries after that point are
+/// this node's own (those that still decode).
+struct BadEntry {
+    why: String,
+    own_after: usize,
+}
+
+/// Decodes a stored log up to the first entry that does not decode or names another space.
+fn decode_prefix(
+    genesis: &Genesis,
+    raw: Vec<Vec<u8>>,
+    own_key: confer_protocol::PublicKey,
+) -> (Vec<Entry>, Option<BadEntry>) {
+    let mut entries = Vec::with_capacity(raw.len());
+    let mut bad: Option<BadEntry> = None;
+    for (pos, bytes) in raw.into_iter().enumerate() {
+        let decoded = Entry::decode(bytes);
+        if let Some(bad) = bad.as_mut() {
+            if decoded.is_ok_and(|e| e.author() == own_key) {
+                bad.own_after += 1;
+            }
+            continue;
+        }
+        match decoded {
+            Ok(entry) if entry.space() == genesis.id() => entries.push(entry),
+            Ok(entry) => {
+                bad = Some(BadEntry {
+                    why: format!("the entry at position {pos} belongs to another space"),
+                    own_after: usize::from(entry.author() == own_key),
+                })
+            }
+            Err(e) => {
+                bad = Some(BadEntry {
+                    why: format!("the entry at position {pos} did not decode: {e}"),
+                    own_after: 0,
+                })
+            }
+        }
+    }
+    (entries, bad)
 }
 
 /// Runs a node with its local API until `shutdown` resolves, then stops it cleanly.

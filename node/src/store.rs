@@ -5,7 +5,10 @@
 //! [`WriteBatch`] in one redb transaction with [`redb::Durability::Immediate`]: when it returns
 //! `Ok`, everything in the batch is on disk; when it returns `Err`, nothing from the batch is.
 //!
-//! Invariants kept by [`Store::commit`] (and checked again by [`Store::load`]):
+//! Invariants kept by [`Store::commit`] (checked again by [`Store::load`], which leaves out
+//! and reports what breaks them instead of failing, so one damaged record does not stop
+//! the node; start-up then repairs the file with [`Store::truncate_log`] or
+//! [`Store::forget_space`]):
 //! - every log entry, piece of evidence and snapshot belongs to a space whose genesis is stored;
 //! - a space's genesis never changes once stored;
 //! - a space's log occupies the positions `0..log_len` without gaps, and each
@@ -56,7 +59,8 @@ pub mod tables {
     /// Key: space id. Value: number of entries in the log.
     pub const LOG_LEN: TableDefinition<&[u8; 32], u64> = TableDefinition::new("log_len_v1");
 
-    /// Member certificates. Key: subject public key. Value: certificate bytes (latest wins).
+    /// Certificates (member and node). Key: blake3 hash of the certificate bytes, so a key
+    /// certified by several bodies keeps every certificate. Value: certificate bytes.
     pub const CERTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("certs_v1");
 
     /// Equivocation evidence.
@@ -229,8 +233,8 @@ pub struct Loaded {
     pub evidence: Vec<Evidence>,
     /// Sorted.
     pub peers: Vec<String>,
-    /// Genesis bytes of invitations not yet accepted.
-    pub invited: Vec<Vec<u8>>,
+    /// Space id -> genesis bytes of invitations not yet accepted, sorted by id.
+    pub invited: Vec<(Id32, Vec<u8>)>,
     /// Trusted body ids.
     pub trusted: Vec<Id32>,
 }
@@ -240,14 +244,27 @@ pub struct Loaded {
 pub struct LoadedSpace {
     pub id: Id32,
     pub genesis: Vec<u8>,
-    /// The log, in log order.
+    /// The log, in log order: positions `0..entries.len()`. Ends before the first position
+    /// that breaks the store's invariants (see `damage`).
     pub entries: Vec<Vec<u8>>,
+    /// `None` if there is none, or if it does not fit `entries` (see `damage`).
     pub snapshot: Option<Snapshot>,
+    /// Log positions the file holds for this space: its recorded length, or more if rows lie
+    /// beyond it. Equal to `entries.len()` unless `damage` says otherwise.
+    pub stored_len: u64,
+    /// What in this space's rows breaks the store's invariants and was left out of
+    /// `entries` or `snapshot` (a gap, a length that disagrees with the rows, a snapshot
+    /// that cannot be read or covers more than the log), one phrase each; empty for a
+    /// sound space. [`Store::truncate_log`] at `entries.len()` makes the file agree.
+    pub damage: Vec<String>,
 }
 
 /// The node's redb file.
 pub struct Store {
     db: Database,
+    /// What start-up found damaged in the file and salvaged, one line each (shown in
+    /// `status`); see [`Store::record_salvage`].
+    salvaged: Vec<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -271,7 +288,10 @@ impl Store {
                 } else {
                     tracing::debug!(path = %path.display(), "opened store");
                 }
-                Ok(Store { db })
+                Ok(Store {
+                    db,
+                    salvaged: Vec::new(),
+                })
             }
             Err(e) => {
                 abort(txn);
@@ -322,47 +342,8 @@ impl Store {
         for item in spaces_t.iter()? {
             let (k, v) = item?;
             let id: Id32 = *k.value();
-            let log_len = len_t.get(&id)?.map(|g| g.value()).unwrap_or(0);
-            let mut entries = Vec::new();
-            for item in log_t.range((&id, 0u64)..=(&id, u64::MAX))? {
-                let (k, v) = item?;
-                let (_, pos) = k.value();
-                if pos != entries.len() as u64 {
-                    return Err(StoreError::Corrupt(format!(
-                        "log of space {} has a gap at position {}",
-                        short(&id),
-                        entries.len()
-                    )));
-                }
-                entries.push(v.value().to_vec());
-            }
-            if entries.len() as u64 != log_len {
-                return Err(StoreError::Corrupt(format!(
-                    "log of space {} holds {} entries but its length says {log_len}",
-                    short(&id),
-                    entries.len()
-                )));
-            }
-            let snapshot = match snaps_t.get(&id)? {
-                Some(g) => {
-                    let snap = decode_snapshot(id, g.value())?;
-                    if snap.entry_count > log_len {
-                        return Err(StoreError::Corrupt(format!(
-                            "snapshot of space {} covers {} entries, log holds {log_len}",
-                            short(&id),
-                            snap.entry_count
-                        )));
-                    }
-                    Some(snap)
-                }
-                None => None,
-            };
-            loaded.spaces.push(LoadedSpace {
-                id,
-                genesis: v.value().to_vec(),
-                entries,
-                snapshot,
-            });
+            let space = read_space(&log_t, &len_t, &snaps_t, id, v.value().to_vec())?;
+            loaded.spaces.push(space);
         }
 
         let certs_t = txn.open_table(tables::CERTS)?;
@@ -392,8 +373,8 @@ impl Store {
 
         let invited_t = txn.open_table(tables::INVITED)?;
         for item in invited_t.iter()? {
-            let (_, v) = item?;
-            loaded.invited.push(v.value().to_vec());
+            let (k, v) = item?;
+            loaded.invited.push((*k.value(), v.value().to_vec()));
         }
 
         let trusted_t = txn.open_table(tables::TRUSTED)?;
@@ -410,6 +391,96 @@ impl Store {
             "store loaded"
         );
         Ok(loaded)
+    }
+
+    /// Reads one space back, as [`Store::load`] does (`None` if it has no genesis): what
+    /// start-up reads again when a log has to be restored a second time.
+    pub fn load_space(&self, space: &Id32) -> Result<Option<LoadedSpace>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let spaces_t = txn.open_table(tables::SPACES)?;
+        let Some(genesis) = spaces_t.get(space)?.map(|g| g.value().to_vec()) else {
+            return Ok(None);
+        };
+        let log_t = txn.open_table(tables::LOG)?;
+        let len_t = txn.open_table(tables::LOG_LEN)?;
+        let snaps_t = txn.open_table(tables::SNAPSHOTS)?;
+        read_space(&log_t, &len_t, &snaps_t, *space, genesis).map(Some)
+    }
+
+    /// Cuts a space's log at `from`, in one durable transaction: removes the log positions
+    /// `from..`, the [`tables::ENTRY_INDEX`] rows pointing at them, sets the log length to
+    /// `from`, and drops the snapshot if it covers more than `from` entries (or cannot be
+    /// read). Returns how many log rows were removed. This is how start-up makes the file
+    /// agree with the part of a damaged log it could restore; the entries removed come
+    /// back from peers through sync.
+    ///
+    /// Fails with [`StoreError::Corrupt`] (writing nothing) if a position below `from` is
+    /// missing: the log would not be gap-free afterwards.
+    pub fn truncate_log(&self, space: &Id32, from: u64) -> Result<u64, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        match truncate_in(&txn, space, from) {
+            Ok(removed) => {
+                txn.commit()?;
+                tracing::debug!(space = %short(space), from, removed, "store log truncated");
+                Ok(removed)
+            }
+            Err(e) => {
+                abort(txn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes everything stored about a space — genesis, log, index, length, snapshot and
+    /// evidence — in one durable transaction; returns how many log rows were removed. For
+    /// a space whose genesis no longer decodes: its log cannot be interpreted, and a member
+    /// peer offers the genesis again (with the log after it) when it next syncs, which the
+    /// store could not accept while a different genesis sat under the same id.
+    pub fn forget_space(&self, space: &Id32) -> Result<u64, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let result = truncate_in(&txn, space, 0).and_then(|removed| {
+            txn.open_table(tables::SPACES)?.remove(space)?;
+            txn.open_table(tables::LOG_LEN)?.remove(space)?;
+            txn.open_table(tables::SNAPSHOTS)?.remove(space)?;
+            let mut ev_t = txn.open_table(tables::EVIDENCE)?;
+            let doomed = ev_t
+                .range((space, &ID_MIN, 0u64, &ID_MIN)..=(space, &ID_MAX, u64::MAX, &ID_MAX))?
+                .map(|item| {
+                    item.map(|(k, _)| {
+                        let (_, author, seq, hash) = k.value();
+                        (*author, seq, *hash)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for (author, seq, hash) in &doomed {
+                ev_t.remove((space, author, *seq, hash))?;
+            }
+            Ok(removed)
+        });
+        match result {
+            Ok(removed) => {
+                txn.commit()?;
+                tracing::debug!(space = %short(space), removed, "store space forgotten");
+                Ok(removed)
+            }
+            Err(e) => {
+                abort(txn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Keeps the lines saying what start-up found damaged in this file and salvaged, for
+    /// `status` to show while the node runs.
+    pub fn record_salvage(&mut self, lines: Vec<String>) {
+        self.salvaged.extend(lines);
+    }
+
+    /// What start-up found damaged in this file and salvaged, one line each.
+    pub fn salvaged(&self) -> &[String] {
+        &self.salvaged
     }
 
     /// Number of entries in a space's log (0 for an unknown space).
@@ -498,6 +569,128 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::INVITED)?;
     txn.open_table(tables::TRUSTED)?;
     Ok(created)
+}
+
+/// The lowest and highest 32-byte ids, bounds of range scans.
+const ID_MIN: Id32 = [0; 32];
+const ID_MAX: Id32 = [0xff; 32];
+
+type LogTable = redb::ReadOnlyTable<(&'static [u8; 32], u64), &'static [u8]>;
+type LenTable = redb::ReadOnlyTable<&'static [u8; 32], u64>;
+type SnapshotTable = redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>;
+
+/// Reads one space's log and snapshot. Rows that break the store's invariants are left
+/// out and described in [`LoadedSpace::damage`]; only a failure of redb itself is an error.
+fn read_space(
+    log_t: &LogTable,
+    len_t: &LenTable,
+    snaps_t: &SnapshotTable,
+    id: Id32,
+    genesis: Vec<u8>,
+) -> Result<LoadedSpace, StoreError> {
+    let log_len = len_t.get(&id)?.map(|g| g.value()).unwrap_or(0);
+    let mut damage = Vec::new();
+    let mut entries = Vec::new();
+    for item in log_t.range((&id, 0u64)..(&id, log_len))? {
+        let (k, v) = item?;
+        let (_, pos) = k.value();
+        if pos != entries.len() as u64 {
+            damage.push(format!("the log has a gap at position {}", entries.len()));
+            break;
+        }
+        entries.push(v.value().to_vec());
+    }
+    let last = match log_t.range((&id, 0u64)..=(&id, u64::MAX))?.next_back() {
+        Some(item) => Some(item?.0.value().1),
+        None => None,
+    };
+    let stored_len = last.map_or(log_len, |last| log_len.max(last.saturating_add(1)));
+    if damage.is_empty() && (entries.len() as u64) < log_len {
+        damage.push(format!(
+            "the log holds {} entries but its recorded length is {log_len}",
+            entries.len()
+        ));
+    }
+    if stored_len > log_len {
+        damage.push(format!(
+            "the log holds entries beyond its recorded length {log_len}"
+        ));
+    }
+    let snapshot = match snaps_t.get(&id)? {
+        None => None,
+        Some(g) => match decode_snapshot(id, g.value()) {
+            Err(e) => {
+                damage.push(e.to_string());
+                None
+            }
+            Ok(snap) if snap.entry_count > log_len => {
+                damage.push(format!(
+                    "the snapshot covers {} entries but the log holds {log_len}",
+                    snap.entry_count
+                ));
+                None
+            }
+            // Covers part of a log cut short by the damage above: dropped with it.
+            Ok(snap) if snap.entry_count > entries.len() as u64 => None,
+            Ok(snap) => Some(snap),
+        },
+    };
+    Ok(LoadedSpace {
+        id,
+        genesis,
+        entries,
+        snapshot,
+        stored_len,
+        damage,
+    })
+}
+
+/// [`Store::truncate_log`] inside `txn`.
+fn truncate_in(txn: &WriteTransaction, space: &Id32, from: u64) -> Result<u64, StoreError> {
+    let mut log_t = txn.open_table(tables::LOG)?;
+    let mut kept = 0u64;
+    for item in log_t.range((space, 0u64)..(space, from))? {
+        item?;
+        kept += 1;
+    }
+    if kept != from {
+        return Err(StoreError::Corrupt(format!(
+            "cannot cut the log of space {} at {from}: only {kept} positions below it are stored",
+            short(space)
+        )));
+    }
+    let doomed = log_t
+        .range((space, from)..=(space, u64::MAX))?
+        .map(|item| item.map(|(k, _)| k.value().1))
+        .collect::<Result<Vec<u64>, _>>()?;
+    for pos in &doomed {
+        log_t.remove((space, *pos))?;
+    }
+    let mut index_t = txn.open_table(tables::ENTRY_INDEX)?;
+    let stale = index_t
+        .range((space, &ID_MIN, 0u64)..=(space, &ID_MAX, u64::MAX))?
+        .filter_map(|item| match item {
+            Ok((k, v)) if v.value() >= from => {
+                let (_, author, seq) = k.value();
+                Some(Ok((*author, seq)))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (author, seq) in &stale {
+        index_t.remove((space, author, *seq))?;
+    }
+    txn.open_table(tables::LOG_LEN)?.insert(space, from)?;
+    let mut snaps_t = txn.open_table(tables::SNAPSHOTS)?;
+    let beyond = match snaps_t.get(space)? {
+        Some(g) => decode_snapshot(*space, g.value()).map_or(true, |s| s.entry_count > from),
+        None => false,
+    };
+    if beyond {
+        snaps_t.remove(space)?;
+    }
+    Ok(doomed.len() as u64)
 }
 
 /// Applies a batch inside `txn`. Returns the number of entries actually appended.
@@ -755,7 +948,7 @@ mod tests {
         assert_eq!(loaded.evidence[0].hash, id(0xee));
         assert_eq!(loaded.evidence[0].bytes, b"b-prime");
         assert_eq!(loaded.peers, vec!["/ip4/1.2.3.4/tcp/1".to_string()]);
-        assert_eq!(loaded.invited, vec![b"genesis-4".to_vec()]);
+        assert_eq!(loaded.invited, vec![(id(4), b"genesis-4".to_vec())]);
         assert_eq!(loaded.spaces.len(), 3, "the accepted invitation is a space");
         assert_eq!(loaded.trusted, vec![id(0x31)]);
         assert_eq!(
@@ -974,6 +1167,243 @@ mod tests {
         let snap = loaded.spaces[0].snapshot.clone().unwrap();
         assert_eq!(snap.entry_count, 2);
         assert_eq!(snap.doc, b"two");
+    }
+
+    /// Writes `n` entries by author 5 (seqs 1..=n) and `m` by author 6 into space 1, a
+    /// snapshot covering `snap` of them, and space 2 with one entry.
+    fn two_authors(store: &Store, n: u64, m: u64, snap: u64) {
+        let mut entries = Vec::new();
+        for seq in 1..=n.max(m) {
+            if seq <= n {
+                entries.push(entry(1, 5, seq, &format!("a{seq}")));
+            }
+            if seq <= m {
+                entries.push(entry(1, 6, seq, &format!("b{seq}")));
+            }
+        }
+        store
+            .commit(&WriteBatch {
+                spaces: vec![genesis(1), genesis(2)],
+                entries: entries
+                    .into_iter()
+                    .chain([entry(2, 5, 1, "other")])
+                    .collect(),
+                snapshots: vec![Snapshot {
+                    space: id(1),
+                    entry_count: snap,
+                    doc: b"doc".to_vec(),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+    }
+
+    /// Every index row of `space`: (author, seq) -> position.
+    fn index_rows(store: &Store, space: u8) -> Vec<(Id32, u64, u64)> {
+        let txn = store.db.begin_read().unwrap();
+        let index_t = txn.open_table(tables::ENTRY_INDEX).unwrap();
+        index_t
+            .range((&id(space), &ID_MIN, 0u64)..=(&id(space), &ID_MAX, u64::MAX))
+            .unwrap()
+            .map(|item| {
+                let (k, v) = item.unwrap();
+                let (_, author, seq) = k.value();
+                (*author, seq, v.value())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn truncate_log_cuts_log_index_length_and_snapshot_durably() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            two_authors(&store, 4, 3, 6);
+            // Log: a1 b1 a2 b2 a3 b3 a4; cut at 3 keeps a1 b1 a2.
+            assert_eq!(store.truncate_log(&id(1), 3).unwrap(), 4);
+        }
+        let store = Store::open(&path).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(space_entries(&loaded, 1), vec!["a1", "b1", "a2"]);
+        assert!(loaded.spaces[0].damage.is_empty(), "{:?}", loaded.spaces[0]);
+        assert_eq!(loaded.spaces[0].stored_len, 3);
+        assert_eq!(
+            loaded.spaces[0].snapshot, None,
+            "the snapshot covered 6 entries, more than the 3 left"
+        );
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 3);
+        assert_eq!(
+            index_rows(&store, 1),
+            vec![(id(5), 1, 0), (id(5), 2, 2), (id(6), 1, 1)]
+        );
+        // The other space is untouched.
+        assert_eq!(space_entries(&loaded, 2), vec!["other"]);
+        assert_eq!(index_rows(&store, 2), vec![(id(5), 1, 0)]);
+        // The dropped entries can be stored again (as sync brings them back), at the end.
+        store
+            .commit(&WriteBatch {
+                entries: vec![entry(1, 6, 2, "b2"), entry(1, 5, 3, "a3")],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            space_entries(&store.load().unwrap(), 1),
+            vec!["a1", "b1", "a2", "b2", "a3"]
+        );
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 5);
+    }
+
+    #[test]
+    fn truncate_log_keeps_a_snapshot_within_the_new_length() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        two_authors(&store, 2, 2, 2);
+        assert_eq!(store.truncate_log(&id(1), 3).unwrap(), 1);
+        assert_eq!(store.truncate_log(&id(1), 3).unwrap(), 0, "idempotent");
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.spaces[0].snapshot.as_ref().unwrap().entry_count, 2);
+        // Cutting at 0 empties the log.
+        assert_eq!(store.truncate_log(&id(1), 0).unwrap(), 3);
+        let loaded = store.load().unwrap();
+        assert!(space_entries(&loaded, 1).is_empty());
+        assert_eq!(loaded.spaces[0].snapshot, None);
+        assert!(index_rows(&store, 1).is_empty());
+        // A cut beyond what is stored would leave a gap: refused, nothing written.
+        let err = store.truncate_log(&id(2), 5).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert_eq!(store.entry_count(&id(2)).unwrap(), 1);
+    }
+
+    /// Rows that break the invariants are left out and described, not an error; cutting
+    /// the log where `load` stopped makes the file sound again.
+    #[test]
+    fn load_reports_a_gap_and_truncate_log_repairs_it() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        two_authors(&store, 3, 3, 5);
+        {
+            let txn = store.db.begin_write().unwrap();
+            txn.open_table(tables::LOG)
+                .unwrap()
+                .remove((&id(1), 2u64))
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let loaded = store.load().unwrap();
+        let space = &loaded.spaces[0];
+        assert_eq!(space_entries(&loaded, 1), vec!["a1", "b1"]);
+        assert_eq!(space.stored_len, 6);
+        assert_eq!(space.damage, vec!["the log has a gap at position 2"]);
+        assert_eq!(space.snapshot, None, "it covered positions past the gap");
+        assert!(loaded.spaces[1].damage.is_empty());
+        assert_eq!(store.truncate_log(&id(1), 2).unwrap(), 3);
+        let loaded = store.load().unwrap();
+        assert!(loaded.spaces[0].damage.is_empty());
+        assert_eq!(index_rows(&store, 1).len(), 2);
+    }
+
+    #[test]
+    fn load_reports_a_length_that_disagrees_and_a_bad_snapshot() {
+        let (_dir, path) = tmp();
+        let store = Store::open(&path).unwrap();
+        two_authors(&store, 2, 1, 1);
+        let set = |len: u64, snapshot: &[u8]| {
+            let txn = store.db.begin_write().unwrap();
+            txn.open_table(tables::LOG_LEN)
+                .unwrap()
+                .insert(&id(1), len)
+                .unwrap();
+            txn.open_table(tables::SNAPSHOTS)
+                .unwrap()
+                .insert(&id(1), snapshot)
+                .unwrap();
+            txn.commit().unwrap();
+        };
+        // Length says 2 but three rows are there; the snapshot has no header.
+        set(2, b"short");
+        let loaded = store.load().unwrap();
+        let space = &loaded.spaces[0];
+        assert_eq!(space_entries(&loaded, 1), vec!["a1", "b1"]);
+        assert_eq!(space.stored_len, 3);
+        assert_eq!(space.damage.len(), 2, "{:?}", space.damage);
+        assert_eq!(space.snapshot, None);
+        assert_eq!(store.truncate_log(&id(1), 2).unwrap(), 1);
+        let loaded = store.load().unwrap();
+        assert!(loaded.spaces[0].damage.is_empty(), "{:?}", loaded.spaces[0]);
+        assert_eq!(
+            loaded.spaces[0].snapshot, None,
+            "the unreadable one is gone"
+        );
+
+        // Length says 5 but two rows are there; the snapshot claims 4.
+        let mut snap = 4u64.to_be_bytes().to_vec();
+        snap.extend_from_slice(b"doc");
+        set(5, &snap);
+        let loaded = store.load().unwrap();
+        let space = &loaded.spaces[0];
+        assert_eq!(space.stored_len, 5);
+        assert_eq!(space.damage.len(), 1, "{:?}", space.damage);
+        assert_eq!(
+            space.snapshot, None,
+            "it covers more than the two readable entries"
+        );
+        assert_eq!(store.truncate_log(&id(1), 2).unwrap(), 0);
+        let loaded = store.load().unwrap();
+        assert!(loaded.spaces[0].damage.is_empty(), "{:?}", loaded.spaces[0]);
+        assert_eq!(loaded.spaces[0].stored_len, 2);
+        assert_eq!(loaded.spaces[0].snapshot, None);
+    }
+
+    #[test]
+    fn forget_space_removes_every_row_of_it_and_it_can_come_back() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            two_authors(&store, 2, 2, 4);
+            store
+                .commit(&WriteBatch {
+                    evidence: vec![
+                        Evidence {
+                            space: id(1),
+                            author: id(5),
+                            seq: 1,
+                            hash: id(0xee),
+                            bytes: b"a1-prime".to_vec(),
+                        },
+                        Evidence {
+                            space: id(2),
+                            author: id(5),
+                            seq: 1,
+                            hash: id(0xee),
+                            bytes: b"other-prime".to_vec(),
+                        },
+                    ],
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(store.forget_space(&id(1)).unwrap(), 4);
+        }
+        let store = Store::open(&path).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.spaces.len(), 1);
+        assert_eq!(loaded.spaces[0].id, id(2));
+        assert_eq!(loaded.evidence.len(), 1);
+        assert_eq!(loaded.evidence[0].space, id(2));
+        assert!(index_rows(&store, 1).is_empty());
+        assert_eq!(store.entry_count(&id(1)).unwrap(), 0);
+        assert!(store.load_space(&id(1)).unwrap().is_none());
+        // A peer offers the space again, with a genesis the old one no longer blocks.
+        store
+            .commit(&WriteBatch {
+                spaces: vec![(id(1), b"genesis-1 again".to_vec())],
+                entries: vec![entry(1, 6, 1, "b1")],
+                ..Default::default()
+            })
+            .unwrap();
+        let again = store.load_space(&id(1)).unwrap().unwrap();
+        assert_eq!(again.genesis, b"genesis-1 again");
+        assert_eq!(again.entries, vec![b"b1".to_vec()]);
+        assert!(again.damage.is_empty());
     }
 
     /// After every acknowledged commit, a fresh open of the file sees everything acknowledged

@@ -28,6 +28,11 @@ pub struct StatusView {
     pub trusted: Vec<BodyView>,
     /// Sync protocol traffic since start, by message kind.
     pub traffic: TrafficView,
+    /// Records start-up found damaged in the data file and salvaged (skipped, or a log cut
+    /// short to be fetched again from peers), one human-readable line each; empty for a
+    /// sound file.
+    #[serde(default)]
+    pub damaged: Vec<String>,
 }
 
 /// Sync messages and their bytes (payload plus the 4-byte frame header), by kind.

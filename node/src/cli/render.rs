@@ -237,6 +237,19 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             );
         }
     }
+    if !s.damaged.is_empty() {
+        put!(
+            out,
+            "{}",
+            lang.pick(
+                "WARNING damaged records in the data file, salvaged at start-up (what was dropped is fetched again from peers):",
+                "警告：数据文件中有损坏的记录，启动时已跳过或截断（丢弃的内容会从其他节点重新获取；以下说明为英文）："
+            )
+        );
+        for d in &s.damaged {
+            put!(out, "  {}", text(d));
+        }
+    }
     out
 }
 
@@ -610,6 +623,7 @@ mod tests {
             }],
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
+            damaged: vec![format!("space 5555555555555555…: {EVIL}")],
         }
     }
 
@@ -634,6 +648,15 @@ mod tests {
             assert_eq!(out.matches(PEER_BODY).count(), 3, "{out}");
             assert!(out.contains("fedcba9876543210…"), "{out}");
             assert!(out.contains("7777777777777777…:3"), "{out}");
+            // Salvage lines are shown under a warning, escaped like everything else.
+            assert!(
+                out.contains("  space 5555555555555555…: evil\\u{1b}"),
+                "{out}"
+            );
+            assert!(
+                out.contains(lang.pick("damaged records", "损坏的记录")),
+                "{out}"
+            );
         }
     }
 
