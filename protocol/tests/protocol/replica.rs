@@ -466,9 +466,9 @@ proptest::proptest! {
 /// trusted, and the node then accepted that body's writes and sent it this body's edits.
 /// Now such a space is only an invitation — nothing received, stored or sent — until this
 /// body's operator accepts it (or comes to trust every member).
-#[test]
-fn a_space_with_an_untrusted_member_waits_for_acceptance() {
-    // Body 2 trusts body 1 (the creator) but not body 9.
+/// Body 2 (`a`, which trusts body 1 but not body 9) and body 1 (`creator`), connected; the
+/// creator makes a space with bodies 2 and 9. Returns them, the space and the push of it.
+fn invited_with_a_stranger(nonce: u8) -> (Replica, Replica, SpaceId, Message) {
     let mut a = support::untrusting_replica(2, Limits::default());
     let _ = a.trust(support::body_id(1));
     let mut creator = support::replica(1, Limits::default());
@@ -478,12 +478,19 @@ fn a_space_with_an_untrusted_member_waits_for_acceptance() {
             SpaceKind::Agenda,
             &[support::body_id(2), support::body_id(9)],
             0,
-            [10; 16],
+            [nonce; 16],
             0,
             |tx| edit("与陌生机构的议题").apply(tx),
         )
         .expect("create");
-    let (_, push) = &fx.send[0];
+    let push = fx.send[0].1.clone();
+    (a, creator, space, push)
+}
+
+#[test]
+fn a_space_with_an_untrusted_member_waits_for_acceptance() {
+    let (mut a, mut creator, space, push) = invited_with_a_stranger(10);
+    let push = &push;
     let (answer, fa) = a.handle_request(key(1), hop(push));
     assert!(
         matches!(
@@ -535,22 +542,8 @@ fn a_space_with_an_untrusted_member_waits_for_acceptance() {
 /// An invitation whose untrusted members become trusted needs no acceptance.
 #[test]
 fn an_invitation_is_joined_once_every_member_is_trusted() {
-    let mut a = support::untrusting_replica(2, Limits::default());
-    let _ = a.trust(support::body_id(1));
-    let mut creator = support::replica(1, Limits::default());
-    handshake(&mut a, 2, &mut creator, 1);
-    let (space, fx) = creator
-        .create_space(
-            SpaceKind::Agenda,
-            &[support::body_id(2), support::body_id(9)],
-            0,
-            [11; 16],
-            0,
-            |tx| edit("稍后信任").apply(tx),
-        )
-        .expect("create");
-    let (_, push) = &fx.send[0];
-    a.handle_request(key(1), hop(push));
+    let (mut a, _creator, space, push) = invited_with_a_stranger(11);
+    a.handle_request(key(1), hop(&push));
     assert!(a.space(&space).is_none());
     let fx = a.trust(support::body_id(9));
     assert_eq!(fx.persist.spaces.len(), 1);
