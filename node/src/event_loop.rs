@@ -37,7 +37,8 @@ use crate::views::{
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
-/// A peer that has not proved its body this long after connecting is disconnected.
+/// A peer that has not proved its body this long after connecting is disconnected (at
+/// once if it sends anything but Hello first).
 const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
@@ -667,12 +668,19 @@ impl EventLoop {
                                 reason: confer_protocol::Refusal::NotIdentified,
                                 detail: "send hello first".into(),
                             };
-                            tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello");
+                            tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello; disconnecting");
                             let _ = self
                                 .swarm
                                 .behaviour_mut()
                                 .sync
                                 .send_response(channel, refusal.encode());
+                            // An honest node sends nothing but Hello before its Hello was
+                            // answered: drop this one at the next housekeeping round (after
+                            // the refusal has gone out).
+                            let long_ago = Instant::now()
+                                .checked_sub(HELLO_DEADLINE + HOUSEKEEPING)
+                                .unwrap_or_else(Instant::now);
+                            self.unproven.insert(peer, long_ago);
                             return Ok(());
                         }
                         self.decode(peer, key, request, Origin::Request(channel))?;

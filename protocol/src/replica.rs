@@ -16,6 +16,8 @@
 //!   body — or this node's operator accepted it ([`Replica::accept`]); until then it is
 //!   only an *invitation*: nothing of it is received or sent. Certificates of untrusted
 //!   peers are never persisted. Membership, not trust, decides who receives a space.
+//! - Nothing but `Hello` is sent to a peer before it answered our `Hello`: a node may then
+//!   treat any other request from a peer it has not identified as hostile.
 //! - Time and randomness come in as arguments.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -198,6 +200,9 @@ struct PeerState {
     node_cert: Option<Certificate>,
     /// Re-run sync for every shared space once the next HelloAck arrives.
     resync_on_ack: bool,
+    /// It answered our Hello: it has seen our node certificate, so it will not refuse our
+    /// requests as coming from an unproven peer. Nothing but Hello is sent before.
+    acked: bool,
     /// The last vector the peer told us, per space (it holds at least that).
     told: HashMap<SpaceId, Vector>,
     /// What we sent that extends `told` contiguously (optimistic; reset on failure).
@@ -612,7 +617,6 @@ impl Replica {
         let mut fx = Effects::default();
         match msg {
             Message::HelloAck { node } => {
-                let was_known = self.peer_body(&peer).is_some();
                 if let Err(reason) = self.identify(peer, node, &mut fx) {
                     fx.events.push(Event::PeerRefused {
                         peer,
@@ -621,13 +625,13 @@ impl Replica {
                     });
                     return fx;
                 }
-                let resync = self
-                    .peers
-                    .get_mut(&peer)
-                    .is_some_and(|p| std::mem::take(&mut p.resync_on_ack));
-                if was_known && resync {
-                    self.sync_all_with(peer, &mut fx);
+                // The peer has handled our Hello: from now on it reads our requests. Pull
+                // every shared space (each is pulled at most once at a time).
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.acked = true;
+                    p.resync_on_ack = false;
                 }
+                self.sync_all_with(peer, &mut fx);
             }
             Message::SyncResponse {
                 space,
@@ -695,6 +699,7 @@ impl Replica {
                     }
                     if reason == Refusal::NotIdentified {
                         p.resync_on_ack = true;
+                        p.acked = false;
                         fx.send.push((
                             peer,
                             Message::Hello {
@@ -1002,7 +1007,7 @@ impl Replica {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if p.body.is_none() || !p.syncing.insert(space) {
+        if p.body.is_none() || !p.acked || !p.syncing.insert(space) {
             return;
         }
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
@@ -1045,6 +1050,10 @@ impl Replica {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
+        if !p.acked {
+            // It pulls what it lacks once our Hello is answered.
+            return;
+        }
         let known = p.known(&space);
         let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
         // Certificates go by what the peer *confirmed* holding, not by what we sent: pushes
