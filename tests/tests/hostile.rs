@@ -182,7 +182,10 @@ async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance()
     c.handle.accept_agenda(id).await.expect("accept");
     // C edits only once it holds A's first entry, so its title is a later edit, not a
     // concurrent one.
-    wait_view(&c, id, "the agenda's content", |v| v.text("title") == "三方议题").await;
+    wait_view(&c, id, "the agenda's content", |v| {
+        v.text("title") == "三方议题"
+    })
+    .await;
     // Accepted: B's edits reach C (through A) and C's reach B.
     b.edit(id, None, Some("B 接受后的摘要")).await;
     c.edit(id, Some("C 的标题"), None).await;

@@ -5,6 +5,7 @@
 //! TCP (Noise + Yamux) and QUIC transports, the `/confer/sync/1` request-response protocol,
 //! identify and ping. Nothing here knows confer's protocol types: messages are bytes.
 
+pub mod admission;
 pub mod codec;
 pub mod gate;
 pub mod swarm;

@@ -33,6 +33,7 @@ pub const MAX_CONCURRENT_STREAMS: usize = 32;
 /// connection over a limit is refused before any protocol sets anything up for it.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    pub admission: super::admission::Admission,
     pub limits: connection_limits::Behaviour,
     pub memory: memory_connection_limits::Behaviour,
     /// Reaching and being reached through a relay (`/p2p-circuit` addresses).
@@ -136,6 +137,7 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
                 None
             };
             Ok(Behaviour {
+                admission: super::admission::Admission::default(),
                 limits: connection_limits::Behaviour::new(limits),
                 memory: memory_connection_limits::Behaviour::with_max_percentage(memory_fraction),
                 relay_client,
