@@ -319,64 +319,46 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                 Ok(())
             }
         }
-        Command::Trust { body } => {
-            let client = connect(&data, lang)?;
-            let body = body.trim().to_ascii_lowercase();
-            if !ids::is_full(&body) {
-                return Err(lang
-                    .pick(
-                        "give the body's full id (64 hex characters), exactly as its committee sent it by official letter",
-                        "请给出对方机构的完整编号（64 位十六进制），与对方政协正式来函中的编号一致",
-                    )
-                    .to_owned());
-            }
-            client
-                .post_empty("/v1/trust", &BodyRequest { body: body.clone() })
-                .await
-                .map_err(|e| e.explain(lang, &data))?;
-            if json {
-                print_json(&serde_json::json!({ "body": body }))
-            } else {
-                println!(
-                    "{} {body}",
-                    lang.pick(
-                        "Trusted; this body may now introduce joint agendas here:",
-                        "已信任该机构，其可在本节点发起联动议题："
-                    )
-                );
-                Ok(())
-            }
-        }
-        Command::Untrust { body } => {
-            let client = connect(&data, lang)?;
-            let body = body.trim().to_ascii_lowercase();
-            if !ids::is_full(&body) {
-                return Err(lang
-                    .pick(
-                        "give the body's full id (64 hex characters; see `confer status`)",
-                        "请给出机构的完整编号（64 位十六进制，见 `confer status`）",
-                    )
-                    .to_owned());
-            }
-            client
-                .post_empty("/v1/untrust", &BodyRequest { body: body.clone() })
-                .await
-                .map_err(|e| e.explain(lang, &data))?;
-            if json {
-                print_json(&serde_json::json!({ "untrusted": body }))
-            } else {
-                println!(
-                    "{} {body}",
-                    lang.pick(
-                        "No longer trusted: it introduces nothing new here; joint agendas it already shares with this body stay and keep syncing:",
-                        "已取消信任：该机构不能再在本节点发起新议题；已共享的联动议题保留并继续同步："
-                    )
-                );
-                Ok(())
-            }
-        }
+        Command::Trust { body } => trust(&data, &body, true, json, lang).await,
+        Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
     }
+}
+
+/// `confer trust` (`grant`) and `confer untrust`: one full body id, one request.
+async fn trust(data: &Path, body: &str, grant: bool, json: bool, lang: Lang) -> Result<(), String> {
+    let client = connect(data, lang)?;
+    let body = body.trim().to_ascii_lowercase();
+    if !ids::is_full(&body) {
+        return Err(lang
+            .pick(
+                "give the body's full id (64 hex characters), exactly as its committee sent it by official letter (see also `confer status`)",
+                "请给出机构的完整编号（64 位十六进制），与对方政协正式来函中的编号一致（亦见 `confer status`）",
+            )
+            .to_owned());
+    }
+    let path = if grant { "/v1/trust" } else { "/v1/untrust" };
+    client
+        .post_empty(path, &BodyRequest { body: body.clone() })
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    if json {
+        let key = if grant { "body" } else { "untrusted" };
+        return print_json(&serde_json::json!({ key: body }));
+    }
+    let said = if grant {
+        lang.pick(
+            "Trusted; this body may now introduce joint agendas here:",
+            "已信任该机构，其可在本节点发起联动议题：",
+        )
+    } else {
+        lang.pick(
+            "No longer trusted: it introduces nothing new here; joint agendas it already shares with this body stay and keep syncing:",
+            "已取消信任：该机构不能再在本节点发起新议题；已共享的联动议题保留并继续同步：",
+        )
+    };
+    println!("{said} {body}");
+    Ok(())
 }
 
 fn init(
