@@ -11,12 +11,22 @@ use confer_node::views::AgendaView;
 /// Long enough for several anti-entropy rounds (`Config::loopback` syncs every 2 s).
 pub const SEVERAL_ROUNDS: Duration = Duration::from_secs(7);
 
-/// Waits until `node` holds agenda `id`.
+/// Waits until `node` holds agenda `id` with its creator's first entry. A node learns a
+/// space (its genesis) before the entries arrive; a test that edited in between would
+/// write concurrently with the creator's title, and which title wins would then depend on
+/// the order of the two member keys.
 pub async fn wait_has_agenda(node: &TestNode, id: SpaceId) -> confer_node::views::AgendaView {
     eventually(
         &format!("{} holds agenda {}", node.name, id.fmt_short()),
         WAIT,
-        || async { node.try_show(id).await.map_err(|e| e.to_string()) },
+        || async {
+            let v = node.try_show(id).await.map_err(|e| e.to_string())?;
+            if v.entries >= 1 {
+                Ok(v)
+            } else {
+                Err(describe(&v))
+            }
+        },
     )
     .await
 }
