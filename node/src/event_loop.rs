@@ -341,54 +341,15 @@ impl EventLoop {
         if p.is_empty() {
             return Ok(());
         }
-        let mut batch = WriteBatch {
-            spaces: p
-                .spaces
-                .iter()
-                .map(|g| (*g.id().as_bytes(), g.encode()))
-                .collect(),
-            invited: p
-                .invited
-                .iter()
-                .map(|g| (*g.id().as_bytes(), g.encode()))
-                .collect(),
-            trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
-            untrusted: p.untrusted.iter().map(|b| *b.0.as_bytes()).collect(),
-            certificates: p
-                .certs
-                .iter()
-                .map(|c| {
-                    let bytes = c.encode();
-                    (*blake3::hash(&bytes).as_bytes(), bytes)
-                })
-                .collect(),
-            entries: p
-                .entries
-                .iter()
-                .map(|e| store::NewEntry {
-                    space: *e.space().as_bytes(),
-                    author: *e.author().as_bytes(),
-                    seq: e.seq(),
-                    bytes: e.bytes().to_vec(),
-                })
-                .collect(),
-            ..WriteBatch::default()
-        };
-        for (space, eq) in &p.equivocations {
-            for entry in [&eq.held, &eq.other] {
-                batch.evidence.push(store::Evidence {
-                    space: *space.as_bytes(),
-                    author: *eq.author.as_bytes(),
-                    seq: eq.seq,
-                    hash: entry.hash().0,
-                    bytes: entry.bytes().to_vec(),
-                });
-            }
-        }
+        let batch = write_batch(p);
         self.store.commit(&batch).map_err(|e| {
             tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
             NodeFailure::Storage(e)
         })?;
+        for (space, _) in &p.withdrawals {
+            // The log changed below the last snapshot's count (the store dropped it).
+            self.snapshot_counts.remove(space);
+        }
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
             self.answer_waiters();
@@ -505,6 +466,10 @@ impl EventLoop {
                 } => tracing::error!(
                     peer = %self.peer_label(peer), space = %space.fmt_short(), author = %author.fmt_short(), seq,
                     "EQUIVOCATION: a member key signed two different entries at one seq; both kept as evidence, key refused in this space"
+                ),
+                Event::Withdrawn { space, key, count } => tracing::warn!(
+                    space = %space.fmt_short(), key = %key.fmt_short(), count,
+                    "a revocation took entries out of a space (past the revoked key's cutoff, or built on them)"
                 ),
             }
         }
@@ -1183,4 +1148,68 @@ impl EventLoop {
                 .collect(),
         }
     }
+}
+
+/// What `persist` commits for a replica's effects, in one transaction.
+pub(crate) fn write_batch(p: &confer_protocol::Persist) -> WriteBatch {
+    let entry_row = |e: &confer_protocol::Entry| store::NewEntry {
+        space: *e.space().as_bytes(),
+        author: *e.author().as_bytes(),
+        seq: e.seq(),
+        bytes: e.bytes().to_vec(),
+    };
+    let mut batch = WriteBatch {
+        spaces: p
+            .spaces
+            .iter()
+            .map(|g| (*g.id().as_bytes(), g.encode()))
+            .collect(),
+        invited: p
+            .invited
+            .iter()
+            .map(|g| (*g.id().as_bytes(), g.encode()))
+            .collect(),
+        trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
+        untrusted: p.untrusted.iter().map(|b| *b.0.as_bytes()).collect(),
+        certificates: p
+            .certs
+            .iter()
+            .map(|c| {
+                let bytes = c.encode();
+                (*blake3::hash(&bytes).as_bytes(), bytes)
+            })
+            .collect(),
+        entries: p.entries.iter().map(entry_row).collect(),
+        ..WriteBatch::default()
+    };
+    for (space, eq) in &p.equivocations {
+        for entry in [&eq.held, &eq.other] {
+            batch.evidence.push(store::Evidence {
+                space: *space.as_bytes(),
+                author: *eq.author.as_bytes(),
+                seq: eq.seq,
+                hash: entry.hash().0,
+                bytes: entry.bytes().to_vec(),
+            });
+        }
+    }
+    batch.revocations = p
+        .revocations
+        .iter()
+        .map(|r| {
+            let bytes = r.encode();
+            (*blake3::hash(&bytes).as_bytes(), bytes)
+        })
+        .collect();
+    batch.rewrites = p
+        .withdrawals
+        .iter()
+        .map(|(space, w)| store::LogRewrite {
+            space: *space.as_bytes(),
+            from: w.from,
+            tail: w.tail.iter().map(entry_row).collect(),
+            withdrawn: w.withdrawn.iter().map(entry_row).collect(),
+        })
+        .collect();
+    batch
 }

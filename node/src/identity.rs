@@ -30,7 +30,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use confer_protocol::{BodyId, Certificate, Identity, SecretKey, Subject};
+use confer_protocol::{BodyId, Certificate, Identity, Role, SecretKey, Subject};
 use rand::RngExt;
 use zeroize::Zeroizing;
 
@@ -200,10 +200,7 @@ pub fn init_with(
         &body,
         body_name,
         member.public(),
-        Subject::Member {
-            name: member_name.to_owned(),
-            role: "staff".into(),
-        },
+        Subject::member(member_name.to_owned(), Role::Staff),
         now,
     )?;
     let node_cert = Certificate::issue(&body, body_name, node.public(), Subject::Node, now)?;

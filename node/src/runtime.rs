@@ -176,6 +176,22 @@ fn restore(
         }
     }
     let certs_damaged = !damaged.is_empty();
+    // Revocations first: inserting a space applies them.
+    for bytes in &loaded.revocations {
+        match confer_protocol::revocation::Revocation::decode(bytes) {
+            Ok(r) => replica.restore_revocation(r),
+            Err(e) => damaged.push(format!(
+                "revocation record: did not decode ({e}) and was skipped; its body's nodes send it again"
+            )),
+        }
+    }
+    let mut withdrawn: std::collections::HashMap<[u8; 32], Vec<confer_protocol::Entry>> =
+        std::collections::HashMap::new();
+    for (space, bytes) in &loaded.withdrawn {
+        if let Ok(entry) = confer_protocol::Entry::decode(bytes.clone()) {
+            withdrawn.entry(*space).or_default().push(entry);
+        }
+    }
     let mut snapshot_counts = Vec::new();
     for stored in loaded.spaces {
         let salvage = Salvage {
@@ -183,9 +199,27 @@ fn restore(
             own_key,
             check_certs: certs_damaged,
         };
-        if let Some((space, snapshot_count)) = salvage.space(stored, &mut replica, &mut damaged)? {
-            snapshot_counts.push((space.id(), snapshot_count));
-            replica.insert_space(space);
+        if let Some((mut space, snapshot_count)) =
+            salvage.space(stored, &mut replica, &mut damaged)?
+        {
+            if let Some(gone) = withdrawn.get(space.id().as_bytes()) {
+                space.mark_withdrawn(gone);
+            }
+            let id = space.id();
+            let fx = replica.insert_space(space);
+            if fx.persist.withdrawals.is_empty() {
+                snapshot_counts.push((id, snapshot_count));
+            } else {
+                // A revocation the stored log did not reflect (it should, being written in
+                // the same transaction): make the file agree now.
+                store
+                    .commit(&crate::event_loop::write_batch(&fx.persist))
+                    .map_err(NodeFailure::Storage)?;
+                damaged.push(format!(
+                    "space {}: held entries a stored revocation withdraws; they were moved out of the log",
+                    id.fmt_short()
+                ));
+            }
         }
     }
     for body in &loaded.trusted {

@@ -85,6 +85,17 @@ pub mod tables {
     /// Bodies this node trusts. Key: body id. Value: unused (0). Written in the same
     /// transaction as the certificates that came with the trust.
     pub const TRUSTED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("trusted_v1");
+
+    /// Revocations (signed by a body key). Key: blake3 hash of the revocation bytes.
+    /// Value: revocation bytes.
+    pub const REVOCATIONS: TableDefinition<&[u8; 32], &[u8]> =
+        TableDefinition::new("revocations_v1");
+
+    /// Entries a revocation took out of a space's log (kept as evidence, and so their
+    /// authors never re-sign those seqs). Key: (space id, author public key, author seq).
+    /// Value: entry bytes.
+    pub const WITHDRAWN: TableDefinition<(&[u8; 32], &[u8; 32], u64), &[u8]> =
+        TableDefinition::new("withdrawn_v1");
 }
 
 /// Errors from the store.
@@ -177,6 +188,20 @@ pub struct WriteBatch {
     pub trusted: Vec<Id32>,
     /// Bodies no longer trusted.
     pub untrusted: Vec<Id32>,
+    /// Revocations: blake3 of the bytes -> bytes.
+    pub revocations: Vec<(Id32, Vec<u8>)>,
+    /// Log rewrites by revocations, applied in order after `entries`.
+    pub rewrites: Vec<LogRewrite>,
+}
+
+/// A revocation took entries out of a space's log: from position `from` on, the log
+/// becomes `tail`; `withdrawn` moves to [`tables::WITHDRAWN`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRewrite {
+    pub space: Id32,
+    pub from: u64,
+    pub tail: Vec<NewEntry>,
+    pub withdrawn: Vec<NewEntry>,
 }
 
 impl WriteBatch {
@@ -192,6 +217,8 @@ impl WriteBatch {
             && self.snapshots.is_empty()
             && self.peers_added.is_empty()
             && self.peers_removed.is_empty()
+            && self.revocations.is_empty()
+            && self.rewrites.is_empty()
     }
 }
 
@@ -237,6 +264,10 @@ pub struct Loaded {
     pub invited: Vec<(Id32, Vec<u8>)>,
     /// Trusted body ids.
     pub trusted: Vec<Id32>,
+    /// Revocation bytes.
+    pub revocations: Vec<Vec<u8>>,
+    /// (space, entry bytes) of every withdrawn entry.
+    pub withdrawn: Vec<(Id32, Vec<u8>)>,
 }
 
 /// One space as read by [`Store::load`].
@@ -381,6 +412,15 @@ impl Store {
         for item in trusted_t.iter()? {
             let (k, _) = item?;
             loaded.trusted.push(*k.value());
+        }
+
+        for item in txn.open_table(tables::REVOCATIONS)?.iter()? {
+            let (_, v) = item?;
+            loaded.revocations.push(v.value().to_vec());
+        }
+        for item in txn.open_table(tables::WITHDRAWN)?.iter()? {
+            let (k, v) = item?;
+            loaded.withdrawn.push((*k.value().0, v.value().to_vec()));
         }
 
         tracing::debug!(
@@ -568,6 +608,8 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::PEERS)?;
     txn.open_table(tables::INVITED)?;
     txn.open_table(tables::TRUSTED)?;
+    txn.open_table(tables::REVOCATIONS)?;
+    txn.open_table(tables::WITHDRAWN)?;
     Ok(created)
 }
 
@@ -646,6 +688,27 @@ fn read_space(
 }
 
 /// [`Store::truncate_log`] inside `txn`.
+/// Cuts the log at `rw.from`, appends `rw.tail` there and moves the withdrawn entries to
+/// [`tables::WITHDRAWN`].
+fn rewrite_in(txn: &WriteTransaction, rw: &LogRewrite) -> Result<(), StoreError> {
+    truncate_in(txn, &rw.space, rw.from)?;
+    let mut log_t = txn.open_table(tables::LOG)?;
+    let mut index_t = txn.open_table(tables::ENTRY_INDEX)?;
+    let mut pos = rw.from;
+    for e in &rw.tail {
+        log_t.insert((&rw.space, pos), e.bytes.as_slice())?;
+        index_t.insert((&rw.space, &e.author, e.seq), pos)?;
+        pos += 1;
+    }
+    txn.open_table(tables::LOG_LEN)?.insert(&rw.space, pos)?;
+    let mut gone_t = txn.open_table(tables::WITHDRAWN)?;
+    for e in &rw.withdrawn {
+        index_t.remove((&rw.space, &e.author, e.seq))?;
+        gone_t.insert((&rw.space, &e.author, e.seq), e.bytes.as_slice())?;
+    }
+    Ok(())
+}
+
 fn truncate_in(txn: &WriteTransaction, space: &Id32, from: u64) -> Result<u64, StoreError> {
     let mut log_t = txn.open_table(tables::LOG)?;
     let mut kept = 0u64;
@@ -773,6 +836,20 @@ fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError
             appended += 1;
         }
     }
+
+    drop(log_t);
+    drop(len_t);
+    for rw in &batch.rewrites {
+        known(&rw.space)?;
+        rewrite_in(txn, rw)?;
+    }
+    {
+        let mut rev_t = txn.open_table(tables::REVOCATIONS)?;
+        for (id, bytes) in &batch.revocations {
+            rev_t.insert(id, bytes.as_slice())?;
+        }
+    }
+    let len_t = txn.open_table(tables::LOG_LEN)?;
 
     {
         let mut ev_t = txn.open_table(tables::EVIDENCE)?;

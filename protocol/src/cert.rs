@@ -16,13 +16,14 @@ use crate::keys::{Domain, KeyError, PublicKey, SecretKey, Signature};
 use crate::text::is_clean_name;
 use crate::wire::{DecodeError, Reader, Writer};
 
-const CERT_DOMAIN: Domain = Domain(b"confer/certificate/v1");
-const CERT_VERSION: u8 = 1;
+const CERT_DOMAIN: Domain = Domain(b"confer/certificate/v2");
+/// 2: a member certificate carries a [`Role`] and whether the key signs for the body.
+const CERT_VERSION: u8 = 2;
 /// Longest body, member or role name, in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 /// Longest encoded certificate.
 pub const MAX_CERT_BYTES: usize =
-    1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + 2 * (4 + MAX_NAME_BYTES) + 8 + 64;
+    1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + (4 + MAX_NAME_BYTES) + 2 + 8 + 64;
 
 /// A body's identity: its root public key.
 #[derive(
@@ -56,14 +57,99 @@ impl FromStr for BodyId {
     }
 }
 
+/// A member's position in the body (委员, 工作人员, 秘书长, 主席, 副主席).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// 委员: a member of the committee.
+    Member,
+    /// 工作人员: secretariat staff.
+    Staff,
+    /// 秘书长.
+    SecretaryGeneral,
+    /// 主席.
+    Chair,
+    /// 副主席.
+    ViceChair,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Member,
+        Role::Staff,
+        Role::SecretaryGeneral,
+        Role::Chair,
+        Role::ViceChair,
+    ];
+
+    /// The name used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Staff => "staff",
+            Role::SecretaryGeneral => "secretary-general",
+            Role::Chair => "chair",
+            Role::ViceChair => "vice-chair",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Role::Member => 1,
+            Role::Staff => 2,
+            Role::SecretaryGeneral => 3,
+            Role::Chair => 4,
+            Role::ViceChair => 5,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| format!("not a role: {s}"))
+    }
+}
+
 /// What the certified key is for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Subject {
-    /// A person (or role) who signs entries for the body.
-    Member { name: String, role: String },
+    /// A person who signs entries for the body. `can_sign`: the key may also sign joint
+    /// outcomes (attestations) on the body's behalf.
+    Member {
+        name: String,
+        role: Role,
+        can_sign: bool,
+    },
     /// A node (libp2p identity) operated by the body.
     Node,
+}
+
+impl Subject {
+    /// A member without the right to sign outcomes.
+    pub fn member(name: impl Into<String>, role: Role) -> Subject {
+        Subject::Member {
+            name: name.into(),
+            role,
+            can_sign: false,
+        }
+    }
 }
 
 /// A certificate signed by a body key.
@@ -107,9 +193,7 @@ impl Certificate {
     ) -> Result<Self, CertError> {
         let names_ok = body_name.len() <= MAX_NAME_BYTES
             && match &subject {
-                Subject::Member { name, role } => {
-                    name.len() <= MAX_NAME_BYTES && role.len() <= MAX_NAME_BYTES
-                }
+                Subject::Member { name, .. } => name.len() <= MAX_NAME_BYTES,
                 Subject::Node => true,
             };
         if !names_ok {
@@ -117,7 +201,7 @@ impl Certificate {
         }
         let clean = is_clean_name(body_name)
             && match &subject {
-                Subject::Member { name, role } => is_clean_name(name) && is_clean_name(role),
+                Subject::Member { name, .. } => is_clean_name(name),
                 Subject::Node => true,
             };
         if !clean {
@@ -142,8 +226,12 @@ impl Certificate {
             .str(&self.body_name)
             .raw(self.key.as_bytes());
         match &self.subject {
-            Subject::Member { name, role } => {
-                w.u8(1).str(name).str(role);
+            Subject::Member {
+                name,
+                role,
+                can_sign,
+            } => {
+                w.u8(1).str(name).u8(role.code()).u8(u8::from(*can_sign));
             }
             Subject::Node => {
                 w.u8(2);
@@ -175,7 +263,9 @@ impl Certificate {
         let subject = match r.u8()? {
             1 => Subject::Member {
                 name: r.str("member name", MAX_NAME_BYTES)?.to_owned(),
-                role: r.str("role", MAX_NAME_BYTES)?.to_owned(),
+                role: Role::from_code(r.u8()?)
+                    .ok_or(DecodeError::Invalid("unknown member role"))?,
+                can_sign: r.flag()?,
             },
             2 => Subject::Node,
             _ => return Err(DecodeError::Invalid("unknown certificate subject").into()),
@@ -187,7 +277,7 @@ impl Certificate {
         // or invisible formatting that could disguise them.
         let clean = is_clean_name(&body_name)
             && match &subject {
-                Subject::Member { name, role } => is_clean_name(name) && is_clean_name(role),
+                Subject::Member { name, .. } => is_clean_name(name),
                 Subject::Node => true,
             };
         if !clean {
@@ -219,6 +309,19 @@ impl Certificate {
 
     pub fn is_member(&self) -> bool {
         matches!(self.subject, Subject::Member { .. })
+    }
+
+    /// The member's role, for a member certificate.
+    pub fn role(&self) -> Option<Role> {
+        match self.subject {
+            Subject::Member { role, .. } => Some(role),
+            Subject::Node => None,
+        }
+    }
+
+    /// Whether the key may sign joint outcomes for the body.
+    pub fn can_sign(&self) -> bool {
+        matches!(self.subject, Subject::Member { can_sign: true, .. })
     }
 
     /// The member's display name, or `"node"`.
@@ -254,7 +357,8 @@ mod tests {
             member.public(),
             Subject::Member {
                 name: "张三".into(),
-                role: "委员".into(),
+                role: Role::Member,
+                can_sign: true,
             },
             1_700_000_000,
         )
@@ -280,10 +384,7 @@ mod tests {
     fn names_with_control_or_invisible_characters_are_refused() {
         let body = SecretKey::from_seed([1; 32]);
         let member = SecretKey::from_seed([2; 32]).public();
-        let staff = |name: &str| Subject::Member {
-            name: name.into(),
-            role: "staff".into(),
-        };
+        let staff = |name: &str| Subject::member(name, Role::Staff);
         for bad in [
             "evil\x1b[2K\rname",
             "a\u{202e}b",

@@ -12,14 +12,14 @@
 //!
 //! ```
 //! use confer_protocol::model::{read_agenda, AgendaEdit};
-//! use confer_protocol::{Certificate, Identity, Limits, Message, PeerKey, Replica, SecretKey, SpaceKind, Subject};
+//! use confer_protocol::{Certificate, Identity, Role, Limits, Message, PeerKey, Replica, SecretKey, SpaceKind, Subject};
 //!
 //! // A body key certifies a member key (signs entries) and a node key (the transport identity).
 //! fn identity(n: u8, body_name: &str) -> Identity {
 //!     let body = SecretKey::from_seed([n; 32]);
 //!     let member = SecretKey::from_seed([n + 100; 32]);
 //!     let node = SecretKey::from_seed([n + 200; 32]);
-//!     let staff = Subject::Member { name: "秘书处".into(), role: "staff".into() };
+//!     let staff = Subject::member("秘书处", Role::Staff);
 //!     Identity {
 //!         member_cert: Certificate::issue(&body, body_name, member.public(), staff, 0).unwrap(),
 //!         node_cert: Certificate::issue(&body, body_name, node.public(), Subject::Node, 0).unwrap(),
@@ -66,12 +66,13 @@ pub mod entry;
 pub mod keys;
 pub mod model;
 pub mod replica;
+pub mod revocation;
 pub mod space;
 pub mod sync;
 pub mod text;
 pub mod wire;
 
-pub use cert::{BodyId, Certificate, Certificates, Subject};
+pub use cert::{BodyId, Certificate, Certificates, Role, Subject};
 pub use entry::{Entry, EntryHash};
 pub use keys::{PublicKey, SecretKey, Signature};
 pub use replica::{

@@ -16,6 +16,9 @@
 //! - A second, different entry at an (author, seq) that is already held is equivocation:
 //!   both are kept as evidence and that author is refused in this space from then on.
 //! - Entries whose dependencies are missing wait in a bounded pending set.
+//! - A revoked key's entries past its cutoff (see [`crate::revocation`]) never count, nor
+//!   does anything that depends on one: [`Space::revoke`] takes them out of the log and
+//!   the document if they were already held, and they are refused when they arrive later.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -143,6 +146,10 @@ pub enum SpaceError {
     Corrupt(String),
     #[error("the change breaks the document's rules: {0}")]
     Model(String),
+    #[error("member key {0:?} was revoked by its body and writes nothing more here")]
+    Revoked(PublicKey),
+    #[error("member key {0:?} built on entries of a revoked key, which were withdrawn; it cannot write in this space again (write as another member)")]
+    Withdrawn(PublicKey),
 }
 
 impl From<AutomergeError> for SpaceError {
@@ -371,6 +378,10 @@ pub enum Rejection {
     PendingFull,
     #[error("automerge refused the change: {0}")]
     Apply(String),
+    #[error("author {0:?} was revoked by its body before this entry")]
+    Revoked(PublicKey),
+    #[error("the entry builds on a withdrawn entry of a revoked key")]
+    Withdrawn,
 }
 
 /// Two different entries at the same (author, seq): proof that a key signed a fork.
@@ -380,6 +391,17 @@ pub struct Equivocation {
     pub seq: u64,
     pub held: Entry,
     pub other: Entry,
+}
+
+/// What a revocation took out of a space's log.
+#[derive(Debug, Clone)]
+pub struct Withdrawal {
+    /// The log is unchanged before this position.
+    pub from: u64,
+    /// The log from `from` on, after the withdrawal.
+    pub tail: Vec<Entry>,
+    /// The entries taken out, in their old log order.
+    pub withdrawn: Vec<Entry>,
 }
 
 /// What became of a batch of incoming entries.
@@ -414,6 +436,13 @@ pub struct Space {
     author_bytes: HashMap<PublicKey, u64>,
     /// Bound on `author_bytes` (default [`MAX_BYTES_PER_AUTHOR`]).
     author_quota: u64,
+    /// Revoked keys: (key, body it wrote for) → last seq that counts.
+    cutoffs: HashMap<(PublicKey, BodyId), u64>,
+    /// Entries taken out by a revocation (past a cutoff, or built on such an entry).
+    withdrawn: HashSet<ChangeHash>,
+    /// Authors with withdrawn entries → their first withdrawn seq: nothing from there on
+    /// counts, and they cannot write here again.
+    broken: HashMap<PublicKey, u64>,
 }
 
 impl fmt::Debug for Space {
@@ -441,6 +470,9 @@ impl Space {
             body_authors: HashMap::new(),
             author_bytes: HashMap::new(),
             author_quota: MAX_BYTES_PER_AUTHOR,
+            cutoffs: HashMap::new(),
+            withdrawn: HashSet::new(),
+            broken: HashMap::new(),
         }
     }
 
@@ -656,6 +688,12 @@ impl Space {
         if self.equivocators.contains(&me) {
             return Err(SpaceError::Equivocator(me));
         }
+        if self.cutoffs.contains_key(&(me, body)) {
+            return Err(SpaceError::Revoked(me));
+        }
+        if self.broken.contains_key(&me) {
+            return Err(SpaceError::Withdrawn(me));
+        }
         if !self.genesis.is_member(&body) || self.author_body(&me).is_some_and(|b| b != body) {
             return Err(SpaceError::NotAuthorBody);
         }
@@ -701,6 +739,112 @@ impl Space {
         Ok(())
     }
 
+    /// Why a revocation refuses `entry`, if it does.
+    fn revoked_reason(&self, entry: &Entry) -> Option<Rejection> {
+        let author = entry.author();
+        if self
+            .cutoffs
+            .get(&(author, entry.body()))
+            .is_some_and(|up_to| entry.seq() > *up_to)
+        {
+            return Some(Rejection::Revoked(author));
+        }
+        let broken = self.broken.get(&author).is_some_and(|s| entry.seq() >= *s);
+        (broken || entry.deps().iter().any(|d| self.withdrawn.contains(d)))
+            .then_some(Rejection::Withdrawn)
+    }
+
+    /// Applies a revocation: `key`'s entries for `body` past `up_to` stop counting here,
+    /// with everything that depends on them. Returns what was taken out of the log (in log
+    /// order) and the log position from which the log changed; the store keeps the
+    /// withdrawn entries as evidence and rewrites the log from there. Idempotent; a later,
+    /// looser cutoff changes nothing.
+    pub fn revoke(
+        &mut self,
+        key: PublicKey,
+        body: BodyId,
+        up_to: u64,
+    ) -> Result<Option<Withdrawal>, SpaceError> {
+        let cutoff = self.cutoffs.entry((key, body)).or_insert(up_to);
+        *cutoff = (*cutoff).min(up_to);
+        let up_to = *cutoff;
+        self.pending
+            .retain(|(a, s), e| !(*a == key && e.body() == body && *s > up_to));
+        let first = self
+            .log
+            .iter()
+            .position(|e| e.author() == key && e.body() == body && e.seq() > up_to);
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let mut kept: Vec<Entry> = Vec::with_capacity(self.log.len());
+        let mut gone: Vec<Entry> = Vec::new();
+        let mut gone_hashes: HashSet<ChangeHash> = HashSet::new();
+        let mut gone_authors: HashMap<PublicKey, u64> = HashMap::new();
+        for entry in self.log.drain(..) {
+            let out = (entry.author() == key && entry.body() == body && entry.seq() > up_to)
+                || gone_authors
+                    .get(&entry.author())
+                    .is_some_and(|s| entry.seq() > *s)
+                || entry.deps().iter().any(|d| gone_hashes.contains(d));
+            if out {
+                gone_hashes.insert(entry.change_hash());
+                gone_authors.entry(entry.author()).or_insert(entry.seq());
+                gone.push(entry);
+            } else {
+                kept.push(entry);
+            }
+        }
+        self.mark_withdrawn(&gone);
+        self.pending
+            .retain(|_, e| !e.deps().iter().any(|d| gone_hashes.contains(d)));
+        let tail = kept[first..].to_vec();
+        self.reset_log(kept)?;
+        Ok(Some(Withdrawal {
+            from: first as u64,
+            tail,
+            withdrawn: gone,
+        }))
+    }
+
+    /// Records entries withdrawn earlier (from storage), so they and what builds on them
+    /// stay refused and their authors do not write again.
+    pub fn mark_withdrawn(&mut self, entries: &[Entry]) {
+        for e in entries {
+            self.withdrawn.insert(e.change_hash());
+            let first = self.broken.entry(e.author()).or_insert(e.seq());
+            *first = (*first).min(e.seq());
+        }
+        // The revoked key's own entries past its cutoff are not "broken": a revocation
+        // already stops it.
+        let revoked: HashSet<PublicKey> = self.cutoffs.keys().map(|(k, _)| *k).collect();
+        self.broken.retain(|a, _| !revoked.contains(a));
+    }
+
+    /// Authors that lost entries to a revocation (and cannot write here again), with the
+    /// first seq they lost.
+    pub fn broken_authors(&self) -> &HashMap<PublicKey, u64> {
+        &self.broken
+    }
+
+    /// Revoked keys in this space and their cutoffs.
+    pub fn cutoffs(&self) -> &HashMap<(PublicKey, BodyId), u64> {
+        &self.cutoffs
+    }
+
+    /// Replaces the log (a causal-order subset of the old one) and rebuilds the document
+    /// and every index from it.
+    fn reset_log(&mut self, log: Vec<Entry>) -> Result<(), SpaceError> {
+        self.by_author.clear();
+        self.applied.clear();
+        self.body_authors.clear();
+        self.author_bytes.clear();
+        for entry in log {
+            self.append(entry);
+        }
+        self.rebuild_doc()
+    }
+
     fn append(&mut self, entry: Entry) {
         if entry.seq() == 1 {
             *self.body_authors.entry(entry.body()).or_default() += 1;
@@ -739,6 +883,10 @@ impl Space {
             if self.equivocators.contains(&entry.author()) {
                 out.rejected
                     .push((Rejection::Equivocator(entry.author()), Some(key)));
+                continue;
+            }
+            if let Some(reason) = self.revoked_reason(&entry) {
+                out.rejected.push((reason, Some(key)));
                 continue;
             }
             // Same change = same entry, whatever the signature bytes: only a different

@@ -14,6 +14,7 @@
 
 use crate::cert::Certificate;
 use crate::entry::Entry;
+use crate::revocation::{Revocation, REVOCATION_BYTES};
 use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
 
@@ -22,6 +23,8 @@ const MESSAGE_VERSION: u8 = 1;
 pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
 /// Most certificates one message may carry.
 pub const MAX_MESSAGE_CERTS: usize = 1_024;
+/// Most revocations one message may carry.
+pub const MAX_MESSAGE_REVOCATIONS: usize = 1_024;
 /// Most automerge work (ops plus predecessor links, as [`Entry::work`] bounds it) the
 /// entries of one message may carry: parsing and applying them stays well under a second.
 pub const MAX_MESSAGE_WORK: u64 = 2_000_000;
@@ -146,6 +149,12 @@ pub enum Message {
         space: SpaceId,
         vector: Vector,
     },
+    /// Revocations by member bodies of `space` that decide something in it (answered with
+    /// `PushAck`). Sent once per connection and space, and when a new one arrives.
+    Revoke {
+        space: SpaceId,
+        revocations: Vec<Revocation>,
+    },
     Refused {
         space: Option<SpaceId>,
         reason: Refusal,
@@ -168,6 +177,8 @@ pub enum MessageError {
     GenesisMismatch,
     #[error("the entries carry more than {MAX_MESSAGE_WORK} automerge ops in all")]
     TooMuchWork,
+    #[error("revocation: {0}")]
+    Revocation(#[from] crate::revocation::RevocationError),
 }
 
 impl Message {
@@ -179,6 +190,7 @@ impl Message {
             Message::SyncResponse { .. } => "sync-response",
             Message::Push { .. } => "push",
             Message::PushAck { .. } => "push-ack",
+            Message::Revoke { .. } => "revoke",
             Message::Refused { .. } => "refused",
         }
     }
@@ -190,7 +202,8 @@ impl Message {
             Message::SyncRequest { space, .. }
             | Message::SyncResponse { space, .. }
             | Message::Push { space, .. }
-            | Message::PushAck { space, .. } => Some(*space),
+            | Message::PushAck { space, .. }
+            | Message::Revoke { space, .. } => Some(*space),
             Message::Refused { space, .. } => *space,
         }
     }
@@ -247,6 +260,13 @@ impl Message {
             Message::PushAck { space, vector } => {
                 w.u8(6).raw(space.as_bytes());
                 vector.encode_into(&mut w);
+            }
+            Message::Revoke { space, revocations } => {
+                w.u8(8).raw(space.as_bytes());
+                w.u32(revocations.len() as u32);
+                for r in revocations {
+                    w.raw(&r.encode());
+                }
             }
             Message::Refused {
                 space,
@@ -341,6 +361,15 @@ impl Message {
                     reason,
                     detail,
                 }
+            }
+            8 => {
+                let space = SpaceId(r.array()?);
+                let n = r.count("revocations", MAX_MESSAGE_REVOCATIONS, REVOCATION_BYTES)?;
+                let mut revocations = Vec::with_capacity(n);
+                for _ in 0..n {
+                    revocations.push(Revocation::decode(r.raw(REVOCATION_BYTES)?)?);
+                }
+                Message::Revoke { space, revocations }
             }
             _ => return Err(DecodeError::Invalid("unknown message type").into()),
         };

@@ -25,7 +25,7 @@ use confer_node::views::TrafficView;
 use confer_node::{identity, runtime, Config};
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::{
-    BodyId, Certificate, Entry, Genesis, PublicKey, SecretKey, SpaceId, SpaceKind, Subject,
+    BodyId, Certificate, Entry, Genesis, PublicKey, Role, SecretKey, SpaceId, SpaceKind, Subject,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -123,10 +123,7 @@ fn build_fixture(root: &Path, n: usize) -> Res<Fixture> {
                 &body_a,
                 "平湖市政协",
                 k.public(),
-                Subject::Member {
-                    name: format!("委员{i}"),
-                    role: "委员".into(),
-                },
+                Subject::member(format!("委员{i}"), Role::Member),
                 0,
             )
         })

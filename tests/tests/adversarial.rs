@@ -6,7 +6,8 @@
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::Tips;
 use confer_protocol::{
-    BodyId, Certificate, Entry, Genesis, Message, Refusal, SecretKey, SpaceKind, Subject, Vector,
+    BodyId, Certificate, Entry, Genesis, Message, Refusal, Role, SecretKey, SpaceKind, Subject,
+    Vector,
 };
 
 use crate::support::*;
@@ -99,10 +100,7 @@ async fn uncertified_and_forged_entries_are_not_applied() {
         &stranger,
         "陌生机构",
         uncertified.public(),
-        Subject::Member {
-            name: "冒充者".into(),
-            role: "staff".into(),
-        },
+        Subject::member("冒充者", Role::Staff),
         unix_now(),
     )
     .expect("cert");
@@ -253,10 +251,7 @@ async fn a_stranger_body_is_refused_and_never_receives_the_space() {
         &stranger_body,
         "陌生机构",
         member.public(),
-        Subject::Member {
-            name: "陌生人".into(),
-            role: "staff".into(),
-        },
+        Subject::member("陌生人", Role::Staff),
         unix_now(),
     )
     .expect("cert");

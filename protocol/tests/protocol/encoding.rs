@@ -7,7 +7,7 @@ use confer_protocol::space::{SpaceError, Tips, TIP_BYTES};
 use confer_protocol::sync::MessageError;
 use confer_protocol::wire::{DecodeError, Reader, Writer};
 use confer_protocol::{
-    BodyId, Certificate, Entry, Genesis, Message, PublicKey, Refusal, SecretKey, SpaceId,
+    BodyId, Certificate, Entry, Genesis, Message, PublicKey, Refusal, Role, SecretKey, SpaceId,
     SpaceKind, Subject, Vector,
 };
 use proptest::prelude::*;
@@ -28,7 +28,16 @@ fn name() -> impl Strategy<Value = String> {
 
 fn subject() -> impl Strategy<Value = Subject> {
     prop_oneof![
-        (name(), name()).prop_map(|(name, role)| Subject::Member { name, role }),
+        (
+            name(),
+            proptest::sample::select(Role::ALL.to_vec()),
+            any::<bool>()
+        )
+            .prop_map(|(name, role, can_sign)| Subject::Member {
+                name,
+                role,
+                can_sign
+            }),
         Just(Subject::Node),
     ]
 }
@@ -318,7 +327,7 @@ fn message_incomplete(e: &MessageError) -> bool {
 fn every_message_kind_round_trips_canonically() {
     let messages = support::sample_messages();
     let kinds: std::collections::BTreeSet<&str> = messages.iter().map(Message::kind).collect();
-    assert_eq!(kinds.len(), 7, "the samples cover every message kind");
+    assert_eq!(kinds.len(), 8, "the samples cover every message kind");
     for msg in &messages {
         let bytes = msg.encode();
         let decoded = Message::decode(&bytes)
@@ -443,7 +452,8 @@ fn non_canonical_encodings_are_refused() {
         support::member_secret(1).public(),
         Subject::Member {
             name: exact.clone(),
-            role: exact.clone(),
+            role: Role::ViceChair,
+            can_sign: true,
         },
         u64::MAX,
     )
@@ -503,10 +513,7 @@ fn flipped_bits_in_a_genesis_are_refused() {
         &support::body_secret(2),
         "b",
         support::member_secret(2).public(),
-        Subject::Member {
-            name: "m".into(),
-            role: "r".into(),
-        },
+        Subject::member("m", Role::Staff),
         0,
     )
     .expect("certificate");

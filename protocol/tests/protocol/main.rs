@@ -5,6 +5,7 @@ mod convergence;
 mod encoding;
 mod fuzz_corpus;
 mod replica;
+mod revocation;
 mod sim;
 mod space;
 mod support;

@@ -383,10 +383,7 @@ fn many_authors(authors: usize) -> (confer_protocol::Space, Vec<confer_protocol:
                 &support::body_secret(body),
                 &support::body_name(body),
                 author.public(),
-                confer_protocol::Subject::Member {
-                    name: format!("委员{i}"),
-                    role: "member".into(),
-                },
+                confer_protocol::Subject::member(format!("委员{i}"), confer_protocol::Role::Member),
                 0,
             )
             .expect("cert"),

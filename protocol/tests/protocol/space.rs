@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 use confer_protocol::model::read_agenda;
 use confer_protocol::space::Rejection;
-use confer_protocol::{Certificate, Certificates, Entry, Space, Subject};
+use confer_protocol::{Certificate, Certificates, Entry, Role, Space, Subject};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -92,10 +92,7 @@ fn a_stranger_certifying_a_member_key_does_not_lock_the_member_out() {
         &stranger,
         "冒名者",
         member,
-        Subject::Member {
-            name: "假的".into(),
-            role: "x".into(),
-        },
+        Subject::member("假的", Role::Staff),
         0,
     )
     .expect("cert");
@@ -653,10 +650,7 @@ fn a_member_body_certifying_another_members_key_cannot_relabel_its_edits() {
         &support::body_secret(relabeller),
         "冒名的政协",
         author_key,
-        Subject::Member {
-            name: "冒名者".into(),
-            role: "chair".into(),
-        },
+        Subject::member("冒名者", Role::Chair),
         0,
     )
     .expect("cert");
@@ -736,10 +730,7 @@ fn the_same_change_signed_for_two_bodies_is_equivocation() {
             &support::body_secret(3),
             "b3",
             member_secret(2).public(),
-            Subject::Member {
-                name: "x".into(),
-                role: "staff".into(),
-            },
+            Subject::member("x", Role::Staff),
             0,
         )
         .expect("cert"),

@@ -7,7 +7,7 @@ use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::{Received, Tips, MAX_MEMBERS};
 use confer_protocol::{
     BodyId, Certificate, Certificates, Entry, Genesis, Identity, Limits, Message, Refusal, Replica,
-    SecretKey, Space, SpaceKind, Subject, Vector,
+    Role, SecretKey, Space, SpaceKind, Subject, Vector,
 };
 
 /// Seeds: body `n` is `[n; 32]`, its member key `[n + 64; 32]`, its node key `[n + 128; 32]`.
@@ -37,10 +37,7 @@ pub fn member_cert(n: u8) -> Certificate {
         &body_secret(n),
         &body_name(n),
         member_secret(n).public(),
-        Subject::Member {
-            name: format!("委员 {n}"),
-            role: "member".into(),
-        },
+        Subject::member(format!("委员 {n}"), Role::Member),
         1_700_000_000 + u64::from(n),
     )
     .expect("member certificate")
@@ -255,6 +252,30 @@ pub fn sample_messages() -> Vec<Message> {
         Message::PushAck {
             space: id,
             vector: pool.vector.clone(),
+        },
+        Message::Revoke {
+            space: id,
+            revocations: vec![
+                confer_protocol::revocation::Revocation::unsigned(
+                    body_id(2),
+                    member_secret(2).public(),
+                    1_800_000_000,
+                    confer_protocol::revocation::Scope::Space {
+                        space: id,
+                        up_to: 1,
+                    },
+                )
+                .sign(&body_secret(2))
+                .expect("sign"),
+                confer_protocol::revocation::Revocation::unsigned(
+                    body_id(3),
+                    member_secret(3).public(),
+                    1_800_000_000,
+                    confer_protocol::revocation::Scope::Later,
+                )
+                .sign(&body_secret(3))
+                .expect("sign"),
+            ],
         },
         Message::Refused {
             space: Some(id),

@@ -20,6 +20,8 @@
 //!   treat any other request from a peer it has not identified as hostile.
 //! - Time and randomness come in as arguments.
 
+mod members;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::transaction::Transaction;
@@ -28,8 +30,9 @@ use automerge::AutomergeError;
 use crate::cert::{BodyId, Certificate, Certificates};
 use crate::entry::Entry;
 use crate::keys::{PublicKey, SecretKey};
+use crate::revocation::{Revocation, Revocations};
 use crate::space::{
-    Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector,
+    Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector, Withdrawal,
 };
 use crate::sync::{Budget, Message, Refusal};
 
@@ -114,6 +117,10 @@ pub struct Persist {
     /// Spaces this body was invited to and has not accepted (a space in `spaces` is no
     /// longer an invitation).
     pub invited: Vec<Genesis>,
+    /// Revocations newly held (verified).
+    pub revocations: Vec<Revocation>,
+    /// Log rewrites by revocations, in order: apply after `entries`.
+    pub withdrawals: Vec<(SpaceId, Withdrawal)>,
 }
 
 impl Persist {
@@ -125,6 +132,8 @@ impl Persist {
             && self.trusted.is_empty()
             && self.untrusted.is_empty()
             && self.invited.is_empty()
+            && self.revocations.is_empty()
+            && self.withdrawals.is_empty()
     }
 }
 
@@ -179,6 +188,13 @@ pub enum Event {
         author: PublicKey,
         seq: u64,
     },
+    /// A revocation took entries out of a space (past the key's cutoff, or built on such
+    /// an entry).
+    Withdrawn {
+        space: SpaceId,
+        key: PublicKey,
+        count: usize,
+    },
 }
 
 /// Why a local operation failed.
@@ -190,6 +206,14 @@ pub enum ReplicaError {
     NotInvited(SpaceId),
     #[error(transparent)]
     Space(#[from] SpaceError),
+    #[error("no member key {0:?} on this node")]
+    UnknownMember(PublicKey),
+    #[error("member key {0:?} was revoked; it writes nothing more")]
+    MemberRevoked(PublicKey),
+    #[error("certificate is not a member certificate of this body for that key")]
+    NotOurMember,
+    #[error("revocation is not by a body this node deals with")]
+    ForeignRevocation,
 }
 
 #[derive(Debug, Default)]
@@ -208,6 +232,8 @@ struct PeerState {
     /// What we sent that extends `told` contiguously (optimistic; reset on failure).
     sent: HashMap<SpaceId, Vector>,
     syncing: HashSet<SpaceId>,
+    /// Revocations sent on this connection (blake3 of the encoding).
+    revocations_sent: HashSet<[u8; 32]>,
 }
 
 impl PeerState {
@@ -232,6 +258,9 @@ pub struct Replica {
     invited: BTreeMap<SpaceId, Genesis>,
     peers: HashMap<PeerKey, PeerState>,
     limits: Limits,
+    /// Further member keys of this body held on this node, besides `identity.member`.
+    members: BTreeMap<PublicKey, (SecretKey, Certificate)>,
+    revocations: Revocations,
 }
 
 impl Replica {
@@ -248,6 +277,8 @@ impl Replica {
             invited: BTreeMap::new(),
             peers: HashMap::new(),
             limits,
+            members: BTreeMap::new(),
+            revocations: Revocations::new(),
         }
     }
 
@@ -301,6 +332,7 @@ impl Replica {
         };
         fx.persist.spaces.push(genesis.clone());
         self.spaces.insert(id, Space::new(genesis));
+        self.apply_revocations(id, fx);
         let peers: Vec<PeerKey> = self
             .peers
             .keys()
@@ -373,8 +405,14 @@ impl Replica {
     }
 
     /// Adds a space restored from storage.
-    pub fn insert_space(&mut self, space: Space) {
-        self.spaces.insert(space.id(), space);
+    /// Adds a space restored from storage (revocations restored first). Returns what a
+    /// revocation the stored log did not reflect yet takes out of it, to persist.
+    pub fn insert_space(&mut self, space: Space) -> Effects {
+        let id = space.id();
+        self.spaces.insert(id, space);
+        let mut fx = Effects::default();
+        self.apply_revocations(id, &mut fx);
+        fx
     }
 
     pub fn space(&self, id: &SpaceId) -> Option<&Space> {
@@ -466,18 +504,41 @@ impl Replica {
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
-        let genesis = Genesis::create(
-            kind,
-            members,
-            created_at,
-            nonce,
-            self.identity.member_cert.clone(),
-            &self.identity.member,
-        )?;
+        self.create_space_as(None, kind, members, created_at, nonce, now_ms, edit)
+    }
+
+    /// [`Self::create_space`] as the member key `author` (`None`: the node's first member).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_space_as<F>(
+        &mut self,
+        author: Option<&PublicKey>,
+        kind: SpaceKind,
+        members: &[BodyId],
+        created_at: u64,
+        nonce: [u8; 16],
+        now_ms: i64,
+        edit: F,
+    ) -> Result<(SpaceId, Effects), ReplicaError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
+        let (secret, cert) = self.writer(author)?;
+        let genesis = Genesis::create(kind, members, created_at, nonce, cert.clone(), &secret)?;
         let id = genesis.id();
         let mut space = Space::new(genesis.clone());
-        let body = self.identity.member_cert.body;
-        let entry = space.local_change(&self.identity.member, body, now_ms, edit)?;
+        let body = cert.body;
+        // A space created after a revocation was issued is covered by it at once.
+        for r in self
+            .revocations
+            .for_space(&genesis.members, &id, genesis.created_at)
+        {
+            let up_to = self
+                .revocations
+                .cutoff(&r.body, &r.key, &id, genesis.created_at)
+                .unwrap_or(0);
+            space.revoke(r.key, r.body, up_to)?;
+        }
+        let entry = space.local_change(&secret, body, now_ms, edit)?;
         self.spaces.insert(id, space);
         let mut fx = Effects::default();
         fx.persist.spaces.push(genesis);
@@ -498,8 +559,22 @@ impl Replica {
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
-        let member = self.identity.member.clone();
-        let body = self.identity.member_cert.body;
+        self.local_change_as(None, space, now_ms, edit)
+    }
+
+    /// [`Self::local_change`] as the member key `author` (`None`: the node's first member).
+    pub fn local_change_as<F>(
+        &mut self,
+        author: Option<&PublicKey>,
+        space: &SpaceId,
+        now_ms: i64,
+        edit: F,
+    ) -> Result<(Option<Entry>, Effects), ReplicaError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
+        let (member, cert) = self.writer(author)?;
+        let body = cert.body;
         let target = self
             .spaces
             .get_mut(space)
@@ -601,6 +676,22 @@ impl Replica {
                     Message::PushAck { space, vector }
                 }
             },
+            Message::Revoke { space, revocations } => {
+                match self.admit(peer, space, None, &mut fx) {
+                    Err((reason, detail)) => {
+                        self.refuse(peer, Some(space), reason, detail, &mut fx)
+                    }
+                    Ok(()) => {
+                        self.receive_revocations(peer, space, revocations, &mut fx);
+                        let vector = self
+                            .spaces
+                            .get(&space)
+                            .map(Space::vector)
+                            .unwrap_or_default();
+                        Message::PushAck { space, vector }
+                    }
+                }
+            }
             other => self.refuse(
                 peer,
                 other.space(),
@@ -842,6 +933,7 @@ impl Replica {
             fx.persist.spaces.push(genesis.clone());
             fx.events.push(Event::SpaceJoined { peer, space });
             self.spaces.insert(space, Space::new(genesis));
+            self.apply_revocations(space, fx);
             // Pull it at once: the peer's request only told us it exists.
             self.start_sync(peer, space, fx);
         }
@@ -1020,6 +1112,7 @@ impl Replica {
                 tips: s.tips(),
             },
         ));
+        self.offer_revocations(peer, space, fx);
     }
 
     fn push_to_members(

@@ -1,0 +1,220 @@
+//! The replica's member keys and revocations: which of this body's keys may write here,
+//! and how a body's withdrawal of a key reaches every space and every node.
+//!
+//! A revocation is accepted from a peer only for a space both bodies share, only if the
+//! revoking body is a member of it, and it is applied to every space held where it decides
+//! something ([`Space::revoke`]), identically on every node.
+
+use std::collections::BTreeMap;
+
+use super::{Effects, Event, PeerKey, Replica, ReplicaError};
+use crate::cert::{BodyId, Certificate};
+use crate::keys::{PublicKey, SecretKey};
+use crate::revocation::{Revocation, Revocations, Scope};
+use crate::space::SpaceId;
+use crate::sync::{Message, MAX_MESSAGE_REVOCATIONS};
+
+impl Replica {
+    /// Adds a further member key of this body (its certificate issued by our body key).
+    pub fn add_member(&mut self, secret: SecretKey, cert: Certificate) -> Result<(), ReplicaError> {
+        if cert.body != self.identity.body() || !cert.is_member() || cert.key != secret.public() {
+            return Err(ReplicaError::NotOurMember);
+        }
+        if cert.key != self.identity.member.public() {
+            self.certs.insert(cert.clone());
+            self.members.insert(cert.key, (secret, cert));
+        }
+        Ok(())
+    }
+
+    /// Every member key held here: the first member, then the others by key.
+    pub fn members(&self) -> impl Iterator<Item = &Certificate> {
+        std::iter::once(&self.identity.member_cert).chain(self.members.values().map(|(_, c)| c))
+    }
+
+    /// The key and certificate to write with: `author`, or the first member.
+    pub(super) fn writer(
+        &self,
+        author: Option<&PublicKey>,
+    ) -> Result<(SecretKey, Certificate), ReplicaError> {
+        let (secret, cert) = match author {
+            None => (&self.identity.member, &self.identity.member_cert),
+            Some(key) if *key == self.identity.member.public() => {
+                (&self.identity.member, &self.identity.member_cert)
+            }
+            Some(key) => self
+                .members
+                .get(key)
+                .map(|(s, c)| (s, c))
+                .ok_or(ReplicaError::UnknownMember(*key))?,
+        };
+        if self.revocations.is_revoked(&cert.body, &cert.key) {
+            return Err(ReplicaError::MemberRevoked(cert.key));
+        }
+        Ok((secret.clone(), cert.clone()))
+    }
+
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// How far `key` has written in each space held (for a revocation of it: its entries
+    /// up to there stay). Spaces where it wrote nothing are listed with 0.
+    pub fn reach_of(&self, key: &PublicKey) -> BTreeMap<SpaceId, u64> {
+        self.spaces
+            .values()
+            .filter(|s| s.genesis().is_member(&self.identity.body()))
+            .map(|s| (s.id(), s.vector().get(key)))
+            .chain(self.invited.keys().map(|id| (*id, 0)))
+            .collect()
+    }
+
+    /// Restores a revocation from storage (before the spaces are inserted).
+    pub fn restore_revocation(&mut self, revocation: Revocation) {
+        self.revocations.insert(revocation);
+    }
+
+    /// Adds a revocation made by this body's operator (or relayed by the API): verifies
+    /// it, keeps it, applies it to every space it decides something in and sends it to the
+    /// member peers of those spaces.
+    pub fn add_revocation(&mut self, revocation: Revocation) -> Result<Effects, ReplicaError> {
+        revocation
+            .verify()
+            .map_err(|_| ReplicaError::ForeignRevocation)?;
+        if revocation.body != self.identity.body() && !self.trusted.contains(&revocation.body) {
+            return Err(ReplicaError::ForeignRevocation);
+        }
+        let mut fx = Effects::default();
+        self.take_revocation(revocation, &mut fx);
+        Ok(fx)
+    }
+
+    /// Revocations a member peer sent for `space`.
+    pub(super) fn receive_revocations(
+        &mut self,
+        peer: PeerKey,
+        space: SpaceId,
+        revocations: Vec<Revocation>,
+        fx: &mut Effects,
+    ) {
+        let Some(genesis) = self.spaces.get(&space).map(|s| s.genesis().clone()) else {
+            return;
+        };
+        let mut refused = 0usize;
+        for r in revocations {
+            if genesis.is_member(&r.body) && r.applies_to(&space, genesis.created_at) {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.revocations_sent.insert(digest(&r));
+                }
+                self.take_revocation(r, fx);
+            } else {
+                refused += 1;
+            }
+        }
+        if refused > 0 {
+            fx.events.push(Event::PeerRefused {
+                peer,
+                space: Some(space),
+                reason: format!(
+                    "{refused} revocation(s) by bodies that are not members of the space, or for other spaces"
+                ),
+            });
+        }
+    }
+
+    fn take_revocation(&mut self, revocation: Revocation, fx: &mut Effects) {
+        if !self.revocations.insert(revocation.clone()) {
+            return;
+        }
+        fx.persist.revocations.push(revocation.clone());
+        let spaces: Vec<SpaceId> = match revocation.scope {
+            Scope::Space { space, .. } => vec![space],
+            Scope::Later => self.spaces.keys().copied().collect(),
+        };
+        for space in spaces {
+            self.apply_revocations(space, fx);
+            let members: Vec<PeerKey> = self
+                .peers
+                .keys()
+                .copied()
+                .filter(|k| self.peer_is_member(k, &space))
+                .collect();
+            for peer in members {
+                self.offer_revocations(peer, space, fx);
+            }
+        }
+    }
+
+    /// Applies every held revocation that decides something in `space`.
+    pub(super) fn apply_revocations(&mut self, space: SpaceId, fx: &mut Effects) {
+        let Some(s) = self.spaces.get_mut(&space) else {
+            return;
+        };
+        let g = s.genesis();
+        let (members, created_at) = (g.members.clone(), g.created_at);
+        let cutoffs: Vec<(BodyId, PublicKey, u64)> = self
+            .revocations
+            .for_space(&members, &space, created_at)
+            .filter_map(|r| {
+                self.revocations
+                    .cutoff(&r.body, &r.key, &space, created_at)
+                    .map(|up_to| (r.body, r.key, up_to))
+            })
+            .collect();
+        for (body, key, up_to) in cutoffs {
+            match s.revoke(key, body, up_to) {
+                Ok(Some(withdrawal)) => {
+                    fx.events.push(Event::Withdrawn {
+                        space,
+                        key,
+                        count: withdrawal.withdrawn.len(),
+                    });
+                    fx.persist.withdrawals.push((space, withdrawal));
+                }
+                Ok(None) => {}
+                Err(e) => fx.events.push(Event::PeerRefused {
+                    peer: self.identity.node_cert.key,
+                    space: Some(space),
+                    reason: format!("applying a revocation: {e}"),
+                }),
+            }
+        }
+    }
+
+    /// Sends `peer` the revocations deciding something in `space` it has not been sent
+    /// on this connection.
+    pub(super) fn offer_revocations(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
+        let Some(s) = self.spaces.get(&space) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.body.is_none() || !p.acked {
+            return;
+        }
+        let g = s.genesis();
+        let fresh: Vec<Revocation> = self
+            .revocations
+            .for_space(&g.members, &space, g.created_at)
+            .filter(|r| !p.revocations_sent.contains(&digest(r)))
+            .cloned()
+            .collect();
+        for batch in fresh.chunks(MAX_MESSAGE_REVOCATIONS) {
+            for r in batch {
+                p.revocations_sent.insert(digest(r));
+            }
+            fx.send.push((
+                peer,
+                Message::Revoke {
+                    space,
+                    revocations: batch.to_vec(),
+                },
+            ));
+        }
+    }
+}
+
+fn digest(r: &Revocation) -> [u8; 32] {
+    *blake3::hash(&r.encode()).as_bytes()
+}
