@@ -9,7 +9,10 @@
 //!
 //! Routes (all under `/v1`): `GET status`, `POST peers {addr}`, `GET agendas`,
 //! `POST agendas {title, summary?, with[]}`, `GET agendas/{id}`,
-//! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`. Errors are
+//! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`, `GET members`,
+//! `POST members/reload`, `POST members/freeze {key}` (answers a [`Reach`]),
+//! `POST revocations {revocations: [hex]}`. Writing requests take `"as": KEY` (a member
+//! key of this body on this node; default: the first member). Errors are
 //! `{"code", "detail", "message"}`.
 //!
 //! One route needs no token: `GET /v1/prove?nonce=<64 hex>` answers
@@ -32,7 +35,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use confer_protocol::model::AgendaEdit;
-use confer_protocol::{BodyId, SpaceId};
+use confer_protocol::revocation::Revocation;
+use confer_protocol::{BodyId, PublicKey, SpaceId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -40,7 +44,7 @@ use tokio::task::JoinHandle;
 
 use crate::handle::{NodeError, NodeHandle};
 use crate::identity::write_private;
-use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
+use crate::views::{AgendaSummary, AgendaView, Created, MemberView, Reach, StatusView};
 
 /// What `DIR/api.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +65,9 @@ pub struct NewAgenda {
     pub summary: Option<String>,
     #[serde(default)]
     pub with: Vec<String>,
+    /// The member key to write as (full hex); default: the first member.
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_member: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -69,6 +76,20 @@ pub struct EditAgenda {
     pub title: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_member: Option<String>,
+}
+
+/// `POST /v1/members/freeze`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyRequest {
+    pub key: String,
+}
+
+/// `POST /v1/revocations`: revocations signed by a body key, hex.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RevocationsRequest {
+    pub revocations: Vec<String>,
 }
 
 /// The query of `GET /v1/prove`.
@@ -196,6 +217,10 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
             "/v1/agendas/{id}/accept",
             axum::routing::post(accept_agenda),
         )
+        .route("/v1/members", get(members))
+        .route("/v1/members/reload", axum::routing::post(reload_members))
+        .route("/v1/members/freeze", axum::routing::post(freeze_member))
+        .route("/v1/revocations", axum::routing::post(revoke))
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .route(
@@ -320,8 +345,9 @@ async fn new_agenda(
         .iter()
         .map(|b| b.parse::<BodyId>().map_err(|_| NodeError::BadInput(format!("{b} is not a body id (64 hexadecimal characters, see `confer status` on that body's node)"))))
         .collect::<Result<Vec<_>, _>>()?;
+    let author = parse_member(body.as_member.as_deref())?;
     let id = node
-        .create_agenda(&body.title, body.summary.as_deref(), with)
+        .create_agenda_as(&body.title, body.summary.as_deref(), with, author)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
@@ -355,7 +381,52 @@ async fn edit_agenda(
         title: body.title,
         summary: body.summary,
     };
-    node.edit_agenda(parse_space(&id)?, edit).await?;
+    let author = parse_member(body.as_member.as_deref())?;
+    node.edit_agenda_as(parse_space(&id)?, edit, author).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn parse_member(key: Option<&str>) -> Result<Option<PublicKey>, NodeError> {
+    key.map(|k| {
+        k.trim().parse::<PublicKey>().map_err(|_| {
+            NodeError::BadInput(format!(
+                "{k} is not a member key (64 hexadecimal characters)"
+            ))
+        })
+    })
+    .transpose()
+}
+
+async fn members(State(node): State<NodeHandle>) -> Result<Json<Vec<MemberView>>, ApiError> {
+    Ok(Json(node.members().await?))
+}
+
+async fn reload_members(State(node): State<NodeHandle>) -> Result<Json<Vec<MemberView>>, ApiError> {
+    Ok(Json(node.reload_members().await?))
+}
+
+async fn freeze_member(
+    State(node): State<NodeHandle>,
+    Json(body): Json<KeyRequest>,
+) -> Result<Json<Reach>, ApiError> {
+    let key = parse_member(Some(&body.key))?.ok_or_else(|| NodeError::BadInput("no key".into()))?;
+    Ok(Json(node.freeze_member(key).await?))
+}
+
+async fn revoke(
+    State(node): State<NodeHandle>,
+    Json(body): Json<RevocationsRequest>,
+) -> Result<StatusCode, ApiError> {
+    let revocations = body
+        .revocations
+        .iter()
+        .map(|h| {
+            let raw = hex::decode(h.trim())
+                .map_err(|_| NodeError::BadInput("a revocation is not hexadecimal".into()))?;
+            Revocation::decode(&raw).map_err(|e| NodeError::BadInput(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    node.revoke(revocations).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

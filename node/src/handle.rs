@@ -8,7 +8,8 @@ use confer_protocol::model::AgendaEdit;
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use libp2p::Multiaddr;
 
-use crate::views::{AgendaSummary, AgendaView, StatusView};
+use crate::views::{AgendaSummary, AgendaView, MemberView, Reach, StatusView};
+use confer_protocol::revocation::Revocation;
 
 /// Why a request to the node failed. Serialised in API error bodies as
 /// `{"code": "...", "detail": "..."}`.
@@ -41,13 +42,17 @@ pub(crate) enum Command {
     CreateAgenda {
         edit: AgendaEdit,
         with: Vec<BodyId>,
+        /// The member key to write as (`None`: the first member).
+        author: Option<PublicKey>,
         reply: Reply<SpaceId>,
     },
     EditAgenda {
         id: SpaceId,
         edit: AgendaEdit,
+        author: Option<PublicKey>,
         reply: Reply<()>,
     },
+    Members(MemberCommand),
     ListAgendas(Reply<Vec<AgendaSummary>>),
     AcceptAgenda(SpaceId, Reply<()>),
     Trust(BodyId, Reply<()>),
@@ -61,6 +66,17 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Shutdown,
+}
+
+/// Member keys and revocations.
+#[derive(Debug)]
+pub(crate) enum MemberCommand {
+    List(Reply<Vec<MemberView>>),
+    /// Reads `members.json` again (after `confer member add`).
+    Reload(Reply<Vec<MemberView>>),
+    /// Stops writing with a key and says how far it wrote in each space.
+    Freeze(PublicKey, Reply<Reach>),
+    Revoke(Vec<Revocation>, Reply<()>),
 }
 
 /// A handle to a running node.
@@ -95,17 +111,72 @@ impl NodeHandle {
         summary: Option<&str>,
         with: Vec<BodyId>,
     ) -> Result<SpaceId, NodeError> {
+        self.create_agenda_as(title, summary, with, None).await
+    }
+
+    /// [`Self::create_agenda`] as the member key `author` (`None`: the first member).
+    pub async fn create_agenda_as(
+        &self,
+        title: &str,
+        summary: Option<&str>,
+        with: Vec<BodyId>,
+        author: Option<PublicKey>,
+    ) -> Result<SpaceId, NodeError> {
         let edit = AgendaEdit {
             title: Some(title.to_owned()),
             summary: summary.map(str::to_owned),
         };
-        self.ask(|reply| Command::CreateAgenda { edit, with, reply })
-            .await
+        self.ask(|reply| Command::CreateAgenda {
+            edit,
+            with,
+            author,
+            reply,
+        })
+        .await
     }
 
     /// Edits an agenda; durable when it returns.
     pub async fn edit_agenda(&self, id: SpaceId, edit: AgendaEdit) -> Result<(), NodeError> {
-        self.ask(|reply| Command::EditAgenda { id, edit, reply })
+        self.edit_agenda_as(id, edit, None).await
+    }
+
+    /// [`Self::edit_agenda`] as the member key `author` (`None`: the first member).
+    pub async fn edit_agenda_as(
+        &self,
+        id: SpaceId,
+        edit: AgendaEdit,
+        author: Option<PublicKey>,
+    ) -> Result<(), NodeError> {
+        self.ask(|reply| Command::EditAgenda {
+            id,
+            edit,
+            author,
+            reply,
+        })
+        .await
+    }
+
+    /// This body's member keys on this node, with their state.
+    pub async fn members(&self) -> Result<Vec<MemberView>, NodeError> {
+        self.ask(|r| Command::Members(MemberCommand::List(r))).await
+    }
+
+    /// Reads the data directory's members again (after `confer member add`).
+    pub async fn reload_members(&self) -> Result<Vec<MemberView>, NodeError> {
+        self.ask(|r| Command::Members(MemberCommand::Reload(r)))
+            .await
+    }
+
+    /// Stops writing with `key` (durably) and says how far it wrote in each space: what
+    /// its revocation must state.
+    pub async fn freeze_member(&self, key: PublicKey) -> Result<Reach, NodeError> {
+        self.ask(|r| Command::Members(MemberCommand::Freeze(key, r)))
+            .await
+    }
+
+    /// Adds revocations signed by a body key; applied and sent when it returns.
+    pub async fn revoke(&self, revocations: Vec<Revocation>) -> Result<(), NodeError> {
+        self.ask(|r| Command::Members(MemberCommand::Revoke(revocations, r)))
             .await
     }
 

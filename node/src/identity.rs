@@ -25,6 +25,7 @@
 //! randomness.
 
 pub mod keyfile;
+pub mod members;
 
 use std::fs;
 use std::io::Write;
@@ -91,6 +92,8 @@ pub struct LocalIdentity {
     pub region: String,
     pub identity: Identity,
     pub node_seed: [u8; 32],
+    /// Further members of the body on this node ([`members`]).
+    pub members: Vec<(SecretKey, Certificate)>,
 }
 
 /// Shows the public parts only.
@@ -223,6 +226,7 @@ pub fn init_with(
             member_cert,
         },
         node_seed: *node_seed,
+        members: Vec::new(),
     })
 }
 
@@ -256,8 +260,10 @@ pub fn load(dir: &Path) -> Result<LocalIdentity, IdentityError> {
             reason: "keys do not match the certificates in identity.json".into(),
         });
     }
+    let members = members::load_members(dir)?;
     Ok(LocalIdentity {
         region: file.region,
+        members,
         node_seed: *node.seed(),
         identity: Identity {
             node_cert,
@@ -569,6 +575,20 @@ pub fn load_body_key(
         });
     }
     Ok(key)
+}
+
+/// Checks that `key` is the body key of the identity in `dir`.
+pub fn load_body_key_checked(dir: &Path, key: &SecretKey) -> Result<(), IdentityError> {
+    let expected = body_of(dir)?;
+    let found = BodyId(key.public());
+    if found != expected {
+        return Err(IdentityError::WrongBodyKey {
+            path: dir.to_owned(),
+            found,
+            expected,
+        });
+    }
+    Ok(())
 }
 
 /// What `encrypt_body_key` did.

@@ -88,10 +88,21 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     let loaded = store.load()?;
     let remembered = loaded.peers.clone();
     let Restored {
-        replica,
+        mut replica,
         snapshot_counts,
         damaged,
     } = restore(loaded, local.identity.clone(), &store)?;
+    for (secret, cert) in local.members.iter().cloned() {
+        replica.add_member(secret, cert).map_err(|e| {
+            NodeFailure::Identity(IdentityError::Damaged {
+                path: config.data_dir.join("members.json"),
+                reason: e.to_string(),
+            })
+        })?;
+    }
+    for key in crate::event_loop::frozen_members(&store)? {
+        replica.freeze_member(key);
+    }
     for line in &damaged {
         tracing::warn!(
             "damaged data file: {}",
@@ -191,6 +202,13 @@ fn restore(
         if let Ok(entry) = confer_protocol::Entry::decode(bytes.clone()) {
             withdrawn.entry(*space).or_default().push(entry);
         }
+    }
+    for (space, key, seq) in &loaded.own_tips {
+        replica.restore_own_tip(
+            confer_protocol::SpaceId(*space),
+            confer_protocol::PublicKey::from_bytes(*key),
+            *seq,
+        );
     }
     let mut snapshot_counts = Vec::new();
     for stored in loaded.spaces {

@@ -94,8 +94,15 @@ pub mod tables {
     /// Entries a revocation took out of a space's log (kept as evidence, and so their
     /// authors never re-sign those seqs). Key: (space id, author public key, author seq).
     /// Value: entry bytes.
-    pub const WITHDRAWN: TableDefinition<(&[u8; 32], &[u8; 32], u64), &[u8]> =
-        TableDefinition::new("withdrawn_v1");
+    pub const WITHDRAWN: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("withdrawn_v1");
+
+    /// The last seq this node signed itself with each of its member keys, per space.
+    /// Key: (space id, member public key). Value: seq.
+    pub const OWN_TIPS: TableDefinition<(&[u8; 32], &[u8; 32]), u64> =
+        TableDefinition::new("own_tips_v1");
+
+    /// (space id, author public key, author seq).
+    pub type EntryKey = (&'static [u8; 32], &'static [u8; 32], u64);
 }
 
 /// Errors from the store.
@@ -192,6 +199,8 @@ pub struct WriteBatch {
     pub revocations: Vec<(Id32, Vec<u8>)>,
     /// Log rewrites by revocations, applied in order after `entries`.
     pub rewrites: Vec<LogRewrite>,
+    /// (space, member key, seq) this node signed itself; the highest seq is kept.
+    pub own: Vec<(Id32, Id32, u64)>,
 }
 
 /// A revocation took entries out of a space's log: from position `from` on, the log
@@ -219,6 +228,7 @@ impl WriteBatch {
             && self.peers_removed.is_empty()
             && self.revocations.is_empty()
             && self.rewrites.is_empty()
+            && self.own.is_empty()
     }
 }
 
@@ -268,6 +278,8 @@ pub struct Loaded {
     pub revocations: Vec<Vec<u8>>,
     /// (space, entry bytes) of every withdrawn entry.
     pub withdrawn: Vec<(Id32, Vec<u8>)>,
+    /// (space, member key, last seq this node signed).
+    pub own_tips: Vec<(Id32, Id32, u64)>,
 }
 
 /// One space as read by [`Store::load`].
@@ -421,6 +433,11 @@ impl Store {
         for item in txn.open_table(tables::WITHDRAWN)?.iter()? {
             let (k, v) = item?;
             loaded.withdrawn.push((*k.value().0, v.value().to_vec()));
+        }
+        for item in txn.open_table(tables::OWN_TIPS)?.iter()? {
+            let (k, v) = item?;
+            let (space, key) = k.value();
+            loaded.own_tips.push((*space, *key, v.value()));
         }
 
         tracing::debug!(
@@ -610,6 +627,7 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::TRUSTED)?;
     txn.open_table(tables::REVOCATIONS)?;
     txn.open_table(tables::WITHDRAWN)?;
+    txn.open_table(tables::OWN_TIPS)?;
     Ok(created)
 }
 
@@ -848,6 +866,11 @@ fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError
         for (id, bytes) in &batch.revocations {
             rev_t.insert(id, bytes.as_slice())?;
         }
+        let mut own_t = txn.open_table(tables::OWN_TIPS)?;
+        for (space, key, seq) in &batch.own {
+            let held = own_t.get((space, key))?.map_or(0, |g| g.value());
+            own_t.insert((space, key), held.max(*seq))?;
+        }
     }
     let len_t = txn.open_table(tables::LOG_LEN)?;
 
@@ -988,6 +1011,9 @@ mod tests {
                 ],
                 trusted: vec![id(0x31), id(0x32)],
                 untrusted: vec![],
+                revocations: vec![(id(0x41), b"revocation".to_vec())],
+                rewrites: vec![],
+                own: vec![(id(1), id(7), 2), (id(1), id(7), 1)],
             };
             store.commit(&batch).unwrap();
             store
@@ -999,6 +1025,18 @@ mod tests {
                     ..Default::default()
                 })
                 .unwrap();
+            // A revocation withdraws "b" (position 1) and the log goes on with "d".
+            store
+                .commit(&WriteBatch {
+                    rewrites: vec![LogRewrite {
+                        space: id(1),
+                        from: 1,
+                        tail: vec![entry(1, 8, 1, "d")],
+                        withdrawn: vec![entry(1, 7, 2, "b")],
+                    }],
+                    ..Default::default()
+                })
+                .unwrap();
             store.meta_put("node.name", b"alice").unwrap();
         }
         let store = Store::open(&path).unwrap();
@@ -1006,15 +1044,21 @@ mod tests {
         assert_eq!(loaded.spaces[0].id, id(1));
         assert_eq!(loaded.spaces[0].genesis, b"genesis-1");
         assert_eq!(loaded.spaces[1].id, id(2));
-        assert_eq!(space_entries(&loaded, 1), vec!["a", "b"]);
+        assert_eq!(space_entries(&loaded, 1), vec!["a", "d"]);
         assert_eq!(space_entries(&loaded, 2), vec!["c"]);
+        assert!(
+            loaded.spaces[0].damage.is_empty(),
+            "{:?}",
+            loaded.spaces[0].damage
+        );
+        // The snapshot covered the withdrawn position: dropped with it.
+        assert_eq!(loaded.spaces[0].snapshot, None);
+        assert_eq!(loaded.withdrawn, vec![(id(1), b"b".to_vec())]);
+        assert_eq!(loaded.revocations, vec![b"revocation".to_vec()]);
         assert_eq!(
-            loaded.spaces[0].snapshot,
-            Some(Snapshot {
-                space: id(1),
-                entry_count: 2,
-                doc: b"doc".to_vec()
-            })
+            loaded.own_tips,
+            vec![(id(1), id(7), 2)],
+            "the highest seq is kept"
         );
         assert_eq!(loaded.spaces[1].snapshot, None);
         assert_eq!(

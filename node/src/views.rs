@@ -70,10 +70,58 @@ impl TrafficView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A member key of this body on this node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MemberView {
     pub key: String,
     pub name: String,
+    /// member, staff, secretary-general, chair or vice-chair.
+    #[serde(default)]
+    pub role: String,
+    /// May sign joint outcomes for the body.
+    #[serde(default)]
+    pub can_sign: bool,
+    /// Revoked by the body (or stopped on this node while its revocation is signed).
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// How far a member key wrote in each space this body takes part in: what a revocation
+/// of it states. The key writes nothing more on this node from the moment this is made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Reach {
+    pub body: String,
+    pub key: String,
+    /// Space id → the key's last seq there (0: it wrote nothing).
+    pub spaces: BTreeMap<String, u64>,
+    /// Unix seconds when this was made: spaces created later are covered by one more
+    /// revocation ("nothing of this key counts in spaces created after").
+    pub since: u64,
+}
+
+impl Reach {
+    /// The unsigned revocations of a key that wrote this far: one per space (its entries
+    /// up to the seq stated stay) and one for the spaces created from `since` on. The body
+    /// key signs them ([`confer_protocol::revocation::Revocation::sign`]).
+    pub fn revocations(&self) -> Result<Vec<confer_protocol::revocation::Revocation>, String> {
+        use confer_protocol::revocation::{Revocation, Scope};
+        let body: confer_protocol::BodyId = self.body.parse().map_err(|e| format!("{e}"))?;
+        let key: confer_protocol::PublicKey = self.key.parse().map_err(|e| format!("{e}"))?;
+        let mut out = Vec::with_capacity(self.spaces.len() + 1);
+        for (space, up_to) in &self.spaces {
+            out.push(Revocation::unsigned(
+                body,
+                key,
+                self.since,
+                Scope::Space {
+                    space: space.parse()?,
+                    up_to: *up_to,
+                },
+            ));
+        }
+        out.push(Revocation::unsigned(body, key, self.since, Scope::Later));
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,6 +168,10 @@ pub struct ValueView {
     pub author: String,
     pub body: Option<BodyView>,
     pub member_name: Option<String>,
+    /// The author's body has since revoked its key: this value, signed before, stands;
+    /// nothing the key signs later counts.
+    #[serde(default)]
+    pub author_revoked: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,6 +199,11 @@ pub struct AgendaView {
 }
 
 impl AgendaView {
+    /// The field called `name`, if the view has it.
+    pub fn field(&self, name: &str) -> Option<&FieldView> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
     pub fn text(&self, field: &str) -> &str {
         self.fields
             .iter()

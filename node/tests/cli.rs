@@ -1699,3 +1699,227 @@ fn a_stale_api_json_never_sends_the_token_to_whoever_holds_the_port() {
     );
     assert!(!response.contains(token), "{response}");
 }
+
+// ---- members --------------------------------------------------------------------------
+
+/// The value of `name` on `view` and its author's key, member name and revocation mark.
+fn field_author(view: &Value, name: &str) -> Option<(String, String, String, bool)> {
+    let current = view["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["name"] == name)?
+        .get("current")?
+        .clone();
+    Some((
+        current["value"].as_str()?.to_owned(),
+        current["author"].as_str()?.to_owned(),
+        current["member_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        current["author_revoked"].as_bool().unwrap_or(false),
+    ))
+}
+
+#[test]
+fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner() {
+    let root = TempDir::new().expect("tempdir");
+    let (a, b) = connected_pair(root.path());
+    let id = shared_agenda(&a, &b, "成员与撤销");
+
+    // init's first member (张三, see `Node::init`) is staff and does not sign for the body.
+    let list = a.cli(&["member", "list", "--json"]).json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["role"], "staff", "{list}");
+    assert_eq!(list[0]["can_sign"], false, "{list}");
+
+    // With the body key here: add a member who may sign, and write as her.
+    let zhang = a
+        .cli(&[
+            "member",
+            "add",
+            "--name",
+            "王五",
+            "--role",
+            "vice-chair",
+            "--can-sign",
+            "--json",
+        ])
+        .json();
+    let zhang = zhang["key"].as_str().expect("key").to_owned();
+    assert!(is_hex64(&zhang), "{zhang}");
+    let line = a
+        .cli(&["member", "add", "--name", "王五", "--role", "member"])
+        .one_line_error();
+    assert!(line.contains("already exists"), "{line}");
+    let line = cli_lang(
+        &a.data,
+        "zh_CN.UTF-8",
+        &["member", "add", "--name", "王五", "--role", "member"],
+    )
+    .one_line_error();
+    assert!(line.contains("已有名为"), "{line}");
+    a.cli(&[
+        "agenda",
+        "edit",
+        &id,
+        "--summary",
+        "王五 的摘要",
+        "--as",
+        "王五",
+    ])
+    .ok();
+    poll(
+        "B shows the summary by 王五",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = b.try_json(&["agenda", "show", &id])?;
+            match field_author(&view, "summary") {
+                Some((v, key, name, false))
+                    if v == "王五 的摘要" && key == zhang && name == "王五" =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
+    let line = a
+        .cli(&["agenda", "edit", &id, "--summary", "x", "--as", "无此人"])
+        .one_line_error();
+    assert!(line.contains("member list"), "{line}");
+
+    // The body key goes to another machine (here: another directory with the identity).
+    let offline = root.path().join("offline");
+    fs::create_dir_all(offline.join("keys")).expect("mkdir");
+    fs::copy(a.data.join("identity.json"), offline.join("identity.json")).expect("copy");
+    fs::copy(a.data.join("keys/body.key"), offline.join("keys/body.key")).expect("copy");
+    a.cli(&["body-key", "remove", "--confirm"]).ok();
+    let line = a
+        .cli(&["member", "add", "--name", "李四", "--role", "member"])
+        .one_line_error();
+    assert!(line.contains("--request"), "{line}");
+
+    // Offline: a request made here, signed there, imported here.
+    let req = root.path().join("li.request.json");
+    let ans = root.path().join("li.signed.json");
+    let asked = a
+        .cli(&[
+            "member",
+            "add",
+            "--name",
+            "李四",
+            "--role",
+            "secretary-general",
+            "--request",
+            req.to_str().expect("utf-8"),
+            "--json",
+        ])
+        .json();
+    let li = asked["key"].as_str().expect("key").to_owned();
+    let request_text = fs::read_to_string(&req).expect("request");
+    assert!(
+        !request_text.contains("seed"),
+        "only public parts: {request_text}"
+    );
+    cli(
+        &offline,
+        &[
+            "sign-request",
+            req.to_str().expect("utf-8"),
+            "--out",
+            ans.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    let imported = a
+        .cli(&["member", "import", ans.to_str().expect("utf-8"), "--json"])
+        .json();
+    assert_eq!(imported["key"], li.as_str(), "{imported}");
+    a.cli(&[
+        "agenda",
+        "edit",
+        &id,
+        "--title",
+        "李四 的标题",
+        "--as",
+        &li[..12],
+    ])
+    .ok();
+    poll(
+        "B shows the title by 李四",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = b.try_json(&["agenda", "show", &id])?;
+            match field_author(&view, "title") {
+                Some((v, key, name, _)) if v == "李四 的标题" && key == li && name == "李四" => {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
+
+    // Revoke 王五 offline: she stops writing here at once; signed there; imported here;
+    // B marks her value as written by a key revoked since, and it stands.
+    let req = root.path().join("zhang.revoke.json");
+    let ans = root.path().join("zhang.revoked.json");
+    a.cli(&[
+        "member",
+        "revoke",
+        "王五",
+        "--request",
+        req.to_str().expect("utf-8"),
+    ])
+    .ok();
+    let line = a
+        .cli(&["agenda", "edit", &id, "--summary", "撤销后", "--as", "王五"])
+        .one_line_error();
+    assert!(line.contains("revoked"), "{line}");
+    cli(
+        &offline,
+        &[
+            "sign-request",
+            req.to_str().expect("utf-8"),
+            "--out",
+            ans.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    a.cli(&["member", "import", ans.to_str().expect("utf-8")])
+        .ok();
+    let list = a.cli(&["member", "list", "--json"]).json();
+    let revoked: Vec<(&str, bool)> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap_or(""), m["revoked"] == true))
+        .collect();
+    assert_eq!(
+        revoked,
+        vec![("张三", false), ("王五", true), ("李四", false)],
+        "{list}"
+    );
+    poll(
+        "B marks 王五's key revoked",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = b.try_json(&["agenda", "show", &id])?;
+            match field_author(&view, "summary") {
+                Some((v, key, _, true)) if v == "王五 的摘要" && key == zhang => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
+    let text = b.cli(&["agenda", "show", &id]).ok().stdout;
+    assert!(text.contains("key revoked since"), "{text}");
+    // The writing default is still the first member.
+    a.cli(&["agenda", "edit", &id, "--summary", "首位成员的摘要"])
+        .ok();
+    let text = a.cli(&["member", "list"]).ok().stdout;
+    assert!(text.contains("REVOKED"), "{text}");
+    assert_clean_logs(&[&a, &b]);
+}

@@ -12,28 +12,6 @@ use confer_protocol::{
 
 use crate::support::*;
 
-/// The entries of `id` as a member-body rogue receives them from the honest node.
-async fn fetch_entries(rogue: &mut Rogue, id: SpaceId) -> Vec<Entry> {
-    match rogue
-        .request(&Message::SyncRequest {
-            space: id,
-            genesis: None,
-            vector: Vector::default(),
-            tips: Tips::default(),
-        })
-        .await
-    {
-        Ok(Message::SyncResponse {
-            entries,
-            more: false,
-            ..
-        }) => entries,
-        other => {
-            panic!("a node of a member body asking for the space should get it, got {other:?}")
-        }
-    }
-}
-
 /// Pushes `entries` (with `certs`) and returns the PushAck vector; panics on anything else.
 async fn push(
     rogue: &mut Rogue,

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod hostile;
+mod members;
 mod reach;
 mod restart;
 mod support;

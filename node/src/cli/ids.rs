@@ -59,6 +59,8 @@ pub enum IdKind {
     Agenda,
     /// A body trusted by this node, as `agenda new --with` needs.
     TrustedBody,
+    /// A member key of this body on this node, as `--as` and `member revoke` take it.
+    Member,
 }
 
 /// Whether `input` (surrounding whitespace ignored) can be an id prefix at all: only
@@ -106,6 +108,7 @@ impl PrefixError {
         let (a_en, what_en, what_zh, list) = match kind {
             IdKind::Agenda => ("an", "agenda id", "议题编号", "`confer agenda list`"),
             IdKind::TrustedBody => ("a", "body id", "机构编号", "`confer status`"),
+            IdKind::Member => ("a", "member key", "成员密钥", "`confer member list`"),
         };
         match (self, lang) {
             (PrefixError::NotHex, Lang::En) => format!("\"{input}\" is not {a_en} {what_en}: give its {FULL_LEN} hexadecimal characters, or at least the first {MIN_PREFIX} (see {list})"),
@@ -115,10 +118,12 @@ impl PrefixError {
             (PrefixError::NoMatch, Lang::En) => match kind {
                 IdKind::Agenda => format!("no agenda id on this node starts with {input} (list them with `confer agenda list`)"),
                 IdKind::TrustedBody => format!("no trusted body connected now has an id starting with {input}: check the id in `confer status`, or give all {FULL_LEN} characters of it (a body is trusted once you add one of its nodes with `confer peer add`)"),
+                IdKind::Member => format!("no member of this body on this node is named {input} or has a key starting with it (list them with `confer member list`)"),
             },
             (PrefixError::NoMatch, Lang::Zh) => match kind {
                 IdKind::Agenda => format!("本节点没有以 {input} 开头的议题编号（用 `confer agenda list` 查看）"),
                 IdKind::TrustedBody => format!("当前已连接的受信任机构中，没有编号以 {input} 开头的：请用 `confer status` 核对编号，或给出完整的 {FULL_LEN} 位编号（用 `confer peer add` 添加某机构的节点后，即信任该机构）"),
+                IdKind::Member => format!("本节点上本机构没有名为 {input} 或密钥以其开头的成员（用 `confer member list` 查看）"),
             },
             (PrefixError::Ambiguous(all), Lang::En) => format!("{what_en} {input} is ambiguous: it starts {} ids ({}); give more characters", all.len(), all.iter().map(|m| full(m)).collect::<Vec<_>>().join(", ")),
             (PrefixError::Ambiguous(all), Lang::Zh) => format!("{what_zh} {input} 不唯一：有 {} 个编号以此开头（{}）；请多给出几位", all.len(), all.iter().map(|m| full(m)).collect::<Vec<_>>().join("，")),

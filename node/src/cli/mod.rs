@@ -8,6 +8,7 @@
 mod body_key;
 mod client;
 mod ids;
+mod member;
 mod render;
 
 use std::net::SocketAddr;
@@ -118,6 +119,20 @@ pub enum Command {
         #[command(subcommand)]
         command: body_key::BodyKeyCommand,
     },
+    /// This body's people: member keys, roles, signing rights, revocation.
+    Member {
+        #[command(subcommand)]
+        command: member::MemberCommand,
+    },
+    /// Sign a request file made by `member add --request` or `member revoke --request`,
+    /// on the machine that holds the body key.
+    SignRequest {
+        /// The request file.
+        file: PathBuf,
+        /// Where to write the signed answer (take it back and run `confer member import`).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +160,9 @@ pub enum AgendaCommand {
         /// characters of a trusted, connected body's id will do.
         #[arg(long = "with", value_name = "BODY_ID", required = true)]
         with: Vec<String>,
+        /// Write as this member (name or key; default: the first member).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
     },
     /// Change an agenda's title or summary.
     Edit(EditArgs),
@@ -171,6 +189,9 @@ pub struct EditArgs {
     pub title: Option<String>,
     #[arg(long)]
     pub summary: Option<String>,
+    /// Write as this member (name or key; default: the first member).
+    #[arg(long = "as", value_name = "NAME_OR_KEY")]
+    pub as_member: Option<String>,
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -322,6 +343,8 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Trust { body } => trust(&data, &body, true, json, lang).await,
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
+        Command::Member { command } => member::execute(&data, command, json, lang).await,
+        Command::SignRequest { file, out } => member::sign_request(&data, &file, &out, json, lang),
     }
 }
 
@@ -608,8 +631,13 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             title,
             summary,
             with,
+            as_member,
         } => {
             let with = body_ids(&client, with, lang, data).await?;
+            let as_member = match as_member {
+                Some(m) => Some(member::resolve(&client, &m, lang, data).await?),
+                None => None,
+            };
             let created: Created = client
                 .post(
                     "/v1/agendas",
@@ -617,6 +645,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                         title,
                         summary,
                         with,
+                        as_member,
                     },
                 )
                 .await
@@ -632,7 +661,12 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 Ok(())
             }
         }
-        AgendaCommand::Edit(EditArgs { id, title, summary }) => {
+        AgendaCommand::Edit(EditArgs {
+            id,
+            title,
+            summary,
+            as_member,
+        }) => {
             if title.is_none() && summary.is_none() {
                 return Err(lang
                     .pick(
@@ -642,8 +676,19 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                     .to_owned());
             }
             let id = agenda_id(&client, &id, lang, data).await?;
+            let as_member = match as_member {
+                Some(m) => Some(member::resolve(&client, &m, lang, data).await?),
+                None => None,
+            };
             client
-                .patch(&format!("/v1/agendas/{id}"), &EditAgenda { title, summary })
+                .patch(
+                    &format!("/v1/agendas/{id}"),
+                    &EditAgenda {
+                        title,
+                        summary,
+                        as_member,
+                    },
+                )
                 .await
                 .map_err(explain)?;
             if json {

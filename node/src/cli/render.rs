@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use super::ids;
 use crate::i18n::Lang;
-use crate::views::{AgendaSummary, AgendaView, BodyView, StatusView, ValueView};
+use crate::views::{AgendaSummary, AgendaView, BodyView, MemberView, StatusView, ValueView};
+use confer_protocol::Role;
 
 /// Appends one line to `out` (writing to a `String` cannot fail).
 macro_rules! put {
@@ -330,6 +331,63 @@ pub fn peer_list(rows: &[PeerRow], lang: Lang) -> String {
     out
 }
 
+/// A role's name for people: 委员, 工作人员, 秘书长, 主席, 副主席.
+pub fn role_name(role: Role, lang: Lang) -> &'static str {
+    match role {
+        Role::Member => lang.pick("member", "委员"),
+        Role::Staff => lang.pick("staff", "工作人员"),
+        Role::SecretaryGeneral => lang.pick("secretary-general", "秘书长"),
+        Role::Chair => lang.pick("chair", "主席"),
+        Role::ViceChair => lang.pick("vice-chair", "副主席"),
+    }
+}
+
+/// `confer member list`: one line per member key of this body on this node.
+pub fn member_list(list: &[MemberView], lang: Lang) -> String {
+    let mut out = String::new();
+    for (i, m) in list.iter().enumerate() {
+        let role = m
+            .role
+            .parse::<Role>()
+            .map(|r| role_name(r, lang))
+            .unwrap_or(m.role.as_str());
+        let mut notes = Vec::new();
+        if i == 0 {
+            notes.push(lang.pick(
+                "first member, writes by default",
+                "首位成员，默认以其身份写入",
+            ));
+        }
+        if m.can_sign {
+            notes.push(lang.pick("may sign outcomes", "可代表本机构签署成果"));
+        }
+        if m.revoked {
+            notes.push(lang.pick("REVOKED: writes nothing more", "已撤销：不能再写入"));
+        }
+        put!(
+            out,
+            "{}  {}  {role}{}{}",
+            m.key,
+            text(&m.name),
+            if notes.is_empty() {
+                ""
+            } else {
+                lang.pick("  (", "（")
+            },
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}{}",
+                    notes.join(lang.pick("; ", "；")),
+                    lang.pick(")", "）")
+                )
+            }
+        );
+    }
+    out
+}
+
 pub fn agenda_list(list: &[AgendaSummary], lang: Lang) -> String {
     let mut out = String::new();
     if list.is_empty() {
@@ -405,7 +463,12 @@ fn author(v: &ValueView, lang: Lang) -> String {
         || lang.pick("uncertified key", "未认证密钥").to_owned(),
         body_short,
     );
-    format!("{who} @ {of}")
+    let revoked = if v.author_revoked {
+        lang.pick(" (key revoked since)", "（其密钥此后已撤销）")
+    } else {
+        ""
+    };
+    format!("{who} @ {of}{revoked}")
 }
 
 pub fn agenda(view: &AgendaView, lang: Lang) -> String {
@@ -595,6 +658,9 @@ mod tests {
             member: MemberView {
                 key: MEMBER.into(),
                 name: "秘书处".into(),
+                role: "staff".into(),
+                can_sign: false,
+                revoked: false,
             },
             peer_id: "12D3KooWOwn".into(),
             listen: vec!["/ip4/127.0.0.1/tcp/4646/p2p/12D3KooWOwn".into()],
@@ -693,6 +759,7 @@ mod tests {
             author: MEMBER.into(),
             body: Some(body(PEER_BODY, EVIL)),
             member_name: Some("张三\u{200b}".into()),
+            author_revoked: false,
         };
         let view = AgendaView {
             id: SPACE.into(),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::{Effects, Event, PeerKey, Replica, ReplicaError};
 use crate::cert::{BodyId, Certificate};
+use crate::entry::Entry;
 use crate::keys::{PublicKey, SecretKey};
 use crate::revocation::{Revocation, Revocations, Scope};
 use crate::space::SpaceId;
@@ -20,16 +21,18 @@ impl Replica {
         if cert.body != self.identity.body() || !cert.is_member() || cert.key != secret.public() {
             return Err(ReplicaError::NotOurMember);
         }
-        if cert.key != self.identity.member.public() {
+        let known = cert.key == self.identity.member.public()
+            || self.members.iter().any(|(_, c)| c.key == cert.key);
+        if !known {
             self.certs.insert(cert.clone());
-            self.members.insert(cert.key, (secret, cert));
+            self.members.push((secret, cert));
         }
         Ok(())
     }
 
     /// Every member key held here: the first member, then the others by key.
     pub fn members(&self) -> impl Iterator<Item = &Certificate> {
-        std::iter::once(&self.identity.member_cert).chain(self.members.values().map(|(_, c)| c))
+        std::iter::once(&self.identity.member_cert).chain(self.members.iter().map(|(_, c)| c))
     }
 
     /// The key and certificate to write with: `author`, or the first member.
@@ -44,28 +47,69 @@ impl Replica {
             }
             Some(key) => self
                 .members
-                .get(key)
+                .iter()
+                .find(|(_, c)| c.key == *key)
                 .map(|(s, c)| (s, c))
                 .ok_or(ReplicaError::UnknownMember(*key))?,
         };
-        if self.revocations.is_revoked(&cert.body, &cert.key) {
+        if self.revocations.is_revoked(&cert.body, &cert.key) || self.frozen.contains(&cert.key) {
             return Err(ReplicaError::MemberRevoked(cert.key));
         }
         Ok((secret.clone(), cert.clone()))
+    }
+
+    /// Stops writing with `key` (before its revocation is signed, so the seqs it states
+    /// are final).
+    pub fn freeze_member(&mut self, key: PublicKey) {
+        self.frozen.insert(key);
+    }
+
+    pub fn is_frozen(&self, key: &PublicKey) -> bool {
+        self.frozen.contains(key)
     }
 
     pub fn revocations(&self) -> &Revocations {
         &self.revocations
     }
 
-    /// How far `key` has written in each space held (for a revocation of it: its entries
-    /// up to there stay). Spaces where it wrote nothing are listed with 0.
+    /// How far this node wrote with `key` in each space this body takes part in (for a
+    /// revocation of it: those entries stay). Counts only what this node signed itself:
+    /// entries signed elsewhere with a copy of the key are not kept. Spaces where it wrote
+    /// nothing are listed with 0.
     pub fn reach_of(&self, key: &PublicKey) -> BTreeMap<SpaceId, u64> {
         self.spaces
-            .values()
-            .filter(|s| s.genesis().is_member(&self.identity.body()))
-            .map(|s| (s.id(), s.vector().get(key)))
-            .chain(self.invited.keys().map(|id| (*id, 0)))
+            .keys()
+            .chain(self.invited.keys())
+            .map(|id| (*id, self.own_tips.get(&(*id, *key)).copied().unwrap_or(0)))
+            .collect()
+    }
+
+    /// Records (from storage) that this node signed `key`'s entries up to `seq` in `space`.
+    pub fn restore_own_tip(&mut self, space: SpaceId, key: PublicKey, seq: u64) {
+        let tip = self.own_tips.entry((space, key)).or_insert(seq);
+        *tip = (*tip).max(seq);
+    }
+
+    /// Notes an entry this node just signed.
+    pub(super) fn signed_here(&mut self, space: SpaceId, entry: &Entry, fx: &mut Effects) {
+        self.restore_own_tip(space, entry.author(), entry.seq());
+        fx.persist.own.push((space, entry.author(), entry.seq()));
+    }
+
+    /// Entries by this node's own member keys that it did not sign: someone else holds a
+    /// copy of the key (or this node was restored from an old backup).
+    pub(super) fn foreign_use(&self, space: SpaceId, accepted: &[Entry]) -> Vec<(PublicKey, u64)> {
+        accepted
+            .iter()
+            .filter(|e| self.members().any(|c| c.key == e.author()))
+            .filter(|e| {
+                self.own_tips
+                    .get(&(space, e.author()))
+                    .copied()
+                    .unwrap_or(0)
+                    < e.seq()
+            })
+            .map(|e| (e.author(), e.seq()))
             .collect()
     }
 

@@ -121,6 +121,9 @@ pub struct Persist {
     pub revocations: Vec<Revocation>,
     /// Log rewrites by revocations, in order: apply after `entries`.
     pub withdrawals: Vec<(SpaceId, Withdrawal)>,
+    /// Entries this node signed itself: (space, member key, seq). What a revocation of
+    /// the key keeps is what its own node signed, not what others signed with a copy.
+    pub own: Vec<(SpaceId, PublicKey, u64)>,
 }
 
 impl Persist {
@@ -134,6 +137,7 @@ impl Persist {
             && self.invited.is_empty()
             && self.revocations.is_empty()
             && self.withdrawals.is_empty()
+            && self.own.is_empty()
     }
 }
 
@@ -186,6 +190,15 @@ pub enum Event {
         peer: PeerKey,
         space: SpaceId,
         author: PublicKey,
+        seq: u64,
+    },
+    /// A peer sent an entry signed with one of this node's own member keys that this node
+    /// did not sign: someone else holds a copy of the key (revoke it), or this node was
+    /// restored from an old backup.
+    ForeignUseOfOwnKey {
+        peer: PeerKey,
+        space: SpaceId,
+        key: PublicKey,
         seq: u64,
     },
     /// A revocation took entries out of a space (past the key's cutoff, or built on such
@@ -258,8 +271,13 @@ pub struct Replica {
     invited: BTreeMap<SpaceId, Genesis>,
     peers: HashMap<PeerKey, PeerState>,
     limits: Limits,
-    /// Further member keys of this body held on this node, besides `identity.member`.
-    members: BTreeMap<PublicKey, (SecretKey, Certificate)>,
+    /// Further member keys of this body held on this node, besides `identity.member`, in
+    /// the order they were added.
+    members: Vec<(SecretKey, Certificate)>,
+    /// Member keys this node no longer writes with (a revocation is being signed).
+    frozen: std::collections::BTreeSet<PublicKey>,
+    /// The last seq this node signed itself with each member key, per space.
+    own_tips: HashMap<(SpaceId, PublicKey), u64>,
     revocations: Revocations,
 }
 
@@ -277,7 +295,9 @@ impl Replica {
             invited: BTreeMap::new(),
             peers: HashMap::new(),
             limits,
-            members: BTreeMap::new(),
+            members: Vec::new(),
+            frozen: std::collections::BTreeSet::new(),
+            own_tips: HashMap::new(),
             revocations: Revocations::new(),
         }
     }
@@ -543,6 +563,7 @@ impl Replica {
         let mut fx = Effects::default();
         fx.persist.spaces.push(genesis);
         if let Some(entry) = entry {
+            self.signed_here(id, &entry, &mut fx);
             fx.persist.entries.push(entry.clone());
             self.push_to_members(id, &[entry], None, &mut fx);
         }
@@ -582,6 +603,7 @@ impl Replica {
         let entry = target.local_change(&member, body, now_ms, edit)?;
         let mut fx = Effects::default();
         if let Some(entry) = &entry {
+            self.signed_here(*space, entry, &mut fx);
             fx.persist.entries.push(entry.clone());
             self.push_to_members(*space, std::slice::from_ref(entry), None, &mut fx);
         }
@@ -1072,6 +1094,14 @@ impl Replica {
             duplicates,
             pending,
         });
+        for (key, seq) in self.foreign_use(space, &accepted) {
+            fx.events.push(Event::ForeignUseOfOwnKey {
+                peer,
+                space,
+                key,
+                seq,
+            });
+        }
         if !accepted.is_empty() {
             fx.persist.entries.extend(accepted.iter().cloned());
             // Pass new entries on, so members converge through whoever is connected.

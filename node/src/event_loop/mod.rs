@@ -29,10 +29,13 @@ use crate::handle::{Command, NodeError};
 use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
+
+mod members;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, MemberView, PeerView, SpaceView, StatusView,
-    TrafficView, ValueView,
+    AgendaSummary, AgendaView, BodyView, FieldView, PeerView, SpaceView, StatusView, TrafficView,
+    ValueView,
 };
+pub(crate) use members::frozen_members;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
@@ -467,6 +470,15 @@ impl EventLoop {
                     peer = %self.peer_label(peer), space = %space.fmt_short(), author = %author.fmt_short(), seq,
                     "EQUIVOCATION: a member key signed two different entries at one seq; both kept as evidence, key refused in this space"
                 ),
+                Event::ForeignUseOfOwnKey {
+                    peer,
+                    space,
+                    key,
+                    seq,
+                } => tracing::error!(
+                    peer = %self.peer_label(peer), space = %space.fmt_short(), key = %key.fmt_short(), seq,
+                    "an entry signed with one of this node's own member keys arrived that this node did not sign: someone else holds a copy of the key (revoke it with `confer member revoke`), or this node was restored from an old backup"
+                ),
                 Event::Withdrawn { space, key, count } => tracing::warn!(
                     space = %space.fmt_short(), key = %key.fmt_short(), count,
                     "a revocation took entries out of a space (past the revoked key's cutoff, or built on them)"
@@ -817,8 +829,13 @@ impl EventLoop {
                     return Err(failure);
                 }
             },
-            Command::CreateAgenda { edit, with, reply } => {
-                let result = self.create_agenda(edit, with);
+            Command::CreateAgenda {
+                edit,
+                with,
+                author,
+                reply,
+            } => {
+                let result = self.create_agenda(edit, with, author);
                 let (result, fx) = match result {
                     Ok((id, fx)) => (Ok(id), Some(fx)),
                     Err(e) => (Err(e), None),
@@ -828,8 +845,13 @@ impl EventLoop {
                 }
                 let _ = reply.send(result);
             }
-            Command::EditAgenda { id, edit, reply } => {
-                let result = self.edit_agenda(id, edit);
+            Command::EditAgenda {
+                id,
+                edit,
+                author,
+                reply,
+            } => {
+                let result = self.edit_agenda(id, edit, author);
                 let (result, fx) = match result {
                     Ok(fx) => (Ok(()), Some(fx)),
                     Err(e) => (Err(e), None),
@@ -947,6 +969,7 @@ impl EventLoop {
                     });
                 }
             }
+            Command::Members(command) => self.on_member_command(command)?,
             Command::Shutdown => {}
         }
         Ok(())
@@ -994,6 +1017,7 @@ impl EventLoop {
         &mut self,
         edit: AgendaEdit,
         with: Vec<BodyId>,
+        author: Option<PublicKey>,
     ) -> Result<(SpaceId, Effects), NodeError> {
         edit.validate()
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
@@ -1008,7 +1032,8 @@ impl EventLoop {
         }
         let nonce: [u8; 16] = rand::rng().random();
         self.replica
-            .create_space(
+            .create_space_as(
+                author.as_ref(),
                 SpaceKind::Agenda,
                 &with,
                 unix_now(),
@@ -1019,7 +1044,12 @@ impl EventLoop {
             .map_err(|e| NodeError::BadInput(e.to_string()))
     }
 
-    fn edit_agenda(&mut self, id: SpaceId, edit: AgendaEdit) -> Result<Effects, NodeError> {
+    fn edit_agenda(
+        &mut self,
+        id: SpaceId,
+        edit: AgendaEdit,
+        author: Option<PublicKey>,
+    ) -> Result<Effects, NodeError> {
         edit.validate()
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
         if self.replica.space(&id).is_none() {
@@ -1027,7 +1057,7 @@ impl EventLoop {
         }
         let (_, fx) = self
             .replica
-            .local_change(&id, unix_now_ms(), |tx| edit.apply(tx))
+            .local_change_as(author.as_ref(), &id, unix_now_ms(), |tx| edit.apply(tx))
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
         Ok(fx)
     }
@@ -1063,10 +1093,7 @@ impl EventLoop {
         StatusView {
             body: self.body_view(&identity.body()),
             region: self.region.clone(),
-            member: MemberView {
-                key: identity.member_cert.key.to_string(),
-                name: identity.member_cert.subject_name().to_owned(),
-            },
+            member: self.member_view(&identity.member_cert),
             peer_id: self.swarm.local_peer_id().to_string(),
             listen: self.listen.iter().map(ToString::to_string).collect(),
             peers,
@@ -1119,6 +1146,9 @@ impl EventLoop {
                 name: a.body_name.clone(),
             }),
             member_name: a.member_name.clone(),
+            author_revoked: a
+                .body
+                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
         };
         AgendaView {
             id: s.id().to_string(),
@@ -1200,6 +1230,11 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist) -> WriteBatch {
             let bytes = r.encode();
             (*blake3::hash(&bytes).as_bytes(), bytes)
         })
+        .collect();
+    batch.own = p
+        .own
+        .iter()
+        .map(|(space, key, seq)| (*space.as_bytes(), *key.as_bytes(), *seq))
         .collect();
     batch.rewrites = p
         .withdrawals

@@ -1,0 +1,444 @@
+//! `confer member add|list|revoke|import` and `confer sign-request`: this body's people,
+//! their keys and certificates, and the request files that let a body key kept on another
+//! machine certify or revoke them (format in `docs/request-files.md`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use confer_protocol::text::{display_line, is_clean_name};
+use confer_protocol::{BodyId, Certificate, PublicKey, Role, SecretKey};
+
+use super::client::Client;
+use super::{body_key, connect, ids, print_json, render};
+use crate::api::{KeyRequest, RevocationsRequest};
+use crate::i18n::Lang;
+use crate::identity::members::{self, MemberError, Request, RequestFile, Signed, SignedFile};
+use crate::identity::{self as id, IdentityError};
+use crate::views::{MemberView, Reach};
+
+const REQUEST_VERSION: u32 = 1;
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Give a person of this body a member key and certificate on this node.
+    Add {
+        /// The person's name (unique within the body), e.g. 张三.
+        #[arg(long)]
+        name: String,
+        /// member (委员), staff (工作人员), secretary-general (秘书长), chair (主席) or
+        /// vice-chair (副主席).
+        #[arg(long)]
+        role: Role,
+        /// The key may sign joint outcomes for the body.
+        #[arg(long)]
+        can_sign: bool,
+        /// The body key is on another machine: write what it must sign to FILE (then run
+        /// `confer sign-request FILE` there and `confer member import` here).
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+    },
+    /// List this body's member keys on this node, with role, signing right and state.
+    List,
+    /// Revoke a member key: its entries so far stay, nothing later counts, on every node.
+    Revoke {
+        /// The member's name, or its key (a unique prefix of 8+ hex characters will do).
+        member: String,
+        /// The body key is on another machine: write what it must sign to FILE. The key
+        /// stops writing on this node at once.
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+    },
+    /// Import what `confer sign-request` signed (a member certificate or revocations).
+    Import {
+        /// The signed file.
+        file: PathBuf,
+    },
+}
+
+/// Resolves `--as NAME_OR_KEY` (or `member revoke`'s argument) to a full member key.
+pub async fn resolve(
+    client: &Client,
+    input: &str,
+    lang: Lang,
+    data: &Path,
+) -> Result<String, String> {
+    let list: Vec<MemberView> = client
+        .get("/v1/members")
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    let input = input.trim();
+    if let Some(m) = list.iter().find(|m| m.name == input) {
+        return Ok(m.key.clone());
+    }
+    ids::resolve_prefix(input, list.iter().map(|m| m.key.as_str()))
+        .map(str::to_owned)
+        .map_err(|e| e.explain(lang, ids::IdKind::Member, input))
+}
+
+pub async fn execute(
+    data: &Path,
+    command: MemberCommand,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    match command {
+        MemberCommand::Add {
+            name,
+            role,
+            can_sign,
+            request,
+        } => add(data, name.trim(), role, can_sign, request, json, lang).await,
+        MemberCommand::List => {
+            let client = connect(data, lang)?;
+            let list: Vec<MemberView> = client
+                .get("/v1/members")
+                .await
+                .map_err(|e| e.explain(lang, data))?;
+            if json {
+                print_json(&list)
+            } else {
+                print!("{}", render::member_list(&list, lang));
+                Ok(())
+            }
+        }
+        MemberCommand::Revoke { member, request } => {
+            revoke(data, &member, request, json, lang).await
+        }
+        MemberCommand::Import { file } => import(data, &file, json, lang).await,
+    }
+}
+
+fn member_error(lang: Lang, e: MemberError) -> String {
+    match (e, lang) {
+        (MemberError::NameTaken(n), Lang::Zh) => {
+            format!(
+                "本机构已有名为 {} 的成员；成员姓名在本机构内必须唯一",
+                display_line(&n)
+            )
+        }
+        (MemberError::NoPendingKey(k), Lang::Zh) => format!(
+            "本节点上没有为 {k} 生成的密钥（请先在本节点运行 `confer member add --request`）"
+        ),
+        (MemberError::NotOurs, Lang::Zh) => "该证书不属于本机构，或不是成员证书".to_owned(),
+        (MemberError::Identity(e), _) => body_key::explain(lang, &e),
+        (e, Lang::En) => e.to_string(),
+    }
+}
+
+/// The body key, for signing here: plaintext, or sealed under a passphrase.
+fn body_secret(data: &Path, lang: Lang) -> Result<SecretKey, String> {
+    let here = id::body_key_here(data);
+    let passphrase = if !here.plain && here.encrypted {
+        Some(body_key::passphrase(lang, &id::body_key_enc_path(data))?)
+    } else {
+        None
+    };
+    id::load_body_key(data, passphrase.as_ref()).map_err(|e| match e {
+        IdentityError::BodyKeyOffline { .. } => lang
+            .pick(
+                "the body key is not on this machine: add --request FILE, sign FILE with `confer sign-request` where the body key is, and bring the answer back with `confer member import`",
+                "本机没有机构密钥：请加 --request FILE，在保存机构密钥的电脑上用 `confer sign-request` 签署 FILE，再用 `confer member import` 导入签署结果",
+            )
+            .to_owned(),
+        other => body_key::explain(lang, &other),
+    })
+}
+
+/// Tells a running node to read `members.json` again; fine if no node runs.
+async fn reload(data: &Path) {
+    if let Ok(client) = Client::from_data_dir(data) {
+        let _: Result<Vec<MemberView>, _> = client
+            .post("/v1/members/reload", &serde_json::json!({}))
+            .await;
+    }
+}
+
+fn write_file<T: serde::Serialize>(path: &Path, value: &T, lang: Lang) -> Result<(), String> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| match lang {
+        Lang::En => format!("cannot write {}: {e}", path.display()),
+        Lang::Zh => format!("无法写入 {}：{e}", path.display()),
+    })
+}
+
+fn read_file<T: serde::de::DeserializeOwned>(path: &Path, lang: Lang) -> Result<T, String> {
+    let bytes = std::fs::read(path).map_err(|e| match lang {
+        Lang::En => format!("cannot read {}: {e}", path.display()),
+        Lang::Zh => format!("无法读取 {}：{e}", path.display()),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| match lang {
+        Lang::En => format!(
+            "{} is not a confer request or answer file: {e}",
+            path.display()
+        ),
+        Lang::Zh => format!("{} 不是 confer 请求或签署结果文件：{e}", path.display()),
+    })
+}
+
+async fn add(
+    data: &Path,
+    name: &str,
+    role: Role,
+    can_sign: bool,
+    request: Option<PathBuf>,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    if !is_clean_name(name) {
+        return Err(super::unclean(lang, "--name", name));
+    }
+    let now = crate::runtime::unix_now();
+    if let Some(path) = request {
+        let req = members::new_member_request(data, name, role, can_sign, now)
+            .map_err(|e| member_error(lang, e))?;
+        let key = req.key;
+        write_file(
+            &path,
+            &RequestFile {
+                confer: "request".into(),
+                version: REQUEST_VERSION,
+                request: Request::Member(req),
+            },
+            lang,
+        )?;
+        return if json {
+            print_json(
+                &serde_json::json!({ "key": key.to_string(), "request": path.display().to_string() }),
+            )
+        } else {
+            println!(
+                "{} {}\n{} {key}",
+                lang.pick(
+                    "Request written; sign it where the body key is (`confer sign-request FILE`), then `confer member import` the answer here:",
+                    "请求已写入；请在保存机构密钥的电脑上签署（`confer sign-request FILE`），再在本机 `confer member import` 导入签署结果：",
+                ),
+                path.display(),
+                lang.pick("New member key:", "新成员密钥："),
+            );
+            Ok(())
+        };
+    }
+    let secret = body_secret(data, lang)?;
+    let cert = members::add_member(data, &secret, name, role, can_sign, now)
+        .map_err(|e| member_error(lang, e))?;
+    reload(data).await;
+    added(&cert, json, lang)
+}
+
+fn added(cert: &Certificate, json: bool, lang: Lang) -> Result<(), String> {
+    if json {
+        return print_json(&serde_json::json!({ "key": cert.key.to_string() }));
+    }
+    println!(
+        "{} {} ({}) {}",
+        lang.pick("Added member", "已添加成员"),
+        display_line(cert.subject_name()),
+        cert.role()
+            .map(|r| render::role_name(r, lang))
+            .unwrap_or_default(),
+        cert.key
+    );
+    Ok(())
+}
+
+async fn revoke(
+    data: &Path,
+    member: &str,
+    request: Option<PathBuf>,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    let client = connect(data, lang)?;
+    let key = resolve(&client, member, lang, data).await?;
+    // Ask for the body key before the member is stopped, so a wrong passphrase changes
+    // nothing.
+    let secret = match request {
+        None => Some(body_secret(data, lang)?),
+        Some(_) => None,
+    };
+    let reach: Reach = client
+        .post("/v1/members/freeze", &KeyRequest { key: key.clone() })
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    let unsigned = reach.revocations()?;
+    match (secret, request) {
+        (Some(secret), _) => {
+            let signed = unsigned
+                .into_iter()
+                .map(|r| r.sign(&secret).map(|r| hex::encode(r.encode())))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            send_revocations(&client, signed, lang, data).await?;
+            if json {
+                print_json(&serde_json::json!({ "revoked": key, "spaces": reach.spaces }))
+            } else {
+                println!(
+                    "{} {key}\n{}",
+                    lang.pick("Revoked member key", "已撤销成员密钥"),
+                    lang.pick(
+                        "Its entries so far stay; nothing it signs from now on counts on any node. The revocation is sent to every participating body.",
+                        "其此前的条目保留；此后它签署的任何内容在所有节点上均不再有效。撤销声明已发送给各参与机构。",
+                    )
+                );
+                Ok(())
+            }
+        }
+        (None, Some(path)) => {
+            let body: BodyId = reach.body.parse().map_err(|e| format!("{e}"))?;
+            let key: PublicKey = reach.key.parse().map_err(|e| format!("{e}"))?;
+            write_file(
+                &path,
+                &RequestFile {
+                    confer: "request".into(),
+                    version: REQUEST_VERSION,
+                    request: Request::Revocation {
+                        body,
+                        key,
+                        revocations: unsigned.iter().map(|r| hex::encode(r.encode())).collect(),
+                    },
+                },
+                lang,
+            )?;
+            if json {
+                print_json(
+                    &serde_json::json!({ "stopped": key.to_string(), "request": path.display().to_string() }),
+                )
+            } else {
+                println!(
+                    "{} {key}\n{} {}",
+                    lang.pick(
+                        "This node no longer writes with member key",
+                        "本节点已停止使用成员密钥",
+                    ),
+                    lang.pick(
+                        "Revocation request written; sign it where the body key is (`confer sign-request FILE`), then `confer member import` the answer here:",
+                        "撤销请求已写入；请在保存机构密钥的电脑上签署（`confer sign-request FILE`），再在本机 `confer member import` 导入签署结果：",
+                    ),
+                    path.display()
+                );
+                Ok(())
+            }
+        }
+        (None, None) => unreachable!("a body key or a request file"),
+    }
+}
+
+async fn send_revocations(
+    client: &Client,
+    revocations: Vec<String>,
+    lang: Lang,
+    data: &Path,
+) -> Result<(), String> {
+    client
+        .post_empty("/v1/revocations", &RevocationsRequest { revocations })
+        .await
+        .map_err(|e| e.explain(lang, data))
+}
+
+async fn import(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), String> {
+    let signed: SignedFile = read_file(file, lang)?;
+    if signed.confer != "signed" || signed.version != REQUEST_VERSION {
+        return Err(match lang {
+            Lang::En => format!(
+                "{} is not an answer of `confer sign-request` (version {REQUEST_VERSION})",
+                file.display()
+            ),
+            Lang::Zh => format!(
+                "{} 不是 `confer sign-request` 的签署结果（版本 {REQUEST_VERSION}）",
+                file.display()
+            ),
+        });
+    }
+    match signed.signed {
+        Signed::Member { certificate } => {
+            let raw = hex::decode(certificate.trim()).map_err(|e| e.to_string())?;
+            let cert = Certificate::decode(&raw).map_err(|e| e.to_string())?;
+            members::install_member(data, cert.clone()).map_err(|e| member_error(lang, e))?;
+            reload(data).await;
+            added(&cert, json, lang)
+        }
+        Signed::Revocation { revocations } => {
+            let client = connect(data, lang)?;
+            let count = revocations.len();
+            send_revocations(&client, revocations, lang, data).await?;
+            if json {
+                print_json(&serde_json::json!({ "revocations": count }))
+            } else {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "Revocation imported and sent to every participating body.",
+                        "撤销声明已导入，并已发送给各参与机构。",
+                    )
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `confer sign-request FILE --out ANSWER`: on the machine with the body key.
+pub fn sign_request(
+    data: &Path,
+    file: &Path,
+    out: &Path,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    let request: RequestFile = read_file(file, lang)?;
+    if request.confer != "request" || request.version != REQUEST_VERSION {
+        return Err(match lang {
+            Lang::En => format!(
+                "{} is not a confer request file (version {REQUEST_VERSION})",
+                file.display()
+            ),
+            Lang::Zh => format!(
+                "{} 不是 confer 请求文件（版本 {REQUEST_VERSION}）",
+                file.display()
+            ),
+        });
+    }
+    let secret = body_secret(data, lang)?;
+    let what = match &request.request {
+        Request::Member(m) => format!(
+            "{} {} ({}{}) {}",
+            lang.pick("member certificate for", "成员证书："),
+            display_line(&m.name),
+            render::role_name(m.role, lang),
+            if m.can_sign {
+                lang.pick(", may sign outcomes", "，可代表本机构签署成果")
+            } else {
+                ""
+            },
+            m.key
+        ),
+        Request::Revocation {
+            key, revocations, ..
+        } => format!(
+            "{} {key} ({} {})",
+            lang.pick("revocation of member key", "撤销成员密钥"),
+            revocations.len(),
+            lang.pick("statements", "份声明")
+        ),
+    };
+    let signed = members::sign_request(&request.request, &secret)?;
+    write_file(
+        out,
+        &SignedFile {
+            confer: "signed".into(),
+            version: REQUEST_VERSION,
+            signed,
+        },
+        lang,
+    )?;
+    if json {
+        print_json(&serde_json::json!({ "signed": out.display().to_string() }))
+    } else {
+        println!(
+            "{} {what}\n→ {}",
+            lang.pick("Signed", "已签署"),
+            out.display()
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! Members and revocation across nodes: a body's further member writes as itself, and when
+//! the body revokes a key, what that key signed afterwards (with a copy of it, say) counts
+//! on no node — whether it arrived before the revocation or after — and stays so across a
+//! restart from the redb file.
+
+use confer_node::identity::members;
+use confer_protocol::model::AgendaEdit;
+use confer_protocol::{Entry, Role, SecretKey};
+
+use crate::support::*;
+
+fn summary(text: &str) -> AgendaEdit {
+    AgendaEdit {
+        title: None,
+        summary: Some(text.to_owned()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_keys_later_entries_count_nowhere_in_any_order() {
+    let fed = Federation::new();
+    let (mut a, b, id) = pair(&fed).await;
+
+    // B adds 王五 and writes as him.
+    let cert = members::add_member(
+        &b.dir,
+        &b.body_secret(),
+        "王五",
+        Role::Member,
+        false,
+        unix_now(),
+    )
+    .expect("member add");
+    let wang = cert.key;
+    let listed = b.handle.reload_members().await.expect("reload");
+    assert!(
+        listed.iter().any(|m| m.name == "王五" && !m.revoked),
+        "{listed:?}"
+    );
+    b.handle
+        .edit_agenda_as(id, summary("王五 的意见"), Some(wang))
+        .await
+        .expect("edit as 王五");
+    let wang_hex = wang.to_string();
+    let seen = wait_view(&a, id, "A holds 王五's entry", |v| {
+        v.vector.get(&wang_hex) == Some(&1)
+    })
+    .await;
+    let value = seen
+        .field("summary")
+        .and_then(|f| f.current.clone())
+        .expect("summary");
+    assert_eq!(value.member_name.as_deref(), Some("王五"));
+
+    // Someone holds a copy of 王五's key and signs more with it; a node of B's body (the
+    // thief's, certified by a body key it should not have — the rogue stands for any
+    // member-body node relaying it) delivers one entry to A before the revocation.
+    let stolen = SecretKey::from_seed(read_seed(
+        &b.dir.join("keys/members").join(format!("{wang}.key")),
+    ));
+    let mut courier = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    courier.dial(&a.addr()).await;
+    courier.hello().await;
+    let mut held: Vec<Entry> = fetch_entries(&mut courier, id).await;
+    let mut doc = doc_from_entries(&held);
+    let change = change_as(&mut doc, &wang, &[("summary", "盗用者 的修改")]);
+    let theft_1 = forged_entry(id, b.body, &change, &stolen);
+    held.push(theft_1.clone());
+    let ack = courier
+        .request(&confer_protocol::Message::Push {
+            space: id,
+            genesis: None,
+            certs: vec![],
+            entries: vec![theft_1.clone()],
+        })
+        .await;
+    assert!(
+        matches!(ack, Ok(confer_protocol::Message::PushAck { .. })),
+        "{ack:?}"
+    );
+    wait_view(
+        &a,
+        id,
+        "A applied the stolen entry (not revoked yet)",
+        |v| v.vector.get(&wang_hex) == Some(&2) && v.text("summary") == "盗用者 的修改",
+    )
+    .await;
+
+    // B's operator revokes 王五 (B never saw the stolen entry: his reach is seq 1).
+    let reach = b.handle.freeze_member(wang).await.expect("freeze");
+    assert_eq!(reach.spaces.get(&id.to_string()), Some(&1), "{reach:?}");
+    let body_key = b.body_secret();
+    let revocations = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    b.handle.revoke(revocations).await.expect("revoke");
+    let err = b
+        .handle
+        .edit_agenda_as(id, summary("撤销后"), Some(wang))
+        .await
+        .expect_err("a revoked key writes nothing more");
+    assert!(err.to_string().contains("revoked"), "{err}");
+
+    // A withdraws the stolen entry when the revocation arrives: back to 王五's own value,
+    // which stands and is marked as written by a key revoked since.
+    let on_a = wait_view(&a, id, "A withdrew the stolen entry", |v| {
+        v.vector.get(&wang_hex) == Some(&1) && v.text("summary") == "王五 的意见"
+    })
+    .await;
+    let value = on_a
+        .field("summary")
+        .and_then(|f| f.current.clone())
+        .expect("summary");
+    assert!(value.author_revoked, "{value:?}");
+
+    // After the revocation, the next stolen entry is refused outright.
+    let mut doc = doc_from_entries(&held);
+    let change = change_as(&mut doc, &wang, &[("title", "盗用者 再改")]);
+    let theft_2 = forged_entry(id, b.body, &change, &stolen);
+    let vector = match courier
+        .request(&confer_protocol::Message::Push {
+            space: id,
+            genesis: None,
+            certs: vec![],
+            entries: vec![theft_1, theft_2],
+        })
+        .await
+    {
+        Ok(confer_protocol::Message::PushAck { vector, .. }) => vector,
+        other => panic!("expected PushAck, got {other:?}"),
+    };
+    assert_eq!(vector.get(&wang), 1, "nothing past the cutoff is taken");
+
+    // Both honest nodes agree, also after A restarts from its redb file.
+    converged(&[&a, &b], id, "A and B agree after the revocation", |v| {
+        v.vector.get(&wang_hex) == Some(&1)
+    })
+    .await;
+    a.shutdown().await;
+    a.restart().await;
+    connect(&a, &b).await;
+    let after = wait_view(&a, id, "A after restart", |v| {
+        v.vector.get(&wang_hex) == Some(&1) && v.text("summary") == "王五 的意见"
+    })
+    .await;
+    assert!(after
+        .field("summary")
+        .and_then(|f| f.current.clone())
+        .is_some_and(|v| v.author_revoked));
+    honest_sync_still_works(&a, &b, id, "撤销之后").await;
+}
