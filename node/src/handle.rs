@@ -8,7 +8,7 @@ use confer_protocol::model::AgendaEdit;
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use libp2p::Multiaddr;
 
-use crate::views::{AgendaSummary, AgendaView, StatusView};
+use crate::views::{AgendaSummary, AgendaView, EquivocationView, StatusView};
 
 /// Why a request to the node failed. Serialised in API error bodies as
 /// `{"code": "...", "detail": "..."}`.
@@ -54,6 +54,7 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
     WaitFor {
         space: SpaceId,
         author: PublicKey,
@@ -137,6 +138,12 @@ impl NodeHandle {
 
     pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
         self.ask(|r| Command::ShowAgenda(id, r)).await
+    }
+
+    /// The equivocation evidence this node holds for an agenda, with both signed entries'
+    /// bytes and the author's member certificate, for anyone to check offline.
+    pub async fn equivocations(&self, id: SpaceId) -> Result<Vec<EquivocationView>, NodeError> {
+        self.ask(|r| Command::Equivocations(id, r)).await
     }
 
     /// Resolves once this node holds `author`'s entries up to `seq` in `space` (at once if
