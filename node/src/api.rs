@@ -9,11 +9,14 @@
 //!
 //! Routes (all under `/v1`): `GET status`, `POST peers {addr}`, `GET agendas`,
 //! `POST agendas {title, summary?, with[]}`, `GET agendas/{id}`,
-//! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`, `GET members`,
-//! `POST members/reload`, `POST members/freeze {key}` (answers a [`Reach`]),
-//! `POST revocations {revocations: [hex]}`. Writing requests take `"as": KEY` (a member
-//! key of this body on this node; default: the first member). Errors are
-//! `{"code", "detail", "message"}`.
+//! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`,
+//! `GET agendas/{id}/equivocations` (the equivocation evidence held for that agenda, each
+//! signed entry's bytes in hex, so anyone can check both signatures offline with
+//! `confer_protocol::Entry::decode` and `Entry::verify`), `POST peers/remove {peer}`,
+//! `POST trust {body}`, `POST untrust {body}`, `GET members`, `POST members/reload`,
+//! `POST members/freeze {key}` (answers a [`Reach`]), `POST revocations {revocations:
+//! [hex]}`. Writing requests take `"as": KEY` (a member key of this body on this node;
+//! default: the first member). Errors are `{"code", "detail", "message"}`.
 //!
 //! One route needs no token: `GET /v1/prove?nonce=<64 hex>` answers
 //! `{"proof": "<64 hex>"}`, where the proof is [`proof`]`(token, nonce)`:
@@ -44,7 +47,9 @@ use tokio::task::JoinHandle;
 
 use crate::handle::{NodeError, NodeHandle};
 use crate::identity::write_private;
-use crate::views::{AgendaSummary, AgendaView, Created, MemberView, Reach, StatusView};
+use crate::views::{
+    AgendaSummary, AgendaView, Created, EquivocationView, MemberView, Reach, StatusView,
+};
 
 /// What `DIR/api.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -221,6 +226,7 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/members/reload", axum::routing::post(reload_members))
         .route("/v1/members/freeze", axum::routing::post(freeze_member))
         .route("/v1/revocations", axum::routing::post(revoke))
+        .route("/v1/agendas/{id}/equivocations", get(agenda_equivocations))
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .route(
@@ -359,6 +365,13 @@ async fn show_agenda(
     Ok(Json(node.show_agenda(parse_space(&id)?).await?))
 }
 
+async fn agenda_equivocations(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Vec<EquivocationView>>, ApiError> {
+    Ok(Json(node.equivocations(parse_space(&id)?).await?))
+}
+
 async fn accept_agenda(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
@@ -495,11 +508,18 @@ pub(crate) mod tests {
         }
 
         // Every other route still needs the token.
-        let response = http
-            .get(format!("http://{addr}/v1/status"))
-            .send()
-            .await
-            .expect("status");
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let space = "ab".repeat(32);
+        for path in [
+            "/v1/status".to_owned(),
+            format!("/v1/agendas/{space}"),
+            format!("/v1/agendas/{space}/equivocations"),
+        ] {
+            let response = http
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
     }
 }

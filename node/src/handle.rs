@@ -8,7 +8,7 @@ use confer_protocol::model::AgendaEdit;
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use libp2p::Multiaddr;
 
-use crate::views::{AgendaSummary, AgendaView, MemberView, Reach, StatusView};
+use crate::views::{AgendaSummary, AgendaView, EquivocationView, MemberView, Reach, StatusView};
 use confer_protocol::revocation::Revocation;
 
 /// Why a request to the node failed. Serialised in API error bodies as
@@ -59,6 +59,7 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
     WaitFor {
         space: SpaceId,
         author: PublicKey,
@@ -208,6 +209,12 @@ impl NodeHandle {
 
     pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
         self.ask(|r| Command::ShowAgenda(id, r)).await
+    }
+
+    /// The equivocation evidence this node holds for an agenda, with both signed entries'
+    /// bytes and the author's member certificate, for anyone to check offline.
+    pub async fn equivocations(&self, id: SpaceId) -> Result<Vec<EquivocationView>, NodeError> {
+        self.ask(|r| Command::Equivocations(id, r)).await
     }
 
     /// Resolves once this node holds `author`'s entries up to `seq` in `space` (at once if

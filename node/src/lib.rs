@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 mod event_loop;
+mod evidence;
 pub mod handle;
 pub mod i18n;
 pub mod identity;

@@ -12,7 +12,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::event_loop::EventLoop;
+use crate::event_loop::{self, EventLoop};
+use crate::evidence::EvidenceBook;
 use crate::handle::NodeHandle;
 use crate::identity::{self, IdentityError};
 use crate::net::{self, NetConfig};
@@ -91,6 +92,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         mut replica,
         snapshot_counts,
         damaged,
+        evidence,
     } = restore(loaded, local.identity.clone(), &store)?;
     for (secret, cert) in local.members.iter().cloned() {
         replica.add_member(secret, cert).map_err(|e| {
@@ -135,7 +137,10 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         store,
         local.region,
         rx,
-        snapshot_counts,
+        event_loop::Restored {
+            snapshot_counts,
+            evidence,
+        },
     );
     for addr in remembered {
         match addr.parse() {
@@ -231,7 +236,7 @@ fn restore(
                 // A revocation the stored log did not reflect (it should, being written in
                 // the same transaction): make the file agree now.
                 store
-                    .commit(&crate::event_loop::write_batch(&fx.persist))
+                    .commit(&crate::event_loop::write_batch(&fx.persist, unix_now()))
                     .map_err(NodeFailure::Storage)?;
                 damaged.push(format!(
                     "space {}: held entries a stored revocation withdraws; they were moved out of the log",
@@ -258,16 +263,21 @@ fn restore(
             )),
         }
     }
+    let mut held_evidence = Vec::with_capacity(loaded.evidence.len());
     for evidence in loaded.evidence {
         let id = confer_protocol::SpaceId(evidence.space);
         if let Some(space) = replica.space_mut(&id) {
             space.mark_equivocator(confer_protocol::PublicKey::from_bytes(evidence.author));
+            held_evidence.push(evidence);
         }
     }
+    let (evidence, unreadable) = EvidenceBook::restore(&held_evidence);
+    damaged.extend(unreadable);
     Ok(Restored {
         replica,
         snapshot_counts,
         damaged,
+        evidence,
     })
 }
 
@@ -278,6 +288,8 @@ struct Restored {
     snapshot_counts: Vec<(confer_protocol::SpaceId, u64)>,
     /// One line per salvaged record.
     damaged: Vec<String>,
+    /// The equivocations of the spaces restored, as `status` lists them.
+    evidence: EvidenceBook,
 }
 
 /// First 16 hex digits of a stored id, for the salvage report.

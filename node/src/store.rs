@@ -14,6 +14,7 @@
 //! - a space's log occupies the positions `0..log_len` without gaps, and each
 //!   `(space, author, seq)` appears in it at most once (see [`tables::ENTRY_INDEX`]);
 //! - a snapshot never covers more positions than its space's log holds;
+//! - the time evidence at an (author, seq) of a space was first stored never changes;
 //! - the file's schema version (meta key [`SCHEMA_VERSION_KEY`]) is never newer than
 //!   [`SCHEMA_VERSION`]; a newer file is refused rather than misread.
 
@@ -69,6 +70,14 @@ pub mod tables {
 
     /// Key of [`EVIDENCE`]: (space id, author public key, author seq, entry hash).
     pub type EvidenceKey = (&'static [u8; 32], &'static [u8; 32], u64, &'static [u8; 32]);
+
+    /// When this node first stored evidence at an (author, seq) of a space.
+    /// Key: (space id, author public key, author seq). Value: unix time, seconds. Written
+    /// with the first [`EVIDENCE`] rows of that key and never changed. Added after
+    /// schema 2 without a new version: a file from before has evidence without rows here
+    /// (the time is unknown, and shown so), and a program from before ignores this table.
+    pub const EVIDENCE_SEEN: TableDefinition<(&[u8; 32], &[u8; 32], u64), u64> =
+        TableDefinition::new("evidence_seen_v1");
 
     /// One snapshot per space.
     /// Key: space id. Value: 8-byte big-endian entry count, then the document bytes; the
@@ -181,7 +190,8 @@ pub struct WriteBatch {
     pub certificates: Vec<(Id32, Vec<u8>)>,
     /// Appended to their space's log in this order (already-stored identical ones skipped).
     pub entries: Vec<NewEntry>,
-    /// Equivocation evidence. Inserted (overwrites the same key).
+    /// Equivocation evidence. Inserted (overwrites the same key); a `detected_at` is
+    /// recorded only if none is stored yet for that (space, author, seq).
     pub evidence: Vec<Evidence>,
     /// Each replaces its space's snapshot. Applied after `entries`.
     pub snapshots: Vec<Snapshot>,
@@ -249,6 +259,10 @@ pub struct Evidence {
     pub seq: u64,
     pub hash: Id32,
     pub bytes: Vec<u8>,
+    /// When this node first stored evidence at this (space, author, seq), unix seconds
+    /// ([`tables::EVIDENCE_SEEN`]). On load, `None` for evidence stored before the time
+    /// was recorded.
+    pub detected_at: Option<u64>,
 }
 
 /// A space's document state covering the first `entry_count` positions of its log.
@@ -396,17 +410,8 @@ impl Store {
         }
 
         let ev_t = txn.open_table(tables::EVIDENCE)?;
-        for item in ev_t.iter()? {
-            let (k, v) = item?;
-            let (space, author, seq, hash) = k.value();
-            loaded.evidence.push(Evidence {
-                space: *space,
-                author: *author,
-                seq,
-                hash: *hash,
-                bytes: v.value().to_vec(),
-            });
-        }
+        let seen_t = txn.open_table(tables::EVIDENCE_SEEN)?;
+        loaded.evidence = read_evidence(&seen_t, ev_t.iter()?)?;
 
         let peers_t = txn.open_table(tables::PEERS)?;
         for item in peers_t.iter()? {
@@ -448,6 +453,17 @@ impl Store {
             "store loaded"
         );
         Ok(loaded)
+    }
+
+    /// The evidence stored for one space, sorted by (author, seq, hash): what the API
+    /// serves for independent checking.
+    pub fn evidence(&self, space: &Id32) -> Result<Vec<Evidence>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let ev_t = txn.open_table(tables::EVIDENCE)?;
+        let seen_t = txn.open_table(tables::EVIDENCE_SEEN)?;
+        let rows =
+            ev_t.range((space, &ID_MIN, 0u64, &ID_MIN)..=(space, &ID_MAX, u64::MAX, &ID_MAX))?;
+        read_evidence(&seen_t, rows)
     }
 
     /// Reads one space back, as [`Store::load`] does (`None` if it has no genesis): what
@@ -511,8 +527,24 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let mut seen_t = txn.open_table(tables::EVIDENCE_SEEN)?;
             for (author, seq, hash) in &doomed {
                 ev_t.remove((space, author, *seq, hash))?;
+                seen_t.remove((space, author, *seq))?;
+            }
+            // Times left without evidence (by a program that wrote evidence before this
+            // table existed, they cannot be; but nothing of the space may outlive it).
+            let orphans = seen_t
+                .range((space, &ID_MIN, 0u64)..=(space, &ID_MAX, u64::MAX))?
+                .map(|item| {
+                    item.map(|(k, _)| {
+                        let (_, author, seq) = k.value();
+                        (*author, seq)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for (author, seq) in &orphans {
+                seen_t.remove((space, author, *seq))?;
             }
             Ok(removed)
         });
@@ -621,6 +653,7 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::LOG_LEN)?;
     txn.open_table(tables::CERTS)?;
     txn.open_table(tables::EVIDENCE)?;
+    txn.open_table(tables::EVIDENCE_SEEN)?;
     txn.open_table(tables::SNAPSHOTS)?;
     txn.open_table(tables::PEERS)?;
     txn.open_table(tables::INVITED)?;
@@ -703,6 +736,31 @@ fn read_space(
         stored_len,
         damage,
     })
+}
+
+type SeenTable = redb::ReadOnlyTable<(&'static [u8; 32], &'static [u8; 32], u64), u64>;
+
+/// The evidence rows of `rows`, each with the time its (space, author, seq) was first
+/// stored, if recorded.
+fn read_evidence(
+    seen_t: &SeenTable,
+    rows: redb::Range<'_, tables::EvidenceKey, &'static [u8]>,
+) -> Result<Vec<Evidence>, StoreError> {
+    let mut out = Vec::new();
+    for item in rows {
+        let (k, v) = item?;
+        let (space, author, seq, hash) = k.value();
+        let detected_at = seen_t.get((space, author, seq))?.map(|g| g.value());
+        out.push(Evidence {
+            space: *space,
+            author: *author,
+            seq,
+            hash: *hash,
+            bytes: v.value().to_vec(),
+            detected_at,
+        });
+    }
+    Ok(out)
 }
 
 /// [`Store::truncate_log`] inside `txn`.
@@ -876,12 +934,19 @@ fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError
 
     {
         let mut ev_t = txn.open_table(tables::EVIDENCE)?;
+        let mut seen_t = txn.open_table(tables::EVIDENCE_SEEN)?;
         for ev in &batch.evidence {
             known(&ev.space)?;
             ev_t.insert(
                 (&ev.space, &ev.author, ev.seq, &ev.hash),
                 ev.bytes.as_slice(),
             )?;
+            if let Some(at) = ev.detected_at {
+                let key = (&ev.space, &ev.author, ev.seq);
+                if seen_t.get(key)?.is_none() {
+                    seen_t.insert(key, at)?;
+                }
+            }
         }
     }
 
@@ -997,6 +1062,7 @@ mod tests {
                     seq: 2,
                     hash: id(0xee),
                     bytes: b"b-prime".to_vec(),
+                    detected_at: Some(1_700_000_000),
                 }],
                 snapshots: vec![Snapshot {
                     space: id(1),
@@ -1068,6 +1134,7 @@ mod tests {
         assert_eq!(loaded.evidence.len(), 1);
         assert_eq!(loaded.evidence[0].hash, id(0xee));
         assert_eq!(loaded.evidence[0].bytes, b"b-prime");
+        assert_eq!(loaded.evidence[0].detected_at, Some(1_700_000_000));
         assert_eq!(loaded.peers, vec!["/ip4/1.2.3.4/tcp/1".to_string()]);
         assert_eq!(loaded.invited, vec![(id(4), b"genesis-4".to_vec())]);
         assert_eq!(loaded.spaces.len(), 3, "the accepted invitation is a space");
@@ -1490,6 +1557,7 @@ mod tests {
                             seq: 1,
                             hash: id(0xee),
                             bytes: b"a1-prime".to_vec(),
+                            detected_at: Some(10),
                         },
                         Evidence {
                             space: id(2),
@@ -1497,6 +1565,7 @@ mod tests {
                             seq: 1,
                             hash: id(0xee),
                             bytes: b"other-prime".to_vec(),
+                            detected_at: Some(20),
                         },
                     ],
                     ..Default::default()
@@ -1510,6 +1579,8 @@ mod tests {
         assert_eq!(loaded.spaces[0].id, id(2));
         assert_eq!(loaded.evidence.len(), 1);
         assert_eq!(loaded.evidence[0].space, id(2));
+        assert_eq!(loaded.evidence[0].detected_at, Some(20));
+        assert!(store.evidence(&id(1)).unwrap().is_empty());
         assert!(index_rows(&store, 1).is_empty());
         assert_eq!(store.entry_count(&id(1)).unwrap(), 0);
         assert!(store.load_space(&id(1)).unwrap().is_none());
@@ -1525,6 +1596,88 @@ mod tests {
         assert_eq!(again.genesis, b"genesis-1 again");
         assert_eq!(again.entries, vec![b"b1".to_vec()]);
         assert!(again.damage.is_empty());
+    }
+
+    fn evidence(space: u8, author: u8, seq: u64, hash: u8, at: Option<u64>) -> Evidence {
+        Evidence {
+            space: id(space),
+            author: id(author),
+            seq,
+            hash: id(hash),
+            bytes: vec![hash; 3],
+            detected_at: at,
+        }
+    }
+
+    #[test]
+    fn evidence_keeps_the_first_detection_time_and_reads_per_space() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .commit(&WriteBatch {
+                    spaces: vec![genesis(1), genesis(2)],
+                    evidence: vec![
+                        evidence(1, 7, 3, 0xa1, Some(100)),
+                        evidence(1, 7, 3, 0xa2, Some(100)),
+                        evidence(2, 7, 3, 0xb1, Some(200)),
+                    ],
+                    ..Default::default()
+                })
+                .unwrap();
+            // The same pair stored again later (and a third entry at that seq) does not
+            // move the time of the first detection.
+            store
+                .commit(&WriteBatch {
+                    evidence: vec![
+                        evidence(1, 7, 3, 0xa2, Some(999)),
+                        evidence(1, 7, 3, 0xa3, Some(999)),
+                    ],
+                    ..Default::default()
+                })
+                .unwrap();
+            // Evidence written without a time (as a program from before the time was
+            // recorded did) loads with none.
+            store
+                .commit(&WriteBatch {
+                    evidence: vec![evidence(1, 8, 1, 0xc1, None)],
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let one = store.evidence(&id(1)).unwrap();
+        let got: Vec<(u8, u64, u8, Option<u64>)> = one
+            .iter()
+            .map(|e| (e.author[0], e.seq, e.hash[0], e.detected_at))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (7, 3, 0xa1, Some(100)),
+                (7, 3, 0xa2, Some(100)),
+                (7, 3, 0xa3, Some(100)),
+                (8, 1, 0xc1, None),
+            ]
+        );
+        assert!(one
+            .iter()
+            .all(|e| e.space == id(1) && e.bytes == vec![e.hash[0]; 3]));
+        let two = store.evidence(&id(2)).unwrap();
+        assert_eq!(two.len(), 1);
+        assert_eq!(two[0].detected_at, Some(200));
+        assert!(store.evidence(&id(3)).unwrap().is_empty());
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.evidence.len(), 5);
+        assert_eq!(loaded.evidence[..4], one[..]);
+        // Evidence for a space without a genesis is refused with the rest of its batch.
+        assert!(matches!(
+            store.commit(&WriteBatch {
+                evidence: vec![evidence(3, 7, 1, 0xd1, Some(1))],
+                ..Default::default()
+            }),
+            Err(StoreError::UnknownSpace { .. })
+        ));
     }
 
     /// After every acknowledged commit, a fresh open of the file sees everything acknowledged

@@ -33,6 +33,54 @@ pub struct StatusView {
     /// sound file.
     #[serde(default)]
     pub damaged: Vec<String>,
+    /// Every equivocation this node holds evidence of, in all its spaces, sorted by
+    /// (space, author, seq).
+    #[serde(default)]
+    pub equivocations: Vec<EquivocationView>,
+}
+
+/// A member key caught signing two different entries at the same (author, seq) of a
+/// space. This node keeps both signed entries as evidence (`GET
+/// /v1/agendas/{space}/equivocations` serves them) and refuses the key in that space.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EquivocationView {
+    /// The space, 64 hexadecimal characters.
+    pub space: String,
+    /// The member key that signed both, 64 hexadecimal characters.
+    pub author: String,
+    /// The body it writes for in that space (the body its first entry there names, or
+    /// else the one both entries name), with the body's name if a certificate here gives
+    /// it; `None` if the two entries name different bodies and neither is known.
+    pub body: Option<BodyView>,
+    /// The member's name in that body's certificate for the key, if held here.
+    pub member_name: Option<String>,
+    /// The sequence number both entries claim.
+    pub seq: u64,
+    /// The signed entries at that seq (two), sorted by entry hash.
+    pub entries: Vec<EvidenceEntryView>,
+    /// When this node first stored the evidence, unix seconds; `None` for evidence stored
+    /// by a version that did not record it.
+    pub detected_at: Option<u64>,
+    /// The member certificate the body issued for the key, hex (`Certificate::decode`),
+    /// if held here. Only in `GET /v1/agendas/{id}/equivocations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+}
+
+/// One entry of a piece of equivocation evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EvidenceEntryView {
+    /// The automerge change hash, hex: differs between the two entries unless the same
+    /// change was signed for two bodies.
+    pub change_hash: String,
+    /// BLAKE3 of the entry's encoding, hex.
+    pub entry_hash: String,
+    /// The body the entry is signed for.
+    pub body: BodyView,
+    /// The entry's full encoding, hex (`Entry::decode`, then `Entry::verify`). Only in
+    /// `GET /v1/agendas/{id}/equivocations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<String>,
 }
 
 /// Sync messages and their bytes (payload plus the 4-byte frame header), by kind.
@@ -196,6 +244,10 @@ pub struct AgendaView {
     pub all_signatures_verified: bool,
     pub equivocators: Vec<String>,
     pub vector: BTreeMap<String, u64>,
+    /// The equivocations this node holds evidence of in this agenda, sorted by (author,
+    /// seq).
+    #[serde(default)]
+    pub equivocations: Vec<EquivocationView>,
 }
 
 impl AgendaView {

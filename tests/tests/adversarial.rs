@@ -3,6 +3,10 @@
 //! (equivocation). The honest nodes must apply nothing they should not, leak nothing, and
 //! keep syncing with each other.
 
+use std::collections::BTreeSet;
+
+use confer_node::api::ApiFile;
+use confer_node::views::{BodyView, EquivocationView};
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::space::Tips;
 use confer_protocol::{
@@ -698,4 +702,218 @@ async fn equivocation_is_detected_when_the_forks_meet_through_sync() {
         })
     })
     .await;
+}
+
+/// `GET /v1/agendas/{id}/equivocations` on `node`, through its real API (started for the
+/// call, token from the `api.json` it writes): also checks that the route refuses a
+/// request without the token and answers 404 for an agenda the node does not hold.
+async fn served_evidence(node: &TestNode, id: SpaceId) -> Vec<EquivocationView> {
+    let api_file = node.dir.join("api.json");
+    let server = confer_node::api::serve(
+        "127.0.0.1:0".parse().expect("loopback address"),
+        node.handle.clone(),
+        &api_file,
+    )
+    .await
+    .expect("the API starts");
+    let file: ApiFile =
+        serde_json::from_slice(&std::fs::read(&api_file).expect("api.json written"))
+            .expect("api.json parses");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("HTTP client");
+    let base = format!("http://{}", server.addr);
+    let url = format!("{base}/v1/agendas/{id}/equivocations");
+    let refused = http.get(&url).send().await.expect("request");
+    assert_eq!(refused.status(), 401, "evidence served without the token");
+    let other = format!("{base}/v1/agendas/{}/equivocations", "ab".repeat(32));
+    let unknown = http
+        .get(&other)
+        .bearer_auth(&file.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unknown.status(), 404, "an agenda the node does not hold");
+    let response = http
+        .get(&url)
+        .bearer_auth(&file.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let served: Vec<EquivocationView> = response.json().await.expect("evidence JSON");
+    // `GET /v1/status` through the same API lists the same equivocations (without bytes).
+    let status: confer_node::views::StatusView = http
+        .get(format!("{base}/v1/status"))
+        .bearer_auth(&file.token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("status JSON");
+    assert_eq!(status.equivocations, without_bytes(&served));
+    server.stop().await;
+    served
+}
+
+/// The evidence as `status` and `agenda show` list it: without the entries' bytes and the
+/// certificate.
+fn without_bytes(served: &[EquivocationView]) -> Vec<EquivocationView> {
+    let mut listed = served.to_vec();
+    for e in &mut listed {
+        e.certificate = None;
+        for x in &mut e.entries {
+            x.bytes = None;
+        }
+    }
+    listed
+}
+
+/// B, holding A's entry at (A's member key, seq 1), meets A2's different entry at that
+/// seq. B's `status` and its view of the agenda list the equivocation: the space, the key,
+/// the body it writes for with the names its certificates give, the seq, both change
+/// hashes and when B detected it. B's API serves both signed entries and the key's
+/// member certificate, which decode and verify offline (and a tampered copy does not).
+/// After B restarts from its redb file all of it is the same, detection time included. A
+/// learns of the fork from B and lists it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equivocation_evidence_is_listed_served_and_kept_across_a_restart() {
+    let fed = Federation::new();
+    let before = unix_now();
+    let Forked {
+        a,
+        a2,
+        mut b,
+        c,
+        id,
+        key,
+    } = forked_member_key(&fed).await;
+    // The two entries at (A's key, 1): A's own and A2's.
+    let held = fetch_fork(&a, &c, id).await;
+    let fork = fetch_fork(&a2, &c, id).await;
+    assert_ne!(held.change_hash(), fork.change_hash());
+    let mut courier = Rogue::new(random_seed(), &c.body_secret(), &c.name);
+    courier.dial(&b.addr()).await;
+    courier.hello().await;
+    push(&mut courier, id, vec![], vec![fork.clone()]).await;
+
+    let listed = eventually("B's status lists the equivocation", WAIT, || async {
+        let s = b.status_now().await;
+        ensure(!s.equivocations.is_empty(), || {
+            format!("equivocations {:?}", s.equivocations)
+        })?;
+        Ok(s.equivocations)
+    })
+    .await;
+    let after = unix_now();
+    assert_eq!(listed.len(), 1, "one equivocation: {listed:?}");
+    let e = &listed[0];
+    assert_eq!(e.space, id.to_string());
+    assert_eq!(e.author, key);
+    assert_eq!(e.seq, 1);
+    assert_eq!(
+        e.body,
+        Some(BodyView {
+            id: a.body.to_string(),
+            name: Some("A 政协".into()),
+        }),
+        "the body the key writes for, named by its certificate"
+    );
+    assert_eq!(e.member_name.as_deref(), Some("A 政协 秘书处"));
+    let hashes = |e: &EquivocationView| -> BTreeSet<(String, String)> {
+        e.entries
+            .iter()
+            .map(|x| (x.change_hash.clone(), x.entry_hash.clone()))
+            .collect()
+    };
+    let expected: BTreeSet<(String, String)> = [&held, &fork]
+        .iter()
+        .map(|x| (x.change_hash().to_string(), x.hash().to_string()))
+        .collect();
+    assert_eq!(hashes(e), expected, "both entries' hashes");
+    assert!(e.entries.iter().all(|x| x.body.id == a.body.to_string()));
+    let detected = e.detected_at.expect("B records when it detected the fork");
+    assert!(
+        (before..=after).contains(&detected),
+        "detected at {detected}, not between {before} and {after}"
+    );
+    assert_eq!(
+        e.certificate, None,
+        "status lists the evidence, it does not carry it"
+    );
+    assert!(e.entries.iter().all(|x| x.bytes.is_none()));
+    assert_eq!(
+        b.show(id).await.equivocations,
+        listed,
+        "the agenda view lists the same equivocation"
+    );
+
+    // The evidence itself, for anyone to check without trusting B.
+    let check_served = |served: &[EquivocationView]| {
+        assert_eq!(without_bytes(served), listed);
+        let e = &served[0];
+        let mut changes = BTreeSet::new();
+        for x in &e.entries {
+            let bytes = hex::decode(x.bytes.as_deref().expect("entry bytes served"))
+                .expect("entry bytes are hex");
+            let entry = Entry::decode(bytes.clone()).expect("a served entry decodes");
+            entry.verify().expect("a served entry's signature verifies");
+            assert_eq!(entry.space(), id);
+            assert_eq!(entry.author(), a.member_public());
+            assert_eq!(entry.seq(), 1);
+            assert_eq!(entry.body(), a.body);
+            assert_eq!(entry.hash().to_string(), x.entry_hash);
+            assert_eq!(entry.change_hash().to_string(), x.change_hash);
+            changes.insert(entry.change_hash());
+            // One flipped bit of the signature and the check fails.
+            let mut tampered = bytes;
+            if let Some(last) = tampered.last_mut() {
+                *last ^= 1;
+            }
+            let tampered = Entry::decode(tampered).expect("still decodes");
+            assert!(tampered.verify().is_err(), "a tampered copy verifies");
+        }
+        assert_eq!(changes.len(), 2, "two different changes at one seq");
+        let cert = Certificate::decode(
+            &hex::decode(e.certificate.as_deref().expect("member certificate served"))
+                .expect("certificate is hex"),
+        )
+        .expect("the served certificate decodes and verifies");
+        assert_eq!(cert.key, a.member_public());
+        assert_eq!(cert.body, a.body);
+        assert!(cert.is_member());
+    };
+    let served = served_evidence(&b, id).await;
+    check_served(&served);
+
+    // A learns of the fork from B and lists the same pair.
+    let on_a = eventually("A lists the equivocation", WAIT, || async {
+        let s = a.status_now().await;
+        ensure(!s.equivocations.is_empty(), || {
+            format!("A's equivocations {:?}", s.equivocations)
+        })?;
+        Ok(s.equivocations)
+    })
+    .await;
+    assert_eq!(on_a.len(), 1);
+    assert_eq!((&on_a[0].author, on_a[0].seq), (&key, 1));
+    assert_eq!(hashes(&on_a[0]), expected);
+
+    // All of it survives a restart of B from its redb file.
+    b.shutdown().await;
+    b.restart().await;
+    assert_eq!(
+        b.status_now().await.equivocations,
+        listed,
+        "status after the restart"
+    );
+    assert_eq!(
+        b.show(id).await.equivocations,
+        listed,
+        "agenda view after the restart"
+    );
+    let again = served_evidence(&b, id).await;
+    assert_eq!(again, served, "evidence served after the restart");
 }

@@ -18,7 +18,9 @@ use serde::Serialize;
 
 use super::ids;
 use crate::i18n::Lang;
-use crate::views::{AgendaSummary, AgendaView, BodyView, MemberView, StatusView, ValueView};
+use crate::views::{
+    AgendaSummary, AgendaView, BodyView, EquivocationView, MemberView, StatusView, ValueView,
+};
 use confer_protocol::Role;
 
 /// Appends one line to `out` (writing to a `String` cannot fail).
@@ -61,6 +63,100 @@ fn block(value: &str, indent: &str) -> String {
         out.push_str("│ ");
         out.push_str(l);
     }
+    out
+}
+
+/// `YYYY-MM-DD hh:mm:ss UTC` for a unix time in seconds.
+fn utc(secs: u64) -> String {
+    // Days to a civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`;
+    // every quantity is non-negative from 1970 on, so unsigned arithmetic serves.
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+/// The alert for one equivocation: a first line that says what happened, then the
+/// details, each line starting with `indent`.
+fn equivocation(e: &EquivocationView, indent: &str, lang: Lang) -> String {
+    let mut out = String::new();
+    let key = ids::full(&e.author);
+    let space = ids::full(&e.space);
+    let seq = e.seq;
+    let member = e.member_name.as_deref().map(text);
+    let body_name = e.body.as_ref().and_then(|b| b.name.as_deref()).map(text);
+    let body_id = e.body.as_ref().map(|b| ids::full(&b.id));
+    match lang {
+        Lang::En => {
+            let who = match (&body_id, &member, &body_name) {
+                (None, _, _) => "body unknown".to_owned(),
+                (Some(id), m, n) => format!(
+                    "{} @ {} ({id})",
+                    m.as_deref().unwrap_or("unnamed member"),
+                    n.as_deref().unwrap_or("unnamed body")
+                ),
+            };
+            put!(out, "{indent}ALERT equivocation: member key {key} ({who}) signed two different entries at seq {seq} in agenda {space}");
+        }
+        Lang::Zh => {
+            let who = match (&body_id, &member, &body_name) {
+                (None, _, _) => "所属机构不明".to_owned(),
+                (Some(id), m, n) => format!(
+                    "{} {}，机构编号 {id}",
+                    n.as_deref().unwrap_or("（无名称机构）"),
+                    m.as_deref().unwrap_or("（无名称成员）")
+                ),
+            };
+            put!(out, "{indent}分叉证据：成员密钥 {key}（{who}）在议题 {space} 中对序号 {seq} 签署了两条不同的条目");
+        }
+    }
+    let hashes: Vec<Cow<'_, str>> = e
+        .entries
+        .iter()
+        .map(|x| ids::full(&x.change_hash))
+        .collect();
+    put!(
+        out,
+        "{indent}    {} {}",
+        lang.pick("change hashes:", "变更哈希："),
+        hashes.join(lang.pick(", ", "、"))
+    );
+    match e.detected_at {
+        Some(at) => put!(
+            out,
+            "{indent}    {} {}",
+            lang.pick("detected:", "发现时间："),
+            utc(at)
+        ),
+        None => put!(
+            out,
+            "{indent}    {}",
+            lang.pick(
+                "detected: unknown (stored by a version that did not record the time)",
+                "发现时间：不详（证据由未记录时间的旧版本保存）"
+            )
+        ),
+    }
+    put!(
+        out,
+        "{indent}    {} GET /v1/agendas/{space}/equivocations",
+        lang.pick(
+            "this key is refused in that agenda; both signed entries are kept as evidence:",
+            "本节点已在该议题中拒绝此密钥；两条签名条目均已留存为证据："
+        )
+    );
     out
 }
 
@@ -229,7 +325,12 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 ids::full(&m.id)
             );
         }
-        for e in &sp.equivocators {
+        // Keys refused without evidence listed below (its record was damaged).
+        for e in sp.equivocators.iter().filter(|e| {
+            !s.equivocations
+                .iter()
+                .any(|q| q.space == sp.id && q.author == **e)
+        }) {
             put!(
                 out,
                 "    {} {}",
@@ -237,6 +338,9 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 ids::full(e)
             );
         }
+    }
+    for e in &s.equivocations {
+        out.push_str(&equivocation(e, "", lang));
     }
     if !s.damaged.is_empty() {
         put!(
@@ -535,13 +639,20 @@ pub fn agenda(view: &AgendaView, lang: Lang) -> String {
                 .join(", ")
         );
     }
-    for e in &view.equivocators {
+    for e in view
+        .equivocators
+        .iter()
+        .filter(|e| !view.equivocations.iter().any(|q| q.author == **e))
+    {
         put!(
             out,
             "  {} {}",
             lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥"),
             ids::full(e)
         );
+    }
+    for e in &view.equivocations {
+        out.push_str(&equivocation(e, "  ", lang));
     }
     out
 }
@@ -636,7 +747,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::views::{FieldView, MemberView, PeerView, SpaceView, TrafficView};
+    use crate::views::{
+        EvidenceEntryView, FieldView, MemberView, PeerView, SpaceView, TrafficView,
+    };
 
     const EVIL: &str = "evil\x1b[2K\rname";
     const OWN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -690,6 +803,31 @@ mod tests {
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
+            equivocations: vec![],
+        }
+    }
+
+    const HASH_1: &str = "1111111111111111cccccccccccccccccccccccccccccccccccccccccccccccc";
+    const HASH_2: &str = "2222222222222222dddddddddddddddddddddddddddddddddddddddddddddddd";
+
+    /// `MEMBER`, named by the peer's body (itself named `EVIL`) with an evil name, signed
+    /// two entries at seq 3 of `SPACE`, detected 2026-11-23 10:15:00 UTC.
+    fn evil_equivocation() -> EquivocationView {
+        let entry = |hash: &str| EvidenceEntryView {
+            change_hash: hash.into(),
+            entry_hash: hash.replace('c', "e").replace('d', "f"),
+            body: body(PEER_BODY, EVIL),
+            bytes: None,
+        };
+        EquivocationView {
+            space: SPACE.into(),
+            author: MEMBER.into(),
+            body: Some(body(PEER_BODY, EVIL)),
+            member_name: Some(format!("{EVIL}\u{202e}")),
+            seq: 3,
+            entries: vec![entry(HASH_1), entry(HASH_2)],
+            detected_at: Some(1_795_428_900),
+            certificate: None,
         }
     }
 
@@ -787,6 +925,7 @@ mod tests {
             all_signatures_verified: true,
             equivocators: vec![],
             vector: BTreeMap::new(),
+            equivocations: vec![],
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -817,6 +956,117 @@ mod tests {
             list.contains(SPACE) && list.contains("fedcba9876543210…"),
             "{list}"
         );
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_428_900), "2026-11-23 10:15:00 UTC");
+        assert_eq!(utc(4_107_542_399), "2100-02-28 23:59:59 UTC");
+        assert_eq!(utc(4_107_542_400), "2100-03-01 00:00:00 UTC");
+        // Whatever a node sends, the arithmetic does not overflow.
+        assert!(utc(u64::MAX).ends_with(" UTC"));
+    }
+
+    #[test]
+    fn status_and_agenda_alert_on_equivocation_evidence_in_both_languages() {
+        const SHOWN: &str = "evil\\u{1b}[2K\\u{d}name\\u{202e}";
+        let mut s = evil_status();
+        s.spaces[0].equivocators = vec![MEMBER.into(), OWN.into()];
+        s.equivocations = vec![evil_equivocation()];
+        let mut view = AgendaView {
+            id: SPACE.into(),
+            created_by: body(OWN, "平湖市政协"),
+            created_at: 0,
+            members: vec![body(OWN, "平湖市政协"), body(PEER_BODY, EVIL)],
+            fields: vec![],
+            entries: 4,
+            signatures_verified: 4,
+            signatures_failed: vec![],
+            all_signatures_verified: true,
+            equivocators: s.spaces[0].equivocators.clone(),
+            vector: BTreeMap::new(),
+            equivocations: s.equivocations.clone(),
+        };
+        for lang in [Lang::En, Lang::Zh] {
+            for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {
+                assert_inert(&out);
+                let start = format!(
+                    "{indent}{}",
+                    lang.pick("ALERT equivocation: ", "分叉证据：")
+                );
+                let alert = out
+                    .lines()
+                    .find(|l| l.starts_with(&start))
+                    .unwrap_or_else(|| panic!("no alert line in {out}"));
+                // Who (full key, escaped names, full body id), where, which seq.
+                assert!(alert.contains(MEMBER), "{alert}");
+                assert!(alert.contains(PEER_BODY), "{alert}");
+                assert!(alert.contains(SPACE), "{alert}");
+                assert!(alert.contains(SHOWN), "{alert}");
+                assert!(
+                    alert.contains(lang.pick("at seq 3 ", "对序号 3 ")),
+                    "{alert}"
+                );
+                assert!(out.contains(HASH_1) && out.contains(HASH_2), "{out}");
+                assert!(out.contains("2026-11-23 10:15:00 UTC"), "{out}");
+                assert!(
+                    out.contains(&format!("GET /v1/agendas/{SPACE}/equivocations")),
+                    "{out}"
+                );
+                // The key with evidence is not listed again on its own; a refused key
+                // without evidence (its record damaged) still is.
+                let plain = lang.pick("WARNING equivocating key:", "警告：出现分叉签名的密钥");
+                assert!(!out.contains(&format!("{plain} {MEMBER}")), "{out}");
+                assert!(out.contains(&format!("{plain} {OWN}")), "{out}");
+            }
+        }
+        // The Chinese alert has no English in it (ids, hashes, the escaped peer names and
+        // the API path aside).
+        let zh = status(&s, Lang::Zh);
+        let lines: Vec<&str> = zh
+            .lines()
+            .skip_while(|l| !l.starts_with("分叉证据"))
+            .take(4)
+            .collect();
+        assert_eq!(lines.len(), 4, "{zh}");
+        for line in lines {
+            let rest = [
+                MEMBER,
+                PEER_BODY,
+                SPACE,
+                HASH_1,
+                HASH_2,
+                SHOWN,
+                "evil\\u{1b}[2K\\u{d}name",
+                "UTC",
+                "GET /v1/agendas//equivocations",
+            ]
+            .iter()
+            .fold(line.to_owned(), |l, known| l.replace(known, ""));
+            assert!(
+                !rest.chars().any(|c| c.is_ascii_alphabetic()),
+                "English in the Chinese alert: {line} ({rest})"
+            );
+        }
+        // An unknown time and an unknown body are said so.
+        view.equivocations[0].detected_at = None;
+        view.equivocations[0].body = None;
+        let en = agenda(&view, Lang::En);
+        assert!(en.contains("detected: unknown"), "{en}");
+        assert!(en.contains("(body unknown)"), "{en}");
+        let zh = agenda(&view, Lang::Zh);
+        assert!(zh.contains("发现时间：不详"), "{zh}");
+        assert!(zh.contains("所属机构不明"), "{zh}");
+        // JSON keeps the evidence whole, escaped like every other peer string, without
+        // the entries' bytes (only the evidence route sends them).
+        let out = json(&s).expect("serialises");
+        assert_inert(&out);
+        let back: StatusView = serde_json::from_str(&out).expect("parses back");
+        assert_eq!(back.equivocations, s.equivocations);
+        assert!(!out.contains("\"bytes\""), "{out}");
+        assert!(!out.contains("\"certificate\""), "{out}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ use rand::RngExt;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::evidence::EvidenceBook;
 use crate::handle::{Command, NodeError};
 use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
@@ -78,6 +79,16 @@ pub(crate) struct EventLoop {
     /// Listeners through relays, and relays to listen through again (after a failure).
     relay_listeners: HashMap<ListenerId, Multiaddr>,
     relay_retry: Vec<(Instant, Multiaddr)>,
+    /// The equivocations this node holds evidence of (the entries stay in the store).
+    evidence: EvidenceBook,
+}
+
+/// What start-up read from the store for the event loop, besides the replica.
+pub(crate) struct Restored {
+    /// Entries each space's stored snapshot covers (0: none usable).
+    pub(crate) snapshot_counts: Vec<(SpaceId, u64)>,
+    /// The equivocations the store holds evidence of.
+    pub(crate) evidence: EvidenceBook,
 }
 
 /// A message from a peer, decoded off the event loop, and where its answer goes.
@@ -110,8 +121,12 @@ impl EventLoop {
         store: Store,
         region: String,
         commands: mpsc::Receiver<Command>,
-        snapshot_counts: Vec<(SpaceId, u64)>,
+        restored: Restored,
     ) -> EventLoop {
+        let Restored {
+            snapshot_counts,
+            evidence,
+        } = restored;
         let gate = swarm.behaviour().sync.gate().clone();
         let (decoded_tx, decoded_rx) = mpsc::channel(256);
         EventLoop {
@@ -134,6 +149,7 @@ impl EventLoop {
             decoded_rx,
             relay_listeners: HashMap::new(),
             relay_retry: Vec::new(),
+            evidence,
         }
     }
 
@@ -344,7 +360,8 @@ impl EventLoop {
         if p.is_empty() {
             return Ok(());
         }
-        let batch = write_batch(p);
+        let now = unix_now();
+        let batch = write_batch(p, now);
         self.store.commit(&batch).map_err(|e| {
             tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
             NodeFailure::Storage(e)
@@ -352,6 +369,9 @@ impl EventLoop {
         for (space, _) in &p.withdrawals {
             // The log changed below the last snapshot's count (the store dropped it).
             self.snapshot_counts.remove(space);
+        }
+        for (space, eq) in &p.equivocations {
+            self.evidence.record(*space, eq, now);
         }
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
@@ -952,6 +972,21 @@ impl EventLoop {
                     let _ = reply.send(Ok(view));
                 });
             }
+            Command::Equivocations(id, reply) => {
+                if self.replica.space(&id).is_none() {
+                    let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
+                    return Ok(());
+                }
+                // A read: a failure is reported to the asker, nothing was changed.
+                let result = match self.store.evidence(id.as_bytes()) {
+                    Ok(rows) => Ok(EvidenceBook::served(&rows, &id, &self.replica)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading equivocation evidence failed");
+                        Err(NodeError::Storage(e.to_string()))
+                    }
+                };
+                let _ = reply.send(result);
+            }
             Command::WaitFor {
                 space,
                 author,
@@ -1111,6 +1146,7 @@ impl EventLoop {
                 .collect(),
             traffic: self.traffic.clone(),
             damaged: self.store.salvaged().to_vec(),
+            equivocations: self.evidence.views(None, &self.replica),
         }
     }
 
@@ -1176,12 +1212,13 @@ impl EventLoop {
                 .iter()
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
+            equivocations: self.evidence.views(Some(&s.id()), &self.replica),
         }
     }
 }
 
 /// What `persist` commits for a replica's effects, in one transaction.
-pub(crate) fn write_batch(p: &confer_protocol::Persist) -> WriteBatch {
+pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch {
     let entry_row = |e: &confer_protocol::Entry| store::NewEntry {
         space: *e.space().as_bytes(),
         author: *e.author().as_bytes(),
@@ -1220,6 +1257,7 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist) -> WriteBatch {
                 seq: eq.seq,
                 hash: entry.hash().0,
                 bytes: entry.bytes().to_vec(),
+                detected_at: Some(now),
             });
         }
     }
