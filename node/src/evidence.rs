@@ -189,6 +189,13 @@ fn view(
             .collect(),
         detected_at: record.detected_at,
         certificate: None,
+        resolved: body.and_then(|b| {
+            replica
+                .revocations()
+                .fork_pin(&b, author, space)
+                .filter(|(at, _)| *at == seq)
+                .map(|(_, stands)| hex::encode(stands))
+        }),
     }
 }
 

@@ -65,6 +65,10 @@ pub struct EquivocationView {
     /// if held here. Only in `GET /v1/agendas/{id}/equivocations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
+    /// The author's body resolved this fork (`confer member resolve-fork`): the change
+    /// hash of the entry that stands; every member node keeps that one.
+    #[serde(default)]
+    pub resolved: Option<String>,
 }
 
 /// One entry of a piece of equivocation evidence.

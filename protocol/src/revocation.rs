@@ -7,6 +7,10 @@
 //!   the key could write in, with the seq it had reached, after it stopped writing with it.
 //! - **in spaces created later** ([`Scope::Later`]): in a space whose genesis was created
 //!   after the revocation was issued, the key writes nothing.
+//! - **resolving a fork** ([`Scope::Fork`]): the key signed two different entries at one
+//!   seq in a space; of the two, the one with the change hash `stands` counts, with the
+//!   key's entries before it, and nothing the key signs later. Nodes that refused the key
+//!   after the fork take it back up to there, so all members converge again.
 //!
 //! Every node applies the same revocations the same way, whatever order entries and
 //! revocations arrive in (see [`crate::space::Space::revoke`]): an entry counts only if
@@ -23,8 +27,10 @@ use crate::wire::{DecodeError, Reader, Writer};
 
 const REVOCATION_DOMAIN: Domain = Domain(b"confer/revocation/v1");
 const REVOCATION_VERSION: u8 = 1;
-/// Encoded length of every revocation.
+/// Encoded length of a revocation of scope `Space` or `Later`.
 pub const REVOCATION_BYTES: usize = 1 + 32 + 32 + 8 + 1 + 32 + 8 + 64;
+/// Encoded length of a revocation of scope `Fork` (the longest).
+pub const MAX_REVOCATION_BYTES: usize = REVOCATION_BYTES + 32;
 
 /// Where a revocation applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +39,13 @@ pub enum Scope {
     Space { space: SpaceId, up_to: u64 },
     /// In every space created after the revocation was issued, nothing of the key counts.
     Later,
+    /// In `space`, of the key's two entries at `seq`, the one whose change hash is
+    /// `stands` counts; its entries before `seq` count; nothing after.
+    Fork {
+        space: SpaceId,
+        seq: u64,
+        stands: [u8; 32],
+    },
 }
 
 /// A body key's signed withdrawal of one member key.
@@ -99,6 +112,9 @@ impl Revocation {
             Scope::Later => {
                 w.u8(2).raw(&[0; 32]).u64(0);
             }
+            Scope::Fork { space, seq, stands } => {
+                w.u8(3).raw(space.as_bytes()).u64(seq).raw(&stands);
+            }
         }
         w.finish()
     }
@@ -127,6 +143,11 @@ impl Revocation {
                 up_to,
             },
             2 if space == [0; 32] && up_to == 0 => Scope::Later,
+            3 if up_to >= 1 => Scope::Fork {
+                space: SpaceId(space),
+                seq: up_to,
+                stands: r.array()?,
+            },
             _ => return Err(DecodeError::Invalid("unknown revocation scope").into()),
         };
         let signature = Signature(r.array()?);
@@ -156,7 +177,7 @@ impl Revocation {
 
     pub fn space(&self) -> Option<SpaceId> {
         match self.scope {
-            Scope::Space { space, .. } => Some(space),
+            Scope::Space { space, .. } | Scope::Fork { space, .. } => Some(space),
             Scope::Later => None,
         }
     }
@@ -165,7 +186,7 @@ impl Revocation {
     /// id `space`.
     pub fn applies_to(&self, space: &SpaceId, created_at: u64) -> bool {
         match self.scope {
-            Scope::Space { space: s, .. } => s == *space,
+            Scope::Space { space: s, .. } | Scope::Fork { space: s, .. } => s == *space,
             Scope::Later => created_at > self.issued_at,
         }
     }
@@ -174,6 +195,7 @@ impl Revocation {
     pub fn up_to(&self) -> u64 {
         match self.scope {
             Scope::Space { up_to, .. } => up_to,
+            Scope::Fork { seq, .. } => seq,
             Scope::Later => 0,
         }
     }
@@ -183,14 +205,25 @@ impl Revocation {
     fn stricter_than(&self, other: &Revocation) -> bool {
         let rank = |r: &Revocation| match r.scope {
             Scope::Space { up_to, .. } => (up_to, 0, r.encode()),
+            Scope::Fork { seq, .. } => (seq, 0, r.encode()),
             Scope::Later => (0, r.issued_at, r.encode()),
         };
         rank(self) < rank(other)
     }
 }
 
-/// Slot of one revocation: (body, key, space or `None` for [`Scope::Later`]).
-type Slot = (BodyId, PublicKey, Option<SpaceId>);
+/// Slot of one revocation: (body, key, space or `None` for [`Scope::Later`], whether it
+/// resolves a fork).
+type Slot = (BodyId, PublicKey, Option<SpaceId>, bool);
+
+fn slot(r: &Revocation) -> Slot {
+    (
+        r.body,
+        r.key,
+        r.space(),
+        matches!(r.scope, Scope::Fork { .. }),
+    )
+}
 
 /// Most (key, scope) slots one body's revocations may fill on a node. A body that revokes
 /// more is misbehaving; its excess revocations are refused (which of them depends on
@@ -211,7 +244,7 @@ impl Revocations {
 
     /// Adds a verified revocation; true if it is kept (new, or stricter than the one held).
     pub fn insert(&mut self, revocation: Revocation) -> bool {
-        let slot = (revocation.body, revocation.key, revocation.space());
+        let slot = slot(&revocation);
         match self.held.get(&slot) {
             Some(held) if !revocation.stricter_than(held) => false,
             Some(_) => {
@@ -239,20 +272,34 @@ impl Revocations {
         space: &SpaceId,
         created_at: u64,
     ) -> Option<u64> {
-        [Some(*space), None]
+        [(Some(*space), false), (Some(*space), true), (None, false)]
             .into_iter()
-            .filter_map(|s| self.held.get(&(*body, *key, s)))
+            .filter_map(|(s, fork)| self.held.get(&(*body, *key, s, fork)))
             .filter(|r| r.applies_to(space, created_at))
             .map(Revocation::up_to)
             .min()
     }
 
+    /// The fork resolution for `key` writing for `body` in `space`, if any: (seq, change
+    /// hash of the entry that stands there).
+    pub fn fork_pin(
+        &self,
+        body: &BodyId,
+        key: &PublicKey,
+        space: &SpaceId,
+    ) -> Option<(u64, [u8; 32])> {
+        match self.held.get(&(*body, *key, Some(*space), true))?.scope {
+            Scope::Fork { seq, stands, .. } => Some((seq, stands)),
+            _ => None,
+        }
+    }
+
     /// Whether `body` has revoked `key` at all.
     pub fn is_revoked(&self, body: &BodyId, key: &PublicKey) -> bool {
         self.held
-            .range((*body, *key, None)..)
+            .range((*body, *key, None, false)..)
             .next()
-            .is_some_and(|((b, k, _), _)| b == body && k == key)
+            .is_some_and(|((b, k, _, _), _)| b == body && k == key)
     }
 
     /// The revocations that decide something in a space with these member bodies.
@@ -302,10 +349,22 @@ mod tests {
     #[test]
     fn encode_decode_verify_and_every_flipped_bit_is_refused() {
         let space = SpaceId([3; 32]);
-        for scope in [Scope::Space { space, up_to: 5 }, Scope::Later] {
+        for scope in [
+            Scope::Space { space, up_to: 5 },
+            Scope::Later,
+            Scope::Fork {
+                space,
+                seq: 3,
+                stands: [9; 32],
+            },
+        ] {
             let r = revocation(scope, 1_700_000_000);
             let bytes = r.encode();
-            assert_eq!(bytes.len(), REVOCATION_BYTES);
+            let len = match scope {
+                Scope::Fork { .. } => MAX_REVOCATION_BYTES,
+                _ => REVOCATION_BYTES,
+            };
+            assert_eq!(bytes.len(), len);
             assert_eq!(Revocation::decode(&bytes), Ok(r));
             for i in 0..bytes.len() * 8 {
                 let mut bad = bytes.clone();

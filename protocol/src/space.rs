@@ -382,6 +382,8 @@ pub enum Rejection {
     Revoked(PublicKey),
     #[error("the entry builds on a withdrawn entry of a revoked key")]
     Withdrawn,
+    #[error("author {0:?} forked here and its body chose the other side")]
+    NotChosen(PublicKey),
 }
 
 /// Two different entries at the same (author, seq): proof that a key signed a fork.
@@ -443,6 +445,9 @@ pub struct Space {
     /// Authors with withdrawn entries → their first withdrawn seq: nothing from there on
     /// counts, and they cannot write here again.
     broken: HashMap<PublicKey, u64>,
+    /// Forks their body resolved: author → (seq, the change that stands there). Such an
+    /// author is no longer refused as an equivocator up to that seq.
+    pins: HashMap<PublicKey, (u64, ChangeHash)>,
 }
 
 impl fmt::Debug for Space {
@@ -473,6 +478,7 @@ impl Space {
             cutoffs: HashMap::new(),
             withdrawn: HashSet::new(),
             broken: HashMap::new(),
+            pins: HashMap::new(),
         }
     }
 
@@ -581,6 +587,10 @@ impl Space {
 
     /// Refuses `author` from now on (used when loading stored evidence).
     pub fn mark_equivocator(&mut self, author: PublicKey) {
+        if self.pins.contains_key(&author) {
+            // Its body resolved the fork: the side that stands counts (see `revoke`).
+            return;
+        }
         self.equivocators.insert(author);
         self.pending.retain(|(a, _), _| *a != author);
     }
@@ -749,6 +759,9 @@ impl Space {
         {
             return Some(Rejection::Revoked(author));
         }
+        if self.pin_refuses(entry) {
+            return Some(Rejection::NotChosen(author));
+        }
         let broken = self.broken.get(&author).is_some_and(|s| entry.seq() >= *s);
         (broken || entry.deps().iter().any(|d| self.withdrawn.contains(d)))
             .then_some(Rejection::Withdrawn)
@@ -759,21 +772,39 @@ impl Space {
     /// order) and the log position from which the log changed; the store keeps the
     /// withdrawn entries as evidence and rewrites the log from there. Idempotent; a later,
     /// looser cutoff changes nothing.
+    ///
+    /// With `pin` — a fork resolution by the key's body: (seq, change hash that stands) —
+    /// the key is no longer refused as an equivocator, and its entry at that seq counts
+    /// only if it is the chosen one.
     pub fn revoke(
         &mut self,
         key: PublicKey,
         body: BodyId,
         up_to: u64,
+        pin: Option<(u64, [u8; 32])>,
     ) -> Result<Option<Withdrawal>, SpaceError> {
         let cutoff = self.cutoffs.entry((key, body)).or_insert(up_to);
         *cutoff = (*cutoff).min(up_to);
         let up_to = *cutoff;
-        self.pending
-            .retain(|(a, s), e| !(*a == key && e.body() == body && *s > up_to));
-        let first = self
-            .log
+        if let Some((seq, stands)) = pin {
+            if self.author_body(&key).is_none_or(|b| b == body) {
+                self.pins.insert(key, (seq, ChangeHash(stands)));
+                self.equivocators.remove(&key);
+            }
+        }
+        let doomed = |this: &Space, e: &Entry| {
+            e.author() == key && e.body() == body && (e.seq() > up_to || this.pin_refuses(e))
+        };
+        let pending_doomed: Vec<Key> = self
+            .pending
             .iter()
-            .position(|e| e.author() == key && e.body() == body && e.seq() > up_to);
+            .filter(|(_, e)| doomed(self, e))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in pending_doomed {
+            self.pending.remove(&k);
+        }
+        let first = self.log.iter().position(|e| doomed(self, e));
         let Some(first) = first else {
             return Ok(None);
         };
@@ -781,8 +812,9 @@ impl Space {
         let mut gone: Vec<Entry> = Vec::new();
         let mut gone_hashes: HashSet<ChangeHash> = HashSet::new();
         let mut gone_authors: HashMap<PublicKey, u64> = HashMap::new();
-        for entry in self.log.drain(..) {
-            let out = (entry.author() == key && entry.body() == body && entry.seq() > up_to)
+        let log = std::mem::take(&mut self.log);
+        for entry in log {
+            let out = doomed(self, &entry)
                 || gone_authors
                     .get(&entry.author())
                     .is_some_and(|s| entry.seq() > *s)
@@ -805,6 +837,14 @@ impl Space {
             tail,
             withdrawn: gone,
         }))
+    }
+
+    /// Whether a fork resolution refuses `entry` (another change than the chosen one at the
+    /// resolved seq).
+    fn pin_refuses(&self, entry: &Entry) -> bool {
+        self.pins
+            .get(&entry.author())
+            .is_some_and(|(seq, stands)| entry.seq() == *seq && entry.change_hash() != *stands)
     }
 
     /// Records entries withdrawn earlier (from storage), so they and what builds on them

@@ -14,7 +14,7 @@
 
 use crate::cert::Certificate;
 use crate::entry::Entry;
-use crate::revocation::{Revocation, REVOCATION_BYTES};
+use crate::revocation::{Revocation, MAX_REVOCATION_BYTES, REVOCATION_BYTES};
 use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
 
@@ -265,7 +265,7 @@ impl Message {
                 w.u8(8).raw(space.as_bytes());
                 w.u32(revocations.len() as u32);
                 for r in revocations {
-                    w.raw(&r.encode());
+                    w.bytes(&r.encode());
                 }
             }
             Message::Refused {
@@ -364,10 +364,12 @@ impl Message {
             }
             8 => {
                 let space = SpaceId(r.array()?);
-                let n = r.count("revocations", MAX_MESSAGE_REVOCATIONS, REVOCATION_BYTES)?;
+                let n = r.count("revocations", MAX_MESSAGE_REVOCATIONS, 4 + REVOCATION_BYTES)?;
                 let mut revocations = Vec::with_capacity(n);
                 for _ in 0..n {
-                    revocations.push(Revocation::decode(r.raw(REVOCATION_BYTES)?)?);
+                    revocations.push(Revocation::decode(
+                        r.bytes("revocation", MAX_REVOCATION_BYTES)?,
+                    )?);
                 }
                 Message::Revoke { space, revocations }
             }

@@ -917,3 +917,82 @@ async fn equivocation_evidence_is_listed_served_and_kept_across_a_restart() {
     let again = served_evidence(&b, id).await;
     assert_eq!(again, served, "evidence served after the restart");
 }
+
+/// After the fork, A's body decides that A2's entry stands (the one B did not hold): every
+/// member node, B and C included, drops A's side, takes A2's, stops refusing the key up to
+/// there, and converges; the key writes nothing more in the space.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_resolved_by_its_body_converges_every_member_on_the_chosen_side() {
+    use confer_protocol::revocation::{Revocation, Scope};
+    let fed = Federation::new();
+    let Forked {
+        a,
+        a2,
+        b,
+        c,
+        id,
+        key,
+    } = forked_member_key(&fed).await;
+    let fork = fetch_fork(&a2, &c, id).await;
+    let mut courier = Rogue::new(random_seed(), &c.body_secret(), &c.name);
+    courier.dial(&b.addr()).await;
+    courier.hello().await;
+    push(&mut courier, id, vec![], vec![fork.clone()]).await;
+    for n in [&a, &b, &c] {
+        wait_view(n, id, "the fork is known", |v| {
+            v.equivocators == vec![key.clone()]
+        })
+        .await;
+    }
+
+    let decision = Revocation::unsigned(
+        a.body,
+        a.member_public(),
+        unix_now(),
+        Scope::Fork {
+            space: id,
+            seq: 1,
+            stands: fork.change_hash().0,
+        },
+    )
+    .sign(&a.body_secret())
+    .expect("sign");
+    a.handle.revoke(vec![decision]).await.expect("resolve");
+
+    let view = converged(
+        &[&a, &a2, &b, &c],
+        id,
+        "every member keeps A2's side",
+        |v| v.equivocators.is_empty() && v.text("title") == TITLE_A2,
+    )
+    .await;
+    assert_eq!(view.vector.get(&key), Some(&1));
+    assert_eq!(field_values(&view, "title"), vec![TITLE_A2.to_owned()]);
+    // The evidence stays listed, marked resolved with the side that stands.
+    let listed = b.status_now().await.equivocations;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[0].resolved.as_deref(),
+        Some(hex::encode(fork.change_hash().0).as_str())
+    );
+    let refused = a2
+        .handle
+        .edit_agenda(
+            id,
+            AgendaEdit {
+                title: Some("之后".into()),
+                summary: None,
+            },
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "the key wrote after its fork was resolved"
+    );
+    // The others keep syncing.
+    c.edit(id, None, Some("C 在处理后写的摘要")).await;
+    converged(&[&a, &b, &c], id, "C's later edit arrives", |v| {
+        v.text("summary") == "C 在处理后写的摘要"
+    })
+    .await;
+}

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use confer_protocol::revocation::{Revocation, Scope};
 use confer_protocol::text::{display_line, is_clean_name};
 use confer_protocol::{BodyId, Certificate, PublicKey, Role, SecretKey};
 
@@ -45,6 +46,23 @@ pub enum MemberCommand {
         member: String,
         /// The body key is on another machine: write what it must sign to FILE. The key
         /// stops writing on this node at once.
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+    },
+    /// Resolve a fork: a member key of this body signed two different entries at one seq
+    /// in an agenda (see `confer status`); name the one that stands. Every member node
+    /// then keeps that side; the key writes nothing more there.
+    ResolveFork {
+        /// The member's name, or its key (a unique prefix of 8+ hex characters will do).
+        member: String,
+        /// The agenda (id, or a unique prefix of 8+ hex characters).
+        #[arg(long)]
+        agenda: String,
+        /// The change hash of the entry that stands (as `confer status` lists it; a unique
+        /// prefix of 8+ hex characters will do).
+        #[arg(long, value_name = "CHANGE_HASH")]
+        keep: String,
+        /// The body key is on another machine: write what it must sign to FILE.
         #[arg(long, value_name = "FILE")]
         request: Option<PathBuf>,
     },
@@ -105,6 +123,12 @@ pub async fn execute(
             revoke(data, &member, request, json, lang).await
         }
         MemberCommand::Import { file } => import(data, &file, json, lang).await,
+        MemberCommand::ResolveFork {
+            member,
+            agenda,
+            keep,
+            request,
+        } => resolve_fork(data, &member, &agenda, &keep, request, json, lang).await,
     }
 }
 
@@ -320,6 +344,116 @@ async fn revoke(
             }
         }
         (None, None) => unreachable!("a body key or a request file"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn resolve_fork(
+    data: &Path,
+    member: &str,
+    agenda: &str,
+    keep: &str,
+    request: Option<PathBuf>,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    let client = connect(data, lang)?;
+    let key = resolve(&client, member, lang, data).await?;
+    let space = super::agenda_id(&client, agenda, lang, data).await?;
+    let status: crate::views::StatusView = client
+        .get("/v1/status")
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    let Some(fork) = status
+        .equivocations
+        .iter()
+        .find(|e| e.space == space && e.author == key)
+    else {
+        return Err(match lang {
+            Lang::En => format!("this node holds no evidence that member key {key} forked in agenda {space} (see `confer status`)"),
+            Lang::Zh => format!("本节点没有成员密钥 {key} 在议题 {space} 中分叉的证据（见 `confer status`）"),
+        });
+    };
+    let stands = ids::resolve_prefix(keep, fork.entries.iter().map(|e| e.change_hash.as_str()))
+        .map_err(|_| match lang {
+            Lang::En => format!(
+                "--keep must name one of the two entries at seq {}: {}",
+                fork.seq,
+                fork.entries
+                    .iter()
+                    .map(|e| e.change_hash.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            Lang::Zh => format!(
+                "--keep 必须是序号 {} 上两条条目之一：{}",
+                fork.seq,
+                fork.entries
+                    .iter()
+                    .map(|e| e.change_hash.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" 或 ")
+            ),
+        })?;
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(stands, &mut hash).map_err(|e| e.to_string())?;
+    let body: BodyId = status.body.id.parse().map_err(|e| format!("{e}"))?;
+    let decision = Revocation::unsigned(
+        body,
+        key.parse::<PublicKey>().map_err(|e| format!("{e}"))?,
+        crate::runtime::unix_now(),
+        Scope::Fork {
+            space: space.parse()?,
+            seq: fork.seq,
+            stands: hash,
+        },
+    );
+    if let Some(path) = request {
+        write_file(
+            &path,
+            &RequestFile {
+                confer: "request".into(),
+                version: REQUEST_VERSION,
+                request: Request::Revocation {
+                    body,
+                    key: decision.key,
+                    revocations: vec![hex::encode(decision.encode())],
+                },
+            },
+            lang,
+        )?;
+        return if json {
+            print_json(&serde_json::json!({ "request": path.display().to_string() }))
+        } else {
+            println!(
+                "{} {}",
+                lang.pick(
+                    "Fork resolution request written; sign it where the body key is (`confer sign-request FILE`), then `confer member import` the answer here:",
+                    "分叉处理请求已写入；请在保存机构密钥的电脑上签署（`confer sign-request FILE`），再在本机 `confer member import` 导入签署结果：",
+                ),
+                path.display()
+            );
+            Ok(())
+        };
+    }
+    let secret = body_secret(data, lang)?;
+    let signed = decision.sign(&secret).map_err(|e| e.to_string())?;
+    send_revocations(&client, vec![hex::encode(signed.encode())], lang, data).await?;
+    if json {
+        print_json(
+            &serde_json::json!({ "space": space, "key": key, "seq": fork.seq, "stands": stands }),
+        )
+    } else {
+        println!(
+            "{} {stands}
+{}",
+            lang.pick("Fork resolved; the entry that stands:", "分叉已处理，保留的条目："),
+            lang.pick(
+                "Every participating body keeps this side; the key writes nothing more in this agenda.",
+                "各参与机构均保留这一条；该密钥在本议题中不能再写入。",
+            )
+        );
+        Ok(())
     }
 }
 

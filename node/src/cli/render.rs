@@ -133,6 +133,25 @@ fn equivocation(e: &EquivocationView, indent: &str, lang: Lang) -> String {
         lang.pick("change hashes:", "变更哈希："),
         hashes.join(lang.pick(", ", "、"))
     );
+    match &e.resolved {
+        Some(stands) => put!(
+            out,
+            "{indent}    {} {}",
+            lang.pick(
+                "resolved by its body; the entry that stands:",
+                "已由其所属机构处理，保留的条目："
+            ),
+            ids::full(stands)
+        ),
+        None => put!(
+            out,
+            "{indent}    {}",
+            lang.pick(
+                "its body can resolve it: confer member resolve-fork KEY --agenda ID --keep CHANGE_HASH",
+                "其所属机构可处理：confer member resolve-fork 密钥 --agenda 议题编号 --keep 变更哈希"
+            )
+        ),
+    }
     match e.detected_at {
         Some(at) => put!(
             out,
@@ -828,6 +847,7 @@ mod tests {
             entries: vec![entry(HASH_1), entry(HASH_2)],
             detected_at: Some(1_795_428_900),
             certificate: None,
+            resolved: None,
         }
     }
 
@@ -1028,9 +1048,9 @@ mod tests {
         let lines: Vec<&str> = zh
             .lines()
             .skip_while(|l| !l.starts_with("分叉证据"))
-            .take(4)
+            .take(5)
             .collect();
-        assert_eq!(lines.len(), 4, "{zh}");
+        assert_eq!(lines.len(), 5, "{zh}");
         for line in lines {
             let rest = [
                 MEMBER,
@@ -1042,6 +1062,10 @@ mod tests {
                 "evil\\u{1b}[2K\\u{d}name",
                 "UTC",
                 "GET /v1/agendas//equivocations",
+                // The command to type, with its options.
+                "confer member resolve-fork",
+                "--agenda",
+                "--keep",
             ]
             .iter()
             .fold(line.to_owned(), |l, known| l.replace(known, ""));

@@ -172,7 +172,7 @@ impl Replica {
         }
         fx.persist.revocations.push(revocation.clone());
         let spaces: Vec<SpaceId> = match revocation.scope {
-            Scope::Space { space, .. } => vec![space],
+            Scope::Space { space, .. } | Scope::Fork { space, .. } => vec![space],
             Scope::Later => self.spaces.keys().copied().collect(),
         };
         for space in spaces {
@@ -196,17 +196,19 @@ impl Replica {
         };
         let g = s.genesis();
         let (members, created_at) = (g.members.clone(), g.created_at);
-        let cutoffs: Vec<(BodyId, PublicKey, u64)> = self
+        type Cut = (BodyId, PublicKey, u64, Option<(u64, [u8; 32])>);
+        let cutoffs: Vec<Cut> = self
             .revocations
             .for_space(&members, &space, created_at)
             .filter_map(|r| {
+                let pin = self.revocations.fork_pin(&r.body, &r.key, &space);
                 self.revocations
                     .cutoff(&r.body, &r.key, &space, created_at)
-                    .map(|up_to| (r.body, r.key, up_to))
+                    .map(|up_to| (r.body, r.key, up_to, pin))
             })
             .collect();
-        for (body, key, up_to) in cutoffs {
-            match s.revoke(key, body, up_to) {
+        for (body, key, up_to, pin) in cutoffs {
+            match s.revoke(key, body, up_to, pin) {
                 Ok(Some(withdrawal)) => {
                     fx.events.push(Event::Withdrawn {
                         space,

@@ -556,7 +556,8 @@ impl Replica {
                 .revocations
                 .cutoff(&r.body, &r.key, &id, genesis.created_at)
                 .unwrap_or(0);
-            space.revoke(r.key, r.body, up_to)?;
+            let pin = self.revocations.fork_pin(&r.body, &r.key, &id);
+            space.revoke(r.key, r.body, up_to, pin)?;
         }
         let entry = space.local_change(&secret, body, now_ms, edit)?;
         self.spaces.insert(id, space);

@@ -87,7 +87,7 @@ fn apply(space: &mut Space, r: &Revocation) {
     let Scope::Space { up_to, .. } = r.scope else {
         panic!("space scope expected")
     };
-    space.revoke(r.key, r.body, up_to).expect("revoke");
+    space.revoke(r.key, r.body, up_to, None).expect("revoke");
 }
 
 proptest! {
@@ -162,7 +162,7 @@ fn a_revoked_key_and_a_key_that_built_on_it_cannot_write_again() {
         unreachable!()
     };
     let w = three
-        .revoke(revocation.key, revocation.body, up_to)
+        .revoke(revocation.key, revocation.body, up_to, None)
         .expect("revoke")
         .expect("entries withdrawn");
     let gone: Vec<_> = w.withdrawn.iter().map(Entry::change_hash).collect();
@@ -199,10 +199,100 @@ fn a_revoked_key_and_a_key_that_built_on_it_cannot_write_again() {
     let mut restored = Space::restore(genesis, three.log().to_vec(), None).expect("restore");
     restored.mark_withdrawn(&w.withdrawn);
     restored
-        .revoke(revocation.key, revocation.body, up_to)
+        .revoke(revocation.key, revocation.body, up_to, None)
         .expect("revoke");
     assert!(restored
         .local_change(&member_secret(3), body_id(3), 5, |tx| edit(Some("x"), None)
             .apply(tx))
         .is_err());
+}
+
+/// Member 1 forks at seq 2: one replica holds side A (and the others' edits built on it),
+/// another side B. Its body resolves the fork for A: both end up with the same entries and
+/// document, in whichever order the decision and the entries arrive, the key is no longer
+/// refused up to the fork, and side B is refused as not chosen.
+#[test]
+fn a_fork_resolution_makes_the_members_converge_on_the_chosen_side() {
+    let genesis = support::genesis(1, &[2, 3], 9);
+    let certs = support::certs(&[1, 2, 3]);
+    let mut one = Space::new(genesis.clone());
+    let s1 = local_edit(&mut one, 1, 1, &edit(Some("一"), None));
+    let mut clone = Space::new(genesis.clone());
+    receive(&mut clone, std::slice::from_ref(&s1), &certs);
+    let side_a = local_edit(&mut one, 1, 2, &edit(Some("甲方案"), None));
+    let side_b = local_edit(&mut clone, 1, 3, &edit(Some("乙方案"), None));
+    assert_eq!((side_a.seq(), side_b.seq()), (2, 2));
+
+    // Replica X: side A, then member 2 builds on it, then side B arrives (fork detected).
+    let mut x = Space::new(genesis.clone());
+    receive(&mut x, &[s1.clone(), side_a.clone()], &certs);
+    let on_a = local_edit(&mut x, 2, 4, &edit(None, Some("二 基于甲")));
+    let got = receive(&mut x, std::slice::from_ref(&side_b), &certs);
+    assert_eq!(got.equivocations.len(), 1);
+    // Replica Y: side B first, member 3 builds on it, then side A (fork detected).
+    let mut y = Space::new(genesis.clone());
+    receive(&mut y, &[s1.clone(), side_b.clone()], &certs);
+    let on_b = local_edit(&mut y, 3, 5, &edit(None, Some("三 基于乙")));
+    receive(&mut y, std::slice::from_ref(&side_a), &certs);
+    assert!(x.equivocators().contains(&member_secret(1).public()));
+    assert!(y.equivocators().contains(&member_secret(1).public()));
+
+    let decision = Revocation::unsigned(
+        body_id(1),
+        member_secret(1).public(),
+        1_800_000_000,
+        Scope::Fork {
+            space: genesis.id(),
+            seq: 2,
+            stands: side_a.change_hash().0,
+        },
+    )
+    .sign(&body_secret(1))
+    .expect("sign");
+    let decision = Revocation::decode(&decision.encode()).expect("round trip");
+    let Scope::Fork { seq, stands, .. } = decision.scope else {
+        unreachable!()
+    };
+    for space in [&mut x, &mut y] {
+        space
+            .revoke(decision.key, decision.body, seq, Some((seq, stands)))
+            .expect("resolve");
+        assert!(space.equivocators().is_empty());
+        // Anti-entropy: each offers the other everything it has.
+        let all = [
+            s1.clone(),
+            side_a.clone(),
+            side_b.clone(),
+            on_a.clone(),
+            on_b.clone(),
+        ];
+        let got = receive(space, &all, &certs);
+        assert!(got.equivocations.is_empty(), "{:?}", got.equivocations);
+    }
+    let want: BTreeSet<ChangeHash> = [&s1, &side_a, &on_a]
+        .iter()
+        .map(|e| e.change_hash())
+        .collect();
+    assert_eq!(counted(&x), want);
+    assert_eq!(
+        counted(&y),
+        want,
+        "Y dropped side B and what member 3 built on it"
+    );
+    assert_eq!(heads(&x), heads(&y));
+    // The key writes nothing past the fork; side B is refused as not chosen.
+    let got = receive(&mut y, std::slice::from_ref(&side_b), &certs);
+    assert_eq!(
+        got.rejected[0].0,
+        Rejection::NotChosen(member_secret(1).public())
+    );
+    // A node restarted from its log and evidence comes back the same (evidence marks the
+    // key an equivocator; the stored decision lifts that again).
+    let mut restored = Space::restore(genesis, x.log().to_vec(), None).expect("restore");
+    restored
+        .revoke(decision.key, decision.body, seq, Some((seq, stands)))
+        .expect("resolve");
+    restored.mark_equivocator(member_secret(1).public());
+    assert!(restored.equivocators().is_empty());
+    assert_eq!(heads(&restored), heads(&x));
 }
