@@ -9,19 +9,34 @@
 //! the committed corpus and crashers are checked the same way in `cargo test`.
 //! Depends on nothing but `confer_protocol` and std.
 
+use confer_protocol::revocation::Revocation;
 use confer_protocol::{Certificate, Entry, Genesis, Message};
 
 /// A target's check: panics on a finding, returns whether the input decoded.
 pub type Check = fn(&[u8]) -> bool;
 
 /// Every target by name, as used for `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/`.
-pub const TARGETS: [(&str, Check); 5] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("entry", entry),
     ("message", message),
     ("certificate", certificate),
     ("genesis", genesis),
     ("change_chunk", change_chunk),
+    ("revocation", revocation),
 ];
+
+/// `Revocation::decode` (which verifies the body's signature) and the unverified decoding
+/// request files use; both re-encode to the same bytes.
+pub fn revocation(data: &[u8]) -> bool {
+    if let Ok(r) = Revocation::decode_unverified(data) {
+        assert_eq!(r.encode(), data, "revocation re-encodes canonically");
+    }
+    let Ok(r) = Revocation::decode(data) else {
+        return false;
+    };
+    assert_eq!(r.encode(), data, "verified revocation re-encodes canonically");
+    true
+}
 
 /// `Entry::decode`. An entry keeps the bytes it was decoded from, so the canonical check is
 /// on what it extracted from them: the change it parsed must be exactly the bytes between

@@ -153,6 +153,11 @@ fn write_fuzz_seed_corpus() {
 
     for (i, message) in support::sample_messages().iter().enumerate() {
         seeds.push(("message", format!("seed-{i:02}"), message.encode()));
+        if let confer_protocol::Message::Revoke { revocations, .. } = message {
+            for (j, r) in revocations.iter().enumerate() {
+                seeds.push(("revocation", format!("seed-{j}"), r.encode()));
+            }
+        }
     }
 
     for (target, name, bytes) in seeds {

@@ -275,6 +275,18 @@ pub fn sample_messages() -> Vec<Message> {
                 )
                 .sign(&body_secret(3))
                 .expect("sign"),
+                confer_protocol::revocation::Revocation::unsigned(
+                    body_id(1),
+                    member_secret(1).public(),
+                    1_800_000_000,
+                    confer_protocol::revocation::Scope::Fork {
+                        space: id,
+                        seq: 2,
+                        stands: [7; 32],
+                    },
+                )
+                .sign(&body_secret(1))
+                .expect("sign"),
             ],
         },
         Message::Refused {
