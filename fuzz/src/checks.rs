@@ -34,7 +34,11 @@ pub fn revocation(data: &[u8]) -> bool {
     let Ok(r) = Revocation::decode(data) else {
         return false;
     };
-    assert_eq!(r.encode(), data, "verified revocation re-encodes canonically");
+    assert_eq!(
+        r.encode(),
+        data,
+        "verified revocation re-encodes canonically"
+    );
     true
 }
 

@@ -15,7 +15,7 @@
 //! `confer_protocol::Entry::decode` and `Entry::verify`), `POST peers/remove {peer}`,
 //! `POST trust {body}`, `POST untrust {body}`, `GET members`, `POST members/reload`,
 //! `POST members/freeze {key}` (answers a [`Reach`]), `POST revocations {revocations:
-//! [hex]}`. Writing requests take `"as": KEY` (a member key of this body on this node;
+//! [hex]}`, `POST body/chain` (read the body-key chain in `identity.json` again). Writing requests take `"as": KEY` (a member key of this body on this node;
 //! default: the first member). Errors are `{"code", "detail", "message"}`.
 //!
 //! One route needs no token: `GET /v1/prove?nonce=<64 hex>` answers
@@ -226,6 +226,7 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/members/reload", axum::routing::post(reload_members))
         .route("/v1/members/freeze", axum::routing::post(freeze_member))
         .route("/v1/revocations", axum::routing::post(revoke))
+        .route("/v1/body/chain", axum::routing::post(reload_body_chain))
         .route("/v1/agendas/{id}/equivocations", get(agenda_equivocations))
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
@@ -424,6 +425,11 @@ async fn freeze_member(
 ) -> Result<Json<Reach>, ApiError> {
     let key = parse_member(Some(&body.key))?.ok_or_else(|| NodeError::BadInput("no key".into()))?;
     Ok(Json(node.freeze_member(key).await?))
+}
+
+async fn reload_body_chain(State(node): State<NodeHandle>) -> Result<StatusCode, ApiError> {
+    node.reload_body_chain().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn revoke(

@@ -78,6 +78,8 @@ pub(crate) enum MemberCommand {
     /// Stops writing with a key and says how far it wrote in each space.
     Freeze(PublicKey, Reply<Reach>),
     Revoke(Vec<Revocation>, Reply<()>),
+    /// Reads the body-key chain in `identity.json` again (after `confer body-key rotate`).
+    ReloadChain(Reply<()>),
 }
 
 /// A handle to a running node.
@@ -172,6 +174,12 @@ impl NodeHandle {
     /// its revocation must state.
     pub async fn freeze_member(&self, key: PublicKey) -> Result<Reach, NodeError> {
         self.ask(|r| Command::Members(MemberCommand::Freeze(key, r)))
+            .await
+    }
+
+    /// Reads this body's key chain again and sends it to the connected peers.
+    pub async fn reload_body_chain(&self) -> Result<(), NodeError> {
+        self.ask(|r| Command::Members(MemberCommand::ReloadChain(r)))
             .await
     }
 

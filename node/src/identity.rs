@@ -70,6 +70,8 @@ pub enum IdentityError {
     NoPlainBodyKey { path: PathBuf, encrypted: bool },
     #[error("{path} is the only copy of the body key on this machine; copy it offline (or encrypt it with `confer body-key encrypt`) first, then run `confer body-key remove --confirm`")]
     OnlyCopy { path: PathBuf },
+    #[error("this body's key was changed {max} times, the most a node's hello can prove; create a new body instead")]
+    TooManyRotations { max: usize },
     #[error("{path} holds the key of body {found}, but identity.json belongs to body {expected}")]
     WrongBodyKey {
         path: PathBuf,
@@ -84,6 +86,10 @@ struct IdentityFile {
     region: String,
     member_cert: String,
     node_cert: String,
+    /// Body-key certificates (hex), oldest first: each new body key, certified by the one
+    /// before (`confer body-key rotate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    body_chain: Vec<String>,
 }
 
 /// Everything `run` needs to act as this body.
@@ -94,6 +100,8 @@ pub struct LocalIdentity {
     pub node_seed: [u8; 32],
     /// Further members of the body on this node ([`members`]).
     pub members: Vec<(SecretKey, Certificate)>,
+    /// The body's key changes, oldest first.
+    pub chain: Vec<Certificate>,
 }
 
 /// Shows the public parts only.
@@ -212,6 +220,7 @@ pub fn init_with(
         region: region.to_owned(),
         member_cert: hex::encode(member_cert.encode()),
         node_cert: hex::encode(node_cert.encode()),
+        body_chain: Vec::new(),
     };
     let json = serde_json::to_vec_pretty(&file).map_err(|e| IdentityError::Damaged {
         path: identity_path(dir),
@@ -227,6 +236,7 @@ pub fn init_with(
         },
         node_seed: *node_seed,
         members: Vec::new(),
+        chain: Vec::new(),
     })
 }
 
@@ -261,9 +271,11 @@ pub fn load(dir: &Path) -> Result<LocalIdentity, IdentityError> {
         });
     }
     let members = members::load_members(dir)?;
+    let chain = body_chain(dir)?;
     Ok(LocalIdentity {
         region: file.region,
         members,
+        chain,
         node_seed: *node.seed(),
         identity: Identity {
             node_cert,
@@ -285,6 +297,54 @@ fn read_identity_file(dir: &Path) -> Result<IdentityFile, IdentityError> {
         path: path.clone(),
         reason: e.to_string(),
     })
+}
+
+/// The body's key changes recorded in `identity.json`, oldest first.
+pub fn body_chain(dir: &Path) -> Result<Vec<Certificate>, IdentityError> {
+    let file = read_identity_file(dir)?;
+    let path = identity_path(dir);
+    file.body_chain
+        .iter()
+        .map(|h| {
+            let raw = hex::decode(h).map_err(|e| IdentityError::Damaged {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(Certificate::decode(&raw)?)
+        })
+        .collect()
+}
+
+/// The key that signs for the body now: the last of the chain, or the body id.
+pub fn current_body_key(dir: &Path) -> Result<confer_protocol::PublicKey, IdentityError> {
+    let body = body_of(dir)?;
+    Ok(body_chain(dir)?.last().map_or(body.0, |c| c.key))
+}
+
+/// Records a new body key (certified by the current one) in `identity.json`.
+pub fn append_body_key(dir: &Path, cert: &Certificate) -> Result<(), IdentityError> {
+    let path = identity_path(dir);
+    let mut file = read_identity_file(dir)?;
+    let current = current_body_key(dir)?;
+    let body = body_of(dir)?;
+    if cert.body != body || !cert.is_body_key() || cert.signer != current {
+        return Err(IdentityError::Damaged {
+            path,
+            reason: "the body-key certificate is not signed by this body's current key".into(),
+        });
+    }
+    let hex_cert = hex::encode(cert.encode());
+    if !file.body_chain.contains(&hex_cert) {
+        file.body_chain.push(hex_cert);
+    }
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| IdentityError::Damaged {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let tmp = dir.join("identity.json.tmp");
+    write_private(&tmp, &json)?;
+    fs::rename(&tmp, &path).map_err(io_err("rename", &tmp))?;
+    sync_dir(dir)
 }
 
 /// The body `identity.json` belongs to (the body that certified the member key).
@@ -566,8 +626,33 @@ pub fn load_body_key(
             dir: dir.to_owned(),
         });
     };
+    let current = current_body_key(dir)?;
+    let staged = next_path(&path);
+    let key = if key.public() != current && staged.exists() {
+        // A rotation was recorded but its key not yet moved into place: finish it.
+        let next = if here.plain {
+            read_key(&staged)?
+        } else {
+            let bytes = fs::read(&staged).map_err(io_err("read", &staged))?;
+            let passphrase = passphrase.ok_or_else(|| IdentityError::PassphraseNeeded {
+                path: staged.clone(),
+            })?;
+            keyfile::open(&bytes, passphrase).map_err(|source| IdentityError::KeyFile {
+                path: staged.clone(),
+                source,
+            })?
+        };
+        if next.public() == current {
+            fs::rename(&staged, &path).map_err(io_err("rename", &staged))?;
+            next
+        } else {
+            key
+        }
+    } else {
+        key
+    };
     let found = BodyId(key.public());
-    if found != expected {
+    if key.public() != current {
         return Err(IdentityError::WrongBodyKey {
             path,
             found,
@@ -581,7 +666,7 @@ pub fn load_body_key(
 pub fn load_body_key_checked(dir: &Path, key: &SecretKey) -> Result<(), IdentityError> {
     let expected = body_of(dir)?;
     let found = BodyId(key.public());
-    if found != expected {
+    if key.public() != current_body_key(dir)? {
         return Err(IdentityError::WrongBodyKey {
             path: dir.to_owned(),
             found,
@@ -589,6 +674,75 @@ pub fn load_body_key_checked(dir: &Path, key: &SecretKey) -> Result<(), Identity
         });
     }
     Ok(())
+}
+
+/// Replaces the body key with a new one, certified by the current one
+/// (`confer body-key rotate`), where the body key is kept: plaintext, or sealed under the
+/// same passphrase. Crash-safe: the new key is written beside the old one
+/// (`….next`), then recorded in `identity.json`, then moved into place; [`load_body_key`]
+/// finishes a rotation a crash interrupted. The old key file is overwritten.
+pub fn rotate_body_key(
+    dir: &Path,
+    passphrase: Option<&Passphrase>,
+    now: u64,
+) -> Result<Certificate, IdentityError> {
+    let current = load_body_key(dir, passphrase)?;
+    let file = read_identity_file(dir)?;
+    let body = body_of(dir)?;
+    if file.body_chain.len() >= confer_protocol::sync::MAX_CHAIN {
+        return Err(IdentityError::TooManyRotations {
+            max: confer_protocol::sync::MAX_CHAIN,
+        });
+    }
+    let next = SecretKey::from_seed(rand::rng().random());
+    let cert = Certificate::issue_for(
+        body,
+        &current,
+        &file.body_name,
+        next.public(),
+        Subject::BodyKey,
+        now,
+    )?;
+    let here = body_key_here(dir);
+    let (path, staged) = if here.plain {
+        let path = body_key_path(dir);
+        let staged = next_path(&path);
+        write_key(&staged, &next)?;
+        (path, staged)
+    } else {
+        let Some(passphrase) = passphrase else {
+            return Err(IdentityError::PassphraseNeeded {
+                path: body_key_enc_path(dir),
+            });
+        };
+        let path = body_key_enc_path(dir);
+        let staged = next_path(&path);
+        let mut rng = rand::rng();
+        let sealed = keyfile::seal(
+            &next,
+            passphrase,
+            KdfParams::DEFAULT,
+            rng.random(),
+            rng.random(),
+        )
+        .map_err(|source| IdentityError::KeyFile {
+            path: staged.clone(),
+            source,
+        })?;
+        write_private(&staged, &sealed)?;
+        (path, staged)
+    };
+    sync_dir(&keys_dir(dir))?;
+    append_body_key(dir, &cert)?;
+    fs::rename(&staged, &path).map_err(io_err("rename", &staged))?;
+    sync_dir(&keys_dir(dir))?;
+    Ok(cert)
+}
+
+fn next_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".next");
+    PathBuf::from(name)
 }
 
 /// What `encrypt_body_key` did.

@@ -93,7 +93,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         snapshot_counts,
         damaged,
         evidence,
-    } = restore(loaded, local.identity.clone(), &store)?;
+    } = restore(loaded, local.identity.clone(), local.chain.clone(), &store)?;
     for (secret, cert) in local.members.iter().cloned() {
         replica.add_member(secret, cert).map_err(|e| {
             NodeFailure::Identity(IdentityError::Damaged {
@@ -177,19 +177,30 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
 fn restore(
     loaded: crate::store::Loaded,
     identity: confer_protocol::Identity,
+    chain: Vec<Certificate>,
     store: &Store,
 ) -> Result<Restored, NodeFailure> {
     let own_key = identity.member_cert.key;
     let mut replica = Replica::new(identity, Limits::default());
     let mut damaged = Vec::new();
+    // Body-key chains first (ours from identity.json, then stored ones), then what they
+    // authorise, in whatever order the store holds them.
+    let mut certs: Vec<Certificate> = chain;
     for (key, bytes) in &loaded.certificates {
         match Certificate::decode(bytes) {
-            Ok(cert) => replica.add_cert(cert),
+            Ok(cert) => certs.push(cert),
             Err(e) => damaged.push(format!(
                 "certificate record {}: did not decode ({e}) and was skipped; a peer sends it again with its holder's entries or hello",
                 short(key)
             )),
         }
+    }
+    let unchained = replica.add_certs(certs);
+    if !unchained.is_empty() {
+        tracing::debug!(
+            count = unchained.len(),
+            "stored certificates whose signer no known body-key chain authorises were left out"
+        );
     }
     let certs_damaged = !damaged.is_empty();
     // Revocations first: inserting a space applies them.

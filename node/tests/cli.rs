@@ -1921,5 +1921,81 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
         .ok();
     let text = a.cli(&["member", "list"]).ok().stdout;
     assert!(text.contains("REVOKED"), "{text}");
+
+    // The body key changes where it is kept; the node imports the new key's certificate
+    // and tells B. A member certified by the new key (offline, as before) writes, and B
+    // takes it as A's body's.
+    let chain = root.path().join("body-key.json");
+    let rotated = cli(
+        &offline,
+        &[
+            "body-key",
+            "rotate",
+            "--out",
+            chain.to_str().expect("utf-8"),
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(rotated["body"], a.body.as_str(), "{rotated}");
+    let imported = a
+        .cli(&["member", "import", chain.to_str().expect("utf-8"), "--json"])
+        .json();
+    assert_eq!(imported["body_key"], rotated["body_key"], "{imported}");
+    let req = root.path().join("zhao.request.json");
+    let ans = root.path().join("zhao.signed.json");
+    let zhao = a
+        .cli(&[
+            "member",
+            "add",
+            "--name",
+            "赵六",
+            "--role",
+            "chair",
+            "--can-sign",
+            "--request",
+            req.to_str().expect("utf-8"),
+            "--json",
+        ])
+        .json();
+    let zhao = zhao["key"].as_str().expect("key").to_owned();
+    cli(
+        &offline,
+        &[
+            "sign-request",
+            req.to_str().expect("utf-8"),
+            "--out",
+            ans.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    a.cli(&["member", "import", ans.to_str().expect("utf-8")])
+        .ok();
+    a.cli(&[
+        "agenda",
+        "edit",
+        &id,
+        "--title",
+        "赵六 的标题",
+        "--as",
+        "赵六",
+    ])
+    .ok();
+    poll(
+        "B shows the title by 赵六",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = b.try_json(&["agenda", "show", &id])?;
+            match field_author(&view, "title") {
+                Some((v, key, name, false))
+                    if v == "赵六 的标题" && key == zhao && name == "赵六" =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
     assert_clean_logs(&[&a, &b]);
 }

@@ -7,7 +7,14 @@
 //!
 //! Certificates carry no expiry: acceptance of an entry must not depend on the receiver's
 //! clock, or nodes would disagree about old entries. Withdrawing a key is done by a
-//! revocation at a sequence number, which every node applies identically (a later issue).
+//! revocation at a sequence number, which every node applies identically
+//! ([`crate::revocation`]).
+//!
+//! A body's identity ([`BodyId`]) is the key it was created with and never changes; the key
+//! that *signs* for it may ([`Subject::BodyKey`]: a new body key certified by one already
+//! authorised, e.g. when the key moves to a new custodian). Every certificate names its
+//! `signer`; [`Certificates`] counts a certificate only once its signer is authorised for
+//! its body — the body id itself, or a key reached from it through body-key certificates.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,7 +30,7 @@ const CERT_VERSION: u8 = 2;
 pub const MAX_NAME_BYTES: usize = 256;
 /// Longest encoded certificate.
 pub const MAX_CERT_BYTES: usize =
-    1 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + (4 + MAX_NAME_BYTES) + 2 + 8 + 64;
+    1 + 32 + 32 + 4 + MAX_NAME_BYTES + 32 + 1 + (4 + MAX_NAME_BYTES) + 2 + 8 + 64;
 
 /// A body's identity: its root public key.
 #[derive(
@@ -139,6 +146,9 @@ pub enum Subject {
     },
     /// A node (libp2p identity) operated by the body.
     Node,
+    /// A new key of the body itself: it may sign certificates and revocations for the body
+    /// from now on, as the key that certified it could.
+    BodyKey,
 }
 
 impl Subject {
@@ -156,6 +166,8 @@ impl Subject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
     pub body: BodyId,
+    /// The key that signed: the body id's own key, or a body key certified from it.
+    pub signer: PublicKey,
     pub body_name: String,
     pub key: PublicKey,
     pub subject: Subject,
@@ -191,10 +203,30 @@ impl Certificate {
         subject: Subject,
         issued_at: u64,
     ) -> Result<Self, CertError> {
+        Self::issue_for(
+            BodyId(body_secret.public()),
+            body_secret,
+            body_name,
+            key,
+            subject,
+            issued_at,
+        )
+    }
+
+    /// The body `body` certifies `key`, signing with `signer` (the body's current key,
+    /// which [`Certificates`] must know to be authorised for it).
+    pub fn issue_for(
+        body: BodyId,
+        signer: &SecretKey,
+        body_name: &str,
+        key: PublicKey,
+        subject: Subject,
+        issued_at: u64,
+    ) -> Result<Self, CertError> {
         let names_ok = body_name.len() <= MAX_NAME_BYTES
             && match &subject {
                 Subject::Member { name, .. } => name.len() <= MAX_NAME_BYTES,
-                Subject::Node => true,
+                Subject::Node | Subject::BodyKey => true,
             };
         if !names_ok {
             return Err(CertError::NameTooLong);
@@ -202,20 +234,21 @@ impl Certificate {
         let clean = is_clean_name(body_name)
             && match &subject {
                 Subject::Member { name, .. } => is_clean_name(name),
-                Subject::Node => true,
+                Subject::Node | Subject::BodyKey => true,
             };
         if !clean {
             return Err(CertError::UncleanName);
         }
         let mut cert = Certificate {
-            body: BodyId(body_secret.public()),
+            body,
+            signer: signer.public(),
             body_name: body_name.to_owned(),
             key,
             subject,
             issued_at,
             signature: Signature([0; 64]),
         };
-        cert.signature = body_secret.sign(CERT_DOMAIN, &cert.signed_bytes());
+        cert.signature = signer.sign(CERT_DOMAIN, &cert.signed_bytes());
         Ok(cert)
     }
 
@@ -223,6 +256,7 @@ impl Certificate {
         let mut w = Writer::with_capacity(160);
         w.u8(CERT_VERSION)
             .raw(self.body.0.as_bytes())
+            .raw(self.signer.as_bytes())
             .str(&self.body_name)
             .raw(self.key.as_bytes());
         match &self.subject {
@@ -235,6 +269,9 @@ impl Certificate {
             }
             Subject::Node => {
                 w.u8(2);
+            }
+            Subject::BodyKey => {
+                w.u8(3);
             }
         }
         w.u64(self.issued_at);
@@ -258,6 +295,7 @@ impl Certificate {
             return Err(DecodeError::Invalid("unknown certificate version").into());
         }
         let body = BodyId(PublicKey::from_bytes(r.array()?));
+        let signer = PublicKey::from_bytes(r.array()?);
         let body_name = r.str("body name", MAX_NAME_BYTES)?.to_owned();
         let key = PublicKey::from_bytes(r.array()?);
         let subject = match r.u8()? {
@@ -268,6 +306,7 @@ impl Certificate {
                 can_sign: r.flag()?,
             },
             2 => Subject::Node,
+            3 => Subject::BodyKey,
             _ => return Err(DecodeError::Invalid("unknown certificate subject").into()),
         };
         let issued_at = r.u64()?;
@@ -278,13 +317,14 @@ impl Certificate {
         let clean = is_clean_name(&body_name)
             && match &subject {
                 Subject::Member { name, .. } => is_clean_name(name),
-                Subject::Node => true,
+                Subject::Node | Subject::BodyKey => true,
             };
         if !clean {
             return Err(CertError::UncleanName);
         }
         let cert = Certificate {
             body,
+            signer,
             body_name,
             key,
             subject,
@@ -299,12 +339,17 @@ impl Certificate {
         Self::decode(r.bytes("certificate", MAX_CERT_BYTES)?)
     }
 
-    /// Checks the body's signature.
+    /// Checks the signer's signature (whether the signer may sign for the body is
+    /// [`Certificates::authorised`]'s question).
     pub fn verify(&self) -> Result<(), CertError> {
-        self.body
-            .0
+        self.signer
             .verify(CERT_DOMAIN, &self.signed_bytes(), &self.signature)
             .map_err(|_| CertError::BadSignature { body: self.body })
+    }
+
+    /// Whether this certifies a new key of the body.
+    pub fn is_body_key(&self) -> bool {
+        matches!(self.subject, Subject::BodyKey)
     }
 
     pub fn is_member(&self) -> bool {
@@ -315,7 +360,7 @@ impl Certificate {
     pub fn role(&self) -> Option<Role> {
         match self.subject {
             Subject::Member { role, .. } => Some(role),
-            Subject::Node => None,
+            Subject::Node | Subject::BodyKey => None,
         }
     }
 
@@ -329,6 +374,7 @@ impl Certificate {
         match &self.subject {
             Subject::Member { name, .. } => name,
             Subject::Node => "node",
+            Subject::BodyKey => "body key",
         }
     }
 
@@ -338,6 +384,10 @@ impl Certificate {
             Subject::Member { .. } => Err(CertError::WrongSubject {
                 expected: "node",
                 found: "member",
+            }),
+            Subject::BodyKey => Err(CertError::WrongSubject {
+                expected: "node",
+                found: "body key",
             }),
         }
     }
@@ -421,6 +471,9 @@ mod tests {
 #[derive(Debug, Default, Clone)]
 pub struct Certificates {
     by_key: std::collections::BTreeMap<PublicKey, std::collections::BTreeMap<BodyId, Certificate>>,
+    /// Keys authorised to sign for each body besides its id: those certified as body keys
+    /// by a key already authorised.
+    body_keys: std::collections::BTreeMap<BodyId, std::collections::BTreeSet<PublicKey>>,
 }
 
 impl Certificates {
@@ -432,7 +485,20 @@ impl Certificates {
     /// `issued_at` wins (ties: the smaller encoding), so every node holding the same
     /// certificates shows the same names whatever order they arrived in. Returns true if
     /// it was kept.
+    ///
+    /// A certificate whose signer is not (yet) authorised for its body is not kept: it
+    /// could otherwise displace the body's own certificate for that key. It counts once
+    /// it comes again after the body-key certificate that authorises its signer.
     pub fn insert(&mut self, cert: Certificate) -> bool {
+        if !self.authorised(&cert.signer, &cert.body) {
+            return false;
+        }
+        if cert.is_body_key() && cert.key != cert.body.0 {
+            self.body_keys
+                .entry(cert.body)
+                .or_default()
+                .insert(cert.key);
+        }
         let slot = self.by_key.entry(cert.key).or_default();
         match slot.get(&cert.body) {
             Some(held)
@@ -446,6 +512,70 @@ impl Certificates {
                 true
             }
         }
+    }
+
+    /// Inserts certificates in whatever order they come, body-key certificates first and
+    /// each once its signer is authorised (as a stored set is loaded). Returns those that
+    /// no chain authorises.
+    pub fn insert_all(&mut self, certs: Vec<Certificate>) -> Vec<Certificate> {
+        let (mut chain, rest): (Vec<Certificate>, Vec<Certificate>) =
+            certs.into_iter().partition(Certificate::is_body_key);
+        loop {
+            let before = chain.len();
+            chain.retain(|c| {
+                if self.authorised(&c.signer, &c.body) {
+                    self.insert(c.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            if chain.len() == before {
+                break;
+            }
+        }
+        let mut refused = chain;
+        for cert in rest {
+            if !self.authorised(&cert.signer, &cert.body) {
+                refused.push(cert);
+            } else {
+                self.insert(cert);
+            }
+        }
+        refused
+    }
+
+    /// Whether `signer` may sign for `body`: the body's own key, or a body key certified
+    /// from it.
+    pub fn authorised(&self, signer: &PublicKey, body: &BodyId) -> bool {
+        *signer == body.0 || self.body_keys.get(body).is_some_and(|k| k.contains(signer))
+    }
+
+    /// The body-key certificates of `body`, in an order that [`Self::insert`] accepts
+    /// (each signer before what it signed): what a node sends with its Hello.
+    pub fn body_key_chain(&self, body: &BodyId) -> Vec<Certificate> {
+        let mut out: Vec<Certificate> = Vec::new();
+        let mut known: std::collections::BTreeSet<PublicKey> = std::iter::once(body.0).collect();
+        let mut rest: Vec<&Certificate> = self
+            .all()
+            .filter(|c| c.body == *body && c.is_body_key())
+            .collect();
+        while !rest.is_empty() {
+            let before = rest.len();
+            rest.retain(|c| {
+                if known.contains(&c.signer) {
+                    known.insert(c.key);
+                    out.push((*c).clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            if rest.len() == before {
+                break;
+            }
+        }
+        out
     }
 
     /// The member certificate `body` issued for `key`, if known. Entries name the body they
@@ -486,5 +616,85 @@ impl Certificates {
 
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    fn key(n: u8) -> SecretKey {
+        SecretKey::from_seed([n; 32])
+    }
+
+    /// Body 1 rotates its key twice (k1 → k2 → k3); a member certified by k3 counts only
+    /// once the chain that authorises k3 is known, in any order of arrival, and a key no
+    /// chain reaches cannot certify for the body at all.
+    #[test]
+    fn certificates_by_a_later_body_key_count_once_its_chain_is_known() {
+        let (k1, k2, k3) = (key(1), key(2), key(3));
+        let body = BodyId(k1.public());
+        let name = "平湖市政协";
+        let link2 = Certificate::issue_for(body, &k1, name, k2.public(), Subject::BodyKey, 1)
+            .expect("k1 certifies k2");
+        let link3 = Certificate::issue_for(body, &k2, name, k3.public(), Subject::BodyKey, 2)
+            .expect("k2 certifies k3");
+        let member = key(10).public();
+        let by_k3 = Certificate::issue_for(
+            body,
+            &k3,
+            name,
+            member,
+            Subject::member("张三", Role::Member),
+            3,
+        )
+        .expect("k3 certifies a member");
+        assert_eq!(Certificate::decode(&by_k3.encode()), Ok(by_k3.clone()));
+
+        let mut certs = Certificates::new();
+        assert!(
+            !certs.insert(by_k3.clone()),
+            "k3 is not known to sign for the body yet"
+        );
+        assert!(!certs.insert(link3.clone()), "k2 is not known yet either");
+        assert!(certs.member_cert(&member, &body).is_none());
+        assert!(certs.insert(link2.clone()));
+        assert!(certs.insert(link3.clone()));
+        assert!(certs.insert(by_k3.clone()));
+        assert!(certs.member_cert(&member, &body).is_some());
+        assert_eq!(
+            certs.body_key_chain(&body),
+            vec![link2.clone(), link3.clone()]
+        );
+
+        // Loaded from storage in any order, the same holds.
+        for order in [
+            vec![by_k3.clone(), link3.clone(), link2.clone()],
+            vec![link3.clone(), by_k3.clone(), link2.clone()],
+        ] {
+            let mut loaded = Certificates::new();
+            assert!(loaded.insert_all(order).is_empty());
+            assert!(loaded.member_cert(&member, &body).is_some());
+        }
+
+        // A stranger's key claiming the body, with a valid signature of its own, does not
+        // count, and cannot displace the body's own certificate for that key.
+        let thief = key(66);
+        let forged = Certificate::issue_for(
+            body,
+            &thief,
+            name,
+            member,
+            Subject::member("冒名", Role::Chair),
+            u64::MAX,
+        )
+        .expect("a self-consistent forgery");
+        assert!(forged.verify().is_ok());
+        assert!(!certs.authorised(&thief.public(), &body));
+        assert!(!certs.insert(forged));
+        assert_eq!(
+            certs.member_cert(&member, &body).map(|c| c.subject_name()),
+            Some("张三")
+        );
     }
 }

@@ -28,7 +28,7 @@ use crate::wire::{DecodeError, Reader, Writer};
 const REVOCATION_DOMAIN: Domain = Domain(b"confer/revocation/v1");
 const REVOCATION_VERSION: u8 = 1;
 /// Encoded length of a revocation of scope `Space` or `Later`.
-pub const REVOCATION_BYTES: usize = 1 + 32 + 32 + 8 + 1 + 32 + 8 + 64;
+pub const REVOCATION_BYTES: usize = 1 + 32 + 32 + 32 + 8 + 1 + 32 + 8 + 64;
 /// Encoded length of a revocation of scope `Fork` (the longest).
 pub const MAX_REVOCATION_BYTES: usize = REVOCATION_BYTES + 32;
 
@@ -52,6 +52,9 @@ pub enum Scope {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Revocation {
     pub body: BodyId,
+    /// The body key that signed (the body's id, or a later body key; see
+    /// [`crate::cert::Certificates::authorised`]).
+    pub signer: PublicKey,
     pub key: PublicKey,
     /// Unix seconds; for [`Scope::Later`], spaces created after it are covered.
     pub issued_at: u64,
@@ -83,6 +86,7 @@ impl Revocation {
     pub fn unsigned(body: BodyId, key: PublicKey, issued_at: u64, scope: Scope) -> Revocation {
         Revocation {
             body,
+            signer: body.0,
             key,
             issued_at,
             scope,
@@ -90,11 +94,10 @@ impl Revocation {
         }
     }
 
-    /// Signs with the body key. The body in the revocation must be the key's.
+    /// Signs with a body key (the body's id, or a later body key: whoever applies it
+    /// checks that the signer is authorised for the body).
     pub fn sign(mut self, body_secret: &SecretKey) -> Result<Revocation, RevocationError> {
-        if BodyId(body_secret.public()) != self.body {
-            return Err(RevocationError::BadSignature(self.body));
-        }
+        self.signer = body_secret.public();
         self.signature = body_secret.sign(REVOCATION_DOMAIN, &self.signed_bytes());
         Ok(self)
     }
@@ -103,6 +106,7 @@ impl Revocation {
         let mut w = Writer::with_capacity(REVOCATION_BYTES);
         w.u8(REVOCATION_VERSION)
             .raw(self.body.0.as_bytes())
+            .raw(self.signer.as_bytes())
             .raw(self.key.as_bytes())
             .u64(self.issued_at);
         match self.scope {
@@ -132,6 +136,7 @@ impl Revocation {
             return Err(DecodeError::Invalid("unknown revocation version").into());
         }
         let body = BodyId(PublicKey::from_bytes(r.array()?));
+        let signer = PublicKey::from_bytes(r.array()?);
         let key = PublicKey::from_bytes(r.array()?);
         let issued_at = r.u64()?;
         let kind = r.u8()?;
@@ -154,6 +159,7 @@ impl Revocation {
         r.finish()?;
         Ok(Revocation {
             body,
+            signer,
             key,
             issued_at,
             scope,
@@ -168,9 +174,9 @@ impl Revocation {
         Ok(revocation)
     }
 
+    /// Checks the signer's signature.
     pub fn verify(&self) -> Result<(), RevocationError> {
-        self.body
-            .0
+        self.signer
             .verify(REVOCATION_DOMAIN, &self.signed_bytes(), &self.signature)
             .map_err(|_| RevocationError::BadSignature(self.body))
     }
@@ -375,10 +381,13 @@ mod tests {
     }
 
     #[test]
-    fn only_the_body_key_signs() {
+    fn the_signature_is_the_named_signers() {
         let other = SecretKey::from_seed([9; 32]);
         let r = Revocation::unsigned(BodyId(body().public()), other.public(), 0, Scope::Later);
-        assert!(r.clone().sign(&other).is_err());
+        // Signed by another key, it names that key as signer (authorisation is checked
+        // where it is applied); a signature by one key claiming another does not verify.
+        let by_other = r.clone().sign(&other).expect("sign");
+        assert_eq!(by_other.signer, other.public());
         let mut forged = r.clone();
         forged.signature = other.sign(REVOCATION_DOMAIN, &r.signed_bytes());
         assert!(Revocation::decode(&forged.encode()).is_err());

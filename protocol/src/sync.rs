@@ -119,11 +119,15 @@ impl Refusal {
 /// One message of the sync protocol (requests and responses share the type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
+    /// The node certificate, and the body-key certificates that authorise its signer if
+    /// the body's key changed since the body was created.
     Hello {
         node: Certificate,
+        chain: Vec<Certificate>,
     },
     HelloAck {
         node: Certificate,
+        chain: Vec<Certificate>,
     },
     SyncRequest {
         space: SpaceId,
@@ -212,13 +216,15 @@ impl Message {
         let mut w = Writer::new();
         w.u8(MESSAGE_VERSION);
         match self {
-            Message::Hello { node } => {
+            Message::Hello { node, chain } => {
                 w.u8(1);
                 node.encode_into(&mut w);
+                encode_certs(&mut w, chain);
             }
-            Message::HelloAck { node } => {
+            Message::HelloAck { node, chain } => {
                 w.u8(2);
                 node.encode_into(&mut w);
+                encode_certs(&mut w, chain);
             }
             Message::SyncRequest {
                 space,
@@ -300,9 +306,11 @@ impl Message {
         let msg = match r.u8()? {
             1 => Message::Hello {
                 node: Certificate::decode_from(&mut r)?,
+                chain: decode_chain(&mut r)?,
             },
             2 => Message::HelloAck {
                 node: Certificate::decode_from(&mut r)?,
+                chain: decode_chain(&mut r)?,
             },
             3 => {
                 let space = SpaceId(r.array()?);
@@ -414,6 +422,24 @@ fn decode_certs(r: &mut Reader<'_>) -> Result<Vec<Certificate>, MessageError> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         out.push(Certificate::decode_from(r)?);
+    }
+    Ok(out)
+}
+
+/// Most body-key certificates a Hello may carry (one per change of the body's key).
+pub const MAX_CHAIN: usize = 8;
+
+fn decode_chain(r: &mut Reader<'_>) -> Result<Vec<Certificate>, MessageError> {
+    let n = r.count("body-key certificates", MAX_CHAIN, 4)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let cert = Certificate::decode_from(r)?;
+        if !cert.is_body_key() {
+            return Err(
+                DecodeError::Invalid("a Hello chain holds only body-key certificates").into(),
+            );
+        }
+        out.push(cert);
     }
     Ok(out)
 }

@@ -776,10 +776,11 @@ impl Rogue {
         match self
             .request(&Message::Hello {
                 node: self.cert.clone(),
+                chain: vec![],
             })
             .await
         {
-            Ok(Message::HelloAck { node }) => node,
+            Ok(Message::HelloAck { node, .. }) => node,
             other => panic!("expected HelloAck to our Hello, got {other:?}"),
         }
     }
@@ -809,6 +810,7 @@ impl Rogue {
             let response = match &decoded {
                 Ok(Message::Hello { .. }) => Message::HelloAck {
                     node: self.cert.clone(),
+                    chain: vec![],
                 },
                 Ok(other) => Message::Refused {
                     space: other.space(),

@@ -186,6 +186,7 @@ async fn a_stranger_body_is_refused_and_never_receives_the_space() {
     match rogue
         .request(&Message::Hello {
             node: node_cert(&b.dir),
+            chain: vec![],
         })
         .await
     {
@@ -350,6 +351,7 @@ async fn malformed_requests_are_refused_and_the_node_keeps_serving() {
     .encode();
     let valid_hello = Message::Hello {
         node: rogue.cert.clone(),
+        chain: vec![],
     }
     .encode();
 

@@ -152,3 +152,92 @@ async fn a_revoked_keys_later_entries_count_nowhere_in_any_order() {
         .is_some_and(|v| v.author_revoked));
     honest_sync_still_works(&a, &b, id, "撤销之后").await;
 }
+
+/// A's body key changes (`body-key rotate`); the node tells B with a fresh hello. A member
+/// certified by the new key writes, and B attributes it to A's body — also after B restarts
+/// from its redb file. A key that claims A's body without a chain is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_body_key_is_honoured_by_the_partner() {
+    let fed = Federation::new();
+    let (a, mut b, id) = pair(&fed).await;
+
+    let link = confer_node::identity::rotate_body_key(&a.dir, None, unix_now()).expect("rotate");
+    assert_eq!(link.body, a.body);
+    assert_ne!(link.key, a.body.0);
+    a.handle.reload_body_chain().await.expect("reload chain");
+    // The new key is the one on disk now.
+    let new_key = confer_node::identity::load_body_key(&a.dir, None).expect("load");
+    assert_eq!(new_key.public(), link.key);
+
+    let cert = members::add_member(&a.dir, &new_key, "赵六", Role::Chair, true, unix_now())
+        .expect("member add with the new body key");
+    assert_eq!(cert.signer, link.key);
+    assert_eq!(cert.body, a.body);
+    a.handle.reload_members().await.expect("reload members");
+    a.handle
+        .edit_agenda_as(id, summary("赵六 的意见"), Some(cert.key))
+        .await
+        .expect("edit as 赵六");
+    let zhao = cert.key.to_string();
+    let on_b = wait_view(&b, id, "B takes 赵六's entry", |v| {
+        v.vector.get(&zhao) == Some(&1)
+    })
+    .await;
+    let value = on_b
+        .field("summary")
+        .and_then(|f| f.current.clone())
+        .expect("summary");
+    assert_eq!(value.member_name.as_deref(), Some("赵六"));
+    assert_eq!(value.body.map(|x| x.id), Some(a.body.to_string()));
+    assert!(on_b.all_signatures_verified);
+
+    // B restarts from its redb file: the chain was stored with the certificates.
+    b.shutdown().await;
+    b.restart().await;
+    connect(&a, &b).await;
+    let after = b.show(id).await;
+    let value = after
+        .field("summary")
+        .and_then(|f| f.current.clone())
+        .expect("summary");
+    assert_eq!(value.member_name.as_deref(), Some("赵六"));
+
+    // Someone's key claiming A's body certifies a member: its entries are refused.
+    let thief = SecretKey::from_seed(random_seed());
+    let impostor = SecretKey::from_seed(random_seed());
+    let forged = confer_protocol::Certificate::issue_for(
+        a.body,
+        &thief,
+        "A 政协",
+        impostor.public(),
+        confer_protocol::Subject::member("冒名者", Role::Chair),
+        unix_now(),
+    )
+    .expect("forged certificate");
+    // (A relay node of B's own body carries it; A's body file now holds the new key.)
+    let mut courier = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    courier.dial(&b.addr()).await;
+    courier.hello().await;
+    let held = fetch_entries(&mut courier, id).await;
+    let mut doc = doc_from_entries(&held);
+    let change = change_as(&mut doc, &impostor.public(), &[("title", "冒名者 的标题")]);
+    let entry = forged_entry(id, a.body, &change, &impostor);
+    let vector = match courier
+        .request(&confer_protocol::Message::Push {
+            space: id,
+            genesis: None,
+            certs: vec![forged],
+            entries: vec![entry],
+        })
+        .await
+    {
+        Ok(confer_protocol::Message::PushAck { vector, .. }) => vector,
+        other => panic!("expected PushAck, got {other:?}"),
+    };
+    assert_eq!(
+        vector.get(&impostor.public()),
+        0,
+        "the impostor's entry is refused"
+    );
+    honest_sync_still_works(&a, &b, id, "换钥之后").await;
+}

@@ -40,6 +40,15 @@ pub enum BodyKeyCommand {
         #[arg(long)]
         confirm: bool,
     },
+    /// Replace the body key with a new one, certified by the current one (the body's id
+    /// stays; partners honour the new key from this node's next hello). Where the body
+    /// key is kept offline, run it there with --out and `confer member import` the file
+    /// on the node.
+    Rotate {
+        /// Also write the new key's certificate to FILE, for `confer member import`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn execute(data: &Path, command: BodyKeyCommand, json: bool, lang: Lang) -> Result<(), String> {
@@ -51,6 +60,46 @@ pub fn execute(data: &Path, command: BodyKeyCommand, json: bool, lang: Lang) -> 
     }
     match command {
         BodyKeyCommand::Status { verify } => status(data, verify, json, lang),
+        BodyKeyCommand::Rotate { out } => {
+            let here = identity::body_key_here(data);
+            let passphrase = if !here.plain && here.encrypted {
+                Some(passphrase(lang, &identity::body_key_enc_path(data))?)
+            } else {
+                None
+            };
+            let cert =
+                identity::rotate_body_key(data, passphrase.as_ref(), crate::runtime::unix_now())
+                    .map_err(explain)?;
+            if let Some(out) = &out {
+                let file = crate::identity::members::SignedFile {
+                    confer: "signed".into(),
+                    version: 1,
+                    signed: crate::identity::members::Signed::BodyKey {
+                        certificate: hex::encode(cert.encode()),
+                    },
+                };
+                let text = serde_json::to_vec_pretty(&file).map_err(|e| e.to_string())?;
+                std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+            }
+            if json {
+                return print_json(&serde_json::json!({
+                    "body": cert.body.to_string(),
+                    "body_key": cert.key.to_string(),
+                    "out": out.as_ref().map(|p| p.display().to_string()),
+                }));
+            }
+            match lang {
+                Lang::En => println!(
+                    "The body key of body {} is now {} (certified by the previous key, which no longer is on this machine). Members and nodes certified before stay valid.",
+                    cert.body, cert.key
+                ),
+                Lang::Zh => println!(
+                    "机构 {} 的机构密钥已更换为 {}（由原密钥认证，原密钥已不在本机）。此前认证的成员和节点仍然有效。",
+                    cert.body, cert.key
+                ),
+            }
+            Ok(())
+        }
         BodyKeyCommand::Encrypt => {
             let here = identity::body_key_here(data);
             if here.encrypted {
@@ -325,6 +374,9 @@ pub fn explain(lang: Lang, error: &IdentityError) -> String {
         } => format!(
             "{} 中是机构 {found} 的密钥，而 identity.json 属于机构 {expected}",
             path.display()
+        ),
+        E::TooManyRotations { max } => format!(
+            "本机构的机构密钥已更换 {max} 次，这是节点握手所能证明的上限；请另建新机构"
         ),
         other => other.to_string(),
     }

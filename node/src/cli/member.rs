@@ -168,6 +168,16 @@ fn body_secret(data: &Path, lang: Lang) -> Result<SecretKey, String> {
     })
 }
 
+/// Tells a running node to read the body-key chain in `identity.json` again (and its
+/// peers, with a fresh hello); fine if no node runs.
+pub async fn reload_chain(data: &Path) {
+    if let Ok(client) = Client::from_data_dir(data) {
+        let _ = client
+            .post_empty("/v1/body/chain", &serde_json::json!({}))
+            .await;
+    }
+}
+
 /// Tells a running node to read `members.json` again; fine if no node runs.
 async fn reload(data: &Path) {
     if let Ok(client) = Client::from_data_dir(data) {
@@ -490,6 +500,25 @@ async fn import(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), 
             members::install_member(data, cert.clone()).map_err(|e| member_error(lang, e))?;
             reload(data).await;
             added(&cert, json, lang)
+        }
+        Signed::BodyKey { certificate } => {
+            let raw = hex::decode(certificate.trim()).map_err(|e| e.to_string())?;
+            let cert = Certificate::decode(&raw).map_err(|e| e.to_string())?;
+            id::append_body_key(data, &cert).map_err(|e| body_key::explain(lang, &e))?;
+            reload_chain(data).await;
+            if json {
+                print_json(&serde_json::json!({ "body_key": cert.key.to_string() }))
+            } else {
+                println!(
+                    "{} {}",
+                    lang.pick(
+                        "Recorded the body's new key; partners honour it from this node's next hello:",
+                        "已记录本机构的新机构密钥；各合作机构从本节点下一次握手起予以认可：",
+                    ),
+                    cert.key
+                );
+                Ok(())
+            }
         }
         Signed::Revocation { revocations } => {
             let client = connect(data, lang)?;

@@ -255,7 +255,15 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             member,
             encrypt_body_key,
         } => init(&data, &name, &region, &member, encrypt_body_key, json, lang),
-        Command::BodyKey { command } => body_key::execute(&data, command, json, lang),
+        Command::BodyKey { command } => {
+            let rotated = matches!(command, body_key::BodyKeyCommand::Rotate { .. });
+            body_key::execute(&data, command, json, lang)?;
+            if rotated {
+                // A running node here sends the new key to its peers at once.
+                member::reload_chain(&data).await;
+            }
+            Ok(())
+        }
         Command::Run {
             listen,
             api,

@@ -90,6 +90,20 @@ impl EventLoop {
                 };
                 let _ = reply.send(Ok(reach));
             }
+            MemberCommand::ReloadChain(reply) => {
+                match crate::identity::body_chain(&self.config.data_dir) {
+                    Ok(chain) => {
+                        for cert in chain {
+                            let fx = self.replica.add_own_body_key(cert);
+                            self.carry_out(fx)?;
+                        }
+                        let _ = reply.send(Ok(()));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(NodeError::BadInput(e.to_string())));
+                    }
+                }
+            }
             MemberCommand::Revoke(revocations, reply) => {
                 let mut fxs = Vec::new();
                 let mut refused = None;

@@ -125,16 +125,11 @@ pub struct MemberRequest {
 }
 
 impl MemberRequest {
-    /// Signs the certificate with the body key.
+    /// Signs the certificate with the body's current key (the node that installs it checks
+    /// that this key is authorised for the body).
     pub fn certify(&self, body_secret: &SecretKey) -> Result<Certificate, IdentityError> {
-        if BodyId(body_secret.public()) != self.body {
-            return Err(IdentityError::WrongBodyKey {
-                path: PathBuf::from("(request)"),
-                found: BodyId(body_secret.public()),
-                expected: self.body,
-            });
-        }
-        Ok(Certificate::issue(
+        Ok(Certificate::issue_for(
+            self.body,
             body_secret,
             &self.body_name,
             self.key,
@@ -193,7 +188,10 @@ pub fn new_member_request(
 pub fn install_member(dir: &Path, cert: Certificate) -> Result<(), MemberError> {
     let mut others = read_members_file(dir)?;
     let first = first_member(dir)?;
-    if cert.body != first.body || !cert.is_member() {
+    let authorised = std::iter::once(first.body.0)
+        .chain(super::body_chain(dir)?.iter().map(|c| c.key))
+        .any(|k| k == cert.signer);
+    if cert.body != first.body || !cert.is_member() || !authorised || cert.verify().is_err() {
         return Err(MemberError::NotOurs);
     }
     if others.iter().any(|c| c.key == cert.key) {
@@ -255,6 +253,8 @@ pub enum Signed {
     Member { certificate: String },
     /// The signed revocations (hex).
     Revocation { revocations: Vec<String> },
+    /// A new body key, certified by the one before (`confer body-key rotate --out`).
+    BodyKey { certificate: String },
 }
 
 /// The envelope of request and answer files: `{"confer": "request"|"signed", "version": 1, …}`.

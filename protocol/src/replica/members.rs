@@ -128,6 +128,9 @@ impl Replica {
         if revocation.body != self.identity.body() && !self.trusted.contains(&revocation.body) {
             return Err(ReplicaError::ForeignRevocation);
         }
+        if !self.certs.authorised(&revocation.signer, &revocation.body) {
+            return Err(ReplicaError::ForeignRevocation);
+        }
         let mut fx = Effects::default();
         self.take_revocation(revocation, &mut fx);
         Ok(fx)
@@ -146,7 +149,10 @@ impl Replica {
         };
         let mut refused = 0usize;
         for r in revocations {
-            if genesis.is_member(&r.body) && r.applies_to(&space, genesis.created_at) {
+            if genesis.is_member(&r.body)
+                && r.applies_to(&space, genesis.created_at)
+                && self.certs.authorised(&r.signer, &r.body)
+            {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.revocations_sent.insert(digest(&r));
                 }

@@ -424,6 +424,41 @@ impl Replica {
         self.certs.insert(cert);
     }
 
+    /// Adds certificates in any order (a body's key chain before what its later keys
+    /// signed); returns those no chain authorises.
+    pub fn add_certs(&mut self, certs: Vec<Certificate>) -> Vec<Certificate> {
+        self.certs.insert_all(certs)
+    }
+
+    /// Adds a certificate of this body's own new key (after `confer body-key rotate`) and
+    /// tells every connected peer with a fresh Hello, so they accept what the new key signs.
+    pub fn add_own_body_key(&mut self, cert: Certificate) -> Effects {
+        let mut fx = Effects::default();
+        if cert.body != self.identity.body()
+            || !cert.is_body_key()
+            || !self.certs.insert(cert.clone())
+        {
+            return fx;
+        }
+        fx.persist.certs.push(cert);
+        let peers: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.acked)
+            .map(|(k, _)| *k)
+            .collect();
+        for peer in peers {
+            fx.send.push((
+                peer,
+                Message::Hello {
+                    node: self.identity.node_cert.clone(),
+                    chain: self.own_chain(),
+                },
+            ));
+        }
+        fx
+    }
+
     /// Adds a space restored from storage.
     /// Adds a space restored from storage (revocations restored first). Returns what a
     /// revocation the stored log did not reflect yet takes out of it, to persist.
@@ -466,6 +501,7 @@ impl Replica {
             peer,
             Message::Hello {
                 node: self.identity.node_cert.clone(),
+                chain: self.own_chain(),
             },
         ));
         fx
@@ -615,9 +651,10 @@ impl Replica {
     pub fn handle_request(&mut self, peer: PeerKey, msg: Message) -> (Message, Effects) {
         let mut fx = Effects::default();
         let response = match msg {
-            Message::Hello { node } => match self.identify(peer, node, &mut fx) {
+            Message::Hello { node, chain } => match self.identify(peer, node, chain, &mut fx) {
                 Ok(()) => Message::HelloAck {
                     node: self.identity.node_cert.clone(),
+                    chain: self.own_chain(),
                 },
                 Err(reason) => self.refuse(peer, None, Refusal::Invalid, reason, &mut fx),
             },
@@ -730,8 +767,8 @@ impl Replica {
     pub fn handle_response(&mut self, peer: PeerKey, msg: Message) -> Effects {
         let mut fx = Effects::default();
         match msg {
-            Message::HelloAck { node } => {
-                if let Err(reason) = self.identify(peer, node, &mut fx) {
+            Message::HelloAck { node, chain } => {
+                if let Err(reason) = self.identify(peer, node, chain, &mut fx) {
                     fx.events.push(Event::PeerRefused {
                         peer,
                         space: None,
@@ -818,6 +855,7 @@ impl Replica {
                             peer,
                             Message::Hello {
                                 node: self.identity.node_cert.clone(),
+                                chain: self.own_chain(),
                             },
                         ));
                     }
@@ -844,11 +882,26 @@ impl Replica {
         &mut self,
         peer: PeerKey,
         node: Certificate,
+        chain: Vec<Certificate>,
         fx: &mut Effects,
     ) -> Result<(), String> {
         node.expect_node().map_err(|e| e.to_string())?;
         if node.key != peer {
             return Err("node certificate is for another key than the connection's".into());
+        }
+        // The node certificate's signer must be the body's key, or reached from it through
+        // the body-key certificates that came with it (in order).
+        let mut keys: HashSet<PublicKey> = std::iter::once(node.body.0).collect();
+        for link in &chain {
+            if link.body != node.body || !keys.contains(&link.signer) {
+                return Err(
+                    "the body-key certificates do not form a chain from the body's id".into(),
+                );
+            }
+            keys.insert(link.key);
+        }
+        if !keys.contains(&node.signer) && !self.certs.authorised(&node.signer, &node.body) {
+            return Err("node certificate signed by a key not authorised for its body".into());
         }
         let p = self.peers.entry(peer).or_default();
         let first = p.body.is_none();
@@ -861,8 +914,15 @@ impl Replica {
         p.body_name = node.body_name.clone();
         p.node_cert = Some(node.clone());
         // A stranger's certificate stays with the connection; only trusted bodies' are kept.
-        if self.trusted.contains(&node.body) && self.certs.insert(node.clone()) {
-            fx.persist.certs.push(node.clone());
+        if self.trusted.contains(&node.body) {
+            for link in chain {
+                if self.certs.insert(link.clone()) {
+                    fx.persist.certs.push(link);
+                }
+            }
+            if self.certs.insert(node.clone()) {
+                fx.persist.certs.push(node.clone());
+            }
         }
         if first {
             fx.events.push(Event::PeerIdentified {
@@ -909,6 +969,15 @@ impl Replica {
                 return Err((
                     Refusal::NotMember,
                     "your body is not a member of that space".into(),
+                ));
+            }
+            if !self
+                .certs
+                .authorised(&genesis.creator.signer, &genesis.creator.body)
+            {
+                return Err((
+                    Refusal::Untrusted,
+                    "the creator's certificate is signed by a key this node does not know for its body (a newer body key: its nodes send it with their Hello)".into(),
                 ));
             }
             if !self.trusted.contains(&genesis.creator.body) {
@@ -989,6 +1058,11 @@ impl Replica {
         }
     }
 
+    /// Our body's body-key certificates, sent with Hello.
+    fn own_chain(&self) -> Vec<Certificate> {
+        self.certs.body_key_chain(&self.identity.body())
+    }
+
     fn peer_is_member(&self, peer: &PeerKey, space: &SpaceId) -> bool {
         match (self.peer_body(peer), self.spaces.get(space)) {
             (Some(body), Some(s)) => s.genesis().is_member(&body),
@@ -1012,7 +1086,11 @@ impl Replica {
         // store anything else.
         let offered: BTreeMap<(PublicKey, BodyId), Certificate> = certs
             .into_iter()
-            .filter(|c| c.is_member() && s.genesis().is_member(&c.body))
+            .filter(|c| {
+                c.is_member()
+                    && s.genesis().is_member(&c.body)
+                    && self.certs.authorised(&c.signer, &c.body)
+            })
             .map(|c| ((c.key, c.body), c))
             .collect();
         if entries.is_empty() {

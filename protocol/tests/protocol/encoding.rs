@@ -158,8 +158,14 @@ fn message() -> impl Strategy<Value = Message> {
         any::<[u8; 32]>().prop_map(|id| (SpaceId(id), None)),
     ];
     prop_oneof![
-        certificate().prop_map(|node| Message::Hello { node }),
-        certificate().prop_map(|node| Message::HelloAck { node }),
+        certificate().prop_map(|node| Message::Hello {
+            node,
+            chain: vec![]
+        }),
+        certificate().prop_map(|node| Message::HelloAck {
+            node,
+            chain: vec![]
+        }),
         (genesis_and_id.clone(), vector_and_tips()).prop_map(
             |((space, genesis), (vector, tips))| Message::SyncRequest {
                 space,

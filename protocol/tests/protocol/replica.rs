@@ -253,6 +253,7 @@ fn an_unidentified_peer_is_asked_to_say_hello() {
         key(3),
         Message::Hello {
             node: support::node_cert(2),
+            chain: vec![],
         },
     );
     assert!(
@@ -271,6 +272,7 @@ fn an_unidentified_peer_is_asked_to_say_hello() {
         member_key,
         Message::Hello {
             node: support::member_cert(2),
+            chain: vec![],
         },
     );
     assert!(

@@ -207,8 +207,14 @@ pub fn sample_messages() -> Vec<Message> {
     let pool = &*POOL;
     let id = pool.genesis.id();
     vec![
-        Message::Hello { node: node_cert(1) },
-        Message::HelloAck { node: node_cert(2) },
+        Message::Hello {
+            node: node_cert(1),
+            chain: vec![],
+        },
+        Message::HelloAck {
+            node: node_cert(2),
+            chain: vec![],
+        },
         Message::SyncRequest {
             space: id,
             genesis: Some(pool.genesis.clone()),
