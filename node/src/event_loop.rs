@@ -19,7 +19,7 @@ use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use rand::RngExt;
 use tokio::sync::mpsc;
@@ -62,6 +62,9 @@ pub(crate) struct EventLoop {
     commands: mpsc::Receiver<Command>,
     requests: HashMap<OutboundRequestId, (PeerKey, Sent)>,
     peer_ids: HashMap<PeerKey, PeerId>,
+    /// The open connections to each peer and the address each goes to, as this node sees
+    /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
+    connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
     listen: Vec<Multiaddr>,
     remembered: BTreeMap<PeerId, Remembered>,
     snapshot_counts: HashMap<SpaceId, u64>,
@@ -120,6 +123,7 @@ impl EventLoop {
             commands,
             requests: HashMap::new(),
             peer_ids: HashMap::new(),
+            connections: HashMap::new(),
             listen: Vec::new(),
             remembered: BTreeMap::new(),
             snapshot_counts: snapshot_counts.into_iter().collect(),
@@ -560,10 +564,15 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
                 num_established,
                 endpoint,
                 ..
             } => {
+                self.connections
+                    .entry(peer_id)
+                    .or_default()
+                    .push((connection_id, endpoint.get_remote_address().clone()));
                 if let Some(r) = self.remembered.get_mut(&peer_id) {
                     r.dialing = false;
                     r.delay = FIRST_REDIAL;
@@ -585,11 +594,22 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
+                num_established,
+                ..
+            } if num_established > 0 => {
+                if let Some(open) = self.connections.get_mut(&peer_id) {
+                    open.retain(|(id, _)| *id != connection_id);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
                 num_established: 0,
                 cause,
                 ..
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                self.connections.remove(&peer_id);
                 self.gate.close(&peer_id);
                 self.unproven.remove(&peer_id);
                 if let Some(key) =
@@ -1087,6 +1107,12 @@ impl EventLoop {
             .peers()
             .map(|(key, body)| PeerView {
                 peer_id: self.peer_label(&key),
+                addresses: self
+                    .peer_ids
+                    .get(&key)
+                    .and_then(|id| self.connections.get(id))
+                    .map(|open| open.iter().map(|(_, a)| a.to_string()).collect())
+                    .unwrap_or_default(),
                 trusted: body.is_some_and(|(id, _)| self.replica.is_trusted(&id)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),

@@ -79,6 +79,11 @@ pub struct MemberView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerView {
     pub peer_id: String,
+    /// The address of each open connection to it, as this node sees it: the address
+    /// dialled, or where an incoming connection came from. A connection through a relay
+    /// ends in `/p2p-circuit/p2p/PEER_ID` when this node dialled it.
+    #[serde(default)]
+    pub addresses: Vec<String>,
     /// Set once the peer proved its body with a node certificate.
     pub body: Option<BodyView>,
     /// Its body is trusted: this node's operator added one of that body's nodes.

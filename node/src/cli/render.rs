@@ -158,6 +158,9 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 );
             }
         }
+        for a in &p.addresses {
+            put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
+        }
     }
     if !s.remembered.is_empty() {
         put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
@@ -601,11 +604,13 @@ mod tests {
             peers: vec![
                 PeerView {
                     peer_id: "12D3KooWEvil".into(),
+                    addresses: vec!["/ip4/198.51.100.7/tcp/4646".into()],
                     body: Some(body(PEER_BODY, EVIL)),
                     trusted: true,
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
+                    addresses: vec![],
                     body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
                     trusted: false,
                 },
