@@ -37,9 +37,6 @@ use crate::views::{
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
-/// A peer that has not proved its body this long after connecting is disconnected (at
-/// once if it sends anything but Hello first).
-const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
@@ -306,7 +303,8 @@ impl EventLoop {
             .unproven
             .iter()
             .filter(|(id, since)| {
-                now.duration_since(**since) > HELLO_DEADLINE && !self.remembered.contains_key(id)
+                now.duration_since(**since) > self.config.hello_deadline
+                    && !self.remembered.contains_key(id)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -315,6 +313,19 @@ impl EventLoop {
             self.unproven.remove(&id);
             let _ = self.swarm.disconnect_peer_id(id);
         }
+    }
+
+    /// Whether `peer` is a relay this node's operator named: one it listens through
+    /// (`--relay`) or one in the circuit address of a peer added with `peer add`.
+    fn is_relay(&self, peer: &PeerId) -> bool {
+        self.config
+            .relays
+            .iter()
+            .any(|r| matches!(r.iter().last(), Some(Protocol::P2p(id)) if id == *peer))
+            || self
+                .remembered
+                .values()
+                .any(|r| relay_of(&r.addr) == Some(*peer))
     }
 
     /// A peer this node's operator added (`peer add`) proved its body: trust that body.
@@ -550,9 +561,15 @@ impl EventLoop {
             }
             SwarmEvent::ListenerClosed {
                 listener_id,
+                addresses,
                 reason,
-                ..
             } if self.relay_listeners.contains_key(&listener_id) => {
+                // libp2p reports no ExpiredListenAddr for a closed listener's addresses.
+                self.listen.retain(|a| {
+                    !addresses
+                        .iter()
+                        .any(|gone| a.iter().zip(gone.iter()).all(|(x, y)| x == y))
+                });
                 if let Some(relay) = self.relay_listeners.remove(&listener_id) {
                     tracing::warn!(relay = %relay, reason = ?reason.err(), "relay listener closed; retrying");
                     self.relay_retry.push((Instant::now() + RELAY_RETRY, relay));
@@ -584,6 +601,12 @@ impl EventLoop {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return Ok(());
                 };
+                if self.is_relay(&peer_id) {
+                    // Not a confer node: it owes no Hello, and dropping it as a silent
+                    // stranger would close every circuit through it.
+                    tracing::debug!(relay = %peer_id, "connected to a relay");
+                    return Ok(());
+                }
                 if num_established.get() == 1 {
                     tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     self.peer_ids.insert(key, peer_id);
@@ -698,7 +721,7 @@ impl EventLoop {
                             // answered: drop this one at the next housekeeping round (after
                             // the refusal has gone out).
                             let long_ago = Instant::now()
-                                .checked_sub(HELLO_DEADLINE + HOUSEKEEPING)
+                                .checked_sub(self.config.hello_deadline + HOUSEKEEPING)
                                 .unwrap_or_else(Instant::now);
                             self.unproven.insert(peer, long_ago);
                             return Ok(());
@@ -1209,4 +1232,17 @@ impl EventLoop {
                 .collect(),
         }
     }
+}
+
+/// The relay in a circuit address (`…/p2p/RELAY/p2p-circuit/p2p/PEER`), if it is one.
+fn relay_of(addr: &Multiaddr) -> Option<PeerId> {
+    let mut relay = None;
+    for p in addr.iter() {
+        match p {
+            Protocol::P2p(id) => relay = Some(id),
+            Protocol::P2pCircuit => return relay,
+            _ => {}
+        }
+    }
+    None
 }
