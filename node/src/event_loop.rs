@@ -246,6 +246,7 @@ impl EventLoop {
     /// Persists, then sends. Storage failure is fatal.
     fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
         self.persist(&fx)?;
+        self.tally(&fx.events);
         self.log_events(&fx.events);
         self.open_gate(&fx);
         for (peer, message) in fx.send {
@@ -456,6 +457,25 @@ impl EventLoop {
             self.snapshot_counts.insert(SpaceId(s.space), s.entry_count);
         }
         Ok(())
+    }
+
+    /// Counts what became of the entries peers sent (shown in `status`).
+    fn tally(&mut self, events: &[Event]) {
+        let counts = &mut self.traffic.entries;
+        for event in events {
+            match event {
+                Event::Received {
+                    accepted,
+                    duplicates,
+                    ..
+                } => {
+                    counts.accepted += *accepted as u64;
+                    counts.duplicates += *duplicates as u64;
+                }
+                Event::EntriesRejected { count, .. } => counts.rejected += *count as u64,
+                _ => {}
+            }
+        }
     }
 
     fn log_events(&self, events: &[Event]) {
@@ -803,6 +823,7 @@ impl EventLoop {
                 let (response, fx) = self.replica.handle_request(key, msg);
                 // Durable before acknowledged.
                 self.persist(&fx)?;
+                self.tally(&fx.events);
                 self.log_events(&fx.events);
                 self.open_gate(&fx);
                 let bytes = response.encode();
@@ -1167,6 +1188,7 @@ impl EventLoop {
                 .map(|b| self.body_view(b))
                 .collect(),
             traffic: self.traffic.clone(),
+            certificates: self.replica.certs().len(),
             damaged: self.store.salvaged().to_vec(),
         }
     }

@@ -11,49 +11,6 @@ use confer_protocol::{
 
 use crate::support::*;
 
-/// The entries of `id` as a member-body rogue receives them from the honest node.
-async fn fetch_entries(rogue: &mut Rogue, id: SpaceId) -> Vec<Entry> {
-    match rogue
-        .request(&Message::SyncRequest {
-            space: id,
-            genesis: None,
-            vector: Vector::default(),
-            tips: Tips::default(),
-        })
-        .await
-    {
-        Ok(Message::SyncResponse {
-            entries,
-            more: false,
-            ..
-        }) => entries,
-        other => {
-            panic!("a node of a member body asking for the space should get it, got {other:?}")
-        }
-    }
-}
-
-/// Pushes `entries` (with `certs`) and returns the PushAck vector; panics on anything else.
-async fn push(
-    rogue: &mut Rogue,
-    id: SpaceId,
-    certs: Vec<Certificate>,
-    entries: Vec<Entry>,
-) -> Vector {
-    match rogue
-        .request(&Message::Push {
-            space: id,
-            genesis: None,
-            certs,
-            entries,
-        })
-        .await
-    {
-        Ok(Message::PushAck { vector, .. }) => vector,
-        other => panic!("expected PushAck from a member-body peer's push, got {other:?}"),
-    }
-}
-
 /// A rogue node of a member body (B's body key is used to certify its node key) pushes
 /// entries for the shared space that no member certificate authorises: by a key with no
 /// certificate; by that key with a member certificate from a stranger body; by the rogue's

@@ -3,7 +3,7 @@
 //! node keeps answering its operator, and honest sync is unaffected.
 
 use confer_protocol::wire::Writer;
-use confer_protocol::{Message, Refusal, SecretKey};
+use confer_protocol::{Entry, Message, Refusal, SecretKey};
 
 use crate::support::*;
 
@@ -199,4 +199,87 @@ async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance()
         b.handle.accept_agenda(id).await,
         Err(NodeError::NotInvited(_))
     ));
+}
+
+/// Replay: a node of a member body sends the node entries it already holds — the node's
+/// own and another member's, old ones included — many times over, in many messages and
+/// many times within one. Every one is counted as a duplicate (`status`), none is
+/// applied, rejected, left pending or forwarded, and honest sync carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_entries_are_counted_as_duplicates_and_change_nothing() {
+    record_warnings();
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    // B's first entry becomes an old one: B writes twice more.
+    b.edit(id, Some("B 的第二次修改"), None).await;
+    b.edit(id, None, Some("B 的第三次修改")).await;
+    converged(&[&a, &b], id, "B's later edits arrive", |v| v.entries == 4).await;
+    let before_a = a.show(id).await;
+    let before_b = b.show(id).await;
+
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    assert_eq!(held.len(), 4, "A's creation and B's three entries");
+    assert!(held.iter().any(|e| e.author() == a.member_public()));
+    assert!(held
+        .iter()
+        .any(|e| e.author() == b.member_public() && e.seq() == 1));
+    let counts_a = a.status_now().await.traffic.entries;
+    let counts_b = b.status_now().await.traffic.entries;
+
+    const ROUNDS: usize = 50;
+    const COPIES: usize = 100;
+    let mut vectors = Vec::new();
+    for _ in 0..ROUNDS {
+        vectors.push(push(&mut rogue, id, vec![], held.clone()).await);
+    }
+    let many: Vec<Entry> = held
+        .iter()
+        .cycle()
+        .take(held.len() * COPIES)
+        .cloned()
+        .collect();
+    vectors.push(push(&mut rogue, id, vec![], many).await);
+    // B's oldest entry alone, again and again.
+    for _ in 0..ROUNDS {
+        vectors.push(push(&mut rogue, id, vec![], vec![held[1].clone()]).await);
+    }
+    assert!(
+        vectors.windows(2).all(|w| w[0] == w[1]),
+        "A's vector moved during the replay: {vectors:?}"
+    );
+
+    let after_a = a.status_now().await.traffic.entries;
+    let replayed = (ROUNDS * held.len() + COPIES * held.len() + ROUNDS) as u64;
+    assert_eq!(
+        after_a.duplicates - counts_a.duplicates,
+        replayed,
+        "every replayed entry counts as a duplicate: {counts_a:?} → {after_a:?}"
+    );
+    assert_eq!(after_a.accepted, counts_a.accepted, "nothing accepted");
+    assert_eq!(
+        after_a.rejected, counts_a.rejected,
+        "a replay is not a rejection"
+    );
+    unchanged(&a, id, &before_a, "the replay").await;
+    // Nothing was forwarded to B: it received no entry, new or duplicate.
+    let after_b = b.status_now().await.traffic.entries;
+    assert_eq!(
+        after_b, counts_b,
+        "A forwarded something of the replay to B"
+    );
+    unchanged(&b, id, &before_b, "the replay to A").await;
+    let rejections: Vec<String> = warnings_naming(&peer)
+        .into_iter()
+        .filter(|l| l.contains("rejected"))
+        .collect();
+    assert!(
+        rejections.is_empty(),
+        "replayed entries were reported as rejected: {rejections:?}"
+    );
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "重放之后").await;
 }

@@ -7,6 +7,8 @@ pub use confer_protocol::SpaceId;
 pub use std::time::Duration;
 
 use confer_node::views::AgendaView;
+use confer_protocol::space::Tips;
+use confer_protocol::{Certificate, Entry, Message, Vector};
 
 /// Long enough for several anti-entropy rounds (`Config::loopback` syncs every 2 s).
 pub const SEVERAL_ROUNDS: Duration = Duration::from_secs(7);
@@ -120,4 +122,47 @@ pub async fn unchanged(node: &TestNode, id: SpaceId, expected: &AgendaView, afte
         "{} keeps rejected entries pending after {after}",
         node.name
     );
+}
+
+/// The entries of `id` as a member-body rogue receives them from the honest node.
+pub async fn fetch_entries(rogue: &mut Rogue, id: SpaceId) -> Vec<Entry> {
+    match rogue
+        .request(&Message::SyncRequest {
+            space: id,
+            genesis: None,
+            vector: Vector::default(),
+            tips: Tips::default(),
+        })
+        .await
+    {
+        Ok(Message::SyncResponse {
+            entries,
+            more: false,
+            ..
+        }) => entries,
+        other => {
+            panic!("a node of a member body asking for the space should get it, got {other:?}")
+        }
+    }
+}
+
+/// Pushes `entries` (with `certs`) and returns the PushAck vector; panics on anything else.
+pub async fn push(
+    rogue: &mut Rogue,
+    id: SpaceId,
+    certs: Vec<Certificate>,
+    entries: Vec<Entry>,
+) -> Vector {
+    match rogue
+        .request(&Message::Push {
+            space: id,
+            genesis: None,
+            certs,
+            entries,
+        })
+        .await
+    {
+        Ok(Message::PushAck { vector, .. }) => vector,
+        other => panic!("expected PushAck from a member-body peer's push, got {other:?}"),
+    }
 }

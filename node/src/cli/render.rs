@@ -240,6 +240,20 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             );
         }
     }
+    let e = &s.traffic.entries;
+    put!(
+        out,
+        "{} {} {}, {} {}, {} {}; {} {}",
+        lang.pick("Entries from peers since start:", "启动以来收到的条目："),
+        e.accepted,
+        lang.pick("accepted", "已接受"),
+        e.duplicates,
+        lang.pick("already held", "已有"),
+        e.rejected,
+        lang.pick("refused", "已拒绝"),
+        lang.pick("certificates held:", "持有证书："),
+        s.certificates
+    );
     if !s.damaged.is_empty() {
         put!(
             out,
@@ -628,6 +642,7 @@ mod tests {
             }],
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
+            certificates: 4,
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
         }
     }
