@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
-use confer_protocol::sync::MessageError;
+use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
     BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
@@ -726,12 +726,27 @@ impl EventLoop {
                         // Before a peer proved its body, only its Hello is decoded: nothing
                         // else is verified or parsed for it (and the gate kept it small).
                         if self.replica.peer_body(&key).is_none() && !Message::is_hello(&request) {
-                            let refusal = Message::Refused {
-                                space: None,
-                                reason: confer_protocol::Refusal::NotIdentified,
-                                detail: "send hello first".into(),
+                            let refusal = match request.first() {
+                                // Likely an honest node of another release: say why, and
+                                // tell the operator.
+                                Some(&version) if version != MESSAGE_VERSION => {
+                                    let detail = format!("unknown message version {version}; this node speaks version {MESSAGE_VERSION}");
+                                    tracing::warn!(peer = %peer, reason = %detail, "refused a message before hello; disconnecting");
+                                    Message::Refused {
+                                        space: None,
+                                        reason: confer_protocol::Refusal::Invalid,
+                                        detail,
+                                    }
+                                }
+                                _ => {
+                                    tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello; disconnecting");
+                                    Message::Refused {
+                                        space: None,
+                                        reason: confer_protocol::Refusal::NotIdentified,
+                                        detail: "send hello first".into(),
+                                    }
+                                }
                             };
-                            tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello; disconnecting");
                             let _ = self
                                 .swarm
                                 .behaviour_mut()

@@ -17,7 +17,8 @@ use crate::entry::Entry;
 use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
 
-const MESSAGE_VERSION: u8 = 1;
+/// The version byte every message starts with.
+pub const MESSAGE_VERSION: u8 = 1;
 /// Most entries one message may carry.
 pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
 /// Most certificates one message may carry.

@@ -2,8 +2,9 @@
 //! node would, before and after proving its body. Each attack is refused with a reason, the
 //! node keeps answering its operator, and honest sync is unaffected.
 
+use confer_protocol::space::Tips;
 use confer_protocol::wire::Writer;
-use confer_protocol::{Entry, Message, Refusal, SecretKey};
+use confer_protocol::{Entry, Message, Refusal, SecretKey, Vector};
 
 use crate::support::*;
 
@@ -201,6 +202,23 @@ async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance()
     ));
 }
 
+/// Waits until a warning logged by the node names `peer` and contains `reason`.
+async fn wait_warning(peer: &str, reason: &str) -> String {
+    eventually(
+        &format!("a warning names peer {peer} and says {reason:?}"),
+        WAIT,
+        || async {
+            let lines = warnings_naming(peer);
+            lines
+                .iter()
+                .find(|l| l.contains(reason))
+                .cloned()
+                .ok_or_else(|| format!("warnings naming the peer: {lines:?}"))
+        },
+    )
+    .await
+}
+
 /// Replay: a node of a member body sends the node entries it already holds — the node's
 /// own and another member's, old ones included — many times over, in many messages and
 /// many times within one. Every one is counted as a duplicate (`status`), none is
@@ -282,4 +300,135 @@ async fn replayed_entries_are_counted_as_duplicates_and_change_nothing() {
     );
     still_answers(&a).await;
     honest_sync_still_works(&a, &b, id, "重放之后").await;
+}
+
+/// Unknown versions and types, from a node of a member body (so every byte is read and
+/// judged): an entry whose version byte is not 2 inside an otherwise valid Push, a message
+/// with an unknown version, a message of an unknown type, and a response of an unknown
+/// version to the node's own request; and from a stranger, a Hello of an unknown version.
+/// Each is refused, the refusal says why, and the node logs a warning naming the peer and
+/// the reason; nothing changes, and honest sync carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_versions_and_types_are_refused_with_a_warning_naming_the_peer() {
+    record_warnings();
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let before_a = a.show(id).await;
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    let valid_push = Message::Push {
+        space: id,
+        genesis: None,
+        certs: vec![],
+        entries: held.clone(),
+    }
+    .encode();
+
+    // An entry of version 3 (the layout of version 2 otherwise), in a push.
+    let mut entry = held[0].bytes().to_vec();
+    entry[0] = 3;
+    let mut w = Writer::new();
+    w.u8(1)
+        .u8(5)
+        .raw(id.as_bytes())
+        .u8(0)
+        .u32(0)
+        .u32(1)
+        .bytes(&entry);
+    let new_entry_version = w.finish();
+    let mut new_message_version = valid_push.clone();
+    new_message_version[0] = 2;
+    let mut unknown_type = valid_push.clone();
+    unknown_type[1] = 99;
+
+    for (what, bytes, reason) in [
+        (
+            "an entry of version 3",
+            new_entry_version,
+            "unknown entry version",
+        ),
+        (
+            "a message of version 2",
+            new_message_version,
+            "unknown message version",
+        ),
+        ("a message of type 99", unknown_type, "unknown message type"),
+    ] {
+        match rogue
+            .request_bytes(bytes)
+            .await
+            .map(|r| Message::decode(&r))
+        {
+            Ok(Ok(Message::Refused {
+                reason: Refusal::Invalid,
+                detail,
+                ..
+            })) => assert!(
+                detail.contains(reason),
+                "{what}: the refusal says why: {detail}"
+            ),
+            other => panic!("{what}: expected Refused(Invalid), got {other:?}"),
+        }
+        let line = wait_warning(&peer, reason).await;
+        assert!(line.contains("WARN"), "{line}");
+    }
+
+    // A response of an unknown version to the node's own pull (anti-entropy asks the
+    // rogue every round, since it is a node of a member body).
+    let mut bad_response = Message::SyncResponse {
+        space: id,
+        vector: Vector::default(),
+        tips: Tips::default(),
+        certs: vec![],
+        entries: vec![],
+        more: false,
+    }
+    .encode();
+    bad_response[0] = 2;
+    rogue.respond_with = Some(bad_response);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !warnings_naming(&peer)
+        .iter()
+        .any(|l| l.contains("malformed response") && l.contains("unknown message version"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no warning about the rogue's malformed response: {:?}",
+            warnings_naming(&peer)
+        );
+        rogue.pump(Duration::from_millis(200)).await;
+    }
+    rogue.respond_with = None;
+
+    // A stranger whose first message is a Hello of version 2: refused with that reason
+    // (not "send hello first"), and named in a warning.
+    let stranger = SecretKey::from_seed(random_seed());
+    let mut newer = Rogue::new(random_seed(), &stranger, "陌生机构");
+    newer.answer_requests = false;
+    newer.dial(&a.addr()).await;
+    let newer_peer = newer.swarm.local_peer_id().to_string();
+    let mut hello = Message::Hello {
+        node: newer.cert.clone(),
+    }
+    .encode();
+    hello[0] = 2;
+    match newer
+        .request_bytes(hello)
+        .await
+        .map(|r| Message::decode(&r))
+    {
+        Ok(Ok(Message::Refused { detail, .. })) => assert!(
+            detail.contains("unknown message version"),
+            "a Hello of another version is told so: {detail}"
+        ),
+        other => panic!("a Hello of version 2: expected Refused, got {other:?}"),
+    }
+    wait_warning(&newer_peer, "unknown message version").await;
+
+    unchanged(&a, id, &before_a, "unknown versions and types").await;
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "未知版本之后").await;
 }
