@@ -370,12 +370,17 @@ impl EventLoop {
                 .collect(),
             trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
             untrusted: p.untrusted.iter().map(|b| *b.0.as_bytes()).collect(),
+            // One row per key and body: a newer certificate replaces the older one, as
+            // it does in the registry (a peer re-sending newer certificates for its
+            // authors must not grow the file).
             certificates: p
                 .certs
                 .iter()
                 .map(|c| {
-                    let bytes = c.encode();
-                    (*blake3::hash(&bytes).as_bytes(), bytes)
+                    (
+                        store::cert_row(c.key.as_bytes(), c.body.0.as_bytes()),
+                        c.encode(),
+                    )
                 })
                 .collect(),
             entries: p

@@ -3,8 +3,11 @@
 //! node keeps answering its operator, and honest sync is unaffected.
 
 use confer_protocol::space::Tips;
+use confer_protocol::sync::MAX_MESSAGE_CERTS;
 use confer_protocol::wire::Writer;
-use confer_protocol::{Entry, Message, Refusal, SecretKey, Vector};
+use confer_protocol::{
+    BodyId, Certificate, Entry, Message, PublicKey, Refusal, SecretKey, Subject, Vector,
+};
 
 use crate::support::*;
 
@@ -200,6 +203,21 @@ async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance()
         b.handle.accept_agenda(id).await,
         Err(NodeError::NotInvited(_))
     ));
+}
+
+/// The member certificate `body` (named `body_name`) issues for `key`, dated `issued_at`.
+fn member_cert(body: &SecretKey, body_name: &str, key: PublicKey, issued_at: u64) -> Certificate {
+    Certificate::issue(
+        body,
+        body_name,
+        key,
+        Subject::Member {
+            name: "批量证书".into(),
+            role: "staff".into(),
+        },
+        issued_at,
+    )
+    .expect("issue a member certificate")
 }
 
 /// Waits until a warning logged by the node names `peer` and contains `reason`.
@@ -431,4 +449,193 @@ async fn unknown_versions_and_types_are_refused_with_a_warning_naming_the_peer()
     unchanged(&a, id, &before_a, "unknown versions and types").await;
     still_answers(&a).await;
     honest_sync_still_works(&a, &b, id, "未知版本之后").await;
+}
+
+/// Certificate flood: a node of a member body sends the most certificates a message may
+/// carry (1,024), again and again: certificates for keys that write nothing, from the
+/// member body and from a stranger body, and — for keys whose entries wait here for a
+/// dependency — newer certificates every time. The node keeps only the certificate of
+/// each author of an entry it accepted or holds, one per key and body (the store holds no
+/// superseded copies), keeps answering, and a message with one certificate more is
+/// refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_flood_stores_nothing_but_the_certificates_of_authors() {
+    record_warnings();
+    let fed = Federation::new();
+    let (mut a, b, id) = pair(&fed).await;
+    let before_a = a.show(id).await;
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    let rogue_body = BodyId(b.body_secret().public());
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    let certs_before = a.status_now().await.certificates;
+    let now = unix_now();
+
+    // Keys that write nothing: certified by the member body and by a stranger body.
+    let stranger = SecretKey::from_seed(random_seed());
+    let idle: Vec<PublicKey> = (0..MAX_MESSAGE_CERTS)
+        .map(|_| SecretKey::from_seed(random_seed()).public())
+        .collect();
+    let idle_certs = |at: u64| -> Vec<Certificate> {
+        idle.iter()
+            .enumerate()
+            .map(|(i, key)| {
+                if i % 2 == 0 {
+                    member_cert(&b.body_secret(), "B 政协", *key, at)
+                } else {
+                    member_cert(&stranger, "陌生机构", *key, at)
+                }
+            })
+            .collect()
+    };
+    const ROUNDS: u64 = 5;
+    for round in 0..ROUNDS {
+        let started = std::time::Instant::now();
+        // Alone, and beside entries the node already holds.
+        push(&mut rogue, id, idle_certs(now + round), vec![]).await;
+        push(&mut rogue, id, idle_certs(now + round), held.clone()).await;
+        assert!(
+            started.elapsed() < WAIT,
+            "round {round} took {:?}",
+            started.elapsed()
+        );
+        still_answers(&a).await;
+    }
+    assert_eq!(
+        a.status_now().await.certificates,
+        certs_before,
+        "certificates of keys that wrote nothing were kept"
+    );
+
+    // Keys whose first entry waits for a dependency the node never gets (a change by a key
+    // nobody sends): the node holds them pending, with their certificates.
+    const WAITING: usize = 64;
+    let mut ahead = doc_from_entries(&held);
+    let phantom = SecretKey::from_seed(random_seed());
+    change_as(
+        &mut ahead,
+        &phantom.public(),
+        &[("summary", "从未送达的修改")],
+    );
+    let waiting: Vec<SecretKey> = (0..WAITING)
+        .map(|_| SecretKey::from_seed(random_seed()))
+        .collect();
+    let pending_entries: Vec<Entry> = waiting
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let change = change_as(
+                &mut ahead.clone(),
+                &key.public(),
+                &[("title", &format!("等待依赖的标题 {i}"))],
+            );
+            Entry::sign(id, rogue_body, &change, key).expect("sign")
+        })
+        .collect();
+    // Their certificates, then newer ones for the same keys every round, each message
+    // filled up to the limit with certificates of keys that write nothing.
+    let flood = |at: u64| -> Vec<Certificate> {
+        waiting
+            .iter()
+            .map(|key| member_cert(&b.body_secret(), "B 政协", key.public(), at))
+            .chain(idle_certs(at).into_iter().skip(WAITING))
+            .collect()
+    };
+    assert_eq!(flood(now).len(), MAX_MESSAGE_CERTS);
+    push(&mut rogue, id, flood(now), pending_entries.clone()).await;
+    assert_eq!(
+        a.space(id).await.map(|s| s.pending),
+        Some(WAITING),
+        "the entries wait for their dependency"
+    );
+    let certs_held = a.status_now().await.certificates;
+    assert_eq!(
+        certs_held,
+        certs_before + WAITING,
+        "one certificate per waiting author"
+    );
+    for round in 1..=ROUNDS {
+        let started = std::time::Instant::now();
+        push(
+            &mut rogue,
+            id,
+            flood(now + round * 60),
+            vec![pending_entries[0].clone()],
+        )
+        .await;
+        assert!(
+            started.elapsed() < WAIT,
+            "round {round} took {:?}",
+            started.elapsed()
+        );
+        still_answers(&a).await;
+    }
+    assert_eq!(a.status_now().await.certificates, certs_held);
+
+    // One certificate more than a message may carry: refused, with the reason.
+    let mut too_many = flood(now);
+    too_many.push(member_cert(
+        &b.body_secret(),
+        "B 政协",
+        SecretKey::from_seed(random_seed()).public(),
+        now,
+    ));
+    match rogue
+        .request(&Message::Push {
+            space: id,
+            genesis: None,
+            certs: too_many,
+            entries: vec![],
+        })
+        .await
+    {
+        Ok(Message::Refused {
+            reason: Refusal::Invalid,
+            detail,
+            ..
+        }) => assert!(
+            detail.contains("certificates"),
+            "the refusal says why: {detail}"
+        ),
+        other => panic!("1,025 certificates: expected Refused(Invalid), got {other:?}"),
+    }
+    wait_warning(&peer, "certificates").await;
+
+    let view = honest_sync_still_works(&a, &b, id, "证书洪泛之后").await;
+    assert_eq!(
+        view.entries,
+        before_a.entries + 2,
+        "no flood entry was applied"
+    );
+
+    // The store: one certificate per key and body, none for a key that wrote nothing.
+    a.shutdown().await;
+    let store = confer_node::store::Store::open(&a.config.store_path()).expect("open A's store");
+    let rows = store.load().expect("load A's store").certificates;
+    let stored: Vec<Certificate> = rows
+        .iter()
+        .map(|(_, bytes)| Certificate::decode(bytes).expect("a stored certificate decodes"))
+        .collect();
+    let mut subjects: Vec<(PublicKey, BodyId)> = stored.iter().map(|c| (c.key, c.body)).collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(
+        subjects.len(),
+        stored.len(),
+        "the store keeps superseded certificates: {} rows for {} keys and bodies",
+        stored.len(),
+        subjects.len()
+    );
+    assert!(
+        !stored.iter().any(|c| idle.contains(&c.key)),
+        "the store holds a certificate of a key that wrote nothing"
+    );
+    for key in &waiting {
+        assert!(
+            stored.iter().any(|c| c.key == key.public()),
+            "the certificate of a waiting author is stored"
+        );
+    }
 }
