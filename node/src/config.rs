@@ -36,6 +36,10 @@ pub struct Config {
     pub relays: Vec<Multiaddr>,
     /// Announce and discover nodes on the local network with mDNS (off by default).
     pub mdns: bool,
+    /// A peer that connects and has not proved its body this long after is disconnected
+    /// (at once if it sends anything but Hello first; peers added with `peer add`
+    /// excepted). Default 30 s.
+    pub hello_deadline: Duration,
 }
 
 impl Config {
@@ -51,6 +55,7 @@ impl Config {
             snapshot_every: 1000,
             relays: Vec::new(),
             mdns: false,
+            hello_deadline: Duration::from_secs(30),
         }
     }
 

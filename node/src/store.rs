@@ -60,8 +60,12 @@ pub mod tables {
     /// Key: space id. Value: number of entries in the log.
     pub const LOG_LEN: TableDefinition<&[u8; 32], u64> = TableDefinition::new("log_len_v1");
 
-    /// Certificates (member and node). Key: blake3 hash of the certificate bytes, so a key
-    /// certified by several bodies keeps every certificate. Value: certificate bytes.
+    /// Certificates (member and node). Key: blake3 hash of the subject key and the issuing
+    /// body ([`cert_row`]), so a key certified by several bodies keeps one certificate per
+    /// body, and a newer certificate for the same key and body overwrites the older (the
+    /// registry in memory keeps only the newest too). Value: certificate bytes. (Files
+    /// written before this keying may hold rows keyed by the hash of the certificate bytes;
+    /// they load like any other and are never added to.)
     pub const CERTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("certs_v1");
 
     /// Equivocation evidence.
@@ -175,6 +179,15 @@ pub enum StoreError {
     ReservedKey(String),
 }
 
+/// The row key of a certificate in [`tables::CERTS`]: blake3 of its subject key and the
+/// body that issued it, one row per key and body.
+pub fn cert_row(subject: &[u8; 32], body: &[u8; 32]) -> Id32 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(subject);
+    hasher.update(body);
+    *hasher.finalize().as_bytes()
+}
+
 /// First bytes of an id in hex, for messages.
 fn short(id: &Id32) -> String {
     hex::encode(&id[..8])
@@ -186,7 +199,7 @@ pub struct WriteBatch {
     /// Space id -> genesis bytes. Inserted; re-inserting identical bytes is a no-op,
     /// different bytes fail with [`StoreError::GenesisConflict`].
     pub spaces: Vec<(Id32, Vec<u8>)>,
-    /// Subject public key -> certificate bytes. Overwrites.
+    /// [`cert_row`] of the certificate -> certificate bytes. Overwrites.
     pub certificates: Vec<(Id32, Vec<u8>)>,
     /// Appended to their space's log in this order (already-stored identical ones skipped).
     pub entries: Vec<NewEntry>,
@@ -278,7 +291,7 @@ pub struct Snapshot {
 pub struct Loaded {
     /// Every space with a genesis, sorted by id.
     pub spaces: Vec<LoadedSpace>,
-    /// Sorted by subject public key.
+    /// Sorted by row key.
     pub certificates: Vec<(Id32, Vec<u8>)>,
     /// Sorted by (space, author, seq, hash).
     pub evidence: Vec<Evidence>,

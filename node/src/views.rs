@@ -28,6 +28,12 @@ pub struct StatusView {
     pub trusted: Vec<BodyView>,
     /// Sync protocol traffic since start, by message kind.
     pub traffic: TrafficView,
+    /// Certificates this node holds: its own two, those of its trusted bodies' nodes, of
+    /// its spaces' creators, and the member certificates of the authors of entries it
+    /// accepted or holds waiting for their dependencies. Every one taken from a peer was
+    /// stored in the same transaction, so this grows exactly as the store's table does.
+    #[serde(default)]
+    pub certificates: usize,
     /// Records start-up found damaged in the data file and salvaged (skipped, or a log cut
     /// short to be fetched again from peers), one human-readable line each; empty for a
     /// sound file.
@@ -92,6 +98,18 @@ pub struct EvidenceEntryView {
 pub struct TrafficView {
     pub sent: BTreeMap<String, Counter>,
     pub received: BTreeMap<String, Counter>,
+    /// Entries received from peers since start, by what became of them.
+    #[serde(default)]
+    pub entries: EntryCounts,
+}
+
+/// What became of the entries peers sent: applied (or waiting for their dependencies),
+/// already held, or refused (each refusal is also logged as a warning naming the peer).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EntryCounts {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -179,6 +197,11 @@ impl Reach {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerView {
     pub peer_id: String,
+    /// The address of each open connection to it, as this node sees it: the address
+    /// dialled, or where an incoming connection came from. A connection through a relay
+    /// ends in `/p2p-circuit/p2p/PEER_ID` when this node dialled it.
+    #[serde(default)]
+    pub addresses: Vec<String>,
     /// Set once the peer proved its body with a node certificate.
     pub body: Option<BodyView>,
     /// Its body is trusted: this node's operator added one of that body's nodes.

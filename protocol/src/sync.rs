@@ -18,7 +18,8 @@ use crate::revocation::{Revocation, MAX_REVOCATION_BYTES, REVOCATION_BYTES};
 use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
 
-const MESSAGE_VERSION: u8 = 1;
+/// The version byte every message starts with.
+pub const MESSAGE_VERSION: u8 = 1;
 /// Most entries one message may carry.
 pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
 /// Most certificates one message may carry.

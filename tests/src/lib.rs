@@ -34,12 +34,72 @@ pub const WAIT: Duration = Duration::from_secs(60);
 /// Pause between two checks of a condition.
 pub const POLL: Duration = Duration::from_millis(100);
 
-/// Logs to the test output if `RUST_LOG` is set (e.g. `RUST_LOG=confer_node=debug`).
+/// Logs to the test output if `RUST_LOG` is set (e.g. `RUST_LOG=confer_node=debug`), and
+/// keeps warnings for [`warnings_naming`] once [`record_warnings`] was called.
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let output = tracing_subscriber::fmt::layer()
         .with_test_writer()
+        .with_filter(tracing_subscriber::EnvFilter::from_default_env());
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(WarningLog.with_filter(tracing_subscriber::filter::LevelFilter::WARN))
         .try_init();
+}
+
+/// Warnings (and errors) logged in this process since [`record_warnings`], one line each:
+/// the message and every field as `name=value`.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Most warnings kept: a test that floods a node must not grow this without bound.
+const MAX_WARNINGS: usize = 100_000;
+
+/// Starts keeping the warnings every node in this process logs (tests run in parallel in
+/// one process: find a test's own by a peer id only it uses, with [`warnings_naming`]).
+pub fn record_warnings() {
+    init_tracing();
+    RECORDING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The warnings kept so far that contain `needle` (e.g. a rogue's peer id).
+pub fn warnings_naming(needle: &str) -> Vec<String> {
+    WARNINGS
+        .lock()
+        .map(|w| w.iter().filter(|l| l.contains(needle)).cloned().collect())
+        .unwrap_or_default()
+}
+
+struct WarningLog;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningLog {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if !RECORDING.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let mut line = format!("{} {}", event.metadata().level(), event.metadata().target());
+        event.record(&mut LineVisitor(&mut line));
+        if let Ok(mut kept) = WARNINGS.lock() {
+            if kept.len() < MAX_WARNINGS {
+                kept.push(line);
+            }
+        }
+    }
+}
+
+struct LineVisitor<'a>(&'a mut String);
+
+impl tracing::field::Visit for LineVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        use std::fmt::Write;
+        let _ = write!(self.0, " {}={value}", field.name());
+    }
 }
 
 pub fn unix_now() -> u64 {
@@ -666,6 +726,9 @@ pub struct Rogue {
     /// false they are recorded and dropped unanswered, so the honest node never learns our
     /// body from its own Hello.
     pub answer_requests: bool,
+    /// If set, every request but Hello is answered with these bytes instead (a response
+    /// of the rogue's own making, malformed or not).
+    pub respond_with: Option<Vec<u8>>,
     /// Every request the honest node sent us, decoded (or the decode error).
     pub inbound: Vec<Result<Message, String>>,
 }
@@ -704,6 +767,7 @@ impl Rogue {
             cert,
             target: PeerId::random(),
             answer_requests: true,
+            respond_with: None,
             inbound: Vec::new(),
         }
     }
@@ -807,27 +871,31 @@ impl Rogue {
         };
         let decoded = Message::decode(&request).map_err(|e| e.to_string());
         if self.answer_requests {
-            let response = match &decoded {
-                Ok(Message::Hello { .. }) => Message::HelloAck {
+            let response = match (&decoded, &self.respond_with) {
+                (Ok(Message::Hello { .. }), _) => Message::HelloAck {
                     node: self.cert.clone(),
                     chain: vec![],
-                },
-                Ok(other) => Message::Refused {
+                }
+                .encode(),
+                (_, Some(own)) => own.clone(),
+                (Ok(other), None) => Message::Refused {
                     space: other.space(),
                     reason: confer_protocol::Refusal::UnknownSpace,
                     detail: "rogue".into(),
-                },
-                Err(e) => Message::Refused {
+                }
+                .encode(),
+                (Err(e), None) => Message::Refused {
                     space: None,
                     reason: confer_protocol::Refusal::Invalid,
                     detail: e.clone(),
-                },
+                }
+                .encode(),
             };
             let _ = self
                 .swarm
                 .behaviour_mut()
                 .sync
-                .send_response(channel, response.encode());
+                .send_response(channel, response);
         }
         self.inbound.push(decoded);
     }

@@ -16,27 +16,6 @@ use confer_protocol::{
 
 use crate::support::*;
 
-/// Pushes `entries` (with `certs`) and returns the PushAck vector; panics on anything else.
-async fn push(
-    rogue: &mut Rogue,
-    id: SpaceId,
-    certs: Vec<Certificate>,
-    entries: Vec<Entry>,
-) -> Vector {
-    match rogue
-        .request(&Message::Push {
-            space: id,
-            genesis: None,
-            certs,
-            entries,
-        })
-        .await
-    {
-        Ok(Message::PushAck { vector, .. }) => vector,
-        other => panic!("expected PushAck from a member-body peer's push, got {other:?}"),
-    }
-}
-
 /// A rogue node of a member body (B's body key is used to certify its node key) pushes
 /// entries for the shared space that no member certificate authorises: by a key with no
 /// certificate; by that key with a member certificate from a stranger body; by the rogue's

@@ -2,8 +2,12 @@
 //! node would, before and after proving its body. Each attack is refused with a reason, the
 //! node keeps answering its operator, and honest sync is unaffected.
 
+use confer_protocol::space::Tips;
+use confer_protocol::sync::MAX_MESSAGE_CERTS;
 use confer_protocol::wire::Writer;
-use confer_protocol::{Message, Refusal, SecretKey};
+use confer_protocol::{
+    BodyId, Certificate, Entry, Message, PublicKey, Refusal, SecretKey, Subject, Vector,
+};
 
 use crate::support::*;
 
@@ -199,4 +203,437 @@ async fn an_agenda_with_an_untrusted_member_waits_for_the_operators_acceptance()
         b.handle.accept_agenda(id).await,
         Err(NodeError::NotInvited(_))
     ));
+}
+
+/// The member certificate `body` (named `body_name`) issues for `key`, dated `issued_at`.
+fn member_cert(body: &SecretKey, body_name: &str, key: PublicKey, issued_at: u64) -> Certificate {
+    Certificate::issue(
+        body,
+        body_name,
+        key,
+        Subject::member("批量证书", confer_protocol::Role::Staff),
+        issued_at,
+    )
+    .expect("issue a member certificate")
+}
+
+/// Waits until a warning logged by the node names `peer` and contains `reason`.
+async fn wait_warning(peer: &str, reason: &str) -> String {
+    eventually(
+        &format!("a warning names peer {peer} and says {reason:?}"),
+        WAIT,
+        || async {
+            let lines = warnings_naming(peer);
+            lines
+                .iter()
+                .find(|l| l.contains(reason))
+                .cloned()
+                .ok_or_else(|| format!("warnings naming the peer: {lines:?}"))
+        },
+    )
+    .await
+}
+
+/// Replay: a node of a member body sends the node entries it already holds — the node's
+/// own and another member's, old ones included — many times over, in many messages and
+/// many times within one. Every one is counted as a duplicate (`status`), none is
+/// applied, rejected, left pending or forwarded, and honest sync carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_entries_are_counted_as_duplicates_and_change_nothing() {
+    record_warnings();
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    // B's first entry becomes an old one: B writes twice more.
+    b.edit(id, Some("B 的第二次修改"), None).await;
+    b.edit(id, None, Some("B 的第三次修改")).await;
+    converged(&[&a, &b], id, "B's later edits arrive", |v| v.entries == 4).await;
+    let before_a = a.show(id).await;
+    let before_b = b.show(id).await;
+
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    assert_eq!(held.len(), 4, "A's creation and B's three entries");
+    assert!(held.iter().any(|e| e.author() == a.member_public()));
+    assert!(held
+        .iter()
+        .any(|e| e.author() == b.member_public() && e.seq() == 1));
+    let counts_a = a.status_now().await.traffic.entries;
+    let counts_b = b.status_now().await.traffic.entries;
+
+    const ROUNDS: usize = 50;
+    const COPIES: usize = 100;
+    let mut vectors = Vec::new();
+    for _ in 0..ROUNDS {
+        vectors.push(push(&mut rogue, id, vec![], held.clone()).await);
+    }
+    let many: Vec<Entry> = held
+        .iter()
+        .cycle()
+        .take(held.len() * COPIES)
+        .cloned()
+        .collect();
+    vectors.push(push(&mut rogue, id, vec![], many).await);
+    // B's oldest entry alone, again and again.
+    for _ in 0..ROUNDS {
+        vectors.push(push(&mut rogue, id, vec![], vec![held[1].clone()]).await);
+    }
+    assert!(
+        vectors.windows(2).all(|w| w[0] == w[1]),
+        "A's vector moved during the replay: {vectors:?}"
+    );
+
+    let after_a = a.status_now().await.traffic.entries;
+    let replayed = (ROUNDS * held.len() + COPIES * held.len() + ROUNDS) as u64;
+    assert_eq!(
+        after_a.duplicates - counts_a.duplicates,
+        replayed,
+        "every replayed entry counts as a duplicate: {counts_a:?} → {after_a:?}"
+    );
+    assert_eq!(after_a.accepted, counts_a.accepted, "nothing accepted");
+    assert_eq!(
+        after_a.rejected, counts_a.rejected,
+        "a replay is not a rejection"
+    );
+    unchanged(&a, id, &before_a, "the replay").await;
+    // Nothing was forwarded to B: it received no entry, new or duplicate.
+    let after_b = b.status_now().await.traffic.entries;
+    assert_eq!(
+        after_b, counts_b,
+        "A forwarded something of the replay to B"
+    );
+    unchanged(&b, id, &before_b, "the replay to A").await;
+    let rejections: Vec<String> = warnings_naming(&peer)
+        .into_iter()
+        .filter(|l| l.contains("rejected"))
+        .collect();
+    assert!(
+        rejections.is_empty(),
+        "replayed entries were reported as rejected: {rejections:?}"
+    );
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "重放之后").await;
+}
+
+/// Unknown versions and types, from a node of a member body (so every byte is read and
+/// judged): an entry whose version byte is not 2 inside an otherwise valid Push, a message
+/// with an unknown version, a message of an unknown type, and a response of an unknown
+/// version to the node's own request; and from a stranger, a Hello of an unknown version.
+/// Each is refused, the refusal says why, and the node logs a warning naming the peer and
+/// the reason; nothing changes, and honest sync carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_versions_and_types_are_refused_with_a_warning_naming_the_peer() {
+    record_warnings();
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let before_a = a.show(id).await;
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    let valid_push = Message::Push {
+        space: id,
+        genesis: None,
+        certs: vec![],
+        entries: held.clone(),
+    }
+    .encode();
+
+    // An entry of version 3 (the layout of version 2 otherwise), in a push.
+    let mut entry = held[0].bytes().to_vec();
+    entry[0] = 3;
+    let mut w = Writer::new();
+    w.u8(1)
+        .u8(5)
+        .raw(id.as_bytes())
+        .u8(0)
+        .u32(0)
+        .u32(1)
+        .bytes(&entry);
+    let new_entry_version = w.finish();
+    let mut new_message_version = valid_push.clone();
+    new_message_version[0] = 2;
+    let mut unknown_type = valid_push.clone();
+    unknown_type[1] = 99;
+
+    for (what, bytes, reason) in [
+        (
+            "an entry of version 3",
+            new_entry_version,
+            "unknown entry version",
+        ),
+        (
+            "a message of version 2",
+            new_message_version,
+            "unknown message version",
+        ),
+        ("a message of type 99", unknown_type, "unknown message type"),
+    ] {
+        match rogue
+            .request_bytes(bytes)
+            .await
+            .map(|r| Message::decode(&r))
+        {
+            Ok(Ok(Message::Refused {
+                reason: Refusal::Invalid,
+                detail,
+                ..
+            })) => assert!(
+                detail.contains(reason),
+                "{what}: the refusal says why: {detail}"
+            ),
+            other => panic!("{what}: expected Refused(Invalid), got {other:?}"),
+        }
+        let line = wait_warning(&peer, reason).await;
+        assert!(line.contains("WARN"), "{line}");
+    }
+
+    // A response of an unknown version to the node's own pull (anti-entropy asks the
+    // rogue every round, since it is a node of a member body).
+    let mut bad_response = Message::SyncResponse {
+        space: id,
+        vector: Vector::default(),
+        tips: Tips::default(),
+        certs: vec![],
+        entries: vec![],
+        more: false,
+    }
+    .encode();
+    bad_response[0] = 2;
+    rogue.respond_with = Some(bad_response);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !warnings_naming(&peer)
+        .iter()
+        .any(|l| l.contains("malformed response") && l.contains("unknown message version"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no warning about the rogue's malformed response: {:?}",
+            warnings_naming(&peer)
+        );
+        rogue.pump(Duration::from_millis(200)).await;
+    }
+    rogue.respond_with = None;
+
+    // A stranger whose first message is a Hello of version 2: refused with that reason
+    // (not "send hello first"), and named in a warning.
+    let stranger = SecretKey::from_seed(random_seed());
+    let mut newer = Rogue::new(random_seed(), &stranger, "陌生机构");
+    newer.answer_requests = false;
+    newer.dial(&a.addr()).await;
+    let newer_peer = newer.swarm.local_peer_id().to_string();
+    let mut hello = Message::Hello {
+        node: newer.cert.clone(),
+        chain: vec![],
+    }
+    .encode();
+    hello[0] = 2;
+    match newer
+        .request_bytes(hello)
+        .await
+        .map(|r| Message::decode(&r))
+    {
+        Ok(Ok(Message::Refused { detail, .. })) => assert!(
+            detail.contains("unknown message version"),
+            "a Hello of another version is told so: {detail}"
+        ),
+        other => panic!("a Hello of version 2: expected Refused, got {other:?}"),
+    }
+    wait_warning(&newer_peer, "unknown message version").await;
+
+    unchanged(&a, id, &before_a, "unknown versions and types").await;
+    still_answers(&a).await;
+    honest_sync_still_works(&a, &b, id, "未知版本之后").await;
+}
+
+/// Certificate flood: a node of a member body sends the most certificates a message may
+/// carry (1,024), again and again: certificates for keys that write nothing, from the
+/// member body and from a stranger body, and — for keys whose entries wait here for a
+/// dependency — newer certificates every time. The node keeps only the certificate of
+/// each author of an entry it accepted or holds, one per key and body (the store holds no
+/// superseded copies), keeps answering, and a message with one certificate more is
+/// refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_flood_stores_nothing_but_the_certificates_of_authors() {
+    record_warnings();
+    let fed = Federation::new();
+    let (mut a, b, id) = pair(&fed).await;
+    let before_a = a.show(id).await;
+    let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    let rogue_body = BodyId(b.body_secret().public());
+    rogue.dial(&a.addr()).await;
+    rogue.hello().await;
+    let peer = rogue.swarm.local_peer_id().to_string();
+    let held = fetch_entries(&mut rogue, id).await;
+    let certs_before = a.status_now().await.certificates;
+    let now = unix_now();
+
+    // Keys that write nothing: certified by the member body and by a stranger body.
+    let stranger = SecretKey::from_seed(random_seed());
+    let idle: Vec<PublicKey> = (0..MAX_MESSAGE_CERTS)
+        .map(|_| SecretKey::from_seed(random_seed()).public())
+        .collect();
+    let idle_certs = |at: u64| -> Vec<Certificate> {
+        idle.iter()
+            .enumerate()
+            .map(|(i, key)| {
+                if i % 2 == 0 {
+                    member_cert(&b.body_secret(), "B 政协", *key, at)
+                } else {
+                    member_cert(&stranger, "陌生机构", *key, at)
+                }
+            })
+            .collect()
+    };
+    const ROUNDS: u64 = 5;
+    for round in 0..ROUNDS {
+        let started = std::time::Instant::now();
+        // Alone, and beside entries the node already holds.
+        push(&mut rogue, id, idle_certs(now + round), vec![]).await;
+        push(&mut rogue, id, idle_certs(now + round), held.clone()).await;
+        assert!(
+            started.elapsed() < WAIT,
+            "round {round} took {:?}",
+            started.elapsed()
+        );
+        still_answers(&a).await;
+    }
+    assert_eq!(
+        a.status_now().await.certificates,
+        certs_before,
+        "certificates of keys that wrote nothing were kept"
+    );
+
+    // Keys whose first entry waits for a dependency the node never gets (a change by a key
+    // nobody sends): the node holds them pending, with their certificates.
+    const WAITING: usize = 64;
+    let mut ahead = doc_from_entries(&held);
+    let phantom = SecretKey::from_seed(random_seed());
+    change_as(
+        &mut ahead,
+        &phantom.public(),
+        &[("summary", "从未送达的修改")],
+    );
+    let waiting: Vec<SecretKey> = (0..WAITING)
+        .map(|_| SecretKey::from_seed(random_seed()))
+        .collect();
+    let pending_entries: Vec<Entry> = waiting
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let change = change_as(
+                &mut ahead.clone(),
+                &key.public(),
+                &[("title", &format!("等待依赖的标题 {i}"))],
+            );
+            Entry::sign(id, rogue_body, &change, key).expect("sign")
+        })
+        .collect();
+    // Their certificates, then newer ones for the same keys every round, each message
+    // filled up to the limit with certificates of keys that write nothing.
+    let flood = |at: u64| -> Vec<Certificate> {
+        waiting
+            .iter()
+            .map(|key| member_cert(&b.body_secret(), "B 政协", key.public(), at))
+            .chain(idle_certs(at).into_iter().skip(WAITING))
+            .collect()
+    };
+    assert_eq!(flood(now).len(), MAX_MESSAGE_CERTS);
+    push(&mut rogue, id, flood(now), pending_entries.clone()).await;
+    assert_eq!(
+        a.space(id).await.map(|s| s.pending),
+        Some(WAITING),
+        "the entries wait for their dependency"
+    );
+    let certs_held = a.status_now().await.certificates;
+    assert_eq!(
+        certs_held,
+        certs_before + WAITING,
+        "one certificate per waiting author"
+    );
+    for round in 1..=ROUNDS {
+        let started = std::time::Instant::now();
+        push(
+            &mut rogue,
+            id,
+            flood(now + round * 60),
+            vec![pending_entries[0].clone()],
+        )
+        .await;
+        assert!(
+            started.elapsed() < WAIT,
+            "round {round} took {:?}",
+            started.elapsed()
+        );
+        still_answers(&a).await;
+    }
+    assert_eq!(a.status_now().await.certificates, certs_held);
+
+    // One certificate more than a message may carry: refused, with the reason.
+    let mut too_many = flood(now);
+    too_many.push(member_cert(
+        &b.body_secret(),
+        "B 政协",
+        SecretKey::from_seed(random_seed()).public(),
+        now,
+    ));
+    match rogue
+        .request(&Message::Push {
+            space: id,
+            genesis: None,
+            certs: too_many,
+            entries: vec![],
+        })
+        .await
+    {
+        Ok(Message::Refused {
+            reason: Refusal::Invalid,
+            detail,
+            ..
+        }) => assert!(
+            detail.contains("certificates"),
+            "the refusal says why: {detail}"
+        ),
+        other => panic!("1,025 certificates: expected Refused(Invalid), got {other:?}"),
+    }
+    wait_warning(&peer, "certificates").await;
+
+    let view = honest_sync_still_works(&a, &b, id, "证书洪泛之后").await;
+    assert_eq!(
+        view.entries,
+        before_a.entries + 2,
+        "no flood entry was applied"
+    );
+
+    // The store: one certificate per key and body, none for a key that wrote nothing.
+    a.shutdown().await;
+    let store = confer_node::store::Store::open(&a.config.store_path()).expect("open A's store");
+    let rows = store.load().expect("load A's store").certificates;
+    let stored: Vec<Certificate> = rows
+        .iter()
+        .map(|(_, bytes)| Certificate::decode(bytes).expect("a stored certificate decodes"))
+        .collect();
+    let mut subjects: Vec<(PublicKey, BodyId)> = stored.iter().map(|c| (c.key, c.body)).collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(
+        subjects.len(),
+        stored.len(),
+        "the store keeps superseded certificates: {} rows for {} keys and bodies",
+        stored.len(),
+        subjects.len()
+    );
+    assert!(
+        !stored.iter().any(|c| idle.contains(&c.key)),
+        "the store holds a certificate of a key that wrote nothing"
+    );
+    for key in &waiting {
+        assert!(
+            stored.iter().any(|c| c.key == key.public()),
+            "the certificate of a waiting author is stored"
+        );
+    }
 }

@@ -8,7 +8,7 @@ pub use std::time::Duration;
 
 use confer_node::views::AgendaView;
 use confer_protocol::space::Tips;
-use confer_protocol::{Entry, Message, Vector};
+use confer_protocol::{Certificate, Entry, Message, Vector};
 
 /// Long enough for several anti-entropy rounds (`Config::loopback` syncs every 2 s).
 pub const SEVERAL_ROUNDS: Duration = Duration::from_secs(7);
@@ -143,5 +143,26 @@ pub async fn fetch_entries(rogue: &mut Rogue, id: SpaceId) -> Vec<Entry> {
         other => {
             panic!("a node of a member body asking for the space should get it, got {other:?}")
         }
+    }
+}
+
+/// Pushes `entries` (with `certs`) and returns the PushAck vector; panics on anything else.
+pub async fn push(
+    rogue: &mut Rogue,
+    id: SpaceId,
+    certs: Vec<Certificate>,
+    entries: Vec<Entry>,
+) -> Vector {
+    match rogue
+        .request(&Message::Push {
+            space: id,
+            genesis: None,
+            certs,
+            entries,
+        })
+        .await
+    {
+        Ok(Message::PushAck { vector, .. }) => vector,
+        other => panic!("expected PushAck from a member-body peer's push, got {other:?}"),
     }
 }

@@ -274,6 +274,9 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 );
             }
         }
+        for a in &p.addresses {
+            put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
+        }
     }
     if !s.remembered.is_empty() {
         put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
@@ -361,6 +364,20 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
     for e in &s.equivocations {
         out.push_str(&equivocation(e, "", lang));
     }
+    let e = &s.traffic.entries;
+    put!(
+        out,
+        "{} {} {}, {} {}, {} {}; {} {}",
+        lang.pick("Entries from peers since start:", "启动以来收到的条目："),
+        e.accepted,
+        lang.pick("accepted", "已接受"),
+        e.duplicates,
+        lang.pick("already held", "已有"),
+        e.rejected,
+        lang.pick("refused", "已拒绝"),
+        lang.pick("certificates held:", "持有证书："),
+        s.certificates
+    );
     if !s.damaged.is_empty() {
         put!(
             out,
@@ -799,11 +816,13 @@ mod tests {
             peers: vec![
                 PeerView {
                     peer_id: "12D3KooWEvil".into(),
+                    addresses: vec!["/ip4/198.51.100.7/tcp/4646".into()],
                     body: Some(body(PEER_BODY, EVIL)),
                     trusted: true,
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
+                    addresses: vec![],
                     body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
                     trusted: false,
                 },
@@ -821,6 +840,7 @@ mod tests {
             }],
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
+            certificates: 4,
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
             equivocations: vec![],
         }

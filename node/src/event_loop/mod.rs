@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::{read_agenda, AgendaEdit};
-use confer_protocol::sync::MessageError;
+use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
     BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
@@ -19,7 +19,7 @@ use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use rand::RngExt;
 use tokio::sync::mpsc;
@@ -41,9 +41,6 @@ pub(crate) use members::frozen_members;
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
-/// A peer that has not proved its body this long after connecting is disconnected (at
-/// once if it sends anything but Hello first).
-const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
 const FIRST_REDIAL: Duration = Duration::from_millis(500);
@@ -66,6 +63,9 @@ pub(crate) struct EventLoop {
     commands: mpsc::Receiver<Command>,
     requests: HashMap<OutboundRequestId, (PeerKey, Sent)>,
     peer_ids: HashMap<PeerKey, PeerId>,
+    /// The open connections to each peer and the address each goes to, as this node sees
+    /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
+    connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
     listen: Vec<Multiaddr>,
     remembered: BTreeMap<PeerId, Remembered>,
     snapshot_counts: HashMap<SpaceId, u64>,
@@ -138,6 +138,7 @@ impl EventLoop {
             commands,
             requests: HashMap::new(),
             peer_ids: HashMap::new(),
+            connections: HashMap::new(),
             listen: Vec::new(),
             remembered: BTreeMap::new(),
             snapshot_counts: snapshot_counts.into_iter().collect(),
@@ -264,6 +265,7 @@ impl EventLoop {
     /// Persists, then sends. Storage failure is fatal.
     fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
         self.persist(&fx)?;
+        self.tally(&fx.events);
         self.log_events(&fx.events);
         self.open_gate(&fx);
         for (peer, message) in fx.send {
@@ -321,7 +323,8 @@ impl EventLoop {
             .unproven
             .iter()
             .filter(|(id, since)| {
-                now.duration_since(**since) > HELLO_DEADLINE && !self.remembered.contains_key(id)
+                now.duration_since(**since) > self.config.hello_deadline
+                    && !self.remembered.contains_key(id)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -330,6 +333,19 @@ impl EventLoop {
             self.unproven.remove(&id);
             let _ = self.swarm.disconnect_peer_id(id);
         }
+    }
+
+    /// Whether `peer` is a relay this node's operator named: one it listens through
+    /// (`--relay`) or one in the circuit address of a peer added with `peer add`.
+    fn is_relay(&self, peer: &PeerId) -> bool {
+        self.config
+            .relays
+            .iter()
+            .any(|r| matches!(r.iter().last(), Some(Protocol::P2p(id)) if id == *peer))
+            || self
+                .remembered
+                .values()
+                .any(|r| relay_of(&r.addr) == Some(*peer))
     }
 
     /// A peer this node's operator added (`peer add`) proved its body: trust that body.
@@ -425,6 +441,25 @@ impl EventLoop {
             self.snapshot_counts.insert(SpaceId(s.space), s.entry_count);
         }
         Ok(())
+    }
+
+    /// Counts what became of the entries peers sent (shown in `status`).
+    fn tally(&mut self, events: &[Event]) {
+        let counts = &mut self.traffic.entries;
+        for event in events {
+            match event {
+                Event::Received {
+                    accepted,
+                    duplicates,
+                    ..
+                } => {
+                    counts.accepted += *accepted as u64;
+                    counts.duplicates += *duplicates as u64;
+                }
+                Event::EntriesRejected { count, .. } => counts.rejected += *count as u64,
+                _ => {}
+            }
+        }
     }
 
     fn log_events(&self, events: &[Event]) {
@@ -543,9 +578,15 @@ impl EventLoop {
             }
             SwarmEvent::ListenerClosed {
                 listener_id,
+                addresses,
                 reason,
-                ..
             } if self.relay_listeners.contains_key(&listener_id) => {
+                // libp2p reports no ExpiredListenAddr for a closed listener's addresses.
+                self.listen.retain(|a| {
+                    !addresses
+                        .iter()
+                        .any(|gone| a.iter().zip(gone.iter()).all(|(x, y)| x == y))
+                });
                 if let Some(relay) = self.relay_listeners.remove(&listener_id) {
                     tracing::warn!(relay = %relay, reason = ?reason.err(), "relay listener closed; retrying");
                     self.relay_retry.push((Instant::now() + RELAY_RETRY, relay));
@@ -557,10 +598,15 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
                 num_established,
                 endpoint,
                 ..
             } => {
+                self.connections
+                    .entry(peer_id)
+                    .or_default()
+                    .push((connection_id, endpoint.get_remote_address().clone()));
                 if let Some(r) = self.remembered.get_mut(&peer_id) {
                     r.dialing = false;
                     r.delay = FIRST_REDIAL;
@@ -572,6 +618,12 @@ impl EventLoop {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return Ok(());
                 };
+                if self.is_relay(&peer_id) {
+                    // Not a confer node: it owes no Hello, and dropping it as a silent
+                    // stranger would close every circuit through it.
+                    tracing::debug!(relay = %peer_id, "connected to a relay");
+                    return Ok(());
+                }
                 if num_established.get() == 1 {
                     tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     self.peer_ids.insert(key, peer_id);
@@ -582,11 +634,22 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
+                num_established,
+                ..
+            } if num_established > 0 => {
+                if let Some(open) = self.connections.get_mut(&peer_id) {
+                    open.retain(|(id, _)| *id != connection_id);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
                 num_established: 0,
                 cause,
                 ..
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                self.connections.remove(&peer_id);
                 self.gate.close(&peer_id);
                 self.unproven.remove(&peer_id);
                 if let Some(key) =
@@ -660,12 +723,27 @@ impl EventLoop {
                         // Before a peer proved its body, only its Hello is decoded: nothing
                         // else is verified or parsed for it (and the gate kept it small).
                         if self.replica.peer_body(&key).is_none() && !Message::is_hello(&request) {
-                            let refusal = Message::Refused {
-                                space: None,
-                                reason: confer_protocol::Refusal::NotIdentified,
-                                detail: "send hello first".into(),
+                            let refusal = match request.first() {
+                                // Likely an honest node of another release: say why, and
+                                // tell the operator.
+                                Some(&version) if version != MESSAGE_VERSION => {
+                                    let detail = format!("unknown message version {version}; this node speaks version {MESSAGE_VERSION}");
+                                    tracing::warn!(peer = %peer, reason = %detail, "refused a message before hello; disconnecting");
+                                    Message::Refused {
+                                        space: None,
+                                        reason: confer_protocol::Refusal::Invalid,
+                                        detail,
+                                    }
+                                }
+                                _ => {
+                                    tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello; disconnecting");
+                                    Message::Refused {
+                                        space: None,
+                                        reason: confer_protocol::Refusal::NotIdentified,
+                                        detail: "send hello first".into(),
+                                    }
+                                }
                             };
-                            tracing::debug!(peer = %peer, bytes = request.len(), "refused a request sent before hello; disconnecting");
                             let _ = self
                                 .swarm
                                 .behaviour_mut()
@@ -675,7 +753,7 @@ impl EventLoop {
                             // answered: drop this one at the next housekeeping round (after
                             // the refusal has gone out).
                             let long_ago = Instant::now()
-                                .checked_sub(HELLO_DEADLINE + HOUSEKEEPING)
+                                .checked_sub(self.config.hello_deadline + HOUSEKEEPING)
                                 .unwrap_or_else(Instant::now);
                             self.unproven.insert(peer, long_ago);
                             return Ok(());
@@ -757,6 +835,7 @@ impl EventLoop {
                 let (response, fx) = self.replica.handle_request(key, msg);
                 // Durable before acknowledged.
                 self.persist(&fx)?;
+                self.tally(&fx.events);
                 self.log_events(&fx.events);
                 self.open_gate(&fx);
                 let bytes = response.encode();
@@ -1117,6 +1196,12 @@ impl EventLoop {
             .peers()
             .map(|(key, body)| PeerView {
                 peer_id: self.peer_label(&key),
+                addresses: self
+                    .peer_ids
+                    .get(&key)
+                    .and_then(|id| self.connections.get(id))
+                    .map(|open| open.iter().map(|(_, a)| a.to_string()).collect())
+                    .unwrap_or_default(),
                 trusted: body.is_some_and(|(id, _)| self.replica.is_trusted(&id)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),
@@ -1145,6 +1230,7 @@ impl EventLoop {
                 .map(|b| self.body_view(b))
                 .collect(),
             traffic: self.traffic.clone(),
+            certificates: self.replica.certs().len(),
             damaged: self.store.salvaged().to_vec(),
             equivocations: self.evidence.views(None, &self.replica),
         }
@@ -1238,12 +1324,17 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch 
             .collect(),
         trusted: p.trusted.iter().map(|b| *b.0.as_bytes()).collect(),
         untrusted: p.untrusted.iter().map(|b| *b.0.as_bytes()).collect(),
+        // One row per key and body: a newer certificate replaces the older one, as it
+        // does in the registry (a peer re-sending newer certificates for its authors must
+        // not grow the file).
         certificates: p
             .certs
             .iter()
             .map(|c| {
-                let bytes = c.encode();
-                (*blake3::hash(&bytes).as_bytes(), bytes)
+                (
+                    store::cert_row(c.key.as_bytes(), c.body.0.as_bytes()),
+                    c.encode(),
+                )
             })
             .collect(),
         entries: p.entries.iter().map(entry_row).collect(),
@@ -1285,4 +1376,17 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch 
         })
         .collect();
     batch
+}
+
+/// The relay in a circuit address (`…/p2p/RELAY/p2p-circuit/p2p/PEER`), if it is one.
+fn relay_of(addr: &Multiaddr) -> Option<PeerId> {
+    let mut relay = None;
+    for p in addr.iter() {
+        match p {
+            Protocol::P2p(id) => relay = Some(id),
+            Protocol::P2pCircuit => return relay,
+            _ => {}
+        }
+    }
+    None
 }
