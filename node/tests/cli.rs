@@ -1823,6 +1823,26 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
         !request_text.contains("seed"),
         "only public parts: {request_text}"
     );
+    // Without --yes and without a terminal, nothing is signed; what would be is shown.
+    let refused = cli(
+        &offline,
+        &[
+            "sign-request",
+            req.to_str().expect("utf-8"),
+            "--out",
+            ans.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(!refused.status.success(), "{}", refused.describe());
+    assert!(
+        refused
+            .stderr
+            .contains("member certificate for 李四 (secretary-general)")
+            && refused.stderr.contains("--yes"),
+        "{}",
+        refused.describe()
+    );
+    assert!(!ans.exists(), "nothing signed");
     cli(
         &offline,
         &[
@@ -1830,6 +1850,7 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
             req.to_str().expect("utf-8"),
             "--out",
             ans.to_str().expect("utf-8"),
+            "--yes",
         ],
     )
     .ok();
@@ -1885,6 +1906,7 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
             req.to_str().expect("utf-8"),
             "--out",
             ans.to_str().expect("utf-8"),
+            "--yes",
         ],
     )
     .ok();
@@ -1966,6 +1988,7 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
             req.to_str().expect("utf-8"),
             "--out",
             ans.to_str().expect("utf-8"),
+            "--yes",
         ],
     )
     .ok();

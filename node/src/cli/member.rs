@@ -144,6 +144,12 @@ fn member_error(lang: Lang, e: MemberError) -> String {
             "本节点上没有为 {k} 生成的密钥（请先在本节点运行 `confer member add --request`）"
         ),
         (MemberError::NotOurs, Lang::Zh) => "该证书不属于本机构，或不是成员证书".to_owned(),
+        (MemberError::TooMany(n), Lang::Zh) => format!(
+            "本机构在本节点已有 {n} 个成员密钥，这是一个机构在一个议题中可使用的上限（已撤销的密钥也计算在内）"
+        ),
+        (MemberError::NotAsked, Lang::Zh) => {
+            "该证书与为此密钥提出的请求不符（姓名、职务、签署权或机构名称不同）；未作安装".to_owned()
+        }
         (MemberError::Identity(e), _) => body_key::explain(lang, &e),
         (e, Lang::En) => e.to_string(),
     }
@@ -545,6 +551,7 @@ pub fn sign_request(
     data: &Path,
     file: &Path,
     out: &Path,
+    yes: bool,
     json: bool,
     lang: Lang,
 ) -> Result<(), String> {
@@ -561,29 +568,31 @@ pub fn sign_request(
             ),
         });
     }
+    // Show everything that will be signed, before the body key is opened.
+    let what = describe_request(&request.request, lang)?;
+    eprintln!(
+        "{}\n{what}",
+        lang.pick("The body key is asked to sign:", "将用机构密钥签署：")
+    );
+    if !yes {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(lang
+                .pick(
+                    "nothing signed: check what is shown above and run again with --yes (or in a terminal, to be asked)",
+                    "未签署：请核对上面列出的内容，再加 --yes 重新运行（或在终端中运行，以便确认）",
+                )
+                .to_owned());
+        }
+        eprint!("{}", lang.pick("Sign this? [y/N] ", "确认签署？[y/N] "));
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| e.to_string())?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "是") {
+            return Err(lang.pick("nothing signed", "未签署").to_owned());
+        }
+    }
     let secret = body_secret(data, lang)?;
-    let what = match &request.request {
-        Request::Member(m) => format!(
-            "{} {} ({}{}) {}",
-            lang.pick("member certificate for", "成员证书："),
-            display_line(&m.name),
-            render::role_name(m.role, lang),
-            if m.can_sign {
-                lang.pick(", may sign outcomes", "，可代表本机构签署成果")
-            } else {
-                ""
-            },
-            m.key
-        ),
-        Request::Revocation {
-            key, revocations, ..
-        } => format!(
-            "{} {key} ({} {})",
-            lang.pick("revocation of member key", "撤销成员密钥"),
-            revocations.len(),
-            lang.pick("statements", "份声明")
-        ),
-    };
     let signed = members::sign_request(&request.request, &secret)?;
     write_file(
         out,
@@ -604,4 +613,64 @@ pub fn sign_request(
         );
         Ok(())
     }
+}
+
+/// Every statement a request asks the body key to sign, one line each, for people.
+fn describe_request(request: &Request, lang: Lang) -> Result<String, String> {
+    let mut out = String::new();
+    match request {
+        Request::Member(m) => {
+            out.push_str(&format!(
+                "  {} {} ({}{}), {} {}, {} {}",
+                lang.pick("member certificate for", "成员证书："),
+                display_line(&m.name),
+                render::role_name(m.role, lang),
+                if m.can_sign {
+                    lang.pick(", may sign outcomes", "，可代表本机构签署成果")
+                } else {
+                    ""
+                },
+                lang.pick("key", "密钥"),
+                m.key,
+                lang.pick("body", "机构"),
+                m.body
+            ));
+        }
+        Request::Revocation {
+            key, revocations, ..
+        } => {
+            for h in revocations {
+                let raw = hex::decode(h.trim()).map_err(|e| e.to_string())?;
+                let r = Revocation::decode_unverified(&raw).map_err(|e| e.to_string())?;
+                let line = match (r.scope, lang) {
+                    (Scope::Space { space, up_to }, Lang::En) => format!(
+                        "revoke member key {key} in agenda {space}: its entries up to seq {up_to} stay, nothing later counts"
+                    ),
+                    (Scope::Space { space, up_to }, Lang::Zh) => format!(
+                        "撤销成员密钥 {key}（议题 {space}）：序号 {up_to} 及以前的条目保留，此后一概无效"
+                    ),
+                    (Scope::Later, Lang::En) => format!(
+                        "revoke member key {key} in every agenda created after {} (Unix seconds)",
+                        r.issued_at
+                    ),
+                    (Scope::Later, Lang::Zh) => format!(
+                        "撤销成员密钥 {key}：在 {}（Unix 秒）之后创建的所有议题中无效",
+                        r.issued_at
+                    ),
+                    (Scope::Fork { space, seq, stands }, Lang::En) => format!(
+                        "resolve the fork of member key {key} in agenda {space} at seq {seq}: the entry with change hash {} stands; the key writes nothing more there",
+                        hex::encode(stands)
+                    ),
+                    (Scope::Fork { space, seq, stands }, Lang::Zh) => format!(
+                        "处理成员密钥 {key} 在议题 {space} 序号 {seq} 上的分叉：保留变更哈希为 {} 的条目；该密钥在该议题中不能再写入",
+                        hex::encode(stands)
+                    ),
+                };
+                out.push_str("  ");
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out.trim_end().to_owned())
 }

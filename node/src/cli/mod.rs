@@ -132,6 +132,9 @@ pub enum Command {
         /// Where to write the signed answer (take it back and run `confer member import`).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Sign without asking (the request is still shown); without it, a terminal is asked.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -352,7 +355,9 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
         Command::Member { command } => member::execute(&data, command, json, lang).await,
-        Command::SignRequest { file, out } => member::sign_request(&data, &file, &out, json, lang),
+        Command::SignRequest { file, out, yes } => {
+            member::sign_request(&data, &file, &out, yes, json, lang)
+        }
     }
 }
 

@@ -42,6 +42,11 @@ fn member_key_path(dir: &Path, key: &PublicKey) -> PathBuf {
     member_keys_dir(dir).join(format!("{key}.key"))
 }
 
+/// What was asked for the key: the imported certificate must say exactly that.
+fn member_request_path(dir: &Path, key: &PublicKey) -> PathBuf {
+    member_keys_dir(dir).join(format!("{key}.request.json"))
+}
+
 fn damaged(path: &Path, reason: impl ToString) -> IdentityError {
     IdentityError::Damaged {
         path: path.to_owned(),
@@ -150,6 +155,10 @@ pub enum MemberError {
     NameTaken(String),
     #[error("the certificate is not for this body, or not a member certificate")]
     NotOurs,
+    #[error("this body already has {0} member keys on this node, the most one body may write with in a space (revoked keys count too)")]
+    TooMany(usize),
+    #[error("the certificate does not say what was asked for this key (name, role, signing right or body name differ); nothing was installed")]
+    NotAsked,
     #[error("no key for {0} was made on this node (run `confer member add --request` here first)")]
     NoPendingKey(PublicKey),
     #[error(transparent)]
@@ -169,11 +178,18 @@ pub fn new_member_request(
     if existing.iter().any(|c| c.subject_name() == name) {
         return Err(MemberError::NameTaken(name.to_owned()));
     }
+    // Every member key may write in every space of the body: past this, partners would
+    // refuse some of them (`confer_protocol::space::MAX_AUTHORS_PER_BODY`).
+    if existing.len() >= confer_protocol::space::MAX_AUTHORS_PER_BODY {
+        return Err(MemberError::TooMany(
+            confer_protocol::space::MAX_AUTHORS_PER_BODY,
+        ));
+    }
     let first = &existing[0];
     super::create_private_dir(&member_keys_dir(dir))?;
     let secret = SecretKey::from_seed(rand::rng().random());
     write_key(&member_key_path(dir, &secret.public()), &secret)?;
-    Ok(MemberRequest {
+    let request = MemberRequest {
         body: first.body,
         body_name: first.body_name.clone(),
         key: secret.public(),
@@ -181,7 +197,11 @@ pub fn new_member_request(
         role,
         can_sign,
         issued_at: now,
-    })
+    };
+    let path = member_request_path(dir, &request.key);
+    let json = serde_json::to_vec_pretty(&request).map_err(|e| damaged(&path, e))?;
+    write_private(&path, &json)?;
+    Ok(request)
 }
 
 /// Installs a member certificate signed for a key made here by [`new_member_request`].
@@ -209,6 +229,26 @@ pub fn install_member(dir: &Path, cert: Certificate) -> Result<(), MemberError> 
     }
     if read_key(&path)?.public() != cert.key {
         return Err(damaged(&path, "the key does not match the certificate").into());
+    }
+    // The certificate must say what was asked: name, role, signing right, body name.
+    let asked_path = member_request_path(dir, &cert.key);
+    let asked: MemberRequest =
+        serde_json::from_slice(&fs::read(&asked_path).map_err(io_err("read", &asked_path))?)
+            .map_err(|e| damaged(&asked_path, e))?;
+    let granted = (
+        cert.subject_name(),
+        cert.role(),
+        cert.can_sign(),
+        cert.body_name.as_str(),
+    );
+    let wanted = (
+        asked.name.as_str(),
+        Some(asked.role),
+        asked.can_sign,
+        asked.body_name.as_str(),
+    );
+    if granted != wanted {
+        return Err(MemberError::NotAsked);
     }
     others.push(cert);
     write_members_file(dir, &others)?;
@@ -306,5 +346,41 @@ pub fn sign_request(request: &Request, body_secret: &SecretKey) -> Result<Signed
                 revocations: signed,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A certificate that does not say what was asked for the key (another role, a
+    /// signing right nobody asked for) is not installed; the one asked for is.
+    #[test]
+    fn import_installs_only_what_was_asked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("d");
+        crate::identity::init(&data, "平湖市政协", "", "秘书处", 1).expect("init");
+        let body = crate::identity::load_body_key(&data, None).expect("body key");
+        let asked = new_member_request(&data, "李四", Role::Member, false, 2).expect("request");
+        let mut grander = asked.clone();
+        grander.role = Role::Chair;
+        grander.can_sign = true;
+        let wrong = grander.certify(&body).expect("certify");
+        assert!(matches!(
+            install_member(&data, wrong),
+            Err(MemberError::NotAsked)
+        ));
+        assert_eq!(member_certs(&data).expect("certs").len(), 1);
+        let right = asked.certify(&body).expect("certify");
+        install_member(&data, right).expect("install");
+        let certs = member_certs(&data).expect("certs");
+        assert_eq!(certs.len(), 2);
+        assert_eq!(certs[1].role(), Some(Role::Member));
+        assert!(!certs[1].can_sign());
+        // A second member with the same name is refused before any key is made.
+        assert!(matches!(
+            new_member_request(&data, "李四", Role::Staff, false, 3),
+            Err(MemberError::NameTaken(_))
+        ));
     }
 }
