@@ -39,6 +39,11 @@ pub struct StatusView {
     /// sound file.
     #[serde(default)]
     pub damaged: Vec<String>,
+    /// Entries signed with one of this node's own member keys that this node did not sign
+    /// (since start): someone else holds a copy of the key, or this node was restored from
+    /// an old backup.
+    #[serde(default)]
+    pub foreign_use: Vec<ForeignUseView>,
     /// Every equivocation this node holds evidence of, in all its spaces, sorted by
     /// (space, author, seq).
     #[serde(default)]
@@ -138,6 +143,19 @@ impl TrafficView {
         }
         out
     }
+}
+
+/// An entry by one of this node's own member keys that this node did not sign.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ForeignUseView {
+    pub space: String,
+    pub key: String,
+    /// The highest such seq seen.
+    pub seq: u64,
+    /// The peer it came from.
+    pub peer: String,
+    /// Unix seconds, when last seen.
+    pub at: u64,
 }
 
 /// A member key of this body on this node.

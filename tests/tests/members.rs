@@ -86,7 +86,21 @@ async fn a_revoked_keys_later_entries_count_nowhere_in_any_order() {
     )
     .await;
 
-    // B's operator revokes 王五 (B never saw the stolen entry: his reach is seq 1).
+    // A passes the stolen entry on to B, whose node holds 王五's key and did not sign it:
+    // B's status alerts its operator.
+    let alert = eventually("B alerts on a foreign use of 王五's key", WAIT, || async {
+        let status = b.status_now().await;
+        status
+            .foreign_use
+            .iter()
+            .find(|f| f.key == wang_hex && f.space == id.to_string())
+            .cloned()
+            .ok_or_else(|| format!("{:?}", status.foreign_use))
+    })
+    .await;
+    assert_eq!(alert.seq, 2);
+
+    // B's operator revokes 王五 (his node signed only seq 1: that is what stays).
     let reach = b.handle.freeze_member(wang).await.expect("freeze");
     assert_eq!(reach.spaces.get(&id.to_string()), Some(&1), "{reach:?}");
     let body_key = b.body_secret();

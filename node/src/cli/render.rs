@@ -378,6 +378,20 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         lang.pick("certificates held:", "持有证书："),
         s.certificates
     );
+    for f in &s.foreign_use {
+        match lang {
+            Lang::En => put!(
+                out,
+                "ALERT member key {} of this body signed seq {} in agenda {} but not on this node (received from {}): someone else holds a copy of the key — revoke it (`confer member revoke`) — or this node was restored from an old backup",
+                f.key, f.seq, f.space, text(&f.peer)
+            ),
+            Lang::Zh => put!(
+                out,
+                "警报：本机构的成员密钥 {} 在议题 {} 中签署了序号 {}，但并非本节点所签（来自 {}）：可能他人持有该密钥的副本——请撤销（`confer member revoke`）——或本节点是从旧备份恢复的",
+                f.key, f.space, f.seq, text(&f.peer)
+            ),
+        }
+    }
     if !s.damaged.is_empty() {
         put!(
             out,
@@ -842,6 +856,7 @@ mod tests {
             traffic: TrafficView::default(),
             certificates: 4,
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
+            foreign_use: vec![],
             equivocations: vec![],
         }
     }

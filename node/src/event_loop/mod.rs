@@ -33,8 +33,8 @@ use crate::store::{self, Store, WriteBatch};
 
 mod members;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, PeerView, SpaceView, StatusView, TrafficView,
-    ValueView,
+    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, SpaceView,
+    StatusView, TrafficView, ValueView,
 };
 pub(crate) use members::frozen_members;
 
@@ -81,7 +81,13 @@ pub(crate) struct EventLoop {
     relay_retry: Vec<(Instant, Multiaddr)>,
     /// The equivocations this node holds evidence of (the entries stay in the store).
     evidence: EvidenceBook,
+    /// Entries by this node's own member keys that it did not sign, since start (shown
+    /// in `status`; the log has every one).
+    foreign_use: Vec<ForeignUseView>,
 }
+
+/// Most foreign-use alerts `status` keeps (one per space and key).
+const MAX_FOREIGN_USE_ALERTS: usize = 64;
 
 /// What start-up read from the store for the event loop, besides the replica.
 pub(crate) struct Restored {
@@ -151,6 +157,7 @@ impl EventLoop {
             relay_listeners: HashMap::new(),
             relay_retry: Vec::new(),
             evidence,
+            foreign_use: Vec::new(),
         }
     }
 
@@ -445,8 +452,8 @@ impl EventLoop {
 
     /// Counts what became of the entries peers sent (shown in `status`).
     fn tally(&mut self, events: &[Event]) {
-        let counts = &mut self.traffic.entries;
         for event in events {
+            let counts = &mut self.traffic.entries;
             match event {
                 Event::Received {
                     accepted,
@@ -457,6 +464,30 @@ impl EventLoop {
                     counts.duplicates += *duplicates as u64;
                 }
                 Event::EntriesRejected { count, .. } => counts.rejected += *count as u64,
+                Event::ForeignUseOfOwnKey {
+                    peer,
+                    space,
+                    key,
+                    seq,
+                } => {
+                    let (space, key) = (space.to_string(), key.to_string());
+                    let peer = self.peer_label(peer);
+                    let at = unix_now();
+                    let alerts = &mut self.foreign_use;
+                    if let Some(f) = alerts.iter_mut().find(|f| f.space == space && f.key == key) {
+                        f.seq = f.seq.max(*seq);
+                        f.peer = peer;
+                        f.at = at;
+                    } else if alerts.len() < MAX_FOREIGN_USE_ALERTS {
+                        alerts.push(ForeignUseView {
+                            space,
+                            key,
+                            seq: *seq,
+                            peer,
+                            at,
+                        });
+                    }
+                }
                 _ => {}
             }
         }
@@ -1232,6 +1263,7 @@ impl EventLoop {
             traffic: self.traffic.clone(),
             certificates: self.replica.certs().len(),
             damaged: self.store.salvaged().to_vec(),
+            foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
         }
     }
