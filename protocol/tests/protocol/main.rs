@@ -5,6 +5,7 @@ mod convergence;
 mod encoding;
 mod fuzz_corpus;
 mod replica;
+mod request_vector;
 mod revocation;
 mod sim;
 mod space;
