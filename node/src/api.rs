@@ -85,6 +85,24 @@ pub struct EditAgenda {
     pub as_member: Option<String>,
 }
 
+/// `POST /v1/agendas/{id}/invite`, `/consent`, `/leave`: the body to add, or the change
+/// to consent to (its id or a prefix of 8+ hex characters), and the member to sign as.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct MembershipRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_member: Option<String>,
+}
+
+/// The answer of a membership request: the change's id.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeId {
+    pub change: String,
+}
+
 /// `POST /v1/members/freeze`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct KeyRequest {
@@ -222,6 +240,9 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
             "/v1/agendas/{id}/accept",
             axum::routing::post(accept_agenda),
         )
+        .route("/v1/agendas/{id}/invite", axum::routing::post(invite))
+        .route("/v1/agendas/{id}/consent", axum::routing::post(consent))
+        .route("/v1/agendas/{id}/leave", axum::routing::post(leave))
         .route("/v1/members", get(members))
         .route("/v1/members/reload", axum::routing::post(reload_members))
         .route("/v1/members/freeze", axum::routing::post(freeze_member))
@@ -409,6 +430,43 @@ fn parse_member(key: Option<&str>) -> Result<Option<PublicKey>, NodeError> {
         })
     })
     .transpose()
+}
+
+async fn invite(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    Json(body): Json<MembershipRequest>,
+) -> Result<Json<ChangeId>, ApiError> {
+    let who = parse_body(body.body.as_deref().unwrap_or_default())?;
+    let author = parse_member(body.as_member.as_deref())?;
+    let change = node.invite(parse_space(&id)?, who, author).await?;
+    Ok(Json(ChangeId { change }))
+}
+
+async fn consent(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    Json(body): Json<MembershipRequest>,
+) -> Result<Json<ChangeId>, ApiError> {
+    let change = body
+        .change
+        .filter(|c| c.len() >= 8 && c.chars().all(|x| x.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            NodeError::BadInput("change: give its id (at least 8 hexadecimal characters)".into())
+        })?;
+    let author = parse_member(body.as_member.as_deref())?;
+    let change = node.consent(parse_space(&id)?, change, author).await?;
+    Ok(Json(ChangeId { change }))
+}
+
+async fn leave(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    Json(body): Json<MembershipRequest>,
+) -> Result<Json<ChangeId>, ApiError> {
+    let author = parse_member(body.as_member.as_deref())?;
+    let change = node.leave(parse_space(&id)?, author).await?;
+    Ok(Json(ChangeId { change }))
 }
 
 async fn members(State(node): State<NodeHandle>) -> Result<Json<Vec<MemberView>>, ApiError> {

@@ -53,6 +53,7 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Members(MemberCommand),
+    Membership(MembershipCommand),
     ListAgendas(Reply<Vec<AgendaSummary>>),
     AcceptAgenda(SpaceId, Reply<()>),
     Trust(BodyId, Reply<()>),
@@ -80,6 +81,28 @@ pub(crate) enum MemberCommand {
     Revoke(Vec<Revocation>, Reply<()>),
     /// Reads the body-key chain in `identity.json` again (after `confer body-key rotate`).
     ReloadChain(Reply<()>),
+}
+
+/// Changes to an agenda's member bodies; each answers the change's id.
+#[derive(Debug)]
+pub(crate) enum MembershipCommand {
+    Invite {
+        space: SpaceId,
+        body: BodyId,
+        author: Option<PublicKey>,
+        reply: Reply<String>,
+    },
+    Consent {
+        space: SpaceId,
+        change: String,
+        author: Option<PublicKey>,
+        reply: Reply<String>,
+    },
+    Leave {
+        space: SpaceId,
+        author: Option<PublicKey>,
+        reply: Reply<String>,
+    },
 }
 
 /// A handle to a running node.
@@ -181,6 +204,59 @@ impl NodeHandle {
     pub async fn reload_body_chain(&self) -> Result<(), NodeError> {
         self.ask(|r| Command::Members(MemberCommand::ReloadChain(r)))
             .await
+    }
+
+    /// Proposes adding `body` to an agenda, with this body's consent; answers the change id.
+    pub async fn invite(
+        &self,
+        space: SpaceId,
+        body: BodyId,
+        author: Option<PublicKey>,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| {
+            Command::Membership(MembershipCommand::Invite {
+                space,
+                body,
+                author,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// Consents, for this body, to a pending change of an agenda's member bodies (its id,
+    /// or a prefix of it).
+    pub async fn consent(
+        &self,
+        space: SpaceId,
+        change: String,
+        author: Option<PublicKey>,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| {
+            Command::Membership(MembershipCommand::Consent {
+                space,
+                change,
+                author,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// This body leaves an agenda: what it wrote stays; it is sent nothing new.
+    pub async fn leave(
+        &self,
+        space: SpaceId,
+        author: Option<PublicKey>,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| {
+            Command::Membership(MembershipCommand::Leave {
+                space,
+                author,
+                reply,
+            })
+        })
+        .await
     }
 
     /// Adds revocations signed by a body key; applied and sent when it returns.

@@ -226,6 +226,18 @@ fn restore(
             *seq,
         );
     }
+    let mut consents: std::collections::HashMap<
+        [u8; 32],
+        Vec<confer_protocol::membership::Consent>,
+    > = std::collections::HashMap::new();
+    for (space, bytes) in &loaded.consents {
+        match confer_protocol::membership::Consent::decode(bytes) {
+            Ok(c) => consents.entry(*space).or_default().push(c),
+            Err(e) => damaged.push(format!(
+                "membership consent record: did not decode ({e}) and was skipped; member peers send it again"
+            )),
+        }
+    }
     let mut snapshot_counts = Vec::new();
     for stored in loaded.spaces {
         let salvage = Salvage {
@@ -238,6 +250,10 @@ fn restore(
         {
             if let Some(gone) = withdrawn.get(space.id().as_bytes()) {
                 space.mark_withdrawn(gone);
+            }
+            for consent in consents.remove(space.id().as_bytes()).unwrap_or_default() {
+                // Applied when it was stored: the stored log already reflects it.
+                let _ = space.add_consent(consent);
             }
             let id = space.id();
             let fx = replica.insert_space(space);
@@ -263,7 +279,12 @@ fn restore(
     }
     for (id, bytes) in &loaded.invited {
         match Genesis::decode(bytes) {
-            Ok(genesis) if genesis.id().as_bytes() == id => replica.restore_invitation(genesis),
+            Ok(genesis) if genesis.id().as_bytes() == id => {
+                for consent in consents.remove(id).unwrap_or_default() {
+                    replica.restore_invited_consent(genesis.id(), consent);
+                }
+                replica.restore_invitation(genesis)
+            }
             Ok(_) => damaged.push(format!(
                 "invitation to space {}: does not match the space's id and was skipped; the inviting peer offers it again when it next syncs",
                 short(id)

@@ -114,6 +114,11 @@ pub mod tables {
     pub const OWN_TIPS: TableDefinition<(&[u8; 32], &[u8; 32]), u64> =
         TableDefinition::new("own_tips_v1");
 
+    /// Consents to changes of a space's member bodies (also of invitations not yet
+    /// accepted). Key: (space id, blake3 of the consent bytes). Value: consent bytes.
+    pub const CONSENTS: TableDefinition<(&[u8; 32], &[u8; 32]), &[u8]> =
+        TableDefinition::new("consents_v1");
+
     /// (space id, author public key, author seq).
     pub type EntryKey = (&'static [u8; 32], &'static [u8; 32], u64);
 }
@@ -224,6 +229,8 @@ pub struct WriteBatch {
     pub rewrites: Vec<LogRewrite>,
     /// (space, member key, seq) this node signed itself; the highest seq is kept.
     pub own: Vec<(Id32, Id32, u64)>,
+    /// (space, hash, consent bytes).
+    pub consents: Vec<(Id32, Id32, Vec<u8>)>,
 }
 
 /// A revocation took entries out of a space's log: from position `from` on, the log
@@ -252,6 +259,7 @@ impl WriteBatch {
             && self.revocations.is_empty()
             && self.rewrites.is_empty()
             && self.own.is_empty()
+            && self.consents.is_empty()
     }
 }
 
@@ -307,6 +315,8 @@ pub struct Loaded {
     pub withdrawn: Vec<(Id32, Vec<u8>)>,
     /// (space, member key, last seq this node signed).
     pub own_tips: Vec<(Id32, Id32, u64)>,
+    /// (space, consent bytes).
+    pub consents: Vec<(Id32, Vec<u8>)>,
 }
 
 /// One space as read by [`Store::load`].
@@ -451,6 +461,10 @@ impl Store {
         for item in txn.open_table(tables::WITHDRAWN)?.iter()? {
             let (k, v) = item?;
             loaded.withdrawn.push((*k.value().0, v.value().to_vec()));
+        }
+        for item in txn.open_table(tables::CONSENTS)?.iter()? {
+            let (k, v) = item?;
+            loaded.consents.push((*k.value().0, v.value().to_vec()));
         }
         for item in txn.open_table(tables::OWN_TIPS)?.iter()? {
             let (k, v) = item?;
@@ -674,6 +688,7 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::REVOCATIONS)?;
     txn.open_table(tables::WITHDRAWN)?;
     txn.open_table(tables::OWN_TIPS)?;
+    txn.open_table(tables::CONSENTS)?;
     Ok(created)
 }
 
@@ -937,6 +952,10 @@ fn apply(txn: &WriteTransaction, batch: &WriteBatch) -> Result<usize, StoreError
         for (id, bytes) in &batch.revocations {
             rev_t.insert(id, bytes.as_slice())?;
         }
+        let mut consents_t = txn.open_table(tables::CONSENTS)?;
+        for (space, hash, bytes) in &batch.consents {
+            consents_t.insert((space, hash), bytes.as_slice())?;
+        }
         let mut own_t = txn.open_table(tables::OWN_TIPS)?;
         for (space, key, seq) in &batch.own {
             let held = own_t.get((space, key))?.map_or(0, |g| g.value());
@@ -1093,6 +1112,7 @@ mod tests {
                 revocations: vec![(id(0x41), b"revocation".to_vec())],
                 rewrites: vec![],
                 own: vec![(id(1), id(7), 2), (id(1), id(7), 1)],
+                consents: vec![(id(1), id(0x51), b"consent".to_vec())],
             };
             store.commit(&batch).unwrap();
             store
@@ -1139,6 +1159,7 @@ mod tests {
             vec![(id(1), id(7), 2)],
             "the highest seq is kept"
         );
+        assert_eq!(loaded.consents, vec![(id(1), b"consent".to_vec())]);
         assert_eq!(loaded.spaces[1].snapshot, None);
         assert_eq!(
             loaded.certificates,

@@ -293,6 +293,29 @@ pub struct AgendaView {
     /// seq).
     #[serde(default)]
     pub equivocations: Vec<EquivocationView>,
+    /// Member bodies that left or were removed, and changes waiting for consents.
+    #[serde(default)]
+    pub membership: MembershipView,
+}
+
+/// A space's member bodies and the changes to them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MembershipView {
+    pub removed: Vec<BodyView>,
+    /// Changes on the current state that do not have every consent yet.
+    pub pending: Vec<PendingChangeView>,
+}
+
+/// A proposed change to a space's member bodies.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PendingChangeView {
+    /// Its id, to consent with (`confer agenda consent ID --change CHANGE`).
+    pub id: String,
+    /// `add` or `remove`.
+    pub op: String,
+    pub body: BodyView,
+    pub consented: Vec<BodyView>,
+    pub missing: Vec<BodyView>,
 }
 
 impl AgendaView {

@@ -2020,5 +2020,32 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
             }
         },
     );
+
+    // B leaves the agenda: only a member who may sign for B can say so.
+    let line = b.cli(&["agenda", "leave", &id]).one_line_error();
+    assert!(line.contains("may sign"), "{line}");
+    b.cli(&[
+        "member",
+        "add",
+        "--name",
+        "乙秘书长",
+        "--role",
+        "secretary-general",
+        "--can-sign",
+    ])
+    .ok();
+    let left = b.cli(&["agenda", "leave", &id, "--json"]).json();
+    assert!(left["change"].as_str().is_some_and(is_hex64), "{left}");
+    poll("A shows B as having left", SYNC_DEADLINE, &[&a, &b], || {
+        let view = a.try_json(&["agenda", "show", &id])?;
+        let removed = view["membership"]["removed"].to_string();
+        if removed.contains(&b.body) {
+            Ok(())
+        } else {
+            Err(view.to_string())
+        }
+    });
+    let text = a.cli(&["agenda", "show", &id]).ok().stdout;
+    assert!(text.contains("left or removed"), "{text}");
     assert_clean_logs(&[&a, &b]);
 }

@@ -64,6 +64,7 @@ pub mod cert;
 pub mod chunk;
 pub mod entry;
 pub mod keys;
+pub mod membership;
 pub mod model;
 pub mod replica;
 pub mod revocation;

@@ -50,6 +50,8 @@ pub const MAX_AUTHORS_PER_BODY: usize = 1024;
 /// ordinary edits). Counted along the author's own sequence, so every node refuses the same
 /// entries.
 pub const MAX_BYTES_PER_AUTHOR: u64 = 256 * 1024 * 1024;
+/// Most consents to membership changes one space keeps.
+pub const MAX_CONSENTS: usize = 4096;
 /// Longest space title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
@@ -448,6 +450,9 @@ pub struct Space {
     /// Forks their body resolved: author → (seq, the change that stands there). Such an
     /// author is no longer refused as an equivocator up to that seq.
     pins: HashMap<PublicKey, (u64, ChangeHash)>,
+    /// Consents to membership changes held, and the member bodies they give.
+    consents: Vec<crate::membership::Consent>,
+    members: crate::membership::Members,
 }
 
 impl fmt::Debug for Space {
@@ -464,7 +469,6 @@ impl Space {
     /// An empty space.
     pub fn new(genesis: Genesis) -> Space {
         Space {
-            genesis,
             doc: Automerge::new(),
             log: Vec::new(),
             by_author: HashMap::new(),
@@ -479,6 +483,9 @@ impl Space {
             withdrawn: HashSet::new(),
             broken: HashMap::new(),
             pins: HashMap::new(),
+            members: crate::membership::Members::derive(&genesis, &[]),
+            consents: Vec::new(),
+            genesis,
         }
     }
 
@@ -541,6 +548,111 @@ impl Space {
 
     pub fn id(&self) -> SpaceId {
         self.genesis.id()
+    }
+
+    /// Whether `body` is a member body now (the genesis's, changed by the membership
+    /// changes in effect).
+    pub fn is_member(&self, body: &BodyId) -> bool {
+        self.members.current.contains(body)
+    }
+
+    /// Whether `body` is or was a member body (its certificates and revocations matter
+    /// here).
+    pub fn has_had(&self, body: &BodyId) -> bool {
+        self.is_member(body) || self.members.removed.contains_key(body)
+    }
+
+    /// Every body that is or was a member, sorted.
+    pub fn all_bodies(&self) -> Vec<BodyId> {
+        let mut all: Vec<BodyId> = self
+            .members
+            .current
+            .iter()
+            .chain(self.members.removed.keys())
+            .copied()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The member bodies now, and how they came to be.
+    pub fn members(&self) -> &crate::membership::Members {
+        &self.members
+    }
+
+    pub fn consents(&self) -> &[crate::membership::Consent] {
+        &self.consents
+    }
+
+    /// Whether an entry by `author` for `body` at `seq` may count: `body` is a member, or
+    /// was one and the entry is within what its removal kept.
+    fn may_write(&self, body: &BodyId, author: &PublicKey, seq: u64) -> bool {
+        self.is_member(body)
+            || self
+                .members
+                .removed
+                .get(body)
+                .is_some_and(|cut| cut.iter().any(|(k, s)| k == author && seq <= *s))
+    }
+
+    /// Adds a consent (verified, its signer authorised for its body) to a membership
+    /// change. Returns whether it was new, and what a removal that now takes effect took
+    /// out of the log (persist in order).
+    pub fn add_consent(
+        &mut self,
+        consent: crate::membership::Consent,
+    ) -> Result<(bool, Vec<Withdrawal>), SpaceError> {
+        if consent.change.space != self.id()
+            || self.consents.contains(&consent)
+            || self.consents.len() >= MAX_CONSENTS
+        {
+            return Ok((false, Vec::new()));
+        }
+        self.consents.push(consent);
+        let before = self.members.removed.clone();
+        self.members = crate::membership::Members::derive(&self.genesis, &self.consents);
+        let mut out = Vec::new();
+        let removed: Vec<(BodyId, Vec<(PublicKey, u64)>)> = self
+            .members
+            .removed
+            .iter()
+            .filter(|(b, c)| before.get(*b) != Some(*c))
+            .map(|(b, c)| (*b, c.clone()))
+            .collect();
+        for (body, cutoffs) in removed {
+            out.extend(self.close_body(body, &cutoffs)?);
+        }
+        Ok((true, out))
+    }
+
+    /// A removed body: its listed authors count up to their cutoffs, any other author of
+    /// it not at all (entries held past that are withdrawn, with what builds on them).
+    fn close_body(
+        &mut self,
+        body: BodyId,
+        cutoffs: &[(PublicKey, u64)],
+    ) -> Result<Vec<Withdrawal>, SpaceError> {
+        let mut authors: Vec<PublicKey> = self
+            .by_author
+            .keys()
+            .filter(|a| self.author_body(a) == Some(body))
+            .copied()
+            .collect();
+        authors.extend(cutoffs.iter().map(|(k, _)| *k));
+        authors.sort();
+        authors.dedup();
+        let mut out = Vec::new();
+        for author in authors {
+            let up_to = cutoffs
+                .iter()
+                .find(|(k, _)| *k == author)
+                .map_or(0, |(_, s)| *s);
+            if let Some(w) = self.revoke(author, body, up_to, None)? {
+                out.push(w);
+            }
+        }
+        Ok(out)
     }
 
     pub fn genesis(&self) -> &Genesis {
@@ -704,7 +816,7 @@ impl Space {
         if self.broken.contains_key(&me) {
             return Err(SpaceError::Withdrawn(me));
         }
-        if !self.genesis.is_member(&body) || self.author_body(&me).is_some_and(|b| b != body) {
+        if !self.is_member(&body) || self.author_body(&me).is_some_and(|b| b != body) {
             return Err(SpaceError::NotAuthorBody);
         }
         self.doc.set_actor(ActorId::from(me.as_bytes().as_slice()));
@@ -914,7 +1026,8 @@ impl Space {
                 out.rejected.push((Rejection::WrongSpace, Some(key)));
                 continue;
             }
-            if !self.genesis.is_member(&entry.body()) || !certified(&entry.author(), &entry.body())
+            if !self.may_write(&entry.body(), &entry.author(), entry.seq())
+                || !certified(&entry.author(), &entry.body())
             {
                 out.rejected
                     .push((Rejection::Unauthorized(entry.author()), Some(key)));

@@ -14,6 +14,7 @@
 
 use crate::cert::Certificate;
 use crate::entry::Entry;
+use crate::membership::{Consent, MAX_CONSENT_BYTES};
 use crate::revocation::{Revocation, MAX_REVOCATION_BYTES, REVOCATION_BYTES};
 use crate::space::{Genesis, SpaceId, Tips, Vector};
 use crate::wire::{DecodeError, Reader, Writer};
@@ -24,6 +25,8 @@ pub const MESSAGE_VERSION: u8 = 1;
 pub const MAX_MESSAGE_ENTRIES: usize = 16_384;
 /// Most certificates one message may carry.
 pub const MAX_MESSAGE_CERTS: usize = 1_024;
+/// Most consents to membership changes one message may carry.
+pub const MAX_MESSAGE_CONSENTS: usize = 256;
 /// Most revocations one message may carry.
 pub const MAX_MESSAGE_REVOCATIONS: usize = 1_024;
 /// Most automerge work (ops plus predecessor links, as [`Entry::work`] bounds it) the
@@ -160,6 +163,13 @@ pub enum Message {
         space: SpaceId,
         revocations: Vec<Revocation>,
     },
+    /// Consents to changes of the space's member bodies (answered with `PushAck`), with
+    /// the genesis when the receiver may not hold the space (a body just added).
+    Membership {
+        space: SpaceId,
+        genesis: Option<Genesis>,
+        consents: Vec<Consent>,
+    },
     Refused {
         space: Option<SpaceId>,
         reason: Refusal,
@@ -184,6 +194,8 @@ pub enum MessageError {
     TooMuchWork,
     #[error("revocation: {0}")]
     Revocation(#[from] crate::revocation::RevocationError),
+    #[error("membership consent: {0}")]
+    Consent(#[from] crate::membership::ConsentError),
 }
 
 impl Message {
@@ -196,6 +208,7 @@ impl Message {
             Message::Push { .. } => "push",
             Message::PushAck { .. } => "push-ack",
             Message::Revoke { .. } => "revoke",
+            Message::Membership { .. } => "membership",
             Message::Refused { .. } => "refused",
         }
     }
@@ -208,7 +221,8 @@ impl Message {
             | Message::SyncResponse { space, .. }
             | Message::Push { space, .. }
             | Message::PushAck { space, .. }
-            | Message::Revoke { space, .. } => Some(*space),
+            | Message::Revoke { space, .. }
+            | Message::Membership { space, .. } => Some(*space),
             Message::Refused { space, .. } => *space,
         }
     }
@@ -273,6 +287,18 @@ impl Message {
                 w.u32(revocations.len() as u32);
                 for r in revocations {
                     w.bytes(&r.encode());
+                }
+            }
+            Message::Membership {
+                space,
+                genesis,
+                consents,
+            } => {
+                w.u8(9).raw(space.as_bytes());
+                encode_genesis(&mut w, genesis.as_ref());
+                w.u32(consents.len() as u32);
+                for c in consents {
+                    w.bytes(&c.encode());
                 }
             }
             Message::Refused {
@@ -381,6 +407,20 @@ impl Message {
                     )?);
                 }
                 Message::Revoke { space, revocations }
+            }
+            9 => {
+                let space = SpaceId(r.array()?);
+                let genesis = decode_genesis(&mut r, space)?;
+                let n = r.count("consents", MAX_MESSAGE_CONSENTS, 4 + 64)?;
+                let mut consents = Vec::with_capacity(n);
+                for _ in 0..n {
+                    consents.push(Consent::decode(r.bytes("consent", MAX_CONSENT_BYTES)?)?);
+                }
+                Message::Membership {
+                    space,
+                    genesis,
+                    consents,
+                }
             }
             _ => return Err(DecodeError::Invalid("unknown message type").into()),
         };

@@ -4,6 +4,7 @@
 mod adversarial;
 mod hostile;
 mod members;
+mod membership;
 mod reach;
 mod restart;
 mod support;

@@ -177,6 +177,39 @@ pub enum AgendaCommand {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
     },
+    /// Propose adding a further body to an agenda (every member body must consent, each
+    /// with a member who may sign for it); this body consents at once.
+    Invite {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The body to add (its full id, or a unique prefix of a trusted body's id).
+        #[arg(long, value_name = "BODY_ID")]
+        body: String,
+        /// Consent as this member (name or key; default: the first who may sign).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
+    },
+    /// Consent, for this body, to a proposed change of an agenda's member bodies (see
+    /// `agenda show`).
+    Consent {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The change's id (a prefix of 8+ hex characters will do).
+        #[arg(long, value_name = "CHANGE")]
+        change: String,
+        /// Consent as this member (name or key; default: the first who may sign).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
+    },
+    /// Leave an agenda: what this body wrote stays; it writes nothing more and is sent
+    /// nothing new.
+    Leave {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// Sign as this member (name or key; default: the first who may sign).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
+    },
     /// Show an agenda: every field, who wrote it, whether the signatures verify.
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
@@ -745,6 +778,55 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 Ok(())
             }
         }
+        AgendaCommand::Invite {
+            id,
+            body,
+            as_member,
+        } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            let body = body_ids(&client, vec![body], lang, data)
+                .await?
+                .pop()
+                .unwrap_or_default();
+            membership(
+                &client,
+                &id,
+                "invite",
+                Some(body),
+                None,
+                as_member,
+                json,
+                lang,
+                data,
+            )
+            .await
+        }
+        AgendaCommand::Consent {
+            id,
+            change,
+            as_member,
+        } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            membership(
+                &client,
+                &id,
+                "consent",
+                None,
+                Some(change),
+                as_member,
+                json,
+                lang,
+                data,
+            )
+            .await
+        }
+        AgendaCommand::Leave { id, as_member } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            membership(
+                &client, &id, "leave", None, None, as_member, json, lang, data,
+            )
+            .await
+        }
         AgendaCommand::Show { id } => {
             let id = agenda_id(&client, &id, lang, data).await?;
             let view: AgendaView = client
@@ -759,4 +841,50 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             }
         }
     }
+}
+
+/// `agenda invite|consent|leave`: one request, the change's id back.
+#[allow(clippy::too_many_arguments)]
+async fn membership(
+    client: &Client,
+    id: &str,
+    what: &str,
+    body: Option<String>,
+    change: Option<String>,
+    as_member: Option<String>,
+    json: bool,
+    lang: Lang,
+    data: &Path,
+) -> Result<(), String> {
+    let as_member = match as_member {
+        Some(m) => Some(member::resolve(client, &m, lang, data).await?),
+        None => None,
+    };
+    let answer: crate::api::ChangeId = client
+        .post(
+            &format!("/v1/agendas/{id}/{what}"),
+            &crate::api::MembershipRequest {
+                body,
+                change,
+                as_member,
+            },
+        )
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    if json {
+        return print_json(&answer);
+    }
+    let said = match what {
+        "invite" => lang.pick(
+            "Proposed, with this body's consent; it takes effect when every member body consents (`confer agenda show` lists who still must). Change:",
+            "已提出并代表本机构同意；待所有成员机构同意后生效（`confer agenda show` 列出尚待同意的机构）。变更编号：",
+        ),
+        "consent" => lang.pick("Consented for this body to change", "已代表本机构同意变更"),
+        _ => lang.pick(
+            "This body has left the agenda; what it wrote stays, and it is sent nothing new. Change:",
+            "本机构已退出该议题；已写入的内容保留，此后不再收到新内容。变更编号：",
+        ),
+    };
+    println!("{said} {}", answer.change);
+    Ok(())
 }

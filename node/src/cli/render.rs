@@ -643,6 +643,44 @@ pub fn agenda(view: &AgendaView, lang: Lang) -> String {
     for b in &view.members {
         put!(out, "      {}", body_full(b));
     }
+    for b in &view.membership.removed {
+        put!(
+            out,
+            "      {} {}",
+            body_full(b),
+            lang.pick(
+                "(left or removed: what it wrote stays, it is sent nothing new)",
+                "（已退出或被移除：已写内容保留，不再收到新内容）"
+            )
+        );
+    }
+    for p in &view.membership.pending {
+        let what = match (p.op.as_str(), lang) {
+            ("add", Lang::En) => "add",
+            ("add", Lang::Zh) => "加入",
+            (_, Lang::En) => "remove",
+            (_, Lang::Zh) => "移除",
+        };
+        let list = |bodies: &[BodyView]| {
+            bodies
+                .iter()
+                .map(body_short)
+                .collect::<Vec<_>>()
+                .join(lang.pick(", ", "、"))
+        };
+        put!(
+            out,
+            "  {} {what} {}  {} {}\n      {} {}\n      {} {}",
+            lang.pick("proposed change:", "待定变更："),
+            body_full(&p.body),
+            lang.pick("id", "编号"),
+            ids::full(&p.id),
+            lang.pick("agreed:", "已同意："),
+            list(&p.consented),
+            lang.pick("waiting for:", "尚待同意："),
+            list(&p.missing)
+        );
+    }
     for f in &view.fields {
         let label = match (f.name.as_str(), lang) {
             ("title", Lang::Zh) => "标题".into(),
@@ -798,7 +836,8 @@ mod tests {
 
     use super::*;
     use crate::views::{
-        EvidenceEntryView, FieldView, MemberView, PeerView, SpaceView, TrafficView,
+        EvidenceEntryView, FieldView, MemberView, MembershipView, PeerView, PendingChangeView,
+        SpaceView, TrafficView,
     };
 
     const EVIL: &str = "evil\x1b[2K\rname";
@@ -981,6 +1020,16 @@ mod tests {
             equivocators: vec![],
             vector: BTreeMap::new(),
             equivocations: vec![],
+            membership: MembershipView {
+                removed: vec![body(OWN, EVIL)],
+                pending: vec![PendingChangeView {
+                    id: SPACE.into(),
+                    op: "add".into(),
+                    body: body(PEER_BODY, EVIL),
+                    consented: vec![body(OWN, EVIL)],
+                    missing: vec![body(PEER_BODY, EVIL)],
+                }],
+            },
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -1043,6 +1092,7 @@ mod tests {
             equivocators: s.spaces[0].equivocators.clone(),
             vector: BTreeMap::new(),
             equivocations: s.equivocations.clone(),
+            membership: MembershipView::default(),
         };
         for lang in [Lang::En, Lang::Zh] {
             for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {

@@ -32,6 +32,7 @@ use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
 mod members;
+mod membership;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, SpaceView,
     StatusView, TrafficView, ValueView,
@@ -319,7 +320,7 @@ impl EventLoop {
     }
 
     fn deals_with(&self, body: &BodyId) -> bool {
-        self.replica.is_trusted(body) || self.replica.spaces().any(|s| s.genesis().is_member(body))
+        self.replica.is_trusted(body) || self.replica.spaces().any(|s| s.has_had(body))
     }
 
     /// Disconnects peers that connected but did not prove a body in time (operator-added
@@ -565,6 +566,10 @@ impl EventLoop {
                     peer = %self.peer_label(peer), space = %space.fmt_short(), key = %key.fmt_short(), seq,
                     "an entry signed with one of this node's own member keys arrived that this node did not sign: someone else holds a copy of the key (revoke it with `confer member revoke`), or this node was restored from an old backup"
                 ),
+                Event::MembersChanged { space, members } => {
+                    let members: Vec<String> = members.iter().map(|b| b.fmt_short()).collect();
+                    tracing::info!(space = %space.fmt_short(), members = ?members, "the space's member bodies changed")
+                }
                 Event::Withdrawn { space, key, count } => tracing::warn!(
                     space = %space.fmt_short(), key = %key.fmt_short(), count,
                     "a revocation took entries out of a space (past the revoked key's cutoff, or built on them)"
@@ -1000,7 +1005,8 @@ impl EventLoop {
                         title: read_agenda(s, self.replica.certs())
                             .text("title")
                             .to_owned(),
-                        members: self.bodies(&s.genesis().members),
+                        members: self
+                            .bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
                         entries: s.log().len(),
                         invited: false,
                         untrusted: Vec::new(),
@@ -1115,6 +1121,7 @@ impl EventLoop {
                 }
             }
             Command::Members(command) => self.on_member_command(command)?,
+            Command::Membership(command) => self.on_membership_command(command)?,
             Command::Shutdown => {}
         }
         Ok(())
@@ -1277,7 +1284,7 @@ impl EventLoop {
             title: read_agenda(s, self.replica.certs())
                 .text("title")
                 .to_owned(),
-            members: self.bodies(&s.genesis().members),
+            members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             vector: s
                 .vector()
                 .0
@@ -1308,7 +1315,7 @@ impl EventLoop {
             id: s.id().to_string(),
             created_by: self.body_view(&s.genesis().creator.body),
             created_at: s.genesis().created_at,
-            members: self.bodies(&s.genesis().members),
+            members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             fields: view
                 .fields
                 .iter()
@@ -1324,6 +1331,7 @@ impl EventLoop {
             all_signatures_verified: false,
             signatures_failed: Vec::new(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
+            membership: self.membership_view(s),
             vector: s
                 .vector()
                 .0
@@ -1390,6 +1398,14 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch 
         .map(|r| {
             let bytes = r.encode();
             (*blake3::hash(&bytes).as_bytes(), bytes)
+        })
+        .collect();
+    batch.consents = p
+        .consents
+        .iter()
+        .map(|(space, c)| {
+            let bytes = c.encode();
+            (*space.as_bytes(), *blake3::hash(&bytes).as_bytes(), bytes)
         })
         .collect();
     batch.own = p

@@ -149,7 +149,7 @@ impl Replica {
         };
         let mut refused = 0usize;
         for r in revocations {
-            if genesis.is_member(&r.body)
+            if self.spaces.get(&space).is_some_and(|s| s.has_had(&r.body))
                 && r.applies_to(&space, genesis.created_at)
                 && self.certs.authorised(&r.signer, &r.body)
             {
@@ -201,7 +201,7 @@ impl Replica {
             return;
         };
         let g = s.genesis();
-        let (members, created_at) = (g.members.clone(), g.created_at);
+        let (members, created_at) = (s.all_bodies(), g.created_at);
         type Cut = (BodyId, PublicKey, u64, Option<(u64, [u8; 32])>);
         let cutoffs: Vec<Cut> = self
             .revocations
@@ -246,9 +246,10 @@ impl Replica {
             return;
         }
         let g = s.genesis();
+        let bodies = s.all_bodies();
         let fresh: Vec<Revocation> = self
             .revocations
-            .for_space(&g.members, &space, g.created_at)
+            .for_space(&bodies, &space, g.created_at)
             .filter(|r| !p.revocations_sent.contains(&digest(r)))
             .cloned()
             .collect();

@@ -21,6 +21,7 @@
 //! - Time and randomness come in as arguments.
 
 mod members;
+mod membership;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -124,6 +125,8 @@ pub struct Persist {
     /// Entries this node signed itself: (space, member key, seq). What a revocation of
     /// the key keeps is what its own node signed, not what others signed with a copy.
     pub own: Vec<(SpaceId, PublicKey, u64)>,
+    /// Consents to membership changes newly held.
+    pub consents: Vec<(SpaceId, crate::membership::Consent)>,
 }
 
 impl Persist {
@@ -138,6 +141,7 @@ impl Persist {
             && self.revocations.is_empty()
             && self.withdrawals.is_empty()
             && self.own.is_empty()
+            && self.consents.is_empty()
     }
 }
 
@@ -201,6 +205,11 @@ pub enum Event {
         key: PublicKey,
         seq: u64,
     },
+    /// The space's member bodies changed (a body added, left or removed).
+    MembersChanged {
+        space: SpaceId,
+        members: Vec<BodyId>,
+    },
     /// A revocation took entries out of a space (past the key's cutoff, or built on such
     /// an entry).
     Withdrawn {
@@ -227,6 +236,12 @@ pub enum ReplicaError {
     NotOurMember,
     #[error("revocation is not by a body this node deals with")]
     ForeignRevocation,
+    #[error("the space's members changed since: propose again on the current state")]
+    StaleChange,
+    #[error("this body already agreed to another change at this point of the space's membership")]
+    AlreadyConsented,
+    #[error("no member of this body on this node may sign for it (add one with `confer member add --can-sign`, or name one with --as)")]
+    NoSigner,
 }
 
 #[derive(Debug, Default)]
@@ -247,6 +262,8 @@ struct PeerState {
     syncing: HashSet<SpaceId>,
     /// Revocations sent on this connection (blake3 of the encoding).
     revocations_sent: HashSet<[u8; 32]>,
+    /// Membership consents sent on this connection (blake3 of the encoding).
+    consents_sent: HashSet<[u8; 32]>,
 }
 
 impl PeerState {
@@ -278,6 +295,8 @@ pub struct Replica {
     frozen: std::collections::BTreeSet<PublicKey>,
     /// The last seq this node signed itself with each member key, per space.
     own_tips: HashMap<(SpaceId, PublicKey), u64>,
+    /// Consents that made this body a member of an invitation (after the space's creation).
+    invited_consents: BTreeMap<SpaceId, Vec<crate::membership::Consent>>,
     revocations: Revocations,
 }
 
@@ -298,6 +317,7 @@ impl Replica {
             members: Vec::new(),
             frozen: std::collections::BTreeSet::new(),
             own_tips: HashMap::new(),
+            invited_consents: BTreeMap::new(),
             revocations: Revocations::new(),
         }
     }
@@ -351,7 +371,11 @@ impl Replica {
             return;
         };
         fx.persist.spaces.push(genesis.clone());
-        self.spaces.insert(id, Space::new(genesis));
+        let mut space = Space::new(genesis);
+        for c in self.invited_consents.remove(&id).unwrap_or_default() {
+            let _ = space.add_consent(c);
+        }
+        self.spaces.insert(id, space);
         self.apply_revocations(id, fx);
         let peers: Vec<PeerKey> = self
             .peers
@@ -736,6 +760,21 @@ impl Replica {
                     Message::PushAck { space, vector }
                 }
             },
+            Message::Membership {
+                space,
+                genesis,
+                consents,
+            } => match self.receive_consents(peer, space, genesis, consents, &mut fx) {
+                Err((reason, detail)) => self.refuse(peer, Some(space), reason, detail, &mut fx),
+                Ok(()) => {
+                    let vector = self
+                        .spaces
+                        .get(&space)
+                        .map(Space::vector)
+                        .unwrap_or_default();
+                    Message::PushAck { space, vector }
+                }
+            },
             Message::Revoke { space, revocations } => {
                 match self.admit(peer, space, None, &mut fx) {
                     Err((reason, detail)) => {
@@ -1065,7 +1104,7 @@ impl Replica {
 
     fn peer_is_member(&self, peer: &PeerKey, space: &SpaceId) -> bool {
         match (self.peer_body(peer), self.spaces.get(space)) {
-            (Some(body), Some(s)) => s.genesis().is_member(&body),
+            (Some(body), Some(s)) => s.is_member(&body),
             _ => false,
         }
     }
@@ -1087,9 +1126,7 @@ impl Replica {
         let offered: BTreeMap<(PublicKey, BodyId), Certificate> = certs
             .into_iter()
             .filter(|c| {
-                c.is_member()
-                    && s.genesis().is_member(&c.body)
-                    && self.certs.authorised(&c.signer, &c.body)
+                c.is_member() && s.has_had(&c.body) && self.certs.authorised(&c.signer, &c.body)
             })
             .map(|c| ((c.key, c.body), c))
             .collect();
@@ -1222,6 +1259,7 @@ impl Replica {
             },
         ));
         self.offer_revocations(peer, space, fx);
+        self.offer_membership(peer, space, fx);
     }
 
     fn push_to_members(
@@ -1324,7 +1362,7 @@ fn certs_for(
     authors.dedup();
     authors
         .iter()
-        .filter(|(_, body)| space.genesis().is_member(body))
+        .filter(|(_, body)| space.has_had(body))
         .filter_map(|(key, body)| certs.member_cert(key, body).cloned())
         .collect()
 }

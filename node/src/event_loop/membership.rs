@@ -1,0 +1,125 @@
+//! The event loop's membership commands: invite a body into an agenda, consent to a
+//! pending change, leave; and the agenda view's membership part.
+
+use confer_protocol::membership::{Change, Op};
+use confer_protocol::Space;
+
+use super::EventLoop;
+use crate::handle::{MembershipCommand, NodeError};
+use crate::runtime::{unix_now, NodeFailure};
+use crate::views::{MembershipView, PendingChangeView};
+
+impl EventLoop {
+    pub(super) fn on_membership_command(
+        &mut self,
+        command: MembershipCommand,
+    ) -> Result<(), NodeFailure> {
+        let bad = |e: confer_protocol::ReplicaError| NodeError::BadInput(e.to_string());
+        match command {
+            MembershipCommand::Invite {
+                space,
+                body,
+                author,
+                reply,
+            } => {
+                if !self.replica.is_trusted(&body) {
+                    let _ = reply.send(Err(NodeError::UnknownBody(body.to_string())));
+                    return Ok(());
+                }
+                let result = self
+                    .replica
+                    .propose_add(&space, body, author.as_ref(), unix_now())
+                    .map_err(bad);
+                self.answer_change(result, reply)?;
+            }
+            MembershipCommand::Consent {
+                space,
+                change,
+                author,
+                reply,
+            } => {
+                let pending = self.replica.space(&space).and_then(|s| {
+                    s.consents()
+                        .iter()
+                        .map(|c| &c.change)
+                        .find(|c| hex::encode(c.id()).starts_with(&change.to_ascii_lowercase()))
+                        .cloned()
+                });
+                let Some(found) = pending else {
+                    let _ = reply.send(Err(NodeError::BadInput(format!(
+                        "no proposed change {change} in agenda {space}"
+                    ))));
+                    return Ok(());
+                };
+                let result = self
+                    .replica
+                    .consent(found.clone(), author.as_ref())
+                    .map(|fx| (found, fx))
+                    .map_err(bad);
+                self.answer_change(result, reply)?;
+            }
+            MembershipCommand::Leave {
+                space,
+                author,
+                reply,
+            } => {
+                let result = self
+                    .replica
+                    .propose_leave(&space, author.as_ref(), unix_now())
+                    .map_err(bad);
+                self.answer_change(result, reply)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn answer_change(
+        &mut self,
+        result: Result<(Change, confer_protocol::Effects), NodeError>,
+        reply: tokio::sync::oneshot::Sender<Result<String, NodeError>>,
+    ) -> Result<(), NodeFailure> {
+        match result {
+            Ok((change, fx)) => {
+                self.carry_out(fx)?;
+                let _ = reply.send(Ok(hex::encode(change.id())));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn membership_view(&self, s: &Space) -> MembershipView {
+        let members = s.members();
+        let mut seen = std::collections::BTreeSet::new();
+        let pending = s
+            .consents()
+            .iter()
+            .map(|c| &c.change)
+            .filter(|c| c.prev == members.tip && seen.insert(c.id()))
+            .map(|change| {
+                let consented: Vec<_> = s
+                    .consents()
+                    .iter()
+                    .filter(|c| c.change == *change)
+                    .map(|c| c.body())
+                    .collect();
+                PendingChangeView {
+                    id: hex::encode(change.id()),
+                    op: match change.op {
+                        Op::Add(_) => "add".into(),
+                        Op::Remove { .. } => "remove".into(),
+                    },
+                    body: self.body_view(&change.body()),
+                    consented: self.bodies(&consented),
+                    missing: self.bodies(&members.missing(change, s.consents())),
+                }
+            })
+            .collect();
+        MembershipView {
+            removed: self.bodies(&members.removed.keys().copied().collect::<Vec<_>>()),
+            pending,
+        }
+    }
+}

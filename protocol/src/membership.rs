@@ -1,0 +1,402 @@
+//! Changes to a space's member bodies after its creation: a further body invited, a body
+//! leaving or removed.
+//!
+//! A change is a statement every body whose agreement it needs signs: a [`Consent`] carries
+//! the [`Change`] and is signed by a member key of the consenting body that may sign for it
+//! (`can_sign`). Changes form a chain: each names the change before it (`prev`, the genesis
+//! id for the first), so every node derives the same member list from the same consents:
+//!
+//! - **Add(B)** takes effect when every current member body consented.
+//! - **Remove(B)** takes effect when B itself consented (it leaves), or every other current
+//!   member did (it is removed). It states, for each of B's authors, the last seq that
+//!   counts; B's later entries, and any entry by a key of B not listed, count nowhere
+//!   ([`crate::space::Space::close_body`]). A removed body is sent nothing new.
+//! - Of two changes on the same `prev` that both take effect, the one with the lower id
+//!   does. A body consents to one change per `prev` (the node refuses a second), so with
+//!   honest members only one can gather every consent it needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cert::{BodyId, CertError, Certificate};
+use crate::keys::{Domain, PublicKey, SecretKey, Signature};
+use crate::space::{Genesis, SpaceId};
+use crate::wire::{DecodeError, Reader, Writer};
+
+const CONSENT_DOMAIN: Domain = Domain(b"confer/membership-consent/v1");
+const CHANGE_VERSION: u8 = 1;
+/// Most authors a removal may list.
+pub const MAX_CUTOFFS: usize = crate::space::MAX_AUTHORS_PER_BODY;
+/// Longest encoded consent.
+pub const MAX_CONSENT_BYTES: usize =
+    1 + 32 + 32 + 1 + 32 + 4 + MAX_CUTOFFS * 40 + 8 + 4 + crate::cert::MAX_CERT_BYTES + 64;
+
+/// What a change does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    Add(BodyId),
+    /// The body's authors and the last seq of each that counts.
+    Remove {
+        body: BodyId,
+        cutoffs: Vec<(PublicKey, u64)>,
+    },
+}
+
+/// One change to a space's member bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Change {
+    pub space: SpaceId,
+    /// The change this one follows, or the space id for the first.
+    pub prev: [u8; 32],
+    pub op: Op,
+    /// Unix seconds; informational.
+    pub issued_at: u64,
+}
+
+impl Change {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(CHANGE_VERSION)
+            .raw(self.space.as_bytes())
+            .raw(&self.prev);
+        match &self.op {
+            Op::Add(body) => {
+                w.u8(1).raw(body.0.as_bytes()).u32(0);
+            }
+            Op::Remove { body, cutoffs } => {
+                w.u8(2).raw(body.0.as_bytes()).u32(cutoffs.len() as u32);
+                for (key, seq) in cutoffs {
+                    w.raw(key.as_bytes()).u64(*seq);
+                }
+            }
+        }
+        w.u64(self.issued_at);
+        w.finish()
+    }
+
+    fn decode_from(r: &mut Reader<'_>) -> Result<Change, DecodeError> {
+        if r.u8()? != CHANGE_VERSION {
+            return Err(DecodeError::Invalid("unknown membership change version"));
+        }
+        let space = SpaceId(r.array()?);
+        let prev: [u8; 32] = r.array()?;
+        let kind = r.u8()?;
+        let body = BodyId(PublicKey::from_bytes(r.array()?));
+        let n = r.count("cutoffs", MAX_CUTOFFS, 40)?;
+        let mut cutoffs = Vec::with_capacity(n);
+        let mut last: Option<PublicKey> = None;
+        for _ in 0..n {
+            let key = PublicKey::from_bytes(r.array()?);
+            if last.is_some_and(|l| l >= key) {
+                return Err(DecodeError::Invalid("cutoffs not sorted and unique"));
+            }
+            last = Some(key);
+            cutoffs.push((key, r.u64()?));
+        }
+        let op = match kind {
+            1 if cutoffs.is_empty() => Op::Add(body),
+            2 => Op::Remove { body, cutoffs },
+            _ => return Err(DecodeError::Invalid("unknown membership change")),
+        };
+        Ok(Change {
+            space,
+            prev,
+            op,
+            issued_at: r.u64()?,
+        })
+    }
+
+    /// The change's id: the BLAKE3 hash of its encoding.
+    pub fn id(&self) -> [u8; 32] {
+        *blake3::hash(&self.encode()).as_bytes()
+    }
+
+    /// The body added or removed.
+    pub fn body(&self) -> BodyId {
+        match &self.op {
+            Op::Add(b) | Op::Remove { body: b, .. } => *b,
+        }
+    }
+}
+
+/// Why a consent was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsentError {
+    #[error("consent is malformed: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("consent certificate: {0}")]
+    Cert(#[from] CertError),
+    #[error("the consent is not signed by a member key that may sign for its body")]
+    NotASigner,
+    #[error("the consent's signature does not verify")]
+    BadSignature,
+}
+
+/// A body's agreement to a change, signed by one of its members who may sign for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub change: Change,
+    /// The signer's member certificate (its body is the consenting body).
+    pub cert: Certificate,
+    pub signature: Signature,
+}
+
+impl Consent {
+    pub fn sign(
+        change: Change,
+        cert: Certificate,
+        key: &SecretKey,
+    ) -> Result<Consent, ConsentError> {
+        if cert.key != key.public() || !cert.can_sign() {
+            return Err(ConsentError::NotASigner);
+        }
+        let signature = key.sign(CONSENT_DOMAIN, &change.encode());
+        Ok(Consent {
+            change,
+            cert,
+            signature,
+        })
+    }
+
+    /// The consenting body.
+    pub fn body(&self) -> BodyId {
+        self.cert.body
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.raw(&self.change.encode());
+        self.cert.encode_into(&mut w);
+        w.raw(&self.signature.0);
+        w.finish()
+    }
+
+    /// Decodes; checks the certificate's and the consent's signatures and that the signer
+    /// may sign for its body (whether the certificate's signer is authorised for the body
+    /// is [`crate::cert::Certificates::authorised`]'s question).
+    pub fn decode(bytes: &[u8]) -> Result<Consent, ConsentError> {
+        let mut r = Reader::new(bytes);
+        let start = r.position();
+        let change = Change::decode_from(&mut r)?;
+        let change_len = r.position() - start;
+        let cert = Certificate::decode_from(&mut r)?;
+        let signature = Signature(r.array()?);
+        r.finish()?;
+        if !cert.can_sign() {
+            return Err(ConsentError::NotASigner);
+        }
+        cert.key
+            .verify(
+                CONSENT_DOMAIN,
+                &bytes[start..start + change_len],
+                &signature,
+            )
+            .map_err(|_| ConsentError::BadSignature)?;
+        Ok(Consent {
+            change,
+            cert,
+            signature,
+        })
+    }
+}
+
+/// The member bodies a space has, derived from its genesis and the consents held.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Members {
+    pub current: BTreeSet<BodyId>,
+    /// Bodies removed (or that left), with their authors' cutoffs.
+    pub removed: BTreeMap<BodyId, Vec<(PublicKey, u64)>>,
+    /// The changes in effect, in order.
+    pub chain: Vec<Change>,
+    /// The id the next change must name as `prev`.
+    pub tip: [u8; 32],
+}
+
+impl Members {
+    /// Folds `consents` (verified, for this space) over the genesis's members.
+    pub fn derive(genesis: &Genesis, consents: &[Consent]) -> Members {
+        let mut m = Members {
+            current: genesis.members.iter().copied().collect(),
+            removed: BTreeMap::new(),
+            chain: Vec::new(),
+            tip: *genesis.id().as_bytes(),
+        };
+        let mut by_change: BTreeMap<[u8; 32], (Change, BTreeSet<BodyId>)> = BTreeMap::new();
+        for c in consents.iter().filter(|c| c.change.space == genesis.id()) {
+            by_change
+                .entry(c.change.id())
+                .or_insert_with(|| (c.change.clone(), BTreeSet::new()))
+                .1
+                .insert(c.body());
+        }
+        loop {
+            // The lowest-id change on the tip that has every consent it needs.
+            let next = by_change
+                .iter()
+                .filter(|(_, (change, _))| change.prev == m.tip)
+                .find(|(_, (change, who))| m.agreed(change, who))
+                .map(|(id, (change, _))| (*id, change.clone()));
+            let Some((id, change)) = next else { break };
+            match &change.op {
+                Op::Add(body) => {
+                    m.current.insert(*body);
+                    m.removed.remove(body);
+                }
+                Op::Remove { body, cutoffs } => {
+                    m.current.remove(body);
+                    m.removed.insert(*body, cutoffs.clone());
+                }
+            }
+            m.chain.push(change);
+            m.tip = id;
+        }
+        m
+    }
+
+    fn agreed(&self, change: &Change, who: &BTreeSet<BodyId>) -> bool {
+        match &change.op {
+            Op::Add(body) => {
+                !self.current.contains(body) && self.current.iter().all(|b| who.contains(b))
+            }
+            Op::Remove { body, .. } => {
+                self.current.contains(body)
+                    && self.current.len() > 1
+                    && (who.contains(body)
+                        || self
+                            .current
+                            .iter()
+                            .filter(|b| *b != body)
+                            .all(|b| who.contains(b)))
+            }
+        }
+    }
+
+    /// The bodies whose consent `change` still lacks, at the current tip.
+    pub fn missing(&self, change: &Change, consents: &[Consent]) -> Vec<BodyId> {
+        let who: BTreeSet<BodyId> = consents
+            .iter()
+            .filter(|c| c.change == *change)
+            .map(Consent::body)
+            .collect();
+        match &change.op {
+            Op::Add(_) => self
+                .current
+                .iter()
+                .filter(|b| !who.contains(b))
+                .copied()
+                .collect(),
+            Op::Remove { body, .. } if who.contains(body) => Vec::new(),
+            Op::Remove { body, .. } => self
+                .current
+                .iter()
+                .filter(|b| *b != body && !who.contains(b))
+                .copied()
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::{Role, Subject};
+    use crate::space::SpaceKind;
+
+    fn body(n: u8) -> SecretKey {
+        SecretKey::from_seed([n; 32])
+    }
+
+    fn signer(n: u8) -> (Certificate, SecretKey) {
+        let key = SecretKey::from_seed([n + 100; 32]);
+        let cert = Certificate::issue(
+            &body(n),
+            &format!("政协 {n}"),
+            key.public(),
+            Subject::Member {
+                name: format!("秘书长 {n}"),
+                role: Role::SecretaryGeneral,
+                can_sign: true,
+            },
+            0,
+        )
+        .expect("cert");
+        (cert, key)
+    }
+
+    fn consent(n: u8, change: &Change) -> Consent {
+        let (cert, key) = signer(n);
+        let c = Consent::sign(change.clone(), cert, &key).expect("sign");
+        Consent::decode(&c.encode()).expect("round trip")
+    }
+
+    fn genesis() -> Genesis {
+        let (cert, key) = signer(1);
+        Genesis::create(
+            SpaceKind::Agenda,
+            &[BodyId(body(2).public())],
+            0,
+            [0; 16],
+            cert,
+            &key,
+        )
+        .expect("genesis")
+    }
+
+    /// Adding needs every member; leaving needs only the leaver; of two changes on one
+    /// state that both have what they need, the lower id wins; the order consents arrive
+    /// in never matters.
+    #[test]
+    fn members_follow_the_consents_in_any_order() {
+        let g = genesis();
+        let id = *g.id().as_bytes();
+        let three = BodyId(body(3).public());
+        let add = Change {
+            space: g.id(),
+            prev: id,
+            op: Op::Add(three),
+            issued_at: 1,
+        };
+        let only_one = [consent(1, &add)];
+        assert!(!Members::derive(&g, &only_one).current.contains(&three));
+        let both = [consent(1, &add), consent(2, &add)];
+        let m = Members::derive(&g, &both);
+        assert!(m.current.contains(&three));
+        assert_eq!(m.tip, add.id());
+        // A consent from a body that is not a member does not count.
+        let outsider = [consent(1, &add), consent(3, &add)];
+        assert!(!Members::derive(&g, &outsider).current.contains(&three));
+
+        // Body 2 leaves after 3 joined: its own consent is enough.
+        let leave = Change {
+            space: g.id(),
+            prev: add.id(),
+            op: Op::Remove {
+                body: BodyId(body(2).public()),
+                cutoffs: vec![(body(9).public(), 4)],
+            },
+            issued_at: 2,
+        };
+        // Two alternatives on the same state, both with what they need: the lower id wins.
+        let other_leave = Change {
+            issued_at: 3,
+            ..leave.clone()
+        };
+        let mut all = vec![
+            consent(1, &add),
+            consent(2, &add),
+            consent(2, &leave),
+            consent(2, &other_leave),
+        ];
+        let want = Members::derive(&g, &all);
+        assert!(!want.current.contains(&BodyId(body(2).public())));
+        assert_eq!(want.chain.len(), 2);
+        assert_eq!(want.tip, leave.id().min(other_leave.id()));
+        for _ in 0..8 {
+            all.rotate_left(1);
+            assert_eq!(Members::derive(&g, &all), want);
+        }
+        // A tampered consent does not decode.
+        let mut bytes = consent(1, &add).encode();
+        bytes[40] ^= 1;
+        assert!(Consent::decode(&bytes).is_err());
+    }
+}

@@ -1,0 +1,294 @@
+//! The replica's part in changing a space's member bodies: this body's consents (made
+//! with a member key that may sign for it), consents from member peers, and the body just
+//! added learning the space.
+
+use super::{Effects, Event, PeerKey, Replica, ReplicaError};
+use crate::cert::BodyId;
+use crate::keys::PublicKey;
+use crate::membership::{Change, Consent, Members, Op};
+use crate::space::{Genesis, SpaceId};
+use crate::sync::{Message, Refusal, MAX_MESSAGE_CONSENTS};
+
+impl Replica {
+    /// Proposes adding `body` to `space`, with this body's consent.
+    pub fn propose_add(
+        &mut self,
+        space: &SpaceId,
+        body: BodyId,
+        author: Option<&PublicKey>,
+        now: u64,
+    ) -> Result<(Change, Effects), ReplicaError> {
+        let tip = self.space_ref(space)?.members().tip;
+        let change = Change {
+            space: *space,
+            prev: tip,
+            op: Op::Add(body),
+            issued_at: now,
+        };
+        let fx = self.consent(change.clone(), author)?;
+        Ok((change, fx))
+    }
+
+    /// This body leaves `space`: what its keys wrote so far stays; it is sent nothing new.
+    pub fn propose_leave(
+        &mut self,
+        space: &SpaceId,
+        author: Option<&PublicKey>,
+        now: u64,
+    ) -> Result<(Change, Effects), ReplicaError> {
+        let me = self.identity.body();
+        let s = self.space_ref(space)?;
+        let vector = s.vector();
+        let mut cutoffs: Vec<(PublicKey, u64)> = vector
+            .0
+            .keys()
+            .filter(|a| s.author_body(a) == Some(me))
+            .map(|a| {
+                // Our own keys: what this node signed; other nodes' of our body: what we hold.
+                let own = self.own_tips.get(&(*space, *a)).copied();
+                (*a, own.unwrap_or_else(|| vector.get(a)))
+            })
+            .collect();
+        cutoffs.sort();
+        let change = Change {
+            space: *space,
+            prev: s.members().tip,
+            op: Op::Remove { body: me, cutoffs },
+            issued_at: now,
+        };
+        let fx = self.consent(change.clone(), author)?;
+        Ok((change, fx))
+    }
+
+    /// Consents, for this body, to `change` (a change on the space's current tip): signed
+    /// by `author` (default: the first member of this body here that may sign).
+    pub fn consent(
+        &mut self,
+        change: Change,
+        author: Option<&PublicKey>,
+    ) -> Result<Effects, ReplicaError> {
+        let space = change.space;
+        let me = self.identity.body();
+        let s = self.space_ref(&space)?;
+        if change.prev != s.members().tip {
+            return Err(ReplicaError::StaleChange);
+        }
+        // One change per `prev`: never agree to two alternatives.
+        let other = s
+            .consents()
+            .iter()
+            .any(|c| c.body() == me && c.change.prev == change.prev && c.change != change);
+        if other {
+            return Err(ReplicaError::AlreadyConsented);
+        }
+        let author = match author {
+            Some(a) => *a,
+            None => self
+                .members()
+                .find(|c| c.can_sign())
+                .map(|c| c.key)
+                .ok_or(ReplicaError::NoSigner)?,
+        };
+        let (secret, cert) = self.writer(Some(&author))?;
+        if !cert.can_sign() {
+            return Err(ReplicaError::NoSigner);
+        }
+        let consent = Consent::sign(change, cert, &secret).map_err(|_| ReplicaError::NoSigner)?;
+        let mut fx = Effects::default();
+        self.take_consent(space, consent, &mut fx);
+        Ok(fx)
+    }
+
+    fn space_ref(&self, space: &SpaceId) -> Result<&crate::space::Space, ReplicaError> {
+        self.spaces
+            .get(space)
+            .ok_or(ReplicaError::UnknownSpace(*space))
+    }
+
+    /// Restores a consent from storage for an invitation not yet accepted.
+    pub fn restore_invited_consent(&mut self, space: SpaceId, consent: Consent) {
+        self.invited_consents
+            .entry(space)
+            .or_default()
+            .push(consent);
+    }
+
+    pub(super) fn take_consent(&mut self, space: SpaceId, consent: Consent, fx: &mut Effects) {
+        let Some(s) = self.spaces.get_mut(&space) else {
+            return;
+        };
+        let before = s.members().current.clone();
+        match s.add_consent(consent.clone()) {
+            Ok((false, _)) => return,
+            Ok((true, withdrawals)) => {
+                for w in withdrawals {
+                    fx.events.push(Event::Withdrawn {
+                        space,
+                        key: w.withdrawn.first().map_or(consent.cert.key, |e| e.author()),
+                        count: w.withdrawn.len(),
+                    });
+                    fx.persist.withdrawals.push((space, w));
+                }
+            }
+            Err(e) => {
+                fx.events.push(Event::PeerRefused {
+                    peer: self.identity.node_cert.key,
+                    space: Some(space),
+                    reason: format!("applying a membership change: {e}"),
+                });
+                return;
+            }
+        }
+        fx.persist.consents.push((space, consent));
+        let after = s.members().current.clone();
+        if after != before {
+            fx.events.push(Event::MembersChanged {
+                space,
+                members: after.iter().copied().collect(),
+            });
+        }
+        // Every member peer hears of it (a body just added included: it learns the space).
+        let peers: Vec<PeerKey> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|k| self.peer_is_member(k, &space))
+            .collect();
+        for peer in peers {
+            self.offer_membership(peer, space, fx);
+            if self.peer_body(&peer).is_some_and(|b| !before.contains(&b)) {
+                self.start_sync(peer, space, fx);
+            }
+        }
+    }
+
+    /// Consents a peer sent. For a space we hold, from a member peer; for one we do not,
+    /// with its genesis, if the consents make this body and the peer's members: then it is
+    /// an invitation, waiting for this body's operator like any other.
+    pub(super) fn receive_consents(
+        &mut self,
+        peer: PeerKey,
+        space: SpaceId,
+        genesis: Option<Genesis>,
+        consents: Vec<Consent>,
+        fx: &mut Effects,
+    ) -> Result<(), (Refusal, String)> {
+        let Some(peer_body) = self.peer_body(&peer) else {
+            return Err((Refusal::NotIdentified, "send hello first".into()));
+        };
+        let authorised: Vec<Consent> = consents
+            .into_iter()
+            .filter(|c| {
+                c.change.space == space && self.certs.authorised(&c.cert.signer, &c.cert.body)
+            })
+            .collect();
+        if self.spaces.contains_key(&space) {
+            if !self.peer_is_member(&peer, &space) {
+                return Err((
+                    Refusal::NotMember,
+                    "your body is not a member of that space".into(),
+                ));
+            }
+            for c in authorised {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.consents_sent.insert(digest(&c));
+                }
+                self.take_consent(space, c, fx);
+            }
+            return Ok(());
+        }
+        if self.invited.contains_key(&space) {
+            let held = self.invited_consents.entry(space).or_default();
+            for c in authorised {
+                if !held.contains(&c) {
+                    fx.persist.consents.push((space, c.clone()));
+                    held.push(c);
+                }
+            }
+            return Err((
+                Refusal::NotAccepted,
+                "this body's operator has not accepted that space yet".into(),
+            ));
+        }
+        let Some(genesis) = genesis else {
+            return Err((Refusal::UnknownSpace, "unknown space and no genesis".into()));
+        };
+        let members = Members::derive(&genesis, &authorised);
+        if !members.current.contains(&self.identity.body()) || !members.current.contains(&peer_body)
+        {
+            return Err((
+                Refusal::NotMember,
+                "this body is not a member of that space".into(),
+            ));
+        }
+        if !self.trusted.contains(&peer_body) {
+            return Err((
+                Refusal::Untrusted,
+                "this node's operator has not added your body".into(),
+            ));
+        }
+        // Added after creation: always the operator's decision.
+        let untrusted: Vec<BodyId> = members
+            .current
+            .iter()
+            .filter(|b| **b != self.identity.body() && !self.trusted.contains(b))
+            .copied()
+            .collect();
+        fx.persist.invited.push(genesis.clone());
+        for c in &authorised {
+            fx.persist.consents.push((space, c.clone()));
+        }
+        fx.events.push(Event::SpaceInvited {
+            peer,
+            space,
+            untrusted,
+        });
+        self.invited.insert(space, genesis);
+        self.invited_consents.insert(space, authorised);
+        Err((
+            Refusal::NotAccepted,
+            "this body's operator has not accepted that space yet".into(),
+        ))
+    }
+
+    /// Sends `peer` the consents of `space` it has not been sent on this connection (with
+    /// the genesis if it may not hold the space).
+    pub(super) fn offer_membership(&mut self, peer: PeerKey, space: SpaceId, fx: &mut Effects) {
+        let Some(s) = self.spaces.get(&space) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.body.is_none() || !p.acked {
+            return;
+        }
+        let fresh: Vec<Consent> = s
+            .consents()
+            .iter()
+            .filter(|c| !p.consents_sent.contains(&digest(c)))
+            .cloned()
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let genesis = (!p.told.contains_key(&space)).then(|| s.genesis().clone());
+        for batch in fresh.chunks(MAX_MESSAGE_CONSENTS) {
+            for c in batch {
+                p.consents_sent.insert(digest(c));
+            }
+            fx.send.push((
+                peer,
+                Message::Membership {
+                    space,
+                    genesis: genesis.clone(),
+                    consents: batch.to_vec(),
+                },
+            ));
+        }
+    }
+}
+
+fn digest(c: &Consent) -> [u8; 32] {
+    *blake3::hash(&c.encode()).as_bytes()
+}

@@ -1,0 +1,127 @@
+//! Changing an agenda's member bodies: a further body invited with every member's consent,
+//! a body leaving. The added body catches up and writes; the body that left is sent
+//! nothing new and writes nothing more; every node agrees, also after a restart.
+
+use confer_protocol::Role;
+
+use crate::support::*;
+
+/// Gives `node`'s body a member who may sign for it, and loads it.
+async fn signer(node: &TestNode, name: &str) {
+    confer_node::identity::members::add_member(
+        &node.dir,
+        &node.body_secret(),
+        name,
+        Role::SecretaryGeneral,
+        true,
+        unix_now(),
+    )
+    .expect("member add");
+    node.handle.reload_members().await.expect("reload");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_invited_by_all_members_joins_and_a_body_that_leaves_gets_nothing_new() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let mut c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    connect(&b, &c).await;
+    let id = a.create_agenda("扩大联动范围", &[&b]).await;
+    wait_has_agenda(&b, id).await;
+    b.edit(id, None, Some("B 的摘要")).await;
+
+    // Only a member that may sign for its body consents.
+    let refused = a.handle.invite(id, c.body, None).await;
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("may sign")),
+        "{refused:?}"
+    );
+    signer(&a, "甲秘书长").await;
+    signer(&b, "乙秘书长").await;
+    let change = a.handle.invite(id, c.body, None).await.expect("invite");
+
+    // B sees the change waiting for its consent; C is not a member yet.
+    let on_b = wait_view(&b, id, "B sees the invitation waiting for it", |v| {
+        v.membership.pending.iter().any(|p| {
+            p.id == change
+                && p.missing.iter().map(|m| m.id.clone()).collect::<Vec<_>>()
+                    == vec![b.body.to_string()]
+        })
+    })
+    .await;
+    assert_eq!(on_b.members.len(), 2);
+    assert!(
+        c.try_show(id).await.is_err(),
+        "C holds nothing before every member agreed"
+    );
+    b.handle
+        .consent(id, change[..12].to_owned(), None)
+        .await
+        .expect("consent");
+
+    // Every member agreed: C is invited (its operator decides) and catches up.
+    c.accept_invitation(id).await;
+    let on_c = wait_view(&c, id, "C catches up", |v| v.text("summary") == "B 的摘要").await;
+    assert_eq!(on_c.members.len(), 3);
+    c.edit(id, Some("C 加入后的标题"), None).await;
+    converged(&[&a, &b, &c], id, "C's edit reaches A and B", |v| {
+        v.text("title") == "C 加入后的标题" && v.members.len() == 3
+    })
+    .await;
+
+    // B leaves: what it wrote stays; it writes nothing more and is sent nothing new.
+    b.handle.leave(id, None).await.expect("leave");
+    for n in [&a, &c] {
+        wait_view(n, id, "B has left", |v| {
+            v.members.len() == 2
+                && v.membership
+                    .removed
+                    .iter()
+                    .any(|r| r.id == b.body.to_string())
+        })
+        .await;
+    }
+    let refused = b
+        .handle
+        .edit_agenda(
+            id,
+            confer_protocol::model::AgendaEdit {
+                title: None,
+                summary: Some("离开后".into()),
+            },
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "a body that left still wrote: {refused:?}"
+    );
+    let before = b.show(id).await;
+    a.edit(id, None, Some("B 离开后 A 的摘要")).await;
+    wait_view(&c, id, "A's later edit reaches C", |v| {
+        v.text("summary") == "B 离开后 A 的摘要"
+    })
+    .await;
+    always("B is sent nothing new", SEVERAL_ROUNDS, || async {
+        let now = b.show(id).await;
+        ensure(now.vector == before.vector, || format!("{:?}", now.vector))
+    })
+    .await;
+    // B's summary still stands where nobody overwrote it — it is A's now; B's entry stays
+    // in every log.
+    let on_a = a.show(id).await;
+    assert_eq!(on_a.vector.get(b.member_key()), Some(&1));
+
+    // C restarts from its redb file: the same members.
+    c.shutdown().await;
+    c.restart().await;
+    let after = c.show(id).await;
+    assert_eq!(after.members.len(), 2);
+    assert!(after
+        .membership
+        .removed
+        .iter()
+        .any(|r| r.id == b.body.to_string()));
+}
