@@ -243,6 +243,7 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/agendas/{id}/invite", axum::routing::post(invite))
         .route("/v1/agendas/{id}/consent", axum::routing::post(consent))
         .route("/v1/agendas/{id}/leave", axum::routing::post(leave))
+        .route("/v1/agendas/{id}/remove", axum::routing::post(remove_body))
         .route("/v1/members", get(members))
         .route("/v1/members/reload", axum::routing::post(reload_members))
         .route("/v1/members/freeze", axum::routing::post(freeze_member))
@@ -466,6 +467,17 @@ async fn leave(
 ) -> Result<Json<ChangeId>, ApiError> {
     let author = parse_member(body.as_member.as_deref())?;
     let change = node.leave(parse_space(&id)?, author).await?;
+    Ok(Json(ChangeId { change }))
+}
+
+async fn remove_body(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    Json(body): Json<MembershipRequest>,
+) -> Result<Json<ChangeId>, ApiError> {
+    let who = parse_body(body.body.as_deref().unwrap_or_default())?;
+    let author = parse_member(body.as_member.as_deref())?;
+    let change = node.remove_body(parse_space(&id)?, who, author).await?;
     Ok(Json(ChangeId { change }))
 }
 

@@ -103,6 +103,12 @@ pub(crate) enum MembershipCommand {
         author: Option<PublicKey>,
         reply: Reply<String>,
     },
+    Remove {
+        space: SpaceId,
+        body: BodyId,
+        author: Option<PublicKey>,
+        reply: Reply<String>,
+    },
 }
 
 /// A handle to a running node.
@@ -252,6 +258,24 @@ impl NodeHandle {
         self.ask(|reply| {
             Command::Membership(MembershipCommand::Leave {
                 space,
+                author,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// Proposes removing another body from an agenda, with this body's consent.
+    pub async fn remove_body(
+        &self,
+        space: SpaceId,
+        body: BodyId,
+        author: Option<PublicKey>,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| {
+            Command::Membership(MembershipCommand::Remove {
+                space,
+                body,
                 author,
                 reply,
             })

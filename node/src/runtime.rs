@@ -94,6 +94,10 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         damaged,
         evidence,
     } = restore(loaded, local.identity.clone(), local.chain.clone(), &store)?;
+    for cert in local.chain.iter().cloned() {
+        // Already stored with the certificates; this makes it part of our Hello.
+        let _ = replica.add_own_body_key(cert);
+    }
     for (secret, cert) in local.members.iter().cloned() {
         replica.add_member(secret, cert).map_err(|e| {
             NodeFailure::Identity(IdentityError::Damaged {

@@ -125,3 +125,79 @@ async fn a_body_invited_by_all_members_joins_and_a_body_that_leaves_gets_nothing
         .iter()
         .any(|r| r.id == b.body.to_string()));
 }
+
+/// A and B remove C (C's consent is not needed): C's entries so far stay; what C writes
+/// afterwards counts nowhere, and C is sent nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_removed_by_the_others_gets_nothing_new_and_its_later_entries_count_nowhere() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    connect(&b, &c).await;
+    let id = a.create_agenda("三方议题", &[&b, &c]).await;
+    for n in [&b, &c] {
+        wait_has_agenda(n, id).await;
+    }
+    c.edit(id, None, Some("C 被移除前的摘要")).await;
+    converged(&[&a, &b, &c], id, "C's edit is everywhere", |v| {
+        v.text("summary") == "C 被移除前的摘要"
+    })
+    .await;
+    signer(&a, "甲秘书长").await;
+    signer(&b, "乙秘书长").await;
+    let change = a
+        .handle
+        .remove_body(id, c.body, None)
+        .await
+        .expect("propose");
+    wait_view(&b, id, "B sees the removal waiting for it", |v| {
+        v.membership
+            .pending
+            .iter()
+            .any(|p| p.id == change && p.op == "remove")
+    })
+    .await;
+    b.handle.consent(id, change, None).await.expect("consent");
+    for n in [&a, &b] {
+        wait_view(n, id, "C is removed", |v| {
+            v.members.len() == 2
+                && v.membership
+                    .removed
+                    .iter()
+                    .any(|r| r.id == c.body.to_string())
+        })
+        .await;
+    }
+    // C does not know; it writes on. Nothing of it counts at A or B, and A's next edit
+    // does not reach C.
+    c.edit(id, Some("C 被移除后的标题"), None).await;
+    let before_c = c.show(id).await;
+    a.edit(id, None, Some("移除 C 之后 A 的摘要")).await;
+    wait_view(&b, id, "A's edit reaches B", |v| {
+        v.text("summary") == "移除 C 之后 A 的摘要"
+    })
+    .await;
+    always(
+        "nothing new crosses to or from C",
+        SEVERAL_ROUNDS,
+        || async {
+            let on_a = a.show(id).await;
+            let on_c = c.show(id).await;
+            ensure(
+                on_a.vector.get(c.member_key()) == Some(&1) && on_c.vector == before_c.vector,
+                || format!("A {:?} / C {:?}", on_a.vector, on_c.vector),
+            )
+        },
+    )
+    .await;
+    let on_b = b.show(id).await;
+    assert_ne!(on_b.text("title"), "C 被移除后的标题");
+    assert_eq!(
+        on_b.vector.get(c.member_key()),
+        Some(&1),
+        "C's entry from before stays"
+    );
+}

@@ -62,6 +62,14 @@ pub fn execute(data: &Path, command: BodyKeyCommand, json: bool, lang: Lang) -> 
         BodyKeyCommand::Status { verify } => status(data, verify, json, lang),
         BodyKeyCommand::Rotate { out } => {
             let here = identity::body_key_here(data);
+            if here.plain && here.encrypted {
+                return Err(lang
+                    .pick(
+                        "both keys/body.key and keys/body.key.enc are here: rotating would replace only one of them; delete one first (`confer body-key remove` deletes the plaintext one)",
+                        "本机同时有 keys/body.key 和 keys/body.key.enc：更换只会替换其中一个；请先删除其一（`confer body-key remove` 删除明文的那个）",
+                    )
+                    .to_owned());
+            }
             let passphrase = if !here.plain && here.encrypted {
                 Some(passphrase(lang, &identity::body_key_enc_path(data))?)
             } else {
@@ -171,7 +179,9 @@ fn status(data: &Path, verify: bool, json: bool, lang: Lang) -> Result<(), Strin
     );
     if here.encrypted {
         let sealed = identity::sealed_body(data).map_err(explain)?;
-        if sealed != body {
+        // After `body-key rotate`, the sealed key is the body's current key, not its id.
+        let current = identity::current_body_key(data).map_err(explain)?;
+        if sealed.0 != current {
             return Err(explain(IdentityError::WrongBodyKey {
                 path: enc,
                 found: sealed,

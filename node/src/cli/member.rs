@@ -568,6 +568,18 @@ pub fn sign_request(
             ),
         });
     }
+    // The request must be for the body whose key is here.
+    let here_body = crate::identity::body_of(data).map_err(|e| body_key::explain(lang, &e))?;
+    let asked_body = match &request.request {
+        Request::Member(m) => m.body,
+        Request::Revocation { body, .. } => *body,
+    };
+    if asked_body != here_body {
+        return Err(match lang {
+            Lang::En => format!("{} asks for body {asked_body}, but the body key here is body {here_body}'s; nothing signed", file.display()),
+            Lang::Zh => format!("{} 是机构 {asked_body} 的请求，而本机的机构密钥属于机构 {here_body}；未签署", file.display()),
+        });
+    }
     // Show everything that will be signed, before the body key is opened.
     let what = describe_request(&request.request, lang)?;
     eprintln!(

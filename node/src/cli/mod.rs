@@ -210,6 +210,18 @@ pub enum AgendaCommand {
         #[arg(long = "as", value_name = "NAME_OR_KEY")]
         as_member: Option<String>,
     },
+    /// Propose removing another body from an agenda (every other member body must
+    /// consent); this body consents at once.
+    Remove {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The body to remove (its full id).
+        #[arg(long, value_name = "BODY_ID")]
+        body: String,
+        /// Consent as this member (name or key; default: the first who may sign).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
+    },
     /// Show an agenda: every field, who wrote it, whether the signatures verify.
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
@@ -820,6 +832,26 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             )
             .await
         }
+        AgendaCommand::Remove {
+            id,
+            body,
+            as_member,
+        } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            let body = body.trim().to_ascii_lowercase();
+            membership(
+                &client,
+                &id,
+                "remove",
+                Some(body),
+                None,
+                as_member,
+                json,
+                lang,
+                data,
+            )
+            .await
+        }
         AgendaCommand::Leave { id, as_member } => {
             let id = agenda_id(&client, &id, lang, data).await?;
             membership(
@@ -880,6 +912,10 @@ async fn membership(
             "已提出并代表本机构同意；待所有成员机构同意后生效（`confer agenda show` 列出尚待同意的机构）。变更编号：",
         ),
         "consent" => lang.pick("Consented for this body to change", "已代表本机构同意变更"),
+        "remove" => lang.pick(
+            "Proposed, with this body's consent; the body is removed when every other member body consents. Change:",
+            "已提出并代表本机构同意；其他所有成员机构同意后，该机构即被移除。变更编号：",
+        ),
         _ => lang.pick(
             "This body has left the agenda; what it wrote stays, and it is sent nothing new. Change:",
             "本机构已退出该议题；已写入的内容保留，此后不再收到新内容。变更编号：",

@@ -58,6 +58,18 @@ impl EventLoop {
                     .map_err(bad);
                 self.answer_change(result, reply)?;
             }
+            MembershipCommand::Remove {
+                space,
+                body,
+                author,
+                reply,
+            } => {
+                let result = self
+                    .replica
+                    .propose_remove(&space, body, author.as_ref(), unix_now())
+                    .map_err(bad);
+                self.answer_change(result, reply)?;
+            }
             MembershipCommand::Leave {
                 space,
                 author,

@@ -60,6 +60,38 @@ impl Replica {
         Ok((change, fx))
     }
 
+    /// Proposes removing another body from `space` (every other member body must
+    /// consent): its authors' entries this node holds stay, nothing later counts, and it is
+    /// sent nothing new.
+    pub fn propose_remove(
+        &mut self,
+        space: &SpaceId,
+        body: BodyId,
+        author: Option<&PublicKey>,
+        now: u64,
+    ) -> Result<(Change, Effects), ReplicaError> {
+        let s = self.space_ref(space)?;
+        if !s.is_member(&body) || body == self.identity.body() {
+            return Err(ReplicaError::NotAMember);
+        }
+        let vector = s.vector();
+        let mut cutoffs: Vec<(PublicKey, u64)> = vector
+            .0
+            .iter()
+            .filter(|(a, _)| s.author_body(a) == Some(body))
+            .map(|(a, n)| (*a, *n))
+            .collect();
+        cutoffs.sort();
+        let change = Change {
+            space: *space,
+            prev: s.members().tip,
+            op: Op::Remove { body, cutoffs },
+            issued_at: now,
+        };
+        let fx = self.consent(change.clone(), author)?;
+        Ok((change, fx))
+    }
+
     /// Consents, for this body, to `change` (a change on the space's current tip): signed
     /// by `author` (default: the first member of this body here that may sign).
     pub fn consent(

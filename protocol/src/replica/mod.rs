@@ -238,6 +238,8 @@ pub enum ReplicaError {
     ForeignRevocation,
     #[error("the space's members changed since: propose again on the current state")]
     StaleChange,
+    #[error("that body is not another member body of the space")]
+    NotAMember,
     #[error("this body already agreed to another change at this point of the space's membership")]
     AlreadyConsented,
     #[error("no member of this body on this node may sign for it (add one with `confer member add --can-sign`, or name one with --as)")]
@@ -295,6 +297,8 @@ pub struct Replica {
     frozen: std::collections::BTreeSet<PublicKey>,
     /// The last seq this node signed itself with each member key, per space.
     own_tips: HashMap<(SpaceId, PublicKey), u64>,
+    /// This body's key changes, oldest first (from `identity.json`), sent with Hello.
+    own_chain: Vec<Certificate>,
     /// Consents that made this body a member of an invitation (after the space's creation).
     invited_consents: BTreeMap<SpaceId, Vec<crate::membership::Consent>>,
     revocations: Revocations,
@@ -318,6 +322,7 @@ impl Replica {
             frozen: std::collections::BTreeSet::new(),
             own_tips: HashMap::new(),
             invited_consents: BTreeMap::new(),
+            own_chain: Vec::new(),
             revocations: Revocations::new(),
         }
     }
@@ -460,11 +465,16 @@ impl Replica {
         let mut fx = Effects::default();
         if cert.body != self.identity.body()
             || !cert.is_body_key()
-            || !self.certs.insert(cert.clone())
+            || self.own_chain.contains(&cert)
+            || self.own_chain.len() >= crate::sync::MAX_CHAIN
+            || !self.certs.authorised(&cert.signer, &cert.body)
         {
             return fx;
         }
-        fx.persist.certs.push(cert);
+        self.own_chain.push(cert.clone());
+        if self.certs.insert(cert.clone()) {
+            fx.persist.certs.push(cert);
+        }
         let peers: Vec<PeerKey> = self
             .peers
             .iter()
@@ -1097,9 +1107,10 @@ impl Replica {
         }
     }
 
-    /// Our body's body-key certificates, sent with Hello.
+    /// Our body's body-key certificates, sent with Hello: those this node's identity
+    /// recorded ([`Self::add_own_body_key`]), not others claiming our body.
     fn own_chain(&self) -> Vec<Certificate> {
-        self.certs.body_key_chain(&self.identity.body())
+        self.own_chain.clone()
     }
 
     fn peer_is_member(&self, peer: &PeerKey, space: &SpaceId) -> bool {
