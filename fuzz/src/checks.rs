@@ -9,6 +9,7 @@
 //! the committed corpus and crashers are checked the same way in `cargo test`.
 //! Depends on nothing but `confer_protocol` and std.
 
+use confer_protocol::membership::Consent;
 use confer_protocol::revocation::Revocation;
 use confer_protocol::{Certificate, Entry, Genesis, Message};
 
@@ -16,14 +17,26 @@ use confer_protocol::{Certificate, Entry, Genesis, Message};
 pub type Check = fn(&[u8]) -> bool;
 
 /// Every target by name, as used for `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/`.
-pub const TARGETS: [(&str, Check); 6] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("entry", entry),
     ("message", message),
     ("certificate", certificate),
     ("genesis", genesis),
     ("change_chunk", change_chunk),
     ("revocation", revocation),
+    ("consent", consent),
 ];
+
+/// `Consent::decode` (a membership change and its signer's certificate and signature);
+/// re-encodes to the same bytes, and the change's id is stable.
+pub fn consent(data: &[u8]) -> bool {
+    let Ok(c) = Consent::decode(data) else {
+        return false;
+    };
+    assert_eq!(c.encode(), data, "consent re-encodes canonically");
+    assert_eq!(c.change.id(), c.change.clone().id());
+    true
+}
 
 /// `Revocation::decode` (which verifies the body's signature) and the unverified decoding
 /// request files use; both re-encode to the same bytes.

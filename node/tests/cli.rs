@@ -1721,6 +1721,21 @@ fn field_author(view: &Value, name: &str) -> Option<(String, String, String, boo
     ))
 }
 
+/// `confer sign-request REQ --out ANS --yes` in the data directory holding the body key.
+fn sign_offline(offline: &Path, req: &Path, ans: &Path) -> Out {
+    cli(
+        offline,
+        &[
+            "sign-request",
+            req.to_str().expect("utf-8"),
+            "--out",
+            ans.to_str().expect("utf-8"),
+            "--yes",
+        ],
+    )
+    .ok()
+}
+
 #[test]
 fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner() {
     let root = TempDir::new().expect("tempdir");
@@ -1843,17 +1858,7 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
         refused.describe()
     );
     assert!(!ans.exists(), "nothing signed");
-    cli(
-        &offline,
-        &[
-            "sign-request",
-            req.to_str().expect("utf-8"),
-            "--out",
-            ans.to_str().expect("utf-8"),
-            "--yes",
-        ],
-    )
-    .ok();
+    sign_offline(&offline, &req, &ans);
     let imported = a
         .cli(&["member", "import", ans.to_str().expect("utf-8"), "--json"])
         .json();
@@ -1899,17 +1904,12 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
         .cli(&["agenda", "edit", &id, "--summary", "撤销后", "--as", "王五"])
         .one_line_error();
     assert!(line.contains("revoked"), "{line}");
-    cli(
-        &offline,
-        &[
-            "sign-request",
-            req.to_str().expect("utf-8"),
-            "--out",
-            ans.to_str().expect("utf-8"),
-            "--yes",
-        ],
-    )
-    .ok();
+    let shown = sign_offline(&offline, &req, &ans).stderr;
+    assert!(
+        shown.contains("its entries up to seq 1 stay")
+            && shown.contains("every agenda created after"),
+        "{shown}"
+    );
     a.cli(&["member", "import", ans.to_str().expect("utf-8")])
         .ok();
     let list = a.cli(&["member", "list", "--json"]).json();
@@ -1981,17 +1981,7 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
         ])
         .json();
     let zhao = zhao["key"].as_str().expect("key").to_owned();
-    cli(
-        &offline,
-        &[
-            "sign-request",
-            req.to_str().expect("utf-8"),
-            "--out",
-            ans.to_str().expect("utf-8"),
-            "--yes",
-        ],
-    )
-    .ok();
+    sign_offline(&offline, &req, &ans);
     a.cli(&["member", "import", ans.to_str().expect("utf-8")])
         .ok();
     a.cli(&[

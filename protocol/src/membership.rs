@@ -255,17 +255,22 @@ impl Members {
     fn agreed(&self, change: &Change, who: &BTreeSet<BodyId>) -> bool {
         match &change.op {
             Op::Add(body) => {
-                !self.current.contains(body) && self.current.iter().all(|b| who.contains(b))
+                !self.current.contains(body)
+                    && self.current.len() < crate::space::MAX_MEMBERS
+                    && self.current.iter().all(|b| who.contains(b))
             }
+            // A body may leave any space of two or more; removing one against its will
+            // needs two others (so two bodies cannot remove each other at once).
             Op::Remove { body, .. } => {
                 self.current.contains(body)
                     && self.current.len() > 1
                     && (who.contains(body)
-                        || self
-                            .current
-                            .iter()
-                            .filter(|b| *b != body)
-                            .all(|b| who.contains(b)))
+                        || (self.current.len() > 2
+                            && self
+                                .current
+                                .iter()
+                                .filter(|b| *b != body)
+                                .all(|b| who.contains(b))))
             }
         }
     }
@@ -394,6 +399,18 @@ mod tests {
             all.rotate_left(1);
             assert_eq!(Members::derive(&g, &all), want);
         }
+        // In a space of two, one body cannot remove the other (it may only leave itself).
+        let oust = Change {
+            space: g.id(),
+            prev: id,
+            op: Op::Remove {
+                body: BodyId(body(2).public()),
+                cutoffs: vec![],
+            },
+            issued_at: 4,
+        };
+        let alone = Members::derive(&g, &[consent(1, &oust)]);
+        assert!(alone.current.contains(&BodyId(body(2).public())));
         // A tampered consent does not decode.
         let mut bytes = consent(1, &add).encode();
         bytes[40] ^= 1;

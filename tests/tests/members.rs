@@ -18,6 +18,7 @@ fn summary(text: &str) -> AgendaEdit {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_keys_later_entries_count_nowhere_in_any_order() {
+    record_warnings();
     let fed = Federation::new();
     let (mut a, b, id) = pair(&fed).await;
 
@@ -147,6 +148,21 @@ async fn a_revoked_keys_later_entries_count_nowhere_in_any_order() {
         other => panic!("expected PushAck, got {other:?}"),
     };
     assert_eq!(vector.get(&wang), 1, "nothing past the cutoff is taken");
+    // Refused with a warning naming the peer and the reason.
+    let courier_id = courier.swarm.local_peer_id().to_string();
+    eventually(
+        "a warning names the courier and the revocation",
+        WAIT,
+        || async {
+            let lines = warnings_naming(&courier_id);
+            lines
+                .iter()
+                .find(|l| l.contains("was revoked by its body"))
+                .cloned()
+                .ok_or_else(|| format!("{lines:?}"))
+        },
+    )
+    .await;
 
     // Both honest nodes agree, also after A restarts from its redb file.
     converged(&[&a, &b], id, "A and B agree after the revocation", |v| {

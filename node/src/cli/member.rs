@@ -201,6 +201,19 @@ fn write_file<T: serde::Serialize>(path: &Path, value: &T, lang: Lang) -> Result
     })
 }
 
+/// Writes a request file (what the body key must sign) for `confer sign-request`.
+fn write_request(path: &Path, request: Request, lang: Lang) -> Result<(), String> {
+    write_file(
+        path,
+        &RequestFile {
+            confer: "request".into(),
+            version: REQUEST_VERSION,
+            request,
+        },
+        lang,
+    )
+}
+
 fn read_file<T: serde::de::DeserializeOwned>(path: &Path, lang: Lang) -> Result<T, String> {
     let bytes = std::fs::read(path).map_err(|e| match lang {
         Lang::En => format!("cannot read {}: {e}", path.display()),
@@ -232,15 +245,7 @@ async fn add(
         let req = members::new_member_request(data, name, role, can_sign, now)
             .map_err(|e| member_error(lang, e))?;
         let key = req.key;
-        write_file(
-            &path,
-            &RequestFile {
-                confer: "request".into(),
-                version: REQUEST_VERSION,
-                request: Request::Member(req),
-            },
-            lang,
-        )?;
+        write_request(&path, Request::Member(req), lang)?;
         return if json {
             print_json(
                 &serde_json::json!({ "key": key.to_string(), "request": path.display().to_string() }),
@@ -326,16 +331,12 @@ async fn revoke(
         (None, Some(path)) => {
             let body: BodyId = reach.body.parse().map_err(|e| format!("{e}"))?;
             let key: PublicKey = reach.key.parse().map_err(|e| format!("{e}"))?;
-            write_file(
+            write_request(
                 &path,
-                &RequestFile {
-                    confer: "request".into(),
-                    version: REQUEST_VERSION,
-                    request: Request::Revocation {
-                        body,
-                        key,
-                        revocations: unsigned.iter().map(|r| hex::encode(r.encode())).collect(),
-                    },
+                Request::Revocation {
+                    body,
+                    key,
+                    revocations: unsigned.iter().map(|r| hex::encode(r.encode())).collect(),
                 },
                 lang,
             )?;
@@ -425,16 +426,12 @@ async fn resolve_fork(
         },
     );
     if let Some(path) = request {
-        write_file(
+        write_request(
             &path,
-            &RequestFile {
-                confer: "request".into(),
-                version: REQUEST_VERSION,
-                request: Request::Revocation {
-                    body,
-                    key: decision.key,
-                    revocations: vec![hex::encode(decision.encode())],
-                },
+            Request::Revocation {
+                body,
+                key: decision.key,
+                revocations: vec![hex::encode(decision.encode())],
             },
             lang,
         )?;

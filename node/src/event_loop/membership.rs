@@ -38,18 +38,34 @@ impl EventLoop {
                 author,
                 reply,
             } => {
-                let pending = self.replica.space(&space).and_then(|s| {
-                    s.consents()
-                        .iter()
-                        .map(|c| &c.change)
-                        .find(|c| hex::encode(c.id()).starts_with(&change.to_ascii_lowercase()))
-                        .cloned()
-                });
-                let Some(found) = pending else {
-                    let _ = reply.send(Err(NodeError::BadInput(format!(
-                        "no proposed change {change} in agenda {space}"
-                    ))));
-                    return Ok(());
+                let prefix = change.trim().to_ascii_lowercase();
+                let mut matches: Vec<Change> = self
+                    .replica
+                    .space(&space)
+                    .map(|s| {
+                        s.consents()
+                            .iter()
+                            .map(|c| c.change.clone())
+                            .filter(|c| hex::encode(c.id()).starts_with(&prefix))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                matches.sort();
+                matches.dedup();
+                let found = match matches.len() {
+                    1 => matches.remove(0),
+                    0 => {
+                        let _ = reply.send(Err(NodeError::BadInput(format!(
+                            "no proposed change {change} in agenda {space}"
+                        ))));
+                        return Ok(());
+                    }
+                    n => {
+                        let _ = reply.send(Err(NodeError::BadInput(format!(
+                            "{n} proposed changes in agenda {space} start with {change}: give more of its id"
+                        ))));
+                        return Ok(());
+                    }
                 };
                 let result = self
                     .replica

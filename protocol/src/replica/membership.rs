@@ -18,7 +18,14 @@ impl Replica {
         author: Option<&PublicKey>,
         now: u64,
     ) -> Result<(Change, Effects), ReplicaError> {
-        let tip = self.space_ref(space)?.members().tip;
+        let s = self.space_ref(space)?;
+        if s.is_member(&body) {
+            return Err(ReplicaError::AlreadyAMember);
+        }
+        if s.members().current.len() >= crate::space::MAX_MEMBERS {
+            return Err(ReplicaError::Space(crate::space::SpaceError::MemberCount));
+        }
+        let tip = s.members().tip;
         let change = Change {
             space: *space,
             prev: tip,
@@ -73,6 +80,9 @@ impl Replica {
         let s = self.space_ref(space)?;
         if !s.is_member(&body) || body == self.identity.body() {
             return Err(ReplicaError::NotAMember);
+        }
+        if s.members().current.len() < 3 {
+            return Err(ReplicaError::TooFewToRemove);
         }
         let vector = s.vector();
         let mut cutoffs: Vec<(PublicKey, u64)> = vector
@@ -208,10 +218,27 @@ impl Replica {
         let Some(peer_body) = self.peer_body(&peer) else {
             return Err((Refusal::NotIdentified, "send hello first".into()));
         };
+        // Count only consents signed by a key its body authorised and did not revoke, from a
+        // body that is or was a member (or is being added), on a state of this space's
+        // chain: anything else could only fill the space's consent bound.
+        let known = self.spaces.get(&space).map(|s| {
+            let m = s.members();
+            let mut states: Vec<[u8; 32]> = std::iter::once(*s.id().as_bytes())
+                .chain(m.chain.iter().map(Change::id))
+                .collect();
+            states.push(m.tip);
+            (states, s.all_bodies())
+        });
         let authorised: Vec<Consent> = consents
             .into_iter()
             .filter(|c| {
-                c.change.space == space && self.certs.authorised(&c.cert.signer, &c.cert.body)
+                c.change.space == space
+                    && self.certs.authorised(&c.cert.signer, &c.cert.body)
+                    && !self.revocations.is_revoked(&c.cert.body, &c.cert.key)
+                    && known.as_ref().is_none_or(|(states, bodies)| {
+                        states.contains(&c.change.prev)
+                            && (bodies.contains(&c.body()) || c.change.body() == c.body())
+                    })
             })
             .collect();
         if self.spaces.contains_key(&space) {

@@ -240,6 +240,10 @@ pub enum ReplicaError {
     StaleChange,
     #[error("that body is not another member body of the space")]
     NotAMember,
+    #[error("that body is already a member body of the space")]
+    AlreadyAMember,
+    #[error("a body is removed against its will only from a space of three or more bodies (in a space of two, either may leave)")]
+    TooFewToRemove,
     #[error("this body already agreed to another change at this point of the space's membership")]
     AlreadyConsented,
     #[error("no member of this body on this node may sign for it (add one with `confer member add --can-sign`, or name one with --as)")]

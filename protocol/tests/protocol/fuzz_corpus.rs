@@ -158,6 +158,11 @@ fn write_fuzz_seed_corpus() {
                 seeds.push(("revocation", format!("seed-{j}"), r.encode()));
             }
         }
+        if let confer_protocol::Message::Membership { consents, .. } = message {
+            for (j, c) in consents.iter().enumerate() {
+                seeds.push(("consent", format!("seed-{j}"), c.encode()));
+            }
+        }
     }
 
     for (target, name, bytes) in seeds {

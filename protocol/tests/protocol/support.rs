@@ -295,6 +295,47 @@ pub fn sample_messages() -> Vec<Message> {
                 .expect("sign"),
             ],
         },
+        Message::Membership {
+            space: id,
+            genesis: Some(pool.genesis.clone()),
+            consents: {
+                let change = confer_protocol::membership::Change {
+                    space: id,
+                    prev: *id.as_bytes(),
+                    op: confer_protocol::membership::Op::Add(body_id(4)),
+                    issued_at: 1_800_000_000,
+                };
+                let leave = confer_protocol::membership::Change {
+                    space: id,
+                    prev: change.id(),
+                    op: confer_protocol::membership::Op::Remove {
+                        body: body_id(2),
+                        cutoffs: vec![(member_secret(2).public(), 3)],
+                    },
+                    issued_at: 1_800_000_001,
+                };
+                [(1u8, &change), (2, &change), (2, &leave)]
+                    .into_iter()
+                    .map(|(n, c)| {
+                        let signer = SecretKey::from_seed([n + 200; 32]);
+                        let cert = Certificate::issue(
+                            &body_secret(n),
+                            &body_name(n),
+                            signer.public(),
+                            Subject::Member {
+                                name: format!("秘书长 {n}"),
+                                role: Role::SecretaryGeneral,
+                                can_sign: true,
+                            },
+                            0,
+                        )
+                        .expect("signer certificate");
+                        confer_protocol::membership::Consent::sign(c.clone(), cert, &signer)
+                            .expect("consent")
+                    })
+                    .collect()
+            },
+        },
         Message::Refused {
             space: Some(id),
             reason: Refusal::NotMember,
