@@ -314,8 +314,19 @@ pub struct PendingChangeView {
     /// `add` or `remove`.
     pub op: String,
     pub body: BodyView,
+    /// For a removal: each of the body's member keys and the last seq of it that will
+    /// count (what consenting agrees to keep).
+    #[serde(default)]
+    pub cutoffs: Vec<CutoffView>,
     pub consented: Vec<BodyView>,
     pub missing: Vec<BodyView>,
+}
+
+/// A member key and the last seq of it that counts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CutoffView {
+    pub key: String,
+    pub up_to: u64,
 }
 
 impl AgendaView {

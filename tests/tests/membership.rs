@@ -153,13 +153,25 @@ async fn a_body_removed_by_the_others_gets_nothing_new_and_its_later_entries_cou
         .remove_body(id, c.body, None)
         .await
         .expect("propose");
-    wait_view(&b, id, "B sees the removal waiting for it", |v| {
+    let seen = wait_view(&b, id, "B sees the removal waiting for it", |v| {
         v.membership
             .pending
             .iter()
             .any(|p| p.id == change && p.op == "remove")
     })
     .await;
+    // What consenting agrees to keep of C is shown: C's key up to its one entry.
+    let pending = seen
+        .membership
+        .pending
+        .iter()
+        .find(|p| p.id == change)
+        .expect("pending");
+    assert_eq!(pending.cutoffs.len(), 1, "{pending:?}");
+    assert_eq!(
+        (pending.cutoffs[0].key.as_str(), pending.cutoffs[0].up_to),
+        (c.member_key(), 1)
+    );
     b.handle.consent(id, change, None).await.expect("consent");
     for n in [&a, &b] {
         wait_view(n, id, "C is removed", |v| {

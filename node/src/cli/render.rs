@@ -680,6 +680,16 @@ pub fn agenda(view: &AgendaView, lang: Lang) -> String {
             lang.pick("waiting for:", "尚待同意："),
             list(&p.missing)
         );
+        for c in &p.cutoffs {
+            put!(
+                out,
+                "      {} {} {} {}",
+                lang.pick("keeps member key", "保留成员密钥"),
+                ids::full(&c.key),
+                lang.pick("up to seq", "至序号"),
+                c.up_to
+            );
+        }
     }
     for f in &view.fields {
         let label = match (f.name.as_str(), lang) {
@@ -832,6 +842,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
 
 #[cfg(test)]
 mod tests {
+    use crate::views::CutoffView;
     use std::collections::BTreeMap;
 
     use super::*;
@@ -1026,6 +1037,10 @@ mod tests {
                     id: SPACE.into(),
                     op: "add".into(),
                     body: body(PEER_BODY, EVIL),
+                    cutoffs: vec![CutoffView {
+                        key: MEMBER.into(),
+                        up_to: 3,
+                    }],
                     consented: vec![body(OWN, EVIL)],
                     missing: vec![body(PEER_BODY, EVIL)],
                 }],

@@ -7,7 +7,7 @@ use confer_protocol::Space;
 use super::EventLoop;
 use crate::handle::{MembershipCommand, NodeError};
 use crate::runtime::{unix_now, NodeFailure};
-use crate::views::{MembershipView, PendingChangeView};
+use crate::views::{CutoffView, MembershipView, PendingChangeView};
 
 impl EventLoop {
     pub(super) fn on_membership_command(
@@ -140,6 +140,16 @@ impl EventLoop {
                         Op::Remove { .. } => "remove".into(),
                     },
                     body: self.body_view(&change.body()),
+                    cutoffs: match &change.op {
+                        Op::Remove { cutoffs, .. } => cutoffs
+                            .iter()
+                            .map(|(key, up_to)| CutoffView {
+                                key: key.to_string(),
+                                up_to: *up_to,
+                            })
+                            .collect(),
+                        Op::Add(_) => Vec::new(),
+                    },
                     consented: self.bodies(&consented),
                     missing: self.bodies(&members.missing(change, s.consents())),
                 }
