@@ -207,8 +207,27 @@ pub struct Members {
     pub removed: BTreeMap<BodyId, Vec<(PublicKey, u64)>>,
     /// The changes in effect, in order.
     pub chain: Vec<Change>,
-    /// The id the next change must name as `prev`.
+    /// The states the space went through: the genesis id, then one per change in effect.
+    pub states: Vec<[u8; 32]>,
+    /// The state the next change must name as `prev`.
     pub tip: [u8; 32],
+}
+
+/// The state a change leads to. It depends only on the state before and on what the change
+/// does (add or remove which body), not on the change's own id: two changes that do the
+/// same thing on one state (a body leaving while the others remove it) lead to the same
+/// state, so what follows is the same whichever of them a node saw take effect first.
+pub fn next_state(prev: &[u8; 32], op: &Op) -> [u8; 32] {
+    let (kind, body) = match op {
+        Op::Add(b) => (1u8, b),
+        Op::Remove { body, .. } => (2u8, body),
+    };
+    let mut h = blake3::Hasher::new();
+    h.update(b"confer/membership-state/v1");
+    h.update(prev);
+    h.update(&[kind]);
+    h.update(body.0.as_bytes());
+    *h.finalize().as_bytes()
 }
 
 impl Members {
@@ -218,6 +237,7 @@ impl Members {
             current: genesis.members.iter().copied().collect(),
             removed: BTreeMap::new(),
             chain: Vec::new(),
+            states: vec![*genesis.id().as_bytes()],
             tip: *genesis.id().as_bytes(),
         };
         let mut by_change: BTreeMap<[u8; 32], (Change, BTreeSet<BodyId>)> = BTreeMap::new();
@@ -235,19 +255,42 @@ impl Members {
                 .filter(|(_, (change, _))| change.prev == m.tip)
                 .find(|(_, (change, who))| m.agreed(change, who))
                 .map(|(id, (change, _))| (*id, change.clone()));
-            let Some((id, change)) = next else { break };
+            let Some((_, change)) = next else { break };
             match &change.op {
                 Op::Add(body) => {
                     m.current.insert(*body);
                     m.removed.remove(body);
                 }
                 Op::Remove { body, cutoffs } => {
+                    // A body leaving while the others remove it: both may gather what they
+                    // need (they need no body in common). Whichever takes effect, what
+                    // counts of the body is the stricter of all of them, so every node
+                    // keeps the same entries whatever it saw first.
+                    let mut kept: BTreeMap<PublicKey, u64> = cutoffs.iter().copied().collect();
+                    let rivals = by_change.values().filter(|(other, who)| {
+                        other.prev == change.prev
+                            && *other != change
+                            && matches!(&other.op, Op::Remove { body: b, .. } if b == body)
+                            && m.agreed(other, who)
+                    });
+                    for (other, _) in rivals {
+                        if let Op::Remove {
+                            cutoffs: theirs, ..
+                        } = &other.op
+                        {
+                            let theirs: BTreeMap<PublicKey, u64> = theirs.iter().copied().collect();
+                            for (key, up_to) in kept.iter_mut() {
+                                *up_to = (*up_to).min(theirs.get(key).copied().unwrap_or(0));
+                            }
+                        }
+                    }
                     m.current.remove(body);
-                    m.removed.insert(*body, cutoffs.clone());
+                    m.removed.insert(*body, kept.into_iter().collect());
                 }
             }
+            m.tip = next_state(&m.tip, &change.op);
+            m.states.push(m.tip);
             m.chain.push(change);
-            m.tip = id;
         }
         m
     }
@@ -365,7 +408,7 @@ mod tests {
         let both = [consent(1, &add), consent(2, &add)];
         let m = Members::derive(&g, &both);
         assert!(m.current.contains(&three));
-        assert_eq!(m.tip, add.id());
+        assert_eq!(m.tip, next_state(&id, &add.op));
         // A consent from a body that is not a member does not count.
         let outsider = [consent(1, &add), consent(3, &add)];
         assert!(!Members::derive(&g, &outsider).current.contains(&three));
@@ -373,7 +416,7 @@ mod tests {
         // Body 2 leaves after 3 joined: its own consent is enough.
         let leave = Change {
             space: g.id(),
-            prev: add.id(),
+            prev: next_state(&id, &add.op),
             op: Op::Remove {
                 body: BodyId(body(2).public()),
                 cutoffs: vec![(body(9).public(), 4)],
@@ -394,10 +437,41 @@ mod tests {
         let want = Members::derive(&g, &all);
         assert!(!want.current.contains(&BodyId(body(2).public())));
         assert_eq!(want.chain.len(), 2);
-        assert_eq!(want.tip, leave.id().min(other_leave.id()));
+        assert_eq!(want.tip, next_state(&leave.prev, &leave.op));
         for _ in 0..8 {
             all.rotate_left(1);
             assert_eq!(Members::derive(&g, &all), want);
+        }
+        // Body 2 leaves (keeping its key up to 5) while 1 and 3 remove it (keeping up to
+        // 2): whichever wins, the stricter cutoff counts, in any order of arrival.
+        let three_members = [consent(1, &add), consent(2, &add)];
+        let key9 = body(9).public();
+        let leave2 = Change {
+            space: g.id(),
+            prev: next_state(&id, &add.op),
+            op: Op::Remove {
+                body: BodyId(body(2).public()),
+                cutoffs: vec![(key9, 5)],
+            },
+            issued_at: 10,
+        };
+        let oust2 = Change {
+            issued_at: 11,
+            op: Op::Remove {
+                body: BodyId(body(2).public()),
+                cutoffs: vec![(key9, 2)],
+            },
+            ..leave2.clone()
+        };
+        let mut race: Vec<Consent> = three_members.to_vec();
+        race.extend([consent(2, &leave2), consent(1, &oust2), consent(3, &oust2)]);
+        for _ in 0..race.len() {
+            race.rotate_left(1);
+            let m = Members::derive(&g, &race);
+            assert_eq!(
+                m.removed.get(&BodyId(body(2).public())),
+                Some(&vec![(key9, 2)])
+            );
         }
         // In a space of two, one body cannot remove the other (it may only leave itself).
         let oust = Change {

@@ -52,6 +52,8 @@ pub const MAX_AUTHORS_PER_BODY: usize = 1024;
 pub const MAX_BYTES_PER_AUTHOR: u64 = 256 * 1024 * 1024;
 /// Most consents to membership changes one space keeps.
 pub const MAX_CONSENTS: usize = 4096;
+/// Most consents one body may have on one state of a space (an honest body has one).
+pub const MAX_CONSENTS_PER_BODY_AND_STATE: usize = 4;
 /// Longest space title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
@@ -603,9 +605,17 @@ impl Space {
         &mut self,
         consent: crate::membership::Consent,
     ) -> Result<(bool, Vec<Withdrawal>), SpaceError> {
+        // A body agrees to one change per state; a few more from one body on one state
+        // are kept (a misbehaving body's), no more, so no body can fill the bound.
+        let same_state = self
+            .consents
+            .iter()
+            .filter(|c| c.body() == consent.body() && c.change.prev == consent.change.prev)
+            .count();
         if consent.change.space != self.id()
             || self.consents.contains(&consent)
             || self.consents.len() >= MAX_CONSENTS
+            || same_state >= MAX_CONSENTS_PER_BODY_AND_STATE
         {
             return Ok((false, Vec::new()));
         }

@@ -219,16 +219,12 @@ impl Replica {
             return Err((Refusal::NotIdentified, "send hello first".into()));
         };
         // Count only consents signed by a key its body authorised and did not revoke, from a
-        // body that is or was a member (or is being added), on a state of this space's
-        // chain: anything else could only fill the space's consent bound.
-        let known = self.spaces.get(&space).map(|s| {
-            let m = s.members();
-            let mut states: Vec<[u8; 32]> = std::iter::once(*s.id().as_bytes())
-                .chain(m.chain.iter().map(Change::id))
-                .collect();
-            states.push(m.tip);
-            (states, s.all_bodies())
-        });
+        // body that is or was a member (a body being added need not consent), on a state of
+        // this space's chain: anything else could only fill the space's consent bound.
+        let known = self
+            .spaces
+            .get(&space)
+            .map(|s| (s.members().states.clone(), s.all_bodies()));
         let authorised: Vec<Consent> = consents
             .into_iter()
             .filter(|c| {
@@ -236,8 +232,7 @@ impl Replica {
                     && self.certs.authorised(&c.cert.signer, &c.cert.body)
                     && !self.revocations.is_revoked(&c.cert.body, &c.cert.key)
                     && known.as_ref().is_none_or(|(states, bodies)| {
-                        states.contains(&c.change.prev)
-                            && (bodies.contains(&c.body()) || c.change.body() == c.body())
+                        states.contains(&c.change.prev) && bodies.contains(&c.body())
                     })
             })
             .collect();
@@ -259,6 +254,9 @@ impl Replica {
         if self.invited.contains_key(&space) {
             let held = self.invited_consents.entry(space).or_default();
             for c in authorised {
+                if held.len() >= crate::sync::MAX_MESSAGE_CONSENTS {
+                    break;
+                }
                 if !held.contains(&c) {
                     fx.persist.consents.push((space, c.clone()));
                     held.push(c);
