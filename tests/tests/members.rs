@@ -271,3 +271,50 @@ async fn a_rotated_body_key_is_honoured_by_the_partner() {
     );
     honest_sync_still_works(&a, &b, id, "换钥之后").await;
 }
+
+/// A node of A's body whose key is stolen: A revokes its node key; B, which had accepted
+/// that node, disconnects it and refuses its Hello from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_node_key_is_disconnected_and_refused() {
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let mut stolen = Rogue::new(random_seed(), &a.body_secret(), "A 政协");
+    stolen.dial(&b.addr()).await;
+    stolen.hello().await;
+    let node_key = stolen.node_key.public();
+    let peer = stolen.swarm.local_peer_id().to_string();
+    assert!(b.has_proven_peer(&peer).await, "B took the node as A's");
+
+    let reach = confer_node::views::Reach {
+        body: a.body.to_string(),
+        key: node_key.to_string(),
+        spaces: std::iter::once((id.to_string(), 0)).collect(),
+        since: unix_now(),
+    };
+    let body_key = a.body_secret();
+    let signed = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    a.handle.revoke(signed).await.expect("revoke the node key");
+
+    eventually("B drops the revoked node", WAIT, || async {
+        ensure(!b.has_proven_peer(&peer).await, || "still connected".into())
+    })
+    .await;
+    // It comes back: its Hello is refused, with the reason.
+    stolen.dial(&b.addr()).await;
+    let again = stolen
+        .request(&confer_protocol::Message::Hello {
+            node: stolen.cert.clone(),
+            chain: vec![],
+        })
+        .await;
+    assert!(
+        matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
+        "B accepted a revoked node key again: {again:?}"
+    );
+    honest_sync_still_works(&a, &b, id, "撤销节点之后").await;
+}

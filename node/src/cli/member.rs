@@ -73,6 +73,111 @@ pub enum MemberCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Revoke one of this body's nodes (its key lost or stolen): partners refuse it and
+    /// disconnect it. Run it on another node of the body.
+    Revoke {
+        /// The node's peer id (12D3Koo…).
+        peer: String,
+        /// The body key is on another machine: write what it must sign to FILE.
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+    },
+}
+
+pub async fn execute_node(
+    data: &Path,
+    command: NodeCommand,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    let NodeCommand::Revoke { peer, request } = command;
+    let client = connect(data, lang)?;
+    let peer_id: libp2p::PeerId = peer.trim().parse().map_err(|e| match lang {
+        Lang::En => format!("{peer} is not a peer id: {e}"),
+        Lang::Zh => format!("{peer} 不是节点编号：{e}"),
+    })?;
+    let key = crate::net::peer_ed25519_key(&peer_id)
+        .map(PublicKey::from_bytes)
+        .ok_or_else(|| {
+            lang.pick(
+                "that peer id holds no Ed25519 key",
+                "该节点编号中没有 Ed25519 密钥",
+            )
+            .to_owned()
+        })?;
+    let status: crate::views::StatusView = client
+        .get("/v1/status")
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    if status.peer_id == peer_id.to_string() {
+        return Err(lang
+            .pick(
+                "that is this node: revoke it from another node of the body",
+                "这是本节点：请在本机构的另一个节点上撤销它",
+            )
+            .to_owned());
+    }
+    let agendas: Vec<crate::views::AgendaSummary> = client
+        .get("/v1/agendas")
+        .await
+        .map_err(|e| e.explain(lang, data))?;
+    // A node key writes nothing: every space of the body gets a cutoff of 0 (it reaches
+    // the space's members with it), and spaces created later are covered too.
+    let reach = Reach {
+        body: status.body.id.clone(),
+        key: key.to_string(),
+        spaces: agendas.iter().map(|a| (a.id.clone(), 0)).collect(),
+        since: crate::runtime::unix_now(),
+    };
+    let unsigned = reach.revocations()?;
+    if let Some(path) = request {
+        let body: BodyId = reach.body.parse().map_err(|e| format!("{e}"))?;
+        write_request(
+            &path,
+            Request::Revocation {
+                body,
+                key,
+                revocations: unsigned.iter().map(|r| hex::encode(r.encode())).collect(),
+            },
+            lang,
+        )?;
+        return if json {
+            print_json(&serde_json::json!({ "request": path.display().to_string() }))
+        } else {
+            println!(
+                "{} {}",
+                lang.pick(
+                    "Node revocation request written; sign it where the body key is (`confer sign-request FILE`), then `confer member import` the answer here:",
+                    "节点撤销请求已写入；请在保存机构密钥的电脑上签署（`confer sign-request FILE`），再在本机 `confer member import` 导入签署结果：",
+                ),
+                path.display()
+            );
+            Ok(())
+        };
+    }
+    let secret = body_secret(data, lang)?;
+    let signed = unsigned
+        .into_iter()
+        .map(|r| r.sign(&secret).map(|r| hex::encode(r.encode())))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    send_revocations(&client, signed, lang, data).await?;
+    if json {
+        print_json(&serde_json::json!({ "revoked_node": peer_id.to_string() }))
+    } else {
+        println!(
+            "{} {peer_id}",
+            lang.pick(
+                "Revoked node; partners that hear of it refuse and disconnect it:",
+                "已撤销该节点；收到撤销声明的合作机构将拒绝并断开它：",
+            )
+        );
+        Ok(())
+    }
+}
+
 /// Resolves `--as NAME_OR_KEY` (or `member revoke`'s argument) to a full member key.
 pub async fn resolve(
     client: &Client,

@@ -124,6 +124,11 @@ pub enum Command {
         #[command(subcommand)]
         command: member::MemberCommand,
     },
+    /// This body's nodes: revoke one whose key is lost or stolen.
+    Node {
+        #[command(subcommand)]
+        command: member::NodeCommand,
+    },
     /// Sign a request file made by `member add --request` or `member revoke --request`,
     /// on the machine that holds the body key.
     SignRequest {
@@ -400,6 +405,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
         Command::Member { command } => member::execute(&data, command, json, lang).await,
+        Command::Node { command } => member::execute_node(&data, command, json, lang).await,
         Command::SignRequest { file, out, yes } => {
             member::sign_request(&data, &file, &out, yes, json, lang)
         }

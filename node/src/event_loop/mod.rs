@@ -279,7 +279,19 @@ impl EventLoop {
         for (peer, message) in fx.send {
             self.send(peer, message);
         }
+        self.drop_revoked_nodes(&fx.events);
         self.trust_added_peers(&fx.events)
+    }
+
+    /// Disconnects peers whose node key their body revoked.
+    fn drop_revoked_nodes(&mut self, events: &[Event]) {
+        for event in events {
+            if let Event::NodeRevoked { peer } = event {
+                if let Some(id) = self.peer_ids.get(peer).copied() {
+                    let _ = self.swarm.disconnect_peer_id(id);
+                }
+            }
+        }
     }
 
     /// Peers that proved a body this node deals with (trusted, or a member of a space held
@@ -565,6 +577,10 @@ impl EventLoop {
                 } => tracing::error!(
                     peer = %self.peer_label(peer), space = %space.fmt_short(), key = %key.fmt_short(), seq,
                     "an entry signed with one of this node's own member keys arrived that this node did not sign: someone else holds a copy of the key (revoke it with `confer member revoke`), or this node was restored from an old backup"
+                ),
+                Event::NodeRevoked { peer } => tracing::warn!(
+                    peer = %self.peer_label(peer),
+                    "the peer's node key was revoked by its body; disconnecting"
                 ),
                 Event::MembersChanged { space, members } => {
                     let members: Vec<String> = members.iter().map(|b| b.fmt_short()).collect();
@@ -884,6 +900,7 @@ impl EventLoop {
                 for (peer, message) in fx.send {
                     self.send(peer, message);
                 }
+                self.drop_revoked_nodes(&fx.events);
                 self.trust_added_peers(&fx.events)
             }
             (Origin::Request(channel), Err(e)) => {

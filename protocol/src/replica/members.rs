@@ -177,6 +177,17 @@ impl Replica {
             return;
         }
         fx.persist.revocations.push(revocation.clone());
+        // A revoked node key: that node proves the body no more.
+        let revoked_nodes: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(k, p)| **k == revocation.key && p.body == Some(revocation.body))
+            .map(|(k, _)| *k)
+            .collect();
+        for peer in revoked_nodes {
+            self.peers.remove(&peer);
+            fx.events.push(Event::NodeRevoked { peer });
+        }
         let spaces: Vec<SpaceId> = match revocation.scope {
             Scope::Space { space, .. } | Scope::Fork { space, .. } => vec![space],
             Scope::Later => self.spaces.keys().copied().collect(),

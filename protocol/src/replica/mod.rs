@@ -205,6 +205,11 @@ pub enum Event {
         key: PublicKey,
         seq: u64,
     },
+    /// A connected peer's node key was revoked by its body: disconnect it (its Hello is
+    /// refused from now on).
+    NodeRevoked {
+        peer: PeerKey,
+    },
     /// The space's member bodies changed (a body added, left or removed).
     MembersChanged {
         space: SpaceId,
@@ -955,6 +960,9 @@ impl Replica {
         }
         if !keys.contains(&node.signer) && !self.certs.authorised(&node.signer, &node.body) {
             return Err("node certificate signed by a key not authorised for its body".into());
+        }
+        if self.revocations.is_revoked(&node.body, &node.key) {
+            return Err("this node key was revoked by its body".into());
         }
         let p = self.peers.entry(peer).or_default();
         let first = p.body.is_none();
