@@ -284,6 +284,24 @@ impl Replica {
                 "this node's operator has not added your body".into(),
             ));
         }
+        // Counted with the spaces its creator introduced, like any new space.
+        let creator = genesis.creator.body;
+        let introduced = self
+            .spaces
+            .values()
+            .map(crate::space::Space::genesis)
+            .chain(self.invited.values())
+            .filter(|g| g.creator.body == creator)
+            .count();
+        if introduced >= super::MAX_SPACES_PER_CREATOR {
+            return Err((
+                Refusal::Invalid,
+                format!(
+                    "that space's creator has introduced {} spaces here, the most one body may",
+                    super::MAX_SPACES_PER_CREATOR
+                ),
+            ));
+        }
         // Added after creation: always the operator's decision.
         let untrusted: Vec<BodyId> = members
             .current

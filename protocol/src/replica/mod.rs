@@ -356,11 +356,14 @@ impl Replica {
                 fx.persist.certs.push(cert);
             }
         }
-        // Invitations whose member bodies are now all trusted need no acceptance.
+        // Invitations whose member bodies are now all trusted need no acceptance — except
+        // those that reached us through a membership change: always the operator's call.
         let ready: Vec<SpaceId> = self
             .invited
             .iter()
-            .filter(|(_, g)| self.untrusted_members(g).is_empty())
+            .filter(|(id, g)| {
+                self.untrusted_members(g).is_empty() && !self.invited_consents.contains_key(*id)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in ready {
