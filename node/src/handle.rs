@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use confer_protocol::model::AgendaEdit;
+use confer_protocol::model::{AgendaEdit, ModelAction, ModelView};
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use libp2p::Multiaddr;
 
@@ -46,12 +46,15 @@ pub(crate) enum Command {
         author: Option<PublicKey>,
         reply: Reply<SpaceId>,
     },
-    EditAgenda {
-        id: SpaceId,
-        edit: AgendaEdit,
+    /// Applies a model action to a space: the one write path for every kind of document.
+    Apply {
+        space: SpaceId,
+        action: ModelAction,
         author: Option<PublicKey>,
         reply: Reply<()>,
     },
+    /// Reads a space's document as the model shows it: the one read path.
+    Read(SpaceId, Reply<ModelView>),
     Members(MemberCommand),
     Membership(MembershipCommand),
     ListAgendas(Reply<Vec<AgendaSummary>>),
@@ -179,13 +182,29 @@ impl NodeHandle {
         edit: AgendaEdit,
         author: Option<PublicKey>,
     ) -> Result<(), NodeError> {
-        self.ask(|reply| Command::EditAgenda {
-            id,
-            edit,
+        self.apply(id, edit.into(), author).await
+    }
+
+    /// Applies a model action to `space` as the member key `author` (`None`: the first
+    /// member); durable when it returns. A refused action changes nothing.
+    pub async fn apply(
+        &self,
+        space: SpaceId,
+        action: ModelAction,
+        author: Option<PublicKey>,
+    ) -> Result<(), NodeError> {
+        self.ask(|reply| Command::Apply {
+            space,
+            action,
             author,
             reply,
         })
         .await
+    }
+
+    /// Reads `space`'s document as the model shows it, every value attributed.
+    pub async fn read(&self, space: SpaceId) -> Result<ModelView, NodeError> {
+        self.ask(|reply| Command::Read(space, reply)).await
     }
 
     /// This body's member keys on this node, with their state.

@@ -49,6 +49,24 @@ async fn agenda_reaches_members_only_and_concurrent_edits_converge() {
     assert_eq!(on_a.vector, on_b.vector);
     assert!(on_a.all_signatures_verified && on_b.all_signatures_verified);
     assert_eq!(on_a.signatures_verified, 3);
+    // The generic read path shows the same document on both nodes, and a refused action
+    // through the generic write path changes nothing.
+    let read_a = a.handle.read(id).await.expect("read on A");
+    assert_eq!(read_a, b.handle.read(id).await.expect("read on B"));
+    assert_eq!(read_a.title(), on_a.text("title"));
+    let blank = confer_protocol::model::AgendaEdit {
+        title: Some("  ".into()),
+        summary: None,
+    };
+    assert!(matches!(
+        a.handle.apply(id, blank.into(), None).await,
+        Err(confer_node::NodeError::BadInput(_))
+    ));
+    assert_eq!(
+        a.show(id).await.entries,
+        3,
+        "the refused action wrote nothing"
+    );
     assert_eq!(
         view.vector.get(a.member_key()),
         Some(&2),

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confer_protocol::model::{read_agenda, AgendaEdit};
+use confer_protocol::model::{read_view, AgendaEdit, ModelAction, ModelView};
 use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
-    BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, Sent, Space, SpaceId, SpaceKind,
+    BodyId, Effects, Event, Message, PeerKey, PublicKey, Replica, ReplicaError, Sent, Space,
+    SpaceId, SpaceKind,
 };
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
@@ -997,13 +998,13 @@ impl EventLoop {
                 }
                 let _ = reply.send(result);
             }
-            Command::EditAgenda {
-                id,
-                edit,
+            Command::Apply {
+                space,
+                action,
                 author,
                 reply,
             } => {
-                let result = self.edit_agenda(id, edit, author);
+                let result = self.apply(space, &action, author);
                 let (result, fx) = match result {
                     Ok(fx) => (Ok(()), Some(fx)),
                     Err(e) => (Err(e), None),
@@ -1019,9 +1020,7 @@ impl EventLoop {
                     .spaces()
                     .map(|s| AgendaSummary {
                         id: s.id().to_string(),
-                        title: read_agenda(s, self.replica.certs())
-                            .text("title")
-                            .to_owned(),
+                        title: self.read(s).title().to_owned(),
                         members: self
                             .bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
                         entries: s.log().len(),
@@ -1087,6 +1086,13 @@ impl EventLoop {
                     let _ = reply.send(Err(NodeError::NotInvited(id.to_string())));
                 }
             },
+            Command::Read(id, reply) => {
+                let result = match self.replica.space(&id) {
+                    Some(space) => Ok(self.read(space)),
+                    None => Err(NodeError::UnknownAgenda(id.to_string())),
+                };
+                let _ = reply.send(result);
+            }
             Command::ShowAgenda(id, reply) => {
                 let Some(space) = self.replica.space(&id) else {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
@@ -1213,21 +1219,20 @@ impl EventLoop {
             .map_err(|e| NodeError::BadInput(e.to_string()))
     }
 
-    fn edit_agenda(
+    /// The one write path: a model action applied to a space as a member key.
+    fn apply(
         &mut self,
-        id: SpaceId,
-        edit: AgendaEdit,
+        space: SpaceId,
+        action: &ModelAction,
         author: Option<PublicKey>,
     ) -> Result<Effects, NodeError> {
-        edit.validate()
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
-        if self.replica.space(&id).is_none() {
-            return Err(NodeError::UnknownAgenda(id.to_string()));
-        }
         let (_, fx) = self
             .replica
-            .local_change_as(author.as_ref(), &id, unix_now_ms(), |tx| edit.apply(tx))
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+            .apply_as(author.as_ref(), &space, unix_now_ms(), action)
+            .map_err(|e| match e {
+                ReplicaError::UnknownSpace(id) => NodeError::UnknownAgenda(id.to_string()),
+                e => NodeError::BadInput(e.to_string()),
+            })?;
         Ok(fx)
     }
 
@@ -1298,9 +1303,7 @@ impl EventLoop {
             kind: match s.genesis().kind {
                 SpaceKind::Agenda => "agenda".into(),
             },
-            title: read_agenda(s, self.replica.certs())
-                .text("title")
-                .to_owned(),
+            title: self.read(s).title().to_owned(),
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             vector: s
                 .vector()
@@ -1314,8 +1317,13 @@ impl EventLoop {
         }
     }
 
+    /// The one read path: a space's document as the model shows it.
+    fn read(&self, s: &Space) -> ModelView {
+        read_view(s, self.replica.certs())
+    }
+
     fn agenda_view(&self, s: &Space) -> AgendaView {
-        let view = read_agenda(s, self.replica.certs());
+        let view = self.read(s);
         let value = |a: &confer_protocol::model::Attributed| ValueView {
             value: a.value.clone(),
             author: a.author.to_string(),
@@ -1334,7 +1342,7 @@ impl EventLoop {
             created_at: s.genesis().created_at,
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             fields: view
-                .fields
+                .fields()
                 .iter()
                 .map(|f| FieldView {
                     name: f.name.to_owned(),

@@ -31,6 +31,7 @@ use automerge::AutomergeError;
 use crate::cert::{BodyId, Certificate, Certificates};
 use crate::entry::Entry;
 use crate::keys::{PublicKey, SecretKey};
+use crate::model::{ModelAction, ModelError};
 use crate::revocation::{Revocation, Revocations};
 use crate::space::{
     Equivocation, Genesis, Received, Space, SpaceError, SpaceId, SpaceKind, Vector, Withdrawal,
@@ -233,6 +234,8 @@ pub enum ReplicaError {
     NotInvited(SpaceId),
     #[error(transparent)]
     Space(#[from] SpaceError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
     #[error("no member key {0:?} on this node")]
     UnknownMember(PublicKey),
     #[error("member key {0:?} was revoked; it writes nothing more")]
@@ -691,6 +694,34 @@ impl Replica {
             self.push_to_members(*space, std::slice::from_ref(entry), None, &mut fx);
         }
         Ok((entry, fx))
+    }
+
+    /// Applies a model action to `space` as the member key `author` (`None`: the node's
+    /// first member): the one write path for every kind of document. The action is
+    /// validated, and checked to be for the space's kind, before it becomes a change; a
+    /// refused action changes nothing.
+    pub fn apply_as(
+        &mut self,
+        author: Option<&PublicKey>,
+        space: &SpaceId,
+        now_ms: i64,
+        action: &ModelAction,
+    ) -> Result<(Option<Entry>, Effects), ReplicaError> {
+        action.validate()?;
+        let kind = self
+            .spaces
+            .get(space)
+            .ok_or(ReplicaError::UnknownSpace(*space))?
+            .genesis()
+            .kind;
+        if action.kind() != kind {
+            return Err(ModelError::WrongKind {
+                action: action.kind(),
+                space: kind,
+            }
+            .into());
+        }
+        self.local_change_as(author, space, now_ms, |tx| action.apply(tx))
     }
 
     /// Handles a request from `peer`; returns the response and the effects.

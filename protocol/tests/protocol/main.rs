@@ -4,6 +4,7 @@ mod chunk;
 mod convergence;
 mod encoding;
 mod fuzz_corpus;
+mod model;
 mod replica;
 mod request_vector;
 mod revocation;

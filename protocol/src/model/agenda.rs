@@ -1,5 +1,6 @@
-//! The consultation model on top of automerge. For now: the joint agenda (联动协商议题), a
-//! space whose document root holds `kind = "agenda"`, `title` and `summary`.
+//! The joint agenda (联动协商议题): a space whose document root holds `kind = "agenda"`,
+//! `title` and `summary` — its fields, the action that edits them, their view, and the rule
+//! every change to an agenda obeys.
 //!
 //! Fields are plain strings, last writer wins: concurrent edits of one field keep every
 //! value as a visible conflict (automerge picks the same winner on every replica), and each
@@ -8,11 +9,11 @@
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, Change, ObjId, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{Automerge, AutomergeError, Change, ReadDoc, ScalarValue, ROOT};
 
-use crate::cert::{BodyId, Certificates};
-use crate::keys::PublicKey;
-use crate::space::{Space, SpaceKind};
+use super::{attribute, Attributed, FieldView, ModelError};
+use crate::cert::Certificates;
+use crate::space::Space;
 
 /// Longest title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 1024;
@@ -22,28 +23,10 @@ pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
 /// The editable fields of an agenda.
 pub const AGENDA_FIELDS: [&str; 2] = ["title", "summary"];
 
-/// Why an agenda edit was refused before it became a change, or a change was refused
-/// before it was applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModelError {
-    #[error("{field} is longer than {max} bytes")]
-    TooLong { field: &'static str, max: usize },
-    #[error("the title must not be empty")]
-    EmptyTitle,
-    #[error("the change writes outside the agenda's fields ({0})")]
-    OutsideModel(String),
-}
-
-/// Checks a change against the rules of the document it is for — the same rules a local
-/// edit obeys ([`AgendaEdit::validate`]), so a remote change cannot write what the local
-/// interface would refuse. Run on every entry, local or remote, before it is applied.
-pub fn check_change(kind: SpaceKind, change: &Change) -> Result<(), ModelError> {
-    match kind {
-        SpaceKind::Agenda => check_agenda_change(change),
-    }
-}
-
-fn check_agenda_change(change: &Change) -> Result<(), ModelError> {
+/// Checks a change to an agenda: only the root's `kind` ("agenda"), `title` (non-empty)
+/// and `summary`, as text within their limits — what [`AgendaEdit::validate`] lets a local
+/// edit write, so a remote change cannot write what the local interface would refuse.
+pub(super) fn check_agenda_change(change: &Change) -> Result<(), ModelError> {
     for op in change.decode().operations {
         if op.obj != ObjectId::Root {
             return Err(ModelError::OutsideModel("a nested object".into()));
@@ -141,24 +124,25 @@ impl AgendaEdit {
     }
 }
 
-/// One value of a field and who wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Attributed {
-    pub value: String,
-    pub author: PublicKey,
-    /// The body the author writes for in this space and the names its certificate gives,
-    /// if that certificate is known.
-    pub body: Option<BodyId>,
-    pub body_name: Option<String>,
-    pub member_name: Option<String>,
+/// What can be done to an agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgendaAction {
+    /// Sets the fields given (the first edit also marks the document's kind).
+    Edit(AgendaEdit),
 }
 
-/// A field: the value every replica shows, and any concurrent values that lost.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldView {
-    pub name: &'static str,
-    pub current: Option<Attributed>,
-    pub conflicts: Vec<Attributed>,
+impl AgendaAction {
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            Self::Edit(edit) => edit.validate(),
+        }
+    }
+
+    pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
+        match self {
+            Self::Edit(edit) => edit.apply(tx),
+        }
+    }
 }
 
 /// An agenda as a person sees it.
@@ -203,33 +187,4 @@ pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
         })
         .collect();
     AgendaView { fields }
-}
-
-fn attribute(
-    value: Value<'_>,
-    id: &ObjId,
-    space: &Space,
-    certs: &Certificates,
-) -> Option<Attributed> {
-    let text = match value {
-        Value::Scalar(s) => match s.as_ref() {
-            automerge::ScalarValue::Str(s) => s.to_string(),
-            other => other.to_string(),
-        },
-        Value::Object(_) => return None,
-    };
-    let ObjId::Id(_, actor, _) = id else {
-        return None;
-    };
-    let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
-    let author = PublicKey::from_bytes(key);
-    let body = space.author_body(&author);
-    let cert = space.author_cert(&author, certs);
-    Some(Attributed {
-        value: text,
-        author,
-        body,
-        body_name: cert.map(|c| c.body_name.clone()),
-        member_name: cert.map(|c| c.subject_name().to_owned()),
-    })
 }

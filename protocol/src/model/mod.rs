@@ -1,0 +1,176 @@
+//! The consultation model on top of automerge: what a space's document holds, the actions
+//! that change it, the views that read it, and the rules every change obeys. One module per
+//! kind of document ([`agenda`]); this module dispatches by [`SpaceKind`] so that the node
+//! and the validation pipeline stay generic.
+//!
+//! - [`ModelAction`]: what a person asks to do to a space, as a value. It is validated
+//!   ([`ModelAction::validate`]) before it becomes a change and written into an automerge
+//!   transaction ([`ModelAction::apply`]); the node has one path for every action.
+//! - [`check_change`]: the document's rules, run by [`Space`] on every entry, local or
+//!   remote, before it is applied — so a remote change cannot write what a local action
+//!   could not.
+//! - [`read_view`] / [`ModelView`]: the document as a person sees it, every value
+//!   attributed to the member key that wrote it and the body it writes for.
+//!
+//! Invariant: whatever `validate` accepts and `apply` writes passes `check_change` for the
+//! action's kind of space.
+
+pub mod agenda;
+
+use automerge::transaction::Transaction;
+use automerge::{AutomergeError, Change, ObjId, Value};
+
+use crate::cert::{BodyId, Certificates};
+use crate::keys::PublicKey;
+use crate::space::{Space, SpaceKind};
+
+pub use agenda::{
+    read_agenda, AgendaAction, AgendaEdit, AgendaView, AGENDA_FIELDS, MAX_SUMMARY_BYTES,
+    MAX_TITLE_BYTES,
+};
+
+/// Why an action was refused before it became a change, or a change was refused before it
+/// was applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+    #[error("the title must not be empty")]
+    EmptyTitle,
+    #[error("the change writes outside the agenda's fields ({0})")]
+    OutsideModel(String),
+    #[error("this action is for a space of kind {action:?}, not {space:?}")]
+    WrongKind { action: SpaceKind, space: SpaceKind },
+}
+
+/// An action on a space's document, of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelAction {
+    Agenda(AgendaAction),
+}
+
+impl From<AgendaAction> for ModelAction {
+    fn from(action: AgendaAction) -> Self {
+        Self::Agenda(action)
+    }
+}
+
+impl From<AgendaEdit> for ModelAction {
+    fn from(edit: AgendaEdit) -> Self {
+        Self::Agenda(AgendaAction::Edit(edit))
+    }
+}
+
+impl ModelAction {
+    /// The kind of space this action applies to.
+    pub fn kind(&self) -> SpaceKind {
+        match self {
+            Self::Agenda(_) => SpaceKind::Agenda,
+        }
+    }
+
+    /// Checks the action on its own, before it becomes a change.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            Self::Agenda(action) => action.validate(),
+        }
+    }
+
+    /// Writes the action into a transaction on the space's document.
+    pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
+        match self {
+            Self::Agenda(action) => action.apply(tx),
+        }
+    }
+}
+
+/// Checks a change against the rules of the document it is for — the same rules a local
+/// action obeys ([`ModelAction::validate`]), so a remote change cannot write what the local
+/// interface would refuse. Run on every entry, local or remote, before it is applied.
+pub fn check_change(kind: SpaceKind, change: &Change) -> Result<(), ModelError> {
+    match kind {
+        SpaceKind::Agenda => agenda::check_agenda_change(change),
+    }
+}
+
+/// A space's document as a person sees it, of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelView {
+    Agenda(AgendaView),
+}
+
+impl ModelView {
+    /// The document's fields, each value attributed.
+    pub fn fields(&self) -> &[FieldView] {
+        match self {
+            Self::Agenda(view) => &view.fields,
+        }
+    }
+
+    /// The title lists show ("" if unset).
+    pub fn title(&self) -> &str {
+        match self {
+            Self::Agenda(view) => view.text("title"),
+        }
+    }
+}
+
+/// Reads a space's document by its kind, attributing each value to its author's body and
+/// certificate.
+pub fn read_view(space: &Space, certs: &Certificates) -> ModelView {
+    match space.genesis().kind {
+        SpaceKind::Agenda => ModelView::Agenda(read_agenda(space, certs)),
+    }
+}
+
+/// One value of a field and who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attributed {
+    pub value: String,
+    pub author: PublicKey,
+    /// The body the author writes for in this space and the names its certificate gives,
+    /// if that certificate is known.
+    pub body: Option<BodyId>,
+    pub body_name: Option<String>,
+    pub member_name: Option<String>,
+}
+
+/// A field: the value every replica shows, and any concurrent values that lost.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldView {
+    pub name: &'static str,
+    pub current: Option<Attributed>,
+    pub conflicts: Vec<Attributed>,
+}
+
+/// A scalar value of the document, attributed to the member key that wrote it (the actor
+/// of the op `id`) and to the body that key writes for in `space`; `None` for an object.
+pub(crate) fn attribute(
+    value: Value<'_>,
+    id: &ObjId,
+    space: &Space,
+    certs: &Certificates,
+) -> Option<Attributed> {
+    let text = match value {
+        Value::Scalar(s) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => s.to_string(),
+            other => other.to_string(),
+        },
+        Value::Object(_) => return None,
+    };
+    let ObjId::Id(_, actor, _) = id else {
+        return None;
+    };
+    let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
+    let author = PublicKey::from_bytes(key);
+    let body = space.author_body(&author);
+    let cert = space.author_cert(&author, certs);
+    Some(Attributed {
+        value: text,
+        author,
+        body,
+        body_name: cert.map(|c| c.body_name.clone()),
+        member_name: cert.map(|c| c.subject_name().to_owned()),
+    })
+}
