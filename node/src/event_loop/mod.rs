@@ -1194,9 +1194,12 @@ impl EventLoop {
         with: Vec<BodyId>,
         author: Option<PublicKey>,
     ) -> Result<(SpaceId, Effects), NodeError> {
-        edit.validate()
+        let needs_title = edit.title.is_none();
+        let action = ModelAction::from(edit);
+        action
+            .validate()
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
-        if edit.title.is_none() {
+        if needs_title {
             return Err(NodeError::BadInput("an agenda needs a title".into()));
         }
         let me = self.replica.identity().body();
@@ -1214,7 +1217,7 @@ impl EventLoop {
                 unix_now(),
                 nonce,
                 unix_now_ms(),
-                |tx| edit.apply(tx),
+                |tx| action.apply(tx),
             )
             .map_err(|e| NodeError::BadInput(e.to_string()))
     }
