@@ -630,23 +630,22 @@ impl Replica {
         let (secret, cert) = self.writer(author)?;
         let genesis = Genesis::create(kind, members, created_at, nonce, cert.clone(), &secret)?;
         let id = genesis.id();
-        let mut space = Space::new(genesis.clone());
-        let body = cert.body;
-        // A space created after a revocation was issued is covered by it at once.
-        for r in self
-            .revocations
-            .for_space(&genesis.members, &id, genesis.created_at)
-        {
-            let up_to = self
-                .revocations
-                .cutoff(&r.body, &r.key, &id, genesis.created_at)
-                .unwrap_or(0);
-            let pin = self.revocations.fork_pin(&r.body, &r.key, &id);
-            space.revoke(r.key, r.body, up_to, pin)?;
-        }
-        let entry = space.local_change(&secret, body, now_ms, edit)?;
-        self.spaces.insert(id, space);
+        // A space created after a revocation was issued is covered by it at once: the same
+        // path as every space joined.
+        self.spaces.insert(id, Space::new(genesis.clone()));
         let mut fx = Effects::default();
+        self.apply_revocations(id, &mut fx);
+        let written = match self.spaces.get_mut(&id) {
+            Some(space) => space.local_change(&secret, cert.body, now_ms, edit),
+            None => return Err(ReplicaError::UnknownSpace(id)),
+        };
+        let entry = match written {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.spaces.remove(&id);
+                return Err(e.into());
+            }
+        };
         fx.persist.spaces.push(genesis);
         if let Some(entry) = entry {
             self.signed_here(id, &entry, &mut fx);
