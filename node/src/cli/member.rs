@@ -96,7 +96,10 @@ pub async fn execute_node(
     let client = connect(data, lang)?;
     let peer_id: libp2p::PeerId = peer.trim().parse().map_err(|e| match lang {
         Lang::En => format!("{peer} is not a peer id: {e}"),
-        Lang::Zh => format!("{peer} 不是节点编号：{e}"),
+        Lang::Zh => {
+            let _ = e;
+            format!("{peer} 不是节点编号（应形如 12D3KooW…，见 `confer status`）")
+        }
     })?;
     let key = crate::net::peer_ed25519_key(&peer_id)
         .map(PublicKey::from_bytes)
@@ -195,7 +198,14 @@ pub async fn resolve(
     }
     ids::resolve_prefix(input, list.iter().map(|m| m.key.as_str()))
         .map(str::to_owned)
-        .map_err(|e| e.explain(lang, ids::IdKind::Member, input))
+        .map_err(|e| {
+            // Not a key at all: most likely a name that no member has.
+            let e = match e {
+                ids::PrefixError::NotHex => ids::PrefixError::NoMatch,
+                other => other,
+            };
+            e.explain(lang, ids::IdKind::Member, input)
+        })
 }
 
 pub async fn execute(
@@ -380,12 +390,14 @@ fn added(cert: &Certificate, json: bool, lang: Lang) -> Result<(), String> {
         return print_json(&serde_json::json!({ "key": cert.key.to_string() }));
     }
     println!(
-        "{} {} ({}) {}",
+        "{} {}{}{}{} {}",
         lang.pick("Added member", "已添加成员"),
         display_line(cert.subject_name()),
+        lang.pick(" (", "（"),
         cert.role()
             .map(|r| render::role_name(r, lang))
             .unwrap_or_default(),
+        lang.pick(")", "）"),
         cert.key
     );
     Ok(())
@@ -734,8 +746,13 @@ fn describe_request(request: &Request, lang: Lang) -> Result<String, String> {
     let mut out = String::new();
     match request {
         Request::Member(m) => {
+            let (open, close, sep) = (
+                lang.pick(" (", "（"),
+                lang.pick(")", "）"),
+                lang.pick(", ", "，"),
+            );
             out.push_str(&format!(
-                "  {} {} ({}{}), {} {}, {} {}",
+                "  {} {}{open}{}{}{close}{sep}{} {}{sep}{} {}",
                 lang.pick("member certificate for", "成员证书："),
                 display_line(&m.name),
                 render::role_name(m.role, lang),
