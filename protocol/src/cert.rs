@@ -588,8 +588,15 @@ impl Certificates {
     }
 
     /// `member_cert` as a yes/no question, the form [`crate::Space::receive`] asks it in.
-    pub fn certifies(&self) -> impl Fn(&PublicKey, &BodyId) -> bool + '_ {
-        |key, body| self.member_cert(key, body).is_some()
+    pub fn certifies(
+        &self,
+    ) -> impl Fn(&PublicKey, &BodyId) -> Option<crate::space::Certified> + '_ {
+        |key, body| {
+            self.member_cert(key, body)
+                .map(|cert| crate::space::Certified {
+                    can_sign: cert.can_sign(),
+                })
+        }
     }
 
     /// Any certificate for `key` (the lowest body id first).

@@ -107,6 +107,13 @@ pub enum SpaceKind {
     Agenda,
 }
 
+/// What a member certificate lets its key do, as [`Space::receive`] asks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Certified {
+    /// The key may sign joint documents for its body.
+    pub can_sign: bool,
+}
+
 /// The signed statement that creates a space and fixes its member bodies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Genesis {
@@ -816,6 +823,22 @@ impl Space {
     where
         F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     {
+        self.local_change_signing(author, body, false, now_ms, edit)
+    }
+
+    /// [`Self::local_change`] by a key whose certificate says whether it may sign joint
+    /// documents for its body (`can_sign`), which some of the document's rules ask.
+    pub fn local_change_signing<F>(
+        &mut self,
+        author: &SecretKey,
+        body: BodyId,
+        can_sign: bool,
+        now_ms: i64,
+        edit: F,
+    ) -> Result<Option<Entry>, SpaceError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    {
         let me = author.public();
         if self.equivocators.contains(&me) {
             return Err(SpaceError::Equivocator(me));
@@ -844,9 +867,20 @@ impl Space {
             .clone();
         // The rules every remote change is held to hold for ours too; a refused change is
         // taken out of the document again (rebuilt from the log).
-        let checked = crate::model::check_change(self.genesis.kind, &change)
-            .map_err(|e| SpaceError::Model(e.to_string()))
-            .and_then(|()| Entry::sign(self.id(), body, &change, author).map_err(Into::into));
+        let writer = crate::model::Author {
+            key: me,
+            body,
+            can_sign,
+        };
+        let checked = crate::model::check_change(
+            self.genesis.kind,
+            &self.doc,
+            &mut crate::model::Made::default(),
+            &writer,
+            &change,
+        )
+        .map_err(|e| SpaceError::Model(e.to_string()))
+        .and_then(|()| Entry::sign(self.id(), body, &change, author).map_err(Into::into));
         let entry = match checked {
             Ok(entry) => entry,
             Err(e) => {
@@ -1026,7 +1060,7 @@ impl Space {
     pub fn receive(
         &mut self,
         incoming: Vec<Entry>,
-        certified: impl Fn(&PublicKey, &BodyId) -> bool,
+        certified: impl Fn(&PublicKey, &BodyId) -> Option<Certified>,
     ) -> Received {
         let mut out = Received::default();
         let mut candidates: Vec<Entry> = Vec::new();
@@ -1037,7 +1071,7 @@ impl Space {
                 continue;
             }
             if !self.may_write(&entry.body(), &entry.author(), entry.seq())
-                || !certified(&entry.author(), &entry.body())
+                || certified(&entry.author(), &entry.body()).is_none()
             {
                 out.rejected
                     .push((Rejection::Unauthorized(entry.author()), Some(key)));
@@ -1110,7 +1144,7 @@ impl Space {
         for entry in fresh {
             self.pending.insert((entry.author(), entry.seq()), entry);
         }
-        self.apply_ready(&mut out);
+        self.apply_ready(&certified, &mut out);
         let mut pending_bytes: usize = self.pending.values().map(Entry::len).sum();
         for key in batch_keys.iter().rev() {
             if self.pending.len() <= self.pending_limit.0 && pending_bytes <= self.pending_limit.1 {
@@ -1127,7 +1161,11 @@ impl Space {
 
     /// Moves every pending entry whose dependencies are met into the document (Kahn's
     /// algorithm over the pending set, so arrival order does not matter).
-    fn apply_ready(&mut self, out: &mut Received) {
+    fn apply_ready(
+        &mut self,
+        certified: &dyn Fn(&PublicKey, &BodyId) -> Option<Certified>,
+        out: &mut Received,
+    ) {
         if self.pending.is_empty() {
             return;
         }
@@ -1202,6 +1240,7 @@ impl Space {
         let mut batch_authors: HashSet<PublicKey> = HashSet::new();
         let mut batch_bytes: HashMap<PublicKey, u64> = HashMap::new();
         let mut batch: Vec<(Entry, Change)> = Vec::with_capacity(order.len());
+        let mut made = crate::model::Made::default();
         for key in &order {
             let Some(mut entry) = self.pending.remove(key) else {
                 continue;
@@ -1257,7 +1296,18 @@ impl Space {
                 refuse(Rejection::UnknownActor(actor.to_hex_string()), out);
                 continue;
             }
-            if let Err(e) = crate::model::check_change(self.genesis.kind, &change) {
+            let writer = crate::model::Author {
+                key: key.0,
+                body: bound,
+                can_sign: certified(&key.0, &bound).is_some_and(|c| c.can_sign),
+            };
+            if let Err(e) = crate::model::check_change(
+                self.genesis.kind,
+                &self.doc,
+                &mut made,
+                &writer,
+                &change,
+            ) {
                 refuse(Rejection::Model(e.to_string()), out);
                 continue;
             }

@@ -16,18 +16,20 @@
 //! action's kind of space.
 
 pub mod agenda;
+pub mod schema;
 
 use automerge::transaction::Transaction;
-use automerge::{AutomergeError, Change, ObjId, Value};
+use automerge::{Automerge, AutomergeError, Change, ObjId, Value};
 
 use crate::cert::{BodyId, Certificates};
 use crate::keys::PublicKey;
 use crate::space::{Space, SpaceKind};
 
 pub use agenda::{
-    read_agenda, AgendaAction, AgendaEdit, AgendaView, AGENDA_FIELDS, MAX_SUMMARY_BYTES,
-    MAX_TITLE_BYTES,
+    read_agenda, AgendaAction, AgendaEdit, AgendaView, AGENDA_FIELDS, AGENDA_SCHEMA,
+    MAX_SUMMARY_BYTES, MAX_TITLE_BYTES,
 };
+pub use schema::{Author, Made, RecordId, RecordKey, RecordView, RecordWrite};
 
 /// Why an action was refused before it became a change, or a change was refused before it
 /// was applied.
@@ -37,8 +39,26 @@ pub enum ModelError {
     TooLong { field: &'static str, max: usize },
     #[error("the title must not be empty")]
     EmptyTitle,
-    #[error("the change writes outside the agenda's fields ({0})")]
+    #[error("the change writes outside the document's layout ({0})")]
     OutsideModel(String),
+    #[error("not a record id (16 lowercase hex characters): {0}")]
+    BadId(String),
+    #[error("{field} {why}")]
+    BadValue { field: &'static str, why: String },
+    #[error("{field} is required")]
+    MissingField { field: &'static str },
+    #[error("only the members of the body whose area it is may write a {collection} there")]
+    OtherBody { collection: &'static str },
+    #[error("only a key that may sign for its body (can-sign) may sign an outcome")]
+    NotSigner,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("nothing to write")]
+    NothingToWrite,
+    #[error("no {what} {id} in this space")]
+    Unknown { what: &'static str, id: String },
+    #[error("{0}")]
+    Refused(String),
     #[error("this action is for a space of kind {action:?}, not {space:?}")]
     WrongKind { action: SpaceKind, space: SpaceKind },
 }
@@ -76,6 +96,14 @@ impl ModelAction {
         }
     }
 
+    /// Checks the action against the space's document as it is now, made by `author`: the
+    /// rules that depend on state (references exist, dates in order, …).
+    pub fn validate_in(&self, space: &Space, author: &Author) -> Result<(), ModelError> {
+        match self {
+            Self::Agenda(action) => action.validate_in(space, author),
+        }
+    }
+
     /// Writes the action into a transaction on the space's document.
     pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
         match self {
@@ -87,9 +115,18 @@ impl ModelAction {
 /// Checks a change against the rules of the document it is for — the same rules a local
 /// action obeys ([`ModelAction::validate`]), so a remote change cannot write what the local
 /// interface would refuse. Run on every entry, local or remote, before it is applied.
-pub fn check_change(kind: SpaceKind, change: &Change) -> Result<(), ModelError> {
+///
+/// `doc` is the document the change applies to (holding its causal history), `made` the
+/// records made by changes checked before it in the same batch, `author` who signed it.
+pub fn check_change(
+    kind: SpaceKind,
+    doc: &Automerge,
+    made: &mut Made,
+    author: &Author,
+    change: &Change,
+) -> Result<(), ModelError> {
     match kind {
-        SpaceKind::Agenda => agenda::check_agenda_change(change),
+        SpaceKind::Agenda => agenda::check_agenda_change(doc, made, author, change),
     }
 }
 

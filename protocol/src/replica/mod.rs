@@ -636,7 +636,9 @@ impl Replica {
         let mut fx = Effects::default();
         self.apply_revocations(id, &mut fx);
         let written = match self.spaces.get_mut(&id) {
-            Some(space) => space.local_change(&secret, cert.body, now_ms, edit),
+            Some(space) => {
+                space.local_change_signing(&secret, cert.body, cert.can_sign(), now_ms, edit)
+            }
             None => return Err(ReplicaError::UnknownSpace(id)),
         };
         let entry = match written {
@@ -685,7 +687,7 @@ impl Replica {
             .spaces
             .get_mut(space)
             .ok_or(ReplicaError::UnknownSpace(*space))?;
-        let entry = target.local_change(&member, body, now_ms, edit)?;
+        let entry = target.local_change_signing(&member, body, cert.can_sign(), now_ms, edit)?;
         let mut fx = Effects::default();
         if let Some(entry) = &entry {
             self.signed_here(*space, entry, &mut fx);
@@ -720,6 +722,17 @@ impl Replica {
             }
             .into());
         }
+        let (_, cert) = self.writer(author)?;
+        let writer = crate::model::Author {
+            key: cert.key,
+            body: cert.body,
+            can_sign: cert.can_sign(),
+        };
+        let target = self
+            .spaces
+            .get(space)
+            .ok_or(ReplicaError::UnknownSpace(*space))?;
+        action.validate_in(target, &writer)?;
         self.local_change_as(author, space, now_ms, |tx| action.apply(tx))
     }
 
@@ -1214,7 +1227,12 @@ impl Replica {
             duplicates,
             pending,
         } = s.receive(entries, |key, body| {
-            known.member_cert(key, body).is_some() || offered.contains_key(&(*key, *body))
+            known
+                .member_cert(key, body)
+                .or_else(|| offered.get(&(*key, *body)))
+                .map(|cert| crate::space::Certified {
+                    can_sign: cert.can_sign(),
+                })
         });
         if !offered.is_empty() {
             // Verified entries that were applied or wait for their dependencies.

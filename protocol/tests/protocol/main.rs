@@ -11,3 +11,4 @@ mod revocation;
 mod sim;
 mod space;
 mod support;
+mod workflow;

@@ -4,8 +4,8 @@
 
 use automerge::ReadDoc;
 use confer_protocol::model::{
-    check_change, read_agenda, read_view, AgendaAction, AgendaEdit, ModelAction, ModelError,
-    ModelView,
+    check_change, read_agenda, read_view, AgendaAction, AgendaEdit, Author, Made, ModelAction,
+    ModelError, ModelView,
 };
 use confer_protocol::{Limits, Replica, ReplicaError, SpaceId, SpaceKind};
 
@@ -54,7 +54,21 @@ fn an_action_through_the_dispatch_makes_the_same_change_as_the_edit() {
         .doc()
         .get_change_by_hash(&s.doc().get_heads()[0])
         .expect("head");
-    assert_eq!(check_change(SpaceKind::Agenda, &change), Ok(()));
+    let author = Author {
+        key: support::member_secret(1).public(),
+        body: support::body_id(1),
+        can_sign: false,
+    };
+    assert_eq!(
+        check_change(
+            SpaceKind::Agenda,
+            s.doc(),
+            &mut Made::default(),
+            &author,
+            &change
+        ),
+        Ok(())
+    );
 
     // The view, read by the space's kind, is the agenda's view.
     let view = read_view(s, generic.certs());

@@ -7,10 +7,20 @@
 //! value is attributed to the member key that wrote it — the change's actor — and to the
 //! body that key writes for in the space (named in its signed entries).
 
-use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, Change, ReadDoc, ScalarValue, ROOT};
+use automerge::{Automerge, AutomergeError, ReadDoc, ROOT};
 
+mod rules;
+mod schema;
+
+pub(crate) use schema::check_agenda_change;
+pub use schema::{
+    AGENDA_SCHEMA, FORMS, OUTCOME_KINDS, RESULTS, SATISFACTION, SEVERITIES, UNIT_ROLES, VISITS,
+};
+
+use std::collections::BTreeMap;
+
+use super::schema::{read_records, Author, RecordView, RecordWrite};
 use super::{attribute, Attributed, FieldView, ModelError};
 use crate::cert::Certificates;
 use crate::space::Space;
@@ -22,59 +32,6 @@ pub const MAX_SUMMARY_BYTES: usize = 64 * 1024;
 
 /// The editable fields of an agenda.
 pub const AGENDA_FIELDS: [&str; 2] = ["title", "summary"];
-
-/// Checks a change to an agenda: only the root's `kind` ("agenda"), `title` (non-empty)
-/// and `summary`, as text within their limits — what [`AgendaEdit::validate`] lets a local
-/// edit write, so a remote change cannot write what the local interface would refuse.
-pub(super) fn check_agenda_change(change: &Change) -> Result<(), ModelError> {
-    for op in change.decode().operations {
-        if op.obj != ObjectId::Root {
-            return Err(ModelError::OutsideModel("a nested object".into()));
-        }
-        let Key::Map(key) = &op.key else {
-            return Err(ModelError::OutsideModel("a list position".into()));
-        };
-        let (field, max): (&'static str, usize) = match key.as_str() {
-            "kind" => ("kind", 16),
-            "title" => ("title", MAX_TITLE_BYTES),
-            "summary" => ("summary", MAX_SUMMARY_BYTES),
-            other => {
-                return Err(ModelError::OutsideModel(format!(
-                    "unknown field {}",
-                    crate::text::display_line(&other.chars().take(64).collect::<String>())
-                )))
-            }
-        };
-        match &op.action {
-            // automerge resolves a conflict on a field by deleting the losing values.
-            OpType::Delete => {}
-            OpType::Put(ScalarValue::Str(text)) => {
-                if text.len() > max {
-                    return Err(ModelError::TooLong { field, max });
-                }
-                if field == "title" && text.trim().is_empty() {
-                    return Err(ModelError::EmptyTitle);
-                }
-                if field == "kind" && text.as_str() != "agenda" {
-                    return Err(ModelError::OutsideModel("kind is not agenda".into()));
-                }
-            }
-            other => {
-                return Err(ModelError::OutsideModel(format!(
-                    "{field} written with {}",
-                    match other {
-                        OpType::Put(_) => "a value that is not text",
-                        OpType::Make(_) => "an object",
-                        OpType::Delete => "a delete",
-                        OpType::Increment(_) => "an increment",
-                        OpType::MarkBegin(_) | OpType::MarkEnd(_) => "a mark",
-                    }
-                )))
-            }
-        }
-    }
-    Ok(())
-}
 
 /// A requested edit of an agenda; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,29 +86,61 @@ impl AgendaEdit {
 pub enum AgendaAction {
     /// Sets the fields given (the first edit also marks the document's kind).
     Edit(AgendaEdit),
+    /// Makes or edits one of the agenda's records (rounds, meetings, suggestions, outcomes,
+    /// findings, and each body's own records).
+    Write(RecordWrite),
 }
 
 impl AgendaAction {
+    /// Checks the action on its own.
     pub fn validate(&self) -> Result<(), ModelError> {
         match self {
             Self::Edit(edit) => edit.validate(),
+            Self::Write(write) => write.validate(&AGENDA_SCHEMA),
+        }
+    }
+
+    /// Checks the action against the agenda as it is now, made by `author`.
+    pub fn validate_in(&self, space: &Space, author: &Author) -> Result<(), ModelError> {
+        match self {
+            Self::Edit(_) => Ok(()),
+            Self::Write(write) => rules::check_write(space, author, write),
         }
     }
 
     pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
         match self {
             Self::Edit(edit) => edit.apply(tx),
+            Self::Write(write) => {
+                if tx.get(ROOT, "kind")?.is_none() {
+                    tx.put(ROOT, "kind", "agenda")?;
+                }
+                write.apply(tx)
+            }
         }
     }
 }
 
-/// An agenda as a person sees it.
+/// An agenda as a person sees it: its root fields, and its records by collection.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AgendaView {
     pub fields: Vec<FieldView>,
+    pub records: BTreeMap<&'static str, Vec<RecordView>>,
 }
 
 impl AgendaView {
+    /// The records of one collection (shared and every body's), in id order.
+    pub fn records(&self, collection: &str) -> &[RecordView] {
+        self.records.get(collection).map_or(&[], Vec::as_slice)
+    }
+
+    /// A record by collection and id (in any area).
+    pub fn record(&self, collection: &str, id: &str) -> Option<&RecordView> {
+        self.records(collection)
+            .iter()
+            .find(|r| r.id.to_string() == id)
+    }
+
     pub fn field(&self, name: &str) -> Option<&FieldView> {
         self.fields.iter().find(|f| f.name == name)
     }
@@ -186,5 +175,8 @@ pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
             }
         })
         .collect();
-    AgendaView { fields }
+    AgendaView {
+        fields,
+        records: read_records(&AGENDA_SCHEMA, space, certs),
+    }
 }

@@ -1,0 +1,630 @@
+//! Records: the one shape every workflow object takes in a document, and the rule engine that
+//! holds every change to it.
+//!
+//! A record is a map at the document root under a key that names its place:
+//! `<collection>/<id>` in the shared part of the space, which any member body's members may
+//! write, or `body/<body id>/<collection>/<id>` in a body's own area, which only that body's
+//! members may write. A record's fields are strings, last writer wins, each attributed to
+//! the member key that wrote it. Ids are 16 lowercase hex characters chosen by the writer
+//! (random), so the same on every node.
+//!
+//! Records never move (automerge objects keep the place the op that made them gave them), so
+//! "whose area does this op write" follows from the change and its causal history alone:
+//! every node reaches the same verdict whatever order entries arrive in. Each record is its
+//! own small object, so applying a change costs the same however long an agenda's history
+//! grows (`../shared/CRATES.md`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use automerge::legacy::{Key, ObjectId, OpType};
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{Automerge, AutomergeError, Change, ObjType, Prop, ReadDoc, ScalarValue, ROOT};
+
+use super::{attribute, Attributed, FieldView, ModelError};
+use crate::cert::{BodyId, Certificates};
+use crate::keys::PublicKey;
+use crate::space::Space;
+
+/// Length of a record id in hex characters.
+pub const ID_HEX_LEN: usize = 16;
+/// Most ids one field may list.
+pub const MAX_IDS: usize = 512;
+
+/// A record id: 16 lowercase hex characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(into = "String")]
+pub struct RecordId([u8; 8]);
+
+impl RecordId {
+    pub fn from_bytes(bytes: [u8; 8]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl From<RecordId> for String {
+    fn from(id: RecordId) -> Self {
+        id.to_string()
+    }
+}
+
+impl std::str::FromStr for RecordId {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != ID_HEX_LEN || !is_lower_hex(s) {
+            return Err(ModelError::BadId(
+                crate::text::display_line(&s.chars().take(40).collect::<String>()).into_owned(),
+            ));
+        }
+        let mut out = [0u8; 8];
+        hex::decode_to_slice(s, &mut out).map_err(|_| ModelError::BadId(s.to_owned()))?;
+        Ok(Self(out))
+    }
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What a field may hold. Every value is a string in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Free text, newlines allowed, at most this many bytes.
+    Text(usize),
+    /// One line of text (no control characters), at most this many bytes.
+    Line(usize),
+    /// One of these values.
+    Choice(&'static [&'static str]),
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A whole number, 0..=1,000,000.
+    Number,
+    /// A record id.
+    Id,
+    /// Record ids, comma-separated, at most [`MAX_IDS`].
+    Ids,
+    /// A body id (64 hex characters).
+    Body,
+    /// Body ids, comma-separated, at most 64.
+    Bodies,
+    /// Lowercase hex of exactly this many bytes.
+    Hex(usize),
+}
+
+/// A field of a collection.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+}
+
+/// Who writes a collection's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    /// The members of any member body of the space (the shared part).
+    AnyMember,
+    /// Only the members of the body whose area holds the record.
+    OwnBody,
+    /// Only keys of the body whose area holds the record that may sign joint documents
+    /// (`can_sign`); the record is written whole, once, and never edited.
+    OwnSigner,
+}
+
+/// A kind of record.
+#[derive(Debug)]
+pub struct Collection {
+    pub name: &'static str,
+    pub writers: Writers,
+    pub fields: &'static [Field],
+}
+
+impl Collection {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Whether records live in a body's area.
+    pub fn in_body_area(&self) -> bool {
+        self.writers != Writers::AnyMember
+    }
+}
+
+/// The layout of one kind of document: the scalar fields at its root and its collections.
+#[derive(Debug)]
+pub struct Schema {
+    /// The value of the root's `kind` field.
+    pub kind: &'static str,
+    pub root: &'static [Field],
+    pub collections: &'static [Collection],
+}
+
+impl Schema {
+    pub fn collection(&self, name: &str) -> Option<&'static Collection> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+}
+
+/// Where a record lives: its collection, its id and, for a body's area, the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordKey {
+    pub collection: &'static str,
+    pub body: Option<BodyId>,
+    pub id: RecordId,
+}
+
+impl RecordKey {
+    /// The key of the record's map at the document root.
+    pub fn root_key(&self) -> String {
+        match &self.body {
+            None => format!("{}/{}", self.collection, self.id),
+            Some(body) => format!("body/{}/{}/{}", body, self.collection, self.id),
+        }
+    }
+
+    /// Parses a root key against a schema: `None` if it is not one of its records' keys.
+    pub fn parse(schema: &Schema, key: &str) -> Option<(RecordKey, &'static Collection)> {
+        let parts: Vec<&str> = key.split('/').collect();
+        let (body, name, id) = match parts.as_slice() {
+            [name, id] => (None, *name, *id),
+            ["body", body, name, id] => {
+                if body.len() != 64 || !is_lower_hex(body) {
+                    return None;
+                }
+                (Some(body.parse::<BodyId>().ok()?), *name, *id)
+            }
+            _ => return None,
+        };
+        let collection = schema.collection(name)?;
+        if collection.in_body_area() != body.is_some() {
+            return None;
+        }
+        let id = id.parse().ok()?;
+        Some((
+            RecordKey {
+                collection: collection.name,
+                body,
+                id,
+            },
+            collection,
+        ))
+    }
+}
+
+/// Checks a value against its field's type.
+pub fn check_value(field: &Field, value: &str) -> Result<(), ModelError> {
+    let bad = |why: &str| ModelError::BadValue {
+        field: field.name,
+        why: why.to_owned(),
+    };
+    match field.ty {
+        FieldType::Text(max) | FieldType::Line(max) if value.len() > max => {
+            Err(ModelError::TooLong {
+                field: field.name,
+                max,
+            })
+        }
+        FieldType::Text(_) => Ok(()),
+        FieldType::Line(_) => {
+            if value.chars().any(char::is_control) {
+                Err(bad("must be one line"))
+            } else {
+                Ok(())
+            }
+        }
+        FieldType::Choice(values) => {
+            if values.contains(&value) {
+                Ok(())
+            } else {
+                Err(bad(&format!("must be one of {}", values.join(", "))))
+            }
+        }
+        FieldType::Date => parse_date(value)
+            .map(|_| ())
+            .ok_or_else(|| bad("must be a date YYYY-MM-DD")),
+        FieldType::Number => match value.parse::<u32>() {
+            Ok(n) if n <= 1_000_000 && !value.starts_with('+') => Ok(()),
+            _ => Err(bad("must be a whole number")),
+        },
+        FieldType::Id => value.parse::<RecordId>().map(|_| ()),
+        FieldType::Ids => {
+            let ids = split_list(value);
+            if ids.len() > MAX_IDS {
+                return Err(bad("lists too many ids"));
+            }
+            ids.iter()
+                .try_for_each(|id| id.parse::<RecordId>().map(|_| ()))
+        }
+        FieldType::Body => check_body_hex(value).ok_or_else(|| bad("must be a body id")),
+        FieldType::Bodies => {
+            let bodies = split_list(value);
+            if bodies.len() > 64 {
+                return Err(bad("lists too many bodies"));
+            }
+            bodies
+                .iter()
+                .try_for_each(|b| check_body_hex(b).ok_or_else(|| bad("must list body ids")))
+        }
+        FieldType::Hex(len) => {
+            if value.len() == 2 * len && is_lower_hex(value) {
+                Ok(())
+            } else {
+                Err(bad(&format!("must be {len} bytes of lowercase hex")))
+            }
+        }
+    }
+}
+
+fn check_body_hex(value: &str) -> Option<()> {
+    (value.len() == 64 && is_lower_hex(value) && value.parse::<BodyId>().is_ok()).then_some(())
+}
+
+/// The items of a comma-separated list ("" is the empty list).
+pub fn split_list(value: &str) -> Vec<&str> {
+    if value.is_empty() {
+        Vec::new()
+    } else {
+        value.split(',').collect()
+    }
+}
+
+/// A date `YYYY-MM-DD` as (year, month, day), if it is a real calendar date.
+pub fn parse_date(value: &str) -> Option<(u32, u32, u32)> {
+    let b = value.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |s: &str| -> Option<u32> {
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(&value[..4])?, num(&value[5..7])?, num(&value[8..])?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (y >= 1900 && (1..=days).contains(&d)).then_some((y, m, d))
+}
+
+/// Who wrote a change, as its rules need to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Author {
+    pub key: PublicKey,
+    /// The body the entry is written for (signed in the entry).
+    pub body: BodyId,
+    /// Whether the key's certificate from that body lets it sign joint documents.
+    pub can_sign: bool,
+}
+
+/// Records made by changes checked earlier in the same batch (not yet in the document), by
+/// the id of the op that made them.
+#[derive(Debug, Default)]
+pub struct Made(HashMap<String, RecordKey>);
+
+/// Where an op writes.
+enum Target {
+    Root,
+    Record(RecordKey, &'static Collection),
+}
+
+/// Checks a change against a schema: every op writes a root field, makes a record in an
+/// area its author may write, or writes a field of such a record, with a valid value.
+/// `doc` is the document the change applies to (its causal history), `made` the records
+/// made earlier in the same batch (updated with this change's).
+///
+/// A record of a [`Writers::OwnSigner`] collection is written whole in the change that makes
+/// it and never touched again; `check_signed` checks its fields (e.g. a signature).
+pub fn check_records(
+    schema: &Schema,
+    doc: &Automerge,
+    made: &mut Made,
+    author: &Author,
+    change: &Change,
+    check_signed: impl Fn(&RecordKey, &BTreeMap<String, String>) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
+    let decoded = change.decode();
+    let mut here: HashMap<String, (RecordKey, &'static Collection)> = HashMap::new();
+    let mut signed: BTreeMap<RecordKey, BTreeMap<String, String>> = BTreeMap::new();
+    for (i, op) in decoded.operations.iter().enumerate() {
+        let target = match &op.obj {
+            ObjectId::Root => Target::Root,
+            ObjectId::Id(id) => {
+                let name = id.to_string();
+                if let Some((key, c)) = here.get(&name) {
+                    Target::Record(*key, c)
+                } else if let Some(key) = made.0.get(&name) {
+                    let c = schema
+                        .collection(key.collection)
+                        .ok_or_else(|| outside("an unknown record"))?;
+                    Target::Record(*key, c)
+                } else {
+                    let (key, c) = record_in_doc(schema, doc, &name)
+                        .ok_or_else(|| outside("an object that is not a record"))?;
+                    Target::Record(key, c)
+                }
+            }
+        };
+        let Key::Map(prop) = &op.key else {
+            return Err(outside("a list position"));
+        };
+        match target {
+            Target::Root => {
+                if let Some(field) = schema.root.iter().find(|f| f.name == prop.as_str()) {
+                    check_put(field, &op.action)?;
+                    if field.name == "kind" {
+                        if let OpType::Put(ScalarValue::Str(kind)) = &op.action {
+                            if kind.as_str() != schema.kind {
+                                return Err(outside("a different kind"));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                let (key, collection) = RecordKey::parse(schema, prop).ok_or_else(|| {
+                    ModelError::OutsideModel(format!(
+                        "unknown field {}",
+                        crate::text::display_line(&prop.chars().take(64).collect::<String>())
+                    ))
+                })?;
+                may_write(&key, collection, author)?;
+                if !matches!(op.action, OpType::Make(ObjType::Map)) {
+                    return Err(outside("a record that is not a map"));
+                }
+                let made_id = format!("{}@{}", decoded.start_op.get() + i as u64, decoded.actor_id);
+                here.insert(made_id.clone(), (key, collection));
+                made.0.insert(made_id, key);
+                if collection.writers == Writers::OwnSigner {
+                    signed.insert(key, BTreeMap::new());
+                }
+            }
+            Target::Record(key, collection) => {
+                may_write(&key, collection, author)?;
+                let field = collection
+                    .field(prop)
+                    .ok_or_else(|| ModelError::OutsideModel(format!("unknown field {prop:?}")))?;
+                check_put(field, &op.action)?;
+                if collection.writers == Writers::OwnSigner {
+                    let fields = signed
+                        .get_mut(&key)
+                        .ok_or_else(|| outside("an edit of a signed record"))?;
+                    if let OpType::Put(ScalarValue::Str(v)) = &op.action {
+                        fields.insert(prop.to_string(), v.to_string());
+                    } else {
+                        return Err(outside("a deletion in a signed record"));
+                    }
+                }
+            }
+        }
+    }
+    for (key, fields) in &signed {
+        check_signed(key, fields)?;
+    }
+    Ok(())
+}
+
+fn outside(what: &str) -> ModelError {
+    ModelError::OutsideModel(what.to_owned())
+}
+
+/// Whether `author` may write a record at `key`.
+fn may_write(key: &RecordKey, collection: &Collection, author: &Author) -> Result<(), ModelError> {
+    if let Some(body) = &key.body {
+        if *body != author.body {
+            return Err(ModelError::OtherBody {
+                collection: collection.name,
+            });
+        }
+    }
+    if collection.writers == Writers::OwnSigner && !author.can_sign {
+        return Err(ModelError::NotSigner);
+    }
+    Ok(())
+}
+
+/// A field write: a string valid for the field, or the deletion automerge makes when a
+/// value is cleared.
+fn check_put(field: &Field, action: &OpType) -> Result<(), ModelError> {
+    match action {
+        OpType::Delete => Ok(()),
+        OpType::Put(ScalarValue::Str(text)) => check_value(field, text),
+        _ => Err(ModelError::OutsideModel(format!(
+            "{} written with something that is not text",
+            field.name
+        ))),
+    }
+}
+
+/// The record an existing object of the document is, found by its parent: records sit at
+/// the root, under their key.
+fn record_in_doc(
+    schema: &Schema,
+    doc: &Automerge,
+    op_id: &str,
+) -> Option<(RecordKey, &'static Collection)> {
+    let obj = doc.import_obj(op_id).ok()?;
+    let parent = doc.parents(&obj).ok()?.next()?;
+    if parent.obj != ROOT {
+        return None;
+    }
+    let Prop::Map(key) = parent.prop else {
+        return None;
+    };
+    RecordKey::parse(schema, &key)
+}
+
+/// A write of one record: make it (`create`) or edit it, setting the fields given ("" clears
+/// a field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordWrite {
+    pub key: RecordKey,
+    pub create: bool,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl RecordWrite {
+    /// Checks the write against the schema on its own: a known collection in the right
+    /// kind of area, known fields with valid values, and something to write.
+    pub fn validate(&self, schema: &Schema) -> Result<(), ModelError> {
+        let collection = schema
+            .collection(self.key.collection)
+            .ok_or_else(|| outside("an unknown collection"))?;
+        if collection.in_body_area() != self.key.body.is_some() {
+            return Err(outside("a record in the wrong area"));
+        }
+        if !self.create && collection.writers == Writers::OwnSigner {
+            return Err(outside("an edit of a signed record"));
+        }
+        if self.fields.is_empty() && !self.create {
+            return Err(ModelError::NothingToWrite);
+        }
+        for (name, value) in &self.fields {
+            let field = collection
+                .field(name)
+                .ok_or_else(|| ModelError::OutsideModel(format!("unknown field {name}")))?;
+            if !value.is_empty() || collection.writers == Writers::OwnSigner {
+                check_value(field, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the record into a transaction.
+    pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
+        let root_key = self.key.root_key();
+        let obj = if self.create {
+            tx.put_object(ROOT, root_key.as_str(), ObjType::Map)?
+        } else {
+            match tx.get(ROOT, root_key.as_str())? {
+                Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
+                _ => return Err(AutomergeError::InvalidObjId(root_key)),
+            }
+        };
+        for (name, value) in &self.fields {
+            if value.is_empty() {
+                if tx.get(&obj, *name)?.is_some() {
+                    tx.delete(&obj, *name)?;
+                }
+            } else {
+                tx.put(&obj, *name, value.as_str())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A record as a person sees it: who made it, and each field's value and who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordView {
+    pub id: RecordId,
+    pub collection: &'static str,
+    /// The body whose area holds the record (`None`: the shared part).
+    pub area: Option<BodyId>,
+    /// Who made the record.
+    pub created_by: Option<Attributed>,
+    pub fields: Vec<FieldView>,
+}
+
+impl RecordView {
+    /// The current value of a field ("" if unset).
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.current.as_ref())
+            .map_or("", |a| a.value.as_str())
+    }
+
+    /// The field's current value and who wrote it.
+    pub fn field(&self, name: &str) -> Option<&FieldView> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The body of the member who made the record.
+    pub fn creator_body(&self) -> Option<BodyId> {
+        self.created_by.as_ref().and_then(|a| a.body)
+    }
+
+    pub fn key(&self) -> RecordKey {
+        RecordKey {
+            collection: self.collection,
+            body: self.area,
+            id: self.id,
+        }
+    }
+}
+
+/// Every record of a document, by collection, in id order. A record made concurrently twice
+/// under one key (only a writer reusing an id can do that) shows the version automerge
+/// keeps on every replica.
+pub fn read_records(
+    schema: &Schema,
+    space: &Space,
+    certs: &Certificates,
+) -> BTreeMap<&'static str, Vec<RecordView>> {
+    let doc = space.doc();
+    let mut out: BTreeMap<&'static str, Vec<RecordView>> = BTreeMap::new();
+    for key in doc.keys(ROOT) {
+        let Some((record, collection)) = RecordKey::parse(schema, &key) else {
+            continue;
+        };
+        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) = doc.get(ROOT, key.as_str())
+        else {
+            continue;
+        };
+        let created_by = attribute_object(&obj, space, certs);
+        let fields = collection
+            .fields
+            .iter()
+            .map(|field| {
+                let mut values: Vec<Attributed> = doc
+                    .get_all(&obj, field.name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(value, id)| attribute(value, &id, space, certs))
+                    .collect();
+                let current = values.pop();
+                FieldView {
+                    name: field.name,
+                    current,
+                    conflicts: values,
+                }
+            })
+            .collect();
+        out.entry(collection.name).or_default().push(RecordView {
+            id: record.id,
+            collection: collection.name,
+            area: record.body,
+            created_by,
+            fields,
+        });
+    }
+    for records in out.values_mut() {
+        records.sort_by_key(|r| (r.area, r.id));
+    }
+    out
+}
+
+/// Who made an object: the author of the op that made it.
+fn attribute_object(
+    obj: &automerge::ObjId,
+    space: &Space,
+    certs: &Certificates,
+) -> Option<Attributed> {
+    attribute(
+        automerge::Value::Scalar(std::borrow::Cow::Owned(ScalarValue::Str("".into()))),
+        obj,
+        space,
+        certs,
+    )
+}

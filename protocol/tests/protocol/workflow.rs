@@ -1,0 +1,829 @@
+//! The agenda's workflow records and their rules: areas only their body writes, attestations
+//! only signers make, state rules checked when an action is made — with entries crafted by a
+//! rogue replica (not through the actions, which never produce them), and a property test
+//! that random valid and invalid actions, synced in random orders, converge and never show
+//! what the rules forbid.
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{AutomergeError, ObjType, ReadDoc, ROOT};
+use confer_protocol::keys::Domain;
+use confer_protocol::model::{
+    read_agenda, AgendaAction, AgendaView, Author, ModelAction, ModelError, RecordId, RecordKey,
+    RecordWrite,
+};
+use confer_protocol::space::{Rejection, Space};
+use confer_protocol::{
+    BodyId, Certificate, Certificates, Entry, Genesis, Role, SecretKey, SpaceKind, Subject,
+};
+use proptest::prelude::*;
+
+use crate::support::{body_id, body_name, body_secret, member_cert, member_secret, wire};
+
+/// Body `n`'s signer (chair, may sign joint documents).
+fn signer_secret(n: u8) -> SecretKey {
+    SecretKey::from_seed([n + 32; 32])
+}
+
+fn signer_cert(n: u8) -> Certificate {
+    Certificate::issue(
+        &body_secret(n),
+        &body_name(n),
+        signer_secret(n).public(),
+        Subject::Member {
+            name: format!("主席 {n}"),
+            role: Role::Chair,
+            can_sign: true,
+        },
+        1_700_000_100,
+    )
+    .expect("signer certificate")
+}
+
+fn all_certs(bodies: &[u8]) -> Certificates {
+    let mut certs = Certificates::new();
+    for &b in bodies {
+        certs.insert(member_cert(b));
+        certs.insert(signer_cert(b));
+    }
+    certs
+}
+
+/// A writer: body `n`'s member (`signer` false) or its chair.
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    body: u8,
+    signer: bool,
+}
+
+impl Who {
+    fn secret(self) -> SecretKey {
+        if self.signer {
+            signer_secret(self.body)
+        } else {
+            member_secret(self.body)
+        }
+    }
+
+    fn author(self) -> Author {
+        Author {
+            key: self.secret().public(),
+            body: body_id(self.body),
+            can_sign: self.signer,
+        }
+    }
+}
+
+fn agenda(bodies: &[u8]) -> Space {
+    let members: Vec<BodyId> = bodies.iter().map(|&b| body_id(b)).collect();
+    let genesis = Genesis::create(
+        SpaceKind::Agenda,
+        &members,
+        1_700_000_000,
+        [7; 16],
+        member_cert(bodies[0]),
+        &member_secret(bodies[0]),
+    )
+    .expect("genesis");
+    Space::new(genesis)
+}
+
+/// An action made the way `Replica::apply_as` makes it: validated on its own, then against
+/// the document, then written and checked by the space's rules.
+fn act(space: &mut Space, who: Who, now: i64, action: &ModelAction) -> Result<Entry, String> {
+    action.validate().map_err(|e| e.to_string())?;
+    action
+        .validate_in(space, &who.author())
+        .map_err(|e| e.to_string())?;
+    space
+        .local_change_signing(&who.secret(), body_id(who.body), who.signer, now, |tx| {
+            action.apply(tx)
+        })
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "no change".to_owned())
+}
+
+/// An entry written straight into a copy of the document, signed by `who` for its body: what
+/// a modified node could send.
+fn rogue(
+    space: &Space,
+    who: Who,
+    now: i64,
+    edit: impl FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+) -> Entry {
+    let mut doc = space.doc().fork();
+    doc.set_actor(automerge::ActorId::from(
+        who.secret().public().as_bytes().as_slice(),
+    ));
+    let mut tx = doc.transaction();
+    edit(&mut tx).expect("edit");
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now));
+    let change = doc
+        .get_change_by_hash(&hash.expect("a change"))
+        .expect("committed")
+        .clone();
+    Entry::sign(space.id(), body_id(who.body), &change, &who.secret()).expect("sign")
+}
+
+fn id(n: u64) -> RecordId {
+    RecordId::from_bytes(n.to_be_bytes())
+}
+
+fn key(collection: &'static str, body: Option<u8>, n: u64) -> RecordKey {
+    RecordKey {
+        collection,
+        body: body.map(body_id),
+        id: id(n),
+    }
+}
+
+fn make(
+    collection: &'static str,
+    body: Option<u8>,
+    n: u64,
+    fields: &[(&'static str, &str)],
+) -> ModelAction {
+    ModelAction::Agenda(AgendaAction::Write(RecordWrite {
+        key: key(collection, body, n),
+        create: true,
+        fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+    }))
+}
+
+fn edit(
+    collection: &'static str,
+    body: Option<u8>,
+    n: u64,
+    fields: &[(&'static str, &str)],
+) -> ModelAction {
+    ModelAction::Agenda(AgendaAction::Write(RecordWrite {
+        create: false,
+        ..match make(collection, body, n, fields) {
+            ModelAction::Agenda(AgendaAction::Write(w)) => w,
+            _ => unreachable!(),
+        }
+    }))
+}
+
+/// Signs `digest` for `body` as `who` (the attestation's signed bytes).
+fn attest(who: Who, body: BodyId, digest: [u8; 32]) -> String {
+    let mut payload = body.0.as_bytes().to_vec();
+    payload.extend_from_slice(&digest);
+    hex::encode(
+        who.secret()
+            .sign(Domain(b"confer/attestation/v1"), &payload)
+            .0,
+    )
+}
+
+/// Round 1, suggestion 2 and body 1's handling 3 of it, written by honest actions.
+fn with_handling(space: &mut Space) -> Vec<Entry> {
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let r = id(1).to_string();
+    let s = id(2).to_string();
+    vec![
+        act(space, one, 1, &make("round", None, 1, &[("number", "1")])).expect("round"),
+        act(
+            space,
+            one,
+            2,
+            &make(
+                "suggestion",
+                None,
+                2,
+                &[("round", &r), ("text", "建立跨界河长制")],
+            ),
+        )
+        .expect("suggestion"),
+        act(
+            space,
+            one,
+            3,
+            &make(
+                "handling",
+                Some(1),
+                3,
+                &[
+                    ("suggestion", &s),
+                    ("unit", "生态环境局"),
+                    ("role", "lead"),
+                    ("assigned", "2026-03-01"),
+                    ("due", "2026-06-01"),
+                ],
+            ),
+        )
+        .expect("handling"),
+    ]
+}
+
+fn model_rejections(got: &confer_protocol::space::Received) -> usize {
+    got.rejected
+        .iter()
+        .filter(|(r, _)| matches!(r, Rejection::Model(_)))
+        .count()
+}
+
+#[test]
+fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
+    let certs = all_certs(&[1, 2, 3]);
+    let mut author = agenda(&[1, 2, 3]);
+    let history = with_handling(&mut author);
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    // Body 2's member makes a feedback record in body 1's area; body 3's moves the deadline
+    // of body 1's handling.
+    let h = id(3).to_string();
+    let fake_feedback = rogue(&author, two, 10, |tx| {
+        let obj = tx.put_object(
+            ROOT,
+            key("feedback", Some(1), 9).root_key().as_str(),
+            ObjType::Map,
+        )?;
+        tx.put(&obj, "handling", h.as_str())?;
+        tx.put(&obj, "result", "adopted")?;
+        tx.put(&obj, "text", "已办结")
+    });
+    let handling_root = key("handling", Some(1), 3).root_key();
+    let three = Who {
+        body: 3,
+        signer: false,
+    };
+    let moved_deadline = rogue(&author, three, 11, |tx| {
+        let Some((_, obj)) = tx.get(ROOT, handling_root.as_str())? else {
+            panic!("handling record");
+        };
+        tx.put(&obj, "due", "2030-01-01")
+    });
+    for node in [1u8, 2, 3] {
+        let mut replica = agenda(&[1, 2, 3]);
+        let got = replica.receive(history.iter().map(wire).collect(), certs.certifies());
+        assert_eq!(got.accepted.len(), 3, "node {node}: honest history");
+        let got = replica.receive(
+            vec![wire(&fake_feedback), wire(&moved_deadline)],
+            certs.certifies(),
+        );
+        assert_eq!(got.accepted.len(), 0, "node {node}: {:?}", got.rejected);
+        assert_eq!(model_rejections(&got), 2, "node {node}: {:?}", got.rejected);
+        let view = read_agenda(&replica, &certs);
+        assert!(view.records("feedback").is_empty());
+        assert_eq!(view.records("handling")[0].get("due"), "2026-06-01");
+        // Honest entries keep syncing after the refusal.
+        let mut honest = agenda(&[1, 2, 3]);
+        honest.receive(history.iter().map(wire).collect(), certs.certifies());
+        let ok = act(
+            &mut honest,
+            Who {
+                body: node,
+                signer: false,
+            },
+            20,
+            &make(
+                "finding",
+                None,
+                30,
+                &[("text", "河面仍有漂浮物"), ("severity", "medium")],
+            ),
+        )
+        .expect("finding");
+        let got = replica.receive(vec![wire(&ok)], certs.certifies());
+        assert_eq!(got.accepted.len(), 1);
+    }
+    // The local interface refuses the same write before it becomes a change.
+    let refused = act(
+        &mut author,
+        two,
+        12,
+        &make(
+            "feedback",
+            Some(1),
+            9,
+            &[
+                ("handling", &h),
+                ("result", "adopted"),
+                ("text", "x"),
+                ("date", "2026-05-01"),
+            ],
+        ),
+    );
+    assert!(refused.is_err());
+}
+
+#[test]
+fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
+    let certs = all_certs(&[1, 2]);
+    let mut space = agenda(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let r = id(1).to_string();
+    let mut history = vec![act(
+        &mut space,
+        one,
+        1,
+        &make("round", None, 1, &[("number", "1")]),
+    )
+    .expect("round")];
+    history.push(
+        act(
+            &mut space,
+            one,
+            2,
+            &make(
+                "outcome",
+                None,
+                4,
+                &[
+                    ("round", &r),
+                    ("kind", "joint-opinion"),
+                    ("title", "联合意见"),
+                    ("text", "共同治理"),
+                ],
+            ),
+        )
+        .expect("outcome"),
+    );
+    let o = id(4).to_string();
+    let digest = [5u8; 32];
+    let attestation = |who: Who, body: u8, sig: String| {
+        let at = key("attestation", Some(body), 50 + u64::from(who.signer));
+        let o = o.clone();
+        move |tx: &mut Transaction<'_>| {
+            let obj = tx.put_object(ROOT, at.root_key().as_str(), ObjType::Map)?;
+            tx.put(&obj, "outcome", o.as_str())?;
+            tx.put(&obj, "digest", hex::encode(digest))?;
+            tx.put(&obj, "signature", sig)
+        }
+    };
+    let member = Who {
+        body: 2,
+        signer: false,
+    };
+    let chair = Who {
+        body: 2,
+        signer: true,
+    };
+    let by_member = rogue(
+        &space,
+        member,
+        3,
+        attestation(member, 2, attest(member, body_id(2), digest)),
+    );
+    let forged = rogue(
+        &space,
+        chair,
+        3,
+        attestation(chair, 2, attest(member, body_id(2), digest)),
+    );
+    let for_other_body = rogue(
+        &space,
+        chair,
+        3,
+        attestation(chair, 1, attest(chair, body_id(1), digest)),
+    );
+    let by_chair = rogue(
+        &space,
+        chair,
+        3,
+        attestation(chair, 2, attest(chair, body_id(2), digest)),
+    );
+
+    let mut node = agenda(&[1, 2]);
+    node.receive(history.iter().map(wire).collect(), certs.certifies());
+    for (what, entry) in [
+        ("a member's", &by_member),
+        ("a forged", &forged),
+        ("another body's", &for_other_body),
+    ] {
+        let got = node.receive(vec![wire(entry)], certs.certifies());
+        assert_eq!(
+            model_rejections(&got),
+            1,
+            "{what} attestation: {:?}",
+            got.rejected
+        );
+    }
+    let got = node.receive(vec![wire(&by_chair)], certs.certifies());
+    assert_eq!(got.accepted.len(), 1, "{:?}", got.rejected);
+    let view = read_agenda(&node, &certs);
+    assert_eq!(view.records("attestation").len(), 1);
+    assert_eq!(view.records("attestation")[0].area, Some(body_id(2)));
+
+    // An attestation once made is never edited.
+    let at = key("attestation", Some(2), 51).root_key();
+    let changed = rogue(&node, chair, 4, |tx| {
+        let Some((_, obj)) = tx.get(ROOT, at.as_str())? else {
+            panic!("attestation");
+        };
+        tx.put(&obj, "digest", hex::encode([6u8; 32]))
+    });
+    let got = node.receive(vec![wire(&changed)], certs.certifies());
+    assert_eq!(model_rejections(&got), 1, "{:?}", got.rejected);
+
+    // Locally, a member that may not sign cannot write one either.
+    let refused = node.local_change_signing(
+        &member.secret(),
+        body_id(2),
+        false,
+        5,
+        attestation(member, 2, attest(member, body_id(2), digest)),
+    );
+    assert!(matches!(refused, Err(e) if e.to_string().contains("can-sign")));
+}
+
+#[test]
+fn state_rules_refuse_a_bad_action_and_change_nothing() {
+    let mut space = agenda(&[1, 2]);
+    with_handling(&mut space);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let s = id(2).to_string();
+    let h = id(3).to_string();
+    let long = "长".repeat(20_000);
+    let refused: Vec<(&str, ModelAction)> = vec![
+        (
+            "feedback for a unit not assigned",
+            make(
+                "feedback",
+                Some(1),
+                9,
+                &[
+                    ("handling", &id(77).to_string()),
+                    ("result", "adopted"),
+                    ("text", "x"),
+                    ("date", "2026-05-01"),
+                ],
+            ),
+        ),
+        (
+            "not adopted without a reason",
+            make(
+                "feedback",
+                Some(1),
+                9,
+                &[
+                    ("handling", &h),
+                    ("result", "not-adopted"),
+                    ("text", "x"),
+                    ("date", "2026-05-01"),
+                ],
+            ),
+        ),
+        (
+            "a deadline before the assignment",
+            make(
+                "handling",
+                Some(1),
+                8,
+                &[
+                    ("suggestion", &s),
+                    ("unit", "水务局"),
+                    ("role", "co"),
+                    ("assigned", "2026-03-01"),
+                    ("due", "2026-02-01"),
+                ],
+            ),
+        ),
+        (
+            "an unknown suggestion",
+            make(
+                "evaluation",
+                Some(1),
+                9,
+                &[
+                    ("suggestion", &id(99).to_string()),
+                    ("satisfaction", "satisfied"),
+                ],
+            ),
+        ),
+        (
+            "a text over its limit",
+            make(
+                "suggestion",
+                None,
+                9,
+                &[("round", &id(1).to_string()), ("text", &long)],
+            ),
+        ),
+        (
+            "another body's area",
+            make(
+                "evaluation",
+                Some(2),
+                9,
+                &[("suggestion", &s), ("satisfaction", "satisfied")],
+            ),
+        ),
+        (
+            "a record made twice",
+            make("round", None, 1, &[("number", "2")]),
+        ),
+        (
+            "an edit of nothing",
+            edit("meeting", None, 5, &[("place", "平湖")]),
+        ),
+        (
+            "an unknown value",
+            make(
+                "evaluation",
+                Some(1),
+                9,
+                &[("suggestion", &s), ("satisfaction", "great")],
+            ),
+        ),
+        (
+            "a bad date",
+            make(
+                "submission",
+                Some(1),
+                9,
+                &[("suggestion", &s), ("to", "市委"), ("date", "2026-02-30")],
+            ),
+        ),
+        (
+            "a host that is not a member",
+            edit("round", None, 1, &[("host", &body_id(9).to_string())]),
+        ),
+        (
+            "a missing required field",
+            make("meeting", None, 9, &[("round", &id(1).to_string())]),
+        ),
+    ];
+    for (what, action) in refused {
+        let before = (space.doc().get_heads(), space.log().len());
+        let got = act(&mut space, one, 50, &action);
+        assert!(got.is_err(), "{what} was accepted");
+        assert_eq!(
+            (space.doc().get_heads(), space.log().len()),
+            before,
+            "{what} changed the document"
+        );
+    }
+    // A deadline before the suggestion was submitted is refused too.
+    act(
+        &mut space,
+        one,
+        51,
+        &make(
+            "submission",
+            Some(1),
+            10,
+            &[
+                ("suggestion", &s),
+                ("to", "平湖市委"),
+                ("date", "2026-04-01"),
+            ],
+        ),
+    )
+    .expect("submission");
+    let early = make(
+        "handling",
+        Some(1),
+        11,
+        &[
+            ("suggestion", &s),
+            ("unit", "水务局"),
+            ("role", "co"),
+            ("assigned", "2026-01-01"),
+            ("due", "2026-03-01"),
+        ],
+    );
+    let err = act(&mut space, one, 52, &early).expect_err("due before submission");
+    assert!(err.contains("submitted"), "{err}");
+    // The error names the field.
+    let ModelAction::Agenda(AgendaAction::Write(w)) = make(
+        "feedback",
+        Some(1),
+        9,
+        &[("handling", &h), ("result", "adopted")],
+    ) else {
+        unreachable!()
+    };
+    assert_eq!(
+        ModelAction::Agenda(AgendaAction::Write(w)).validate_in(&space, &one.author()),
+        Err(ModelError::MissingField { field: "text" })
+    );
+}
+
+/// What the rules forbid never shows: every record in a body's area, and every value in
+/// it, was written by a member of that body; every attestation by a signer of it.
+fn assert_lawful(view: &AgendaView, certs: &Certificates) {
+    for (collection, records) in &view.records {
+        for record in records {
+            let Some(area) = record.area else { continue };
+            let maker = record.created_by.as_ref().expect("attributed");
+            assert_eq!(
+                maker.body,
+                Some(area),
+                "{collection} {} made by another body",
+                record.id
+            );
+            for field in &record.fields {
+                for value in field.current.iter().chain(&field.conflicts) {
+                    assert_eq!(
+                        value.body,
+                        Some(area),
+                        "{collection}.{} by another body",
+                        field.name
+                    );
+                }
+            }
+            if *collection == "attestation" {
+                let cert = certs.member_cert(&maker.author, &area).expect("cert");
+                assert!(cert.can_sign(), "attestation by a non-signer");
+            }
+        }
+    }
+}
+
+fn rogue_secret(i: u8) -> SecretKey {
+    SecretKey::from_seed([150 + i; 32])
+}
+
+fn rogue_cert(i: u8, body: u8) -> Certificate {
+    Certificate::issue(
+        &body_secret(body),
+        &body_name(body),
+        rogue_secret(i).public(),
+        Subject::member(format!("委员 r{i}"), Role::Member),
+        1_700_000_200,
+    )
+    .expect("rogue certificate")
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// An action through the local interface (may be refused).
+    Act {
+        node: usize,
+        signer: bool,
+        action: u8,
+        n: u64,
+        value: u8,
+    },
+    /// A rogue entry into another body's area.
+    Rogue { node: usize, target: u8, n: u64 },
+    /// Sync from one node to another, in a shuffled order.
+    Sync { from: usize, to: usize, seed: u64 },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..3usize, any::<bool>(), 0..8u8, 1..6u64, 0..4u8)
+            .prop_map(|(node, signer, action, n, value)| Step::Act { node, signer, action, n, value }),
+        1 => (0..3usize, 1..4u8, 1..6u64).prop_map(|(node, target, n)| Step::Rogue { node, target, n }),
+        3 => (0..3usize, 0..3usize, any::<u64>()).prop_map(|(from, to, seed)| Step::Sync { from, to, seed }),
+    ]
+}
+
+fn action_for(body: u8, action: u8, n: u64, value: u8) -> ModelAction {
+    let r = id(1).to_string();
+    let s = id(100 + n).to_string();
+    let dates = ["2026-01-01", "2026-03-01", "2026-06-01", "2025-12-31"];
+    let d = dates[usize::from(value % 4)];
+    match action {
+        0 => make("round", None, 1, &[("number", "1")]),
+        1 => make(
+            "suggestion",
+            None,
+            100 + n,
+            &[("round", &r), ("text", "意见")],
+        ),
+        2 => make(
+            "handling",
+            Some(body),
+            200 + n,
+            &[
+                ("suggestion", &s),
+                ("unit", "局"),
+                ("role", "lead"),
+                ("assigned", "2026-02-01"),
+                ("due", d),
+            ],
+        ),
+        3 => make(
+            "feedback",
+            Some(body),
+            300 + n,
+            &[
+                ("handling", &id(200 + n).to_string()),
+                ("result", "adopted"),
+                ("text", "办结"),
+                ("date", d),
+            ],
+        ),
+        4 => edit("handling", Some(body), 200 + n, &[("due", d)]),
+        5 => make(
+            "evaluation",
+            Some(body),
+            400 + n,
+            &[
+                ("suggestion", &s),
+                (
+                    "satisfaction",
+                    ["satisfied", "unsatisfied", "basically-satisfied", "bad"]
+                        [usize::from(value % 4)],
+                ),
+            ],
+        ),
+        6 => edit(
+            "suggestion",
+            None,
+            100 + n,
+            &[("text", ["甲", "乙", "丙", ""][usize::from(value % 4)])],
+        ),
+        _ => make(
+            "preselection",
+            Some(body),
+            500 + n,
+            &[("round", &r), ("date", d), ("text", "主席会议预选")],
+        ),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_actions_synced_in_random_orders_converge_within_the_rules(steps in prop::collection::vec(step(), 1..40)) {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let mut certs = all_certs(&[1, 2, 3]);
+        for i in 0..40 {
+            for b in 1..=3u8 {
+                certs.insert(rogue_cert(i, b));
+            }
+        }
+        let mut rogues = 0u8;
+        let mut rogue_keys = std::collections::HashSet::new();
+        let mut nodes: Vec<Space> = (0..3).map(|_| agenda(&[1, 2, 3])).collect();
+        let mut clock = 0i64;
+        for step in steps {
+            clock += 1;
+            match step {
+                Step::Act { node, signer, action, n, value } => {
+                    let who = Who { body: node as u8 + 1, signer };
+                    let _ = act(&mut nodes[node], who, clock, &action_for(who.body, action, n, value));
+                }
+                Step::Rogue { node, target, n } => {
+                    let body = node as u8 + 1;
+                    if target == body {
+                        continue;
+                    }
+                    // A key of its own for each rogue entry, so that it never equivocates.
+                    let secret = rogue_secret(rogues);
+                    rogues += 1;
+                    let at = key("evaluation", Some(target), 900 + n).root_key();
+                    let mut doc = nodes[node].doc().fork();
+                    doc.set_actor(automerge::ActorId::from(secret.public().as_bytes().as_slice()));
+                    let mut tx = doc.transaction();
+                    let obj = tx.put_object(ROOT, at.as_str(), ObjType::Map).expect("record");
+                    tx.put(&obj, "satisfaction", "satisfied").expect("field");
+                    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(clock));
+                    let change = doc.get_change_by_hash(&hash.expect("change")).expect("change").clone();
+                    let entry = Entry::sign(nodes[node].id(), body_id(body), &change, &secret).expect("sign");
+                    rogue_keys.insert(secret.public());
+                    for other in nodes.iter_mut() {
+                        let got = other.receive(vec![wire(&entry)], certs.certifies());
+                        prop_assert!(got.accepted.is_empty(), "a rogue entry was accepted");
+                    }
+                }
+                Step::Sync { from, to, seed } => {
+                    if from == to {
+                        continue;
+                    }
+                    let (entries, _) = nodes[from].missing_for(&nodes[to].vector(), usize::MAX, usize::MAX);
+                    let mut batch: Vec<Entry> = entries.into_iter().map(wire).collect();
+                    batch.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+                    let got = nodes[to].receive(batch, certs.certifies());
+                    let honest: Vec<_> = got.rejected.iter().filter(|(_, k)| !k.is_some_and(|k| rogue_keys.contains(&k.0))).collect();
+                    prop_assert!(honest.is_empty(), "honest entries refused: {:?}", honest);
+                }
+            }
+        }
+        // Full sync, then every node shows the same lawful agenda.
+        for _ in 0..2 {
+            for from in 0..3 {
+                for to in 0..3 {
+                    if from != to {
+                        let (entries, _) = nodes[from].missing_for(&nodes[to].vector(), usize::MAX, usize::MAX);
+                        let batch: Vec<Entry> = entries.into_iter().map(wire).collect();
+                        let got = nodes[to].receive(batch, certs.certifies());
+                        let honest: Vec<_> = got.rejected.iter().filter(|(_, k)| !k.is_some_and(|k| rogue_keys.contains(&k.0))).collect();
+                        prop_assert!(honest.is_empty(), "{:?}", honest);
+                    }
+                }
+            }
+        }
+        let views: Vec<AgendaView> = nodes.iter().map(|s| read_agenda(s, &certs)).collect();
+        prop_assert_eq!(&views[0], &views[1]);
+        prop_assert_eq!(&views[1], &views[2]);
+        assert_lawful(&views[0], &certs);
+    }
+}
