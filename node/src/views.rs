@@ -275,6 +275,30 @@ pub struct FieldView {
     pub conflicts: Vec<ValueView>,
 }
 
+/// A workflow record of an agenda (a round, a suggestion, a body's feedback, …).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordView {
+    pub id: String,
+    pub collection: String,
+    /// The body whose area holds it; `None`: the shared part.
+    pub area: Option<BodyView>,
+    /// Who made it (`value` is empty).
+    pub created_by: Option<ValueView>,
+    /// The fields that have a value.
+    pub fields: Vec<FieldView>,
+}
+
+impl RecordView {
+    /// The current value of a field ("" if unset).
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.current.as_ref())
+            .map_or("", |v| v.value.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgendaView {
     pub id: String,
@@ -296,6 +320,16 @@ pub struct AgendaView {
     /// Member bodies that left or were removed, and changes waiting for consents.
     #[serde(default)]
     pub membership: MembershipView,
+    /// The workflow records, by collection (`round`, `suggestion`, `handling`, …).
+    #[serde(default)]
+    pub records: BTreeMap<String, Vec<RecordView>>,
+}
+
+impl AgendaView {
+    /// The records of one collection.
+    pub fn records(&self, collection: &str) -> &[RecordView] {
+        self.records.get(collection).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A space's member bodies and the changes to them.

@@ -35,8 +35,8 @@ use crate::store::{self, Store, WriteBatch};
 mod members;
 mod membership;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, SpaceView,
-    StatusView, TrafficView, ValueView,
+    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
+    SpaceView, StatusView, TrafficView, ValueView,
 };
 pub(crate) use members::frozen_members;
 
@@ -1367,6 +1367,32 @@ impl EventLoop {
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
+            records: view
+                .records()
+                .iter()
+                .map(|(collection, records)| {
+                    let records = records
+                        .iter()
+                        .map(|r| RecordView {
+                            id: r.id.to_string(),
+                            collection: (*collection).to_owned(),
+                            area: r.area.map(|b| self.body_view(&b)),
+                            created_by: r.created_by.as_ref().map(value),
+                            fields: r
+                                .fields
+                                .iter()
+                                .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
+                                .map(|f| FieldView {
+                                    name: f.name.to_owned(),
+                                    current: f.current.as_ref().map(value),
+                                    conflicts: f.conflicts.iter().map(value).collect(),
+                                })
+                                .collect(),
+                        })
+                        .collect();
+                    ((*collection).to_owned(), records)
+                })
+                .collect(),
         }
     }
 }

@@ -96,6 +96,16 @@ impl ModelAction {
         }
     }
 
+    /// Places the action for `body`, the body of the member who makes it: a record write in
+    /// a body's area that names no body is for the author's own.
+    pub fn placed(mut self, body: &BodyId) -> Self {
+        match &mut self {
+            Self::Agenda(AgendaAction::Write(write)) => write.place(&AGENDA_SCHEMA, body),
+            Self::Agenda(AgendaAction::Edit(_)) => {}
+        }
+        self
+    }
+
     /// Checks the action against the space's document as it is now, made by `author`: the
     /// rules that depend on state (references exist, dates in order, …).
     pub fn validate_in(&self, space: &Space, author: &Author) -> Result<(), ModelError> {
@@ -142,6 +152,13 @@ impl ModelView {
     pub fn fields(&self) -> &[FieldView] {
         match self {
             Self::Agenda(view) => &view.fields,
+        }
+    }
+
+    /// The document's records, by collection.
+    pub fn records(&self) -> &std::collections::BTreeMap<&'static str, Vec<RecordView>> {
+        match self {
+            Self::Agenda(view) => &view.records,
         }
     }
 

@@ -473,6 +473,17 @@ pub struct RecordWrite {
 }
 
 impl RecordWrite {
+    /// Puts a write to a body-area collection that names no body into `body`'s area.
+    pub fn place(&mut self, schema: &Schema, body: &BodyId) {
+        if self.key.body.is_none()
+            && schema
+                .collection(self.key.collection)
+                .is_some_and(Collection::in_body_area)
+        {
+            self.key.body = Some(*body);
+        }
+    }
+
     /// Checks the write against the schema on its own: a known collection in the right
     /// kind of area, known fields with valid values, and something to write.
     pub fn validate(&self, schema: &Schema) -> Result<(), ModelError> {

@@ -708,6 +708,8 @@ impl Replica {
         now_ms: i64,
         action: &ModelAction,
     ) -> Result<(Option<Entry>, Effects), ReplicaError> {
+        let (_, cert) = self.writer(author)?;
+        let action = action.clone().placed(&cert.body);
         action.validate()?;
         let kind = self
             .spaces
@@ -722,7 +724,6 @@ impl Replica {
             }
             .into());
         }
-        let (_, cert) = self.writer(author)?;
         let writer = crate::model::Author {
             key: cert.key,
             body: cert.body,
