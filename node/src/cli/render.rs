@@ -1045,6 +1045,7 @@ mod tests {
                     missing: vec![body(PEER_BODY, EVIL)],
                 }],
             },
+            records: BTreeMap::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -1108,6 +1109,7 @@ mod tests {
             vector: BTreeMap::new(),
             equivocations: s.equivocations.clone(),
             membership: MembershipView::default(),
+            records: BTreeMap::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {
