@@ -16,6 +16,7 @@
 //! action's kind of space.
 
 pub mod agenda;
+pub mod date;
 pub mod schema;
 
 use automerge::transaction::Transaction;

@@ -225,7 +225,7 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), ModelError> {
                 Err(bad(&format!("must be one of {}", values.join(", "))))
             }
         }
-        FieldType::Date => parse_date(value)
+        FieldType::Date => super::date::Date::parse(value)
             .map(|_| ())
             .ok_or_else(|| bad("must be a date YYYY-MM-DD")),
         FieldType::Number => match value.parse::<u32>() {
@@ -272,29 +272,6 @@ pub fn split_list(value: &str) -> Vec<&str> {
     } else {
         value.split(',').collect()
     }
-}
-
-/// A date `YYYY-MM-DD` as (year, month, day), if it is a real calendar date.
-pub fn parse_date(value: &str) -> Option<(u32, u32, u32)> {
-    let b = value.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |s: &str| -> Option<u32> {
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (y, m, d) = (num(&value[..4])?, num(&value[5..7])?, num(&value[8..])?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (y >= 1900 && (1..=days).contains(&d)).then_some((y, m, d))
 }
 
 /// Who wrote a change, as its rules need to know.

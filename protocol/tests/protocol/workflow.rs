@@ -827,3 +827,188 @@ proptest! {
         assert_lawful(&views[0], &certs);
     }
 }
+
+#[test]
+fn the_follow_up_loop_overdue_trail_and_report_read_the_same_on_every_node() {
+    use confer_protocol::model::agenda::{followup, report};
+    use confer_protocol::model::date::Date;
+    let certs = all_certs(&[1, 2]);
+    let mut space = agenda(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    let mut log = with_handling(&mut space);
+    let s = id(2).to_string();
+    let r = id(1).to_string();
+    let mut write = |space: &mut Space, who: Who, action: ModelAction| {
+        log.push(act(space, who, 10, &action).expect("action"));
+    };
+    write(
+        &mut space,
+        one,
+        make(
+            "meeting",
+            None,
+            6,
+            &[("round", &r), ("date", "2026-02-20"), ("place", "平湖")],
+        ),
+    );
+    write(
+        &mut space,
+        one,
+        edit("suggestion", None, 2, &[("meeting", &id(6).to_string())]),
+    );
+    write(
+        &mut space,
+        one,
+        make(
+            "submission",
+            Some(1),
+            7,
+            &[
+                ("suggestion", &s),
+                ("to", "平湖市委"),
+                ("date", "2026-02-25"),
+            ],
+        ),
+    );
+    // Body 2 assigns two units; one answers, the other is extended and then late.
+    write(
+        &mut space,
+        two,
+        make(
+            "handling",
+            Some(2),
+            20,
+            &[
+                ("suggestion", &s),
+                ("unit", "金山区生态环境局"),
+                ("role", "lead"),
+                ("assigned", "2026-03-01"),
+                ("due", "2026-06-01"),
+            ],
+        ),
+    );
+    write(
+        &mut space,
+        two,
+        make(
+            "handling",
+            Some(2),
+            21,
+            &[
+                ("suggestion", &s),
+                ("unit", "金山区水务局"),
+                ("role", "co"),
+                ("assigned", "2026-03-01"),
+                ("due", "2026-06-01"),
+            ],
+        ),
+    );
+    write(
+        &mut space,
+        two,
+        edit(
+            "handling",
+            Some(2),
+            21,
+            &[("extended_to", "2026-07-01"), ("extension_reason", "汛期")],
+        ),
+    );
+    write(
+        &mut space,
+        two,
+        make(
+            "feedback",
+            Some(2),
+            22,
+            &[
+                ("handling", &id(20).to_string()),
+                ("result", "adopted"),
+                ("text", "已建立联合河长制"),
+                ("date", "2026-05-20"),
+            ],
+        ),
+    );
+    write(
+        &mut space,
+        one,
+        make(
+            "evaluation",
+            Some(1),
+            23,
+            &[("suggestion", &s), ("satisfaction", "satisfied")],
+        ),
+    );
+    write(
+        &mut space,
+        one,
+        make(
+            "finding",
+            None,
+            24,
+            &[
+                ("suggestion", &s),
+                ("text", "回头看：仍有排污口"),
+                ("severity", "high"),
+                ("date", "2026-09-01"),
+            ],
+        ),
+    );
+
+    let as_of = Date::parse("2026-07-11").expect("date");
+    let view = read_agenda(&space, &certs);
+    let overdue = followup::overdue(&view, as_of);
+    // Body 1's unit (due 06-01) is 40 days late; body 2's co unit 10 days past its extension.
+    let late: Vec<(&str, i64)> = overdue
+        .iter()
+        .map(|u| (u.unit.as_str(), u.overdue_days))
+        .collect();
+    assert_eq!(late, vec![("生态环境局", 40), ("金山区水务局", 10)]);
+    assert!(overdue[1].extended);
+
+    let trail = followup::trail(&view, &s, as_of).expect("trail");
+    assert_eq!(trail.round, "1");
+    assert_eq!(trail.submissions.len(), 1);
+    assert_eq!(trail.units.len(), 3);
+    let answered: Vec<_> = trail
+        .units
+        .iter()
+        .filter_map(|u| u.feedback.as_ref())
+        .collect();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].result, "adopted");
+    assert_eq!(trail.evaluations[0].get("satisfaction"), "satisfied");
+    assert_eq!(trail.findings[0].get("severity"), "high");
+
+    let figures = report::figures("a", &view, 2026, as_of);
+    assert_eq!((figures.meetings, figures.suggestions), (1, 1));
+    let b2 = &figures.bodies[&body_id(2).to_string()];
+    assert_eq!((b2.units, b2.answered, b2.overdue), (2, 1, 1));
+    assert_eq!(b2.adoption_rate(), Some(100.0));
+    assert_eq!(b2.completion_rate(), Some(50.0));
+    assert_eq!(figures.findings.get("high"), Some(&1));
+    assert_eq!(report::figures("a", &view, 2025, as_of).suggestions, 0);
+
+    // Another node, given the same entries in another order, reports the same.
+    let mut other = agenda(&[1, 2]);
+    let mut shuffled: Vec<Entry> = log.iter().rev().map(wire).collect();
+    shuffled.rotate_left(3);
+    let got = other.receive(shuffled, certs.certifies());
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    let theirs = read_agenda(&other, &certs);
+    let ours = report::report(&[("a".into(), &view)], 2026, as_of);
+    assert_eq!(report::report(&[("a".into(), &theirs)], 2026, as_of), ours);
+    let md = report::markdown(&ours, true);
+    assert!(
+        md.contains("采纳率") && md.contains("100.0%") && md.contains("50.0%"),
+        "{md}"
+    );
+    let html = report::html(&ours, false);
+    assert!(html.contains("<td>1</td>") && html.contains("Adoption rate"));
+}

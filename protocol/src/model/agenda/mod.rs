@@ -10,6 +10,8 @@
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, ReadDoc, ROOT};
 
+pub mod followup;
+pub mod report;
 mod rules;
 mod schema;
 

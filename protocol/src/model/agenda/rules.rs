@@ -6,7 +6,8 @@
 use automerge::{ObjType, ReadDoc, Value, ROOT};
 
 use crate::cert::BodyId;
-use crate::model::schema::{parse_date, split_list, Author, RecordId, RecordKey, RecordWrite};
+use crate::model::date::Date;
+use crate::model::schema::{split_list, Author, RecordId, RecordKey, RecordWrite};
 use crate::model::ModelError;
 use crate::space::Space;
 
@@ -179,7 +180,7 @@ pub(super) fn check_write(
     }
     let not_before = |later: &str, earlier: &str| -> Result<(), ModelError> {
         let (a, b) = (value(later), value(earlier));
-        match (parse_date(&a), parse_date(&b)) {
+        match (Date::parse(&a), Date::parse(&b)) {
             (Some(a), Some(b)) if a < b => Err(ModelError::Refused(format!(
                 "{later} ({}) is before {earlier} ({})",
                 value(later),
@@ -203,7 +204,8 @@ pub(super) fn check_write(
             let suggestion = value("suggestion");
             if let Some(submitted) = submitted_on(space, author.body, &suggestion) {
                 let due = value("due");
-                if parse_date(&due).is_some_and(|d| parse_date(&submitted).is_some_and(|s| d < s)) {
+                if Date::parse(&due).is_some_and(|d| Date::parse(&submitted).is_some_and(|s| d < s))
+                {
                     return Err(ModelError::Refused(format!(
                         "due ({due}) is before the suggestion was submitted ({submitted})"
                     )));
@@ -235,7 +237,7 @@ fn submitted_on(space: &Space, body: BodyId, suggestion: &str) -> Option<String>
         })
         .filter(|obj| scalar(doc, obj, "suggestion").as_deref() == Some(suggestion))
         .filter_map(|obj| scalar(doc, &obj, "date"))
-        .filter(|d| parse_date(d).is_some())
+        .filter(|d| Date::parse(d).is_some())
         .min()
 }
 

@@ -104,6 +104,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
                 f("decision", TEXT),
                 f("decided_on", FieldType::Date),
                 f("from_suggestion", FieldType::Id),
+                f("date", FieldType::Date),
             ],
         },
         Collection {

@@ -37,9 +37,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use std::collections::BTreeMap;
+mod workflow;
 
-use confer_protocol::model::{AgendaAction, AgendaEdit, RecordId, RecordKey, RecordWrite};
+use confer_protocol::model::AgendaEdit;
 use confer_protocol::revocation::Revocation;
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use rand::RngExt;
@@ -83,20 +83,6 @@ pub struct EditAgenda {
     pub title: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
-    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
-    pub as_member: Option<String>,
-}
-
-/// `POST /v1/agendas/{id}/records`: make a record (no `id`) or edit one (`id`: its id) of
-/// an agenda. A record of a body's own collection (handling, feedback, …) is written in this
-/// node's body's area. A field set to "" is cleared.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct WriteRecord {
-    pub collection: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub fields: BTreeMap<String, String>,
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
     pub as_member: Option<String>,
 }
@@ -163,7 +149,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-struct ApiError(NodeError);
+pub(crate) struct ApiError(NodeError);
 
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
@@ -257,10 +243,6 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
             axum::routing::post(accept_agenda),
         )
         .route("/v1/agendas/{id}/invite", axum::routing::post(invite))
-        .route(
-            "/v1/agendas/{id}/records",
-            axum::routing::post(write_record),
-        )
         .route("/v1/agendas/{id}/consent", axum::routing::post(consent))
         .route("/v1/agendas/{id}/leave", axum::routing::post(leave))
         .route("/v1/agendas/{id}/remove", axum::routing::post(remove_body))
@@ -270,6 +252,7 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/revocations", axum::routing::post(revoke))
         .route("/v1/body/chain", axum::routing::post(reload_body_chain))
         .route("/v1/agendas/{id}/equivocations", get(agenda_equivocations))
+        .merge(workflow::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .route(
@@ -380,7 +363,7 @@ async fn list_agendas(
     Ok(Json(node.list_agendas().await?))
 }
 
-fn parse_space(id: &str) -> Result<SpaceId, NodeError> {
+pub(crate) fn parse_space(id: &str) -> Result<SpaceId, NodeError> {
     id.parse()
         .map_err(|_| NodeError::UnknownAgenda(id.to_owned()))
 }
@@ -442,73 +425,7 @@ async fn edit_agenda(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn write_record(
-    State(node): State<NodeHandle>,
-    UrlPath(space): UrlPath<String>,
-    Json(body): Json<WriteRecord>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let space = parse_space(&space)?;
-    let author = parse_member(body.as_member.as_deref())?;
-    let schema = &confer_protocol::model::AGENDA_SCHEMA;
-    let collection = schema.collection(&body.collection).ok_or_else(|| {
-        NodeError::BadInput(format!(
-            "unknown collection {:?}; one of: {}",
-            body.collection,
-            schema
-                .collections
-                .iter()
-                .map(|c| c.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let fields = body
-        .fields
-        .iter()
-        .map(|(name, value)| {
-            let field = collection.field(name).ok_or_else(|| {
-                NodeError::BadInput(format!(
-                    "a {} has no field {name:?}; its fields: {}",
-                    collection.name,
-                    collection
-                        .fields
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-            Ok((field.name, value.clone()))
-        })
-        .collect::<Result<Vec<_>, NodeError>>()?;
-    let (id, create) = match &body.id {
-        Some(id) => (
-            id.parse::<RecordId>()
-                .map_err(|e| NodeError::BadInput(e.to_string()))?,
-            false,
-        ),
-        None => (RecordId::from_bytes(rand::rng().random()), true),
-    };
-    let write = RecordWrite {
-        key: RecordKey {
-            collection: collection.name,
-            body: None,
-            id,
-        },
-        create,
-        fields,
-    };
-    node.apply(space, AgendaAction::Write(write).into(), author)
-        .await?;
-    let status = if create {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(Created { id: id.to_string() })))
-}
-
-fn parse_member(key: Option<&str>) -> Result<Option<PublicKey>, NodeError> {
+pub(crate) fn parse_member(key: Option<&str>) -> Result<Option<PublicKey>, NodeError> {
     key.map(|k| {
         k.trim().parse::<PublicKey>().map_err(|_| {
             NodeError::BadInput(format!(
