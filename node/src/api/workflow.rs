@@ -191,7 +191,7 @@ async fn overdue(
             });
         }
     }
-    out.sort_by(|a, b| b.unit.overdue_days.cmp(&a.unit.overdue_days));
+    out.sort_by_key(|item| std::cmp::Reverse(item.unit.overdue_days));
     Ok(Json(out))
 }
 
