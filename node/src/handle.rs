@@ -5,10 +5,15 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use confer_protocol::model::{AgendaEdit, ModelAction, ModelView};
-use confer_protocol::{BodyId, PublicKey, SpaceId};
+use confer_protocol::{BodyId, PublicKey, SpaceId, SpaceKind};
 use libp2p::Multiaddr;
 
-use crate::views::{AgendaSummary, AgendaView, EquivocationView, MemberView, Reach, StatusView};
+use std::collections::BTreeMap;
+
+use crate::views::{
+    AgendaSummary, AgendaView, EquivocationView, LedgerView, MemberView, Reach, RecordView,
+    StatusView,
+};
 use confer_protocol::revocation::Revocation;
 
 /// Why a request to the node failed. Serialised in API error bodies as
@@ -46,6 +51,13 @@ pub(crate) enum Command {
         author: Option<PublicKey>,
         reply: Reply<SpaceId>,
     },
+    /// The id of this body's own space of a kind (its only member is this body), made
+    /// first if `create` and there is none.
+    OwnSpace {
+        kind: SpaceKind,
+        create: bool,
+        reply: Reply<Option<SpaceId>>,
+    },
     /// Applies a model action to a space: the one write path for every kind of document.
     Apply {
         space: SpaceId,
@@ -63,6 +75,8 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    /// A space's records as people see them (any kind of space).
+    ShowRecords(SpaceId, Reply<BTreeMap<String, Vec<RecordView>>>),
     Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
     WaitFor {
         space: SpaceId,
@@ -200,6 +214,33 @@ impl NodeHandle {
             reply,
         })
         .await
+    }
+
+    /// This body's own space of `kind` (the ledger), made first if `create` and there is
+    /// none yet.
+    pub async fn own_space(
+        &self,
+        kind: SpaceKind,
+        create: bool,
+    ) -> Result<Option<SpaceId>, NodeError> {
+        self.ask(|reply| Command::OwnSpace {
+            kind,
+            create,
+            reply,
+        })
+        .await
+    }
+
+    /// This body's ledger (empty before its first record).
+    pub async fn show_ledger(&self) -> Result<LedgerView, NodeError> {
+        let Some(id) = self.own_space(SpaceKind::Ledger, false).await? else {
+            return Ok(LedgerView::default());
+        };
+        let records = self.ask(|r| Command::ShowRecords(id, r)).await?;
+        Ok(LedgerView {
+            id: Some(id.to_string()),
+            records,
+        })
     }
 
     /// Reads `space`'s document as the model shows it, every value attributed.

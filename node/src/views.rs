@@ -299,6 +299,20 @@ impl RecordView {
     }
 }
 
+/// This body's ledger: topics, the annual plan, the expert pool.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LedgerView {
+    /// The ledger's space id (`None` before its first record).
+    pub id: Option<String>,
+    pub records: BTreeMap<String, Vec<RecordView>>,
+}
+
+impl LedgerView {
+    pub fn records(&self, collection: &str) -> &[RecordView] {
+        self.records.get(collection).map_or(&[], Vec::as_slice)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgendaView {
     pub id: String,

@@ -105,6 +105,8 @@ impl serde::Serialize for SpaceId {
 pub enum SpaceKind {
     /// A joint agenda (联动协商议题).
     Agenda,
+    /// A body's own working space (台账, 年度协商计划, 专家库): its only member is the body.
+    Ledger,
 }
 
 /// What a member certificate lets its key do, as [`Space::receive`] asks it.
@@ -186,7 +188,7 @@ impl Genesis {
         members.push(creator.body);
         members.sort();
         members.dedup();
-        if members.len() > MAX_MEMBERS {
+        if members.len() > MAX_MEMBERS || (kind == SpaceKind::Ledger && members.len() != 1) {
             return Err(SpaceError::MemberCount);
         }
         let mut genesis = Genesis {
@@ -208,6 +210,7 @@ impl Genesis {
         w.u8(GENESIS_VERSION);
         w.u8(match self.kind {
             SpaceKind::Agenda => 1,
+            SpaceKind::Ledger => 2,
         });
         w.u32(self.members.len() as u32);
         for m in &self.members {
@@ -232,6 +235,7 @@ impl Genesis {
         }
         let kind = match r.u8()? {
             1 => SpaceKind::Agenda,
+            2 => SpaceKind::Ledger,
             _ => return Err(DecodeError::Invalid("unknown space kind").into()),
         };
         let n = r.count("members", MAX_MEMBERS, 32)?;
@@ -239,7 +243,7 @@ impl Genesis {
         for _ in 0..n {
             members.push(BodyId(PublicKey::from_bytes(r.array()?)));
         }
-        if members.is_empty() {
+        if members.is_empty() || (kind == SpaceKind::Ledger && members.len() != 1) {
             return Err(SpaceError::MemberCount);
         }
         if members.windows(2).any(|w| w[0] >= w[1]) {

@@ -37,6 +37,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+mod ledger;
 mod workflow;
 
 use confer_protocol::model::AgendaEdit;
@@ -253,6 +254,7 @@ pub(crate) fn router(node: NodeHandle, token: String) -> Router {
         .route("/v1/body/chain", axum::routing::post(reload_body_chain))
         .route("/v1/agendas/{id}/equivocations", get(agenda_equivocations))
         .merge(workflow::routes())
+        .merge(ledger::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .route(

@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use confer_protocol::model::agenda::followup::{self, Trail, UnitStatus};
 use confer_protocol::model::agenda::report::{self, Report};
 use confer_protocol::model::date::Date;
+use confer_protocol::model::schema::Schema;
 use confer_protocol::model::{
     AgendaAction, AgendaView, ModelView, RecordId, RecordKey, RecordWrite,
 };
@@ -57,7 +58,27 @@ async fn write_record(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let space = parse_space(&space)?;
     let author = parse_member(body.as_member.as_deref())?;
-    let schema = &confer_protocol::model::AGENDA_SCHEMA;
+    let write = record_write(&confer_protocol::model::AGENDA_SCHEMA, &body)?;
+    let created = write.create;
+    let id = write.key.id;
+    node.apply(space, AgendaAction::Write(write).into(), author)
+        .await?;
+    Ok(created_or_ok(created, id))
+}
+
+/// The answer to a record write: 201 for a new record, 200 for an edit, with its id.
+pub(super) fn created_or_ok(created: bool, id: RecordId) -> (StatusCode, Json<Created>) {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(Created { id: id.to_string() }))
+}
+
+/// A record write from its request: a known collection and fields of `schema`, a fresh
+/// random id for a new record.
+pub(super) fn record_write(schema: &Schema, body: &WriteRecord) -> Result<RecordWrite, NodeError> {
     let collection = schema.collection(&body.collection).ok_or_else(|| {
         NodeError::BadInput(format!(
             "unknown collection {:?}; one of: {}",
@@ -97,7 +118,7 @@ async fn write_record(
         ),
         None => (RecordId::from_bytes(rand::rng().random()), true),
     };
-    let write = RecordWrite {
+    Ok(RecordWrite {
         key: RecordKey {
             collection: collection.name,
             body: None,
@@ -105,15 +126,7 @@ async fn write_record(
         },
         create,
         fields,
-    };
-    node.apply(space, AgendaAction::Write(write).into(), author)
-        .await?;
-    let status = if create {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(Created { id: id.to_string() })))
+    })
 }
 
 /// `?on=DATE` or `?as_of=DATE`; default today (Beijing time).
@@ -172,6 +185,7 @@ async fn agendas(node: &NodeHandle) -> Result<Vec<(SpaceId, AgendaView)>, NodeEr
 async fn agenda(node: &NodeHandle, id: SpaceId) -> Result<AgendaView, NodeError> {
     match node.read(id).await? {
         ModelView::Agenda(view) => Ok(view),
+        ModelView::Ledger(_) => Err(NodeError::UnknownAgenda(id.to_string())),
     }
 }
 

@@ -998,6 +998,18 @@ impl EventLoop {
                 }
                 let _ = reply.send(result);
             }
+            Command::OwnSpace {
+                kind,
+                create,
+                reply,
+            } => {
+                let result = match self.own_space(kind) {
+                    Some(id) => Ok(Some(id)),
+                    None if create => self.create_own_space(kind).map(Some),
+                    None => Ok(None),
+                };
+                let _ = reply.send(result);
+            }
             Command::Apply {
                 space,
                 action,
@@ -1018,6 +1030,7 @@ impl EventLoop {
                 let mut list: Vec<AgendaSummary> = self
                     .replica
                     .spaces()
+                    .filter(|s| s.genesis().kind == SpaceKind::Agenda)
                     .map(|s| AgendaSummary {
                         id: s.id().to_string(),
                         title: self.read(s).title().to_owned(),
@@ -1093,8 +1106,19 @@ impl EventLoop {
                 };
                 let _ = reply.send(result);
             }
+            Command::ShowRecords(id, reply) => {
+                let result = match self.replica.space(&id) {
+                    Some(space) => Ok(self.records_view(space, self.read(space).records())),
+                    None => Err(NodeError::UnknownAgenda(id.to_string())),
+                };
+                let _ = reply.send(result);
+            }
             Command::ShowAgenda(id, reply) => {
-                let Some(space) = self.replica.space(&id) else {
+                let agenda = self
+                    .replica
+                    .space(&id)
+                    .filter(|s| s.genesis().kind == SpaceKind::Agenda);
+                let Some(space) = agenda else {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
                     return Ok(());
                 };
@@ -1222,6 +1246,32 @@ impl EventLoop {
             .map_err(|e| NodeError::BadInput(e.to_string()))
     }
 
+    /// This body's own space of `kind`: the earliest made, if several nodes of the body
+    /// each made one.
+    fn own_space(&self, kind: SpaceKind) -> Option<SpaceId> {
+        let me = self.replica.identity().body();
+        self.replica
+            .spaces()
+            .filter(|s| s.genesis().kind == kind && s.genesis().members == [me])
+            .min_by_key(|s| (s.genesis().created_at, s.id()))
+            .map(Space::id)
+    }
+
+    fn create_own_space(&mut self, kind: SpaceKind) -> Result<SpaceId, NodeError> {
+        let nonce: [u8; 16] = rand::rng().random();
+        let (id, fx) = self
+            .replica
+            .create_space_as(None, kind, &[], unix_now(), nonce, unix_now_ms(), |tx| {
+                use automerge::transaction::Transactable;
+                tx.put(automerge::ROOT, "kind", "ledger").map(|_| ())
+            })
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        self.carry_out(fx)
+            .map_err(|e| NodeError::Storage(e.to_string()))?;
+        tracing::info!(space = %id, ?kind, "made this body's own space");
+        Ok(id)
+    }
+
     /// The one write path: a model action applied to a space as a member key.
     fn apply(
         &mut self,
@@ -1305,6 +1355,7 @@ impl EventLoop {
             id: s.id().to_string(),
             kind: match s.genesis().kind {
                 SpaceKind::Agenda => "agenda".into(),
+                SpaceKind::Ledger => "ledger".into(),
             },
             title: self.read(s).title().to_owned(),
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
@@ -1318,6 +1369,51 @@ impl EventLoop {
             pending: s.pending_len(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
         }
+    }
+
+    /// A space's records, each value attributed, as people see them.
+    fn records_view(
+        &self,
+        s: &Space,
+        records: &BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
+    ) -> BTreeMap<String, Vec<RecordView>> {
+        let value = |a: &confer_protocol::model::Attributed| ValueView {
+            value: a.value.clone(),
+            author: a.author.to_string(),
+            body: a.body.map(|b| BodyView {
+                id: b.to_string(),
+                name: a.body_name.clone(),
+            }),
+            member_name: a.member_name.clone(),
+            author_revoked: a
+                .body
+                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
+        };
+        records
+            .iter()
+            .map(|(collection, records)| {
+                let records = records
+                    .iter()
+                    .map(|r| RecordView {
+                        id: r.id.to_string(),
+                        collection: (*collection).to_owned(),
+                        area: r.area.map(|b| self.body_view(&b)),
+                        created_by: r.created_by.as_ref().map(value),
+                        fields: r
+                            .fields
+                            .iter()
+                            .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
+                            .map(|f| FieldView {
+                                name: f.name.to_owned(),
+                                current: f.current.as_ref().map(value),
+                                conflicts: f.conflicts.iter().map(value).collect(),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                ((*collection).to_owned(), records)
+            })
+            .collect()
     }
 
     /// The one read path: a space's document as the model shows it.
@@ -1367,32 +1463,7 @@ impl EventLoop {
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
-            records: view
-                .records()
-                .iter()
-                .map(|(collection, records)| {
-                    let records = records
-                        .iter()
-                        .map(|r| RecordView {
-                            id: r.id.to_string(),
-                            collection: (*collection).to_owned(),
-                            area: r.area.map(|b| self.body_view(&b)),
-                            created_by: r.created_by.as_ref().map(value),
-                            fields: r
-                                .fields
-                                .iter()
-                                .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
-                                .map(|f| FieldView {
-                                    name: f.name.to_owned(),
-                                    current: f.current.as_ref().map(value),
-                                    conflicts: f.conflicts.iter().map(value).collect(),
-                                })
-                                .collect(),
-                        })
-                        .collect();
-                    ((*collection).to_owned(), records)
-                })
-                .collect(),
+            records: self.records_view(s, view.records()),
         }
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod agenda;
 pub mod date;
+pub mod ledger;
 pub mod schema;
 
 use automerge::transaction::Transaction;
@@ -30,6 +31,7 @@ pub use agenda::{
     read_agenda, AgendaAction, AgendaEdit, AgendaView, AGENDA_FIELDS, AGENDA_SCHEMA,
     MAX_SUMMARY_BYTES, MAX_TITLE_BYTES,
 };
+pub use ledger::{read_ledger, LedgerAction, LedgerView, LEDGER_SCHEMA};
 pub use schema::{Author, Made, RecordId, RecordKey, RecordView, RecordWrite};
 
 /// Why an action was refused before it became a change, or a change was refused before it
@@ -68,11 +70,18 @@ pub enum ModelError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelAction {
     Agenda(AgendaAction),
+    Ledger(LedgerAction),
 }
 
 impl From<AgendaAction> for ModelAction {
     fn from(action: AgendaAction) -> Self {
         Self::Agenda(action)
+    }
+}
+
+impl From<LedgerAction> for ModelAction {
+    fn from(action: LedgerAction) -> Self {
+        Self::Ledger(action)
     }
 }
 
@@ -87,6 +96,7 @@ impl ModelAction {
     pub fn kind(&self) -> SpaceKind {
         match self {
             Self::Agenda(_) => SpaceKind::Agenda,
+            Self::Ledger(_) => SpaceKind::Ledger,
         }
     }
 
@@ -94,6 +104,7 @@ impl ModelAction {
     pub fn validate(&self) -> Result<(), ModelError> {
         match self {
             Self::Agenda(action) => action.validate(),
+            Self::Ledger(action) => action.validate(),
         }
     }
 
@@ -102,7 +113,7 @@ impl ModelAction {
     pub fn placed(mut self, body: &BodyId) -> Self {
         match &mut self {
             Self::Agenda(AgendaAction::Write(write)) => write.place(&AGENDA_SCHEMA, body),
-            Self::Agenda(AgendaAction::Edit(_)) => {}
+            Self::Agenda(AgendaAction::Edit(_)) | Self::Ledger(_) => {}
         }
         self
     }
@@ -112,6 +123,7 @@ impl ModelAction {
     pub fn validate_in(&self, space: &Space, author: &Author) -> Result<(), ModelError> {
         match self {
             Self::Agenda(action) => action.validate_in(space, author),
+            Self::Ledger(action) => action.validate_in(space),
         }
     }
 
@@ -119,6 +131,7 @@ impl ModelAction {
     pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
         match self {
             Self::Agenda(action) => action.apply(tx),
+            Self::Ledger(action) => action.apply(tx),
         }
     }
 }
@@ -138,6 +151,7 @@ pub fn check_change(
 ) -> Result<(), ModelError> {
     match kind {
         SpaceKind::Agenda => agenda::check_agenda_change(doc, made, author, change),
+        SpaceKind::Ledger => ledger::check_ledger_change(doc, made, author, change),
     }
 }
 
@@ -146,6 +160,7 @@ pub fn check_change(
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelView {
     Agenda(AgendaView),
+    Ledger(LedgerView),
 }
 
 impl ModelView {
@@ -153,6 +168,7 @@ impl ModelView {
     pub fn fields(&self) -> &[FieldView] {
         match self {
             Self::Agenda(view) => &view.fields,
+            Self::Ledger(_) => &[],
         }
     }
 
@@ -160,6 +176,7 @@ impl ModelView {
     pub fn records(&self) -> &std::collections::BTreeMap<&'static str, Vec<RecordView>> {
         match self {
             Self::Agenda(view) => &view.records,
+            Self::Ledger(view) => &view.records,
         }
     }
 
@@ -167,6 +184,7 @@ impl ModelView {
     pub fn title(&self) -> &str {
         match self {
             Self::Agenda(view) => view.text("title"),
+            Self::Ledger(_) => "",
         }
     }
 }
@@ -176,6 +194,7 @@ impl ModelView {
 pub fn read_view(space: &Space, certs: &Certificates) -> ModelView {
     match space.genesis().kind {
         SpaceKind::Agenda => ModelView::Agenda(read_agenda(space, certs)),
+        SpaceKind::Ledger => ModelView::Ledger(read_ledger(space, certs)),
     }
 }
 

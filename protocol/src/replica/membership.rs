@@ -22,7 +22,10 @@ impl Replica {
         if s.is_member(&body) {
             return Err(ReplicaError::AlreadyAMember);
         }
-        if s.members().current.len() >= crate::space::MAX_MEMBERS {
+        // A body's own ledger has one member, always.
+        if s.members().current.len() >= crate::space::MAX_MEMBERS
+            || s.genesis().kind == crate::space::SpaceKind::Ledger
+        {
             return Err(ReplicaError::Space(crate::space::SpaceError::MemberCount));
         }
         let tip = s.members().tip;

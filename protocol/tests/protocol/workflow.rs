@@ -1012,3 +1012,179 @@ fn the_follow_up_loop_overdue_trail_and_report_read_the_same_on_every_node() {
     let html = report::html(&ours, false);
     assert!(html.contains("<td>1</td>") && html.contains("Adoption rate"));
 }
+
+fn ledger_write(
+    collection: &'static str,
+    n: u64,
+    create: bool,
+    fields: &[(&'static str, &str)],
+) -> ModelAction {
+    ModelAction::Ledger(confer_protocol::model::LedgerAction::Write(RecordWrite {
+        key: key(collection, None, n),
+        create,
+        fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+    }))
+}
+
+#[test]
+fn a_ledger_has_one_member_and_screens_topics_with_a_reason() {
+    // Only the body itself may be a ledger's member, made here or decoded from a peer.
+    let with_other = Genesis::create(
+        SpaceKind::Ledger,
+        &[body_id(2)],
+        1,
+        [1; 16],
+        member_cert(1),
+        &member_secret(1),
+    );
+    assert!(with_other.is_err());
+    let genesis = Genesis::create(
+        SpaceKind::Ledger,
+        &[],
+        1,
+        [1; 16],
+        member_cert(1),
+        &member_secret(1),
+    )
+    .expect("ledger");
+    assert_eq!(
+        Genesis::decode(&genesis.encode()).expect("decodes").kind,
+        SpaceKind::Ledger
+    );
+    let mut ledger = Space::new(genesis);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let topic = [
+        ("title", "跨界河道水环境治理"),
+        ("source", "liaison-station"),
+        ("urgency", "routine"),
+        ("category", "livelihood"),
+    ];
+    act(&mut ledger, one, 1, &ledger_write("topic", 1, true, &topic)).expect("topic");
+    act(&mut ledger, one, 2, &ledger_write("topic", 2, true, &topic)).expect("a similar topic");
+    for (what, action) in [
+        (
+            "screened out without a reason",
+            ledger_write("topic", 1, false, &[("screening", "rejected")]),
+        ),
+        (
+            "other without text",
+            ledger_write(
+                "topic",
+                1,
+                false,
+                &[("screening", "rejected"), ("screening_reason", "other")],
+            ),
+        ),
+        (
+            "merged into an unknown topic",
+            ledger_write("topic", 2, false, &[("merged_into", &id(9).to_string())]),
+        ),
+        (
+            "merged into itself",
+            ledger_write("topic", 2, false, &[("merged_into", &id(2).to_string())]),
+        ),
+        (
+            "a plan item with an unknown topic",
+            ledger_write(
+                "plan_item",
+                5,
+                true,
+                &[
+                    ("year", "2026"),
+                    ("category", "livelihood"),
+                    ("title", "河道"),
+                    ("topics", &id(9).to_string()),
+                ],
+            ),
+        ),
+        (
+            "an unknown source",
+            ledger_write(
+                "topic",
+                6,
+                true,
+                &[
+                    ("title", "x"),
+                    ("source", "rumour"),
+                    ("urgency", "routine"),
+                    ("category", "planning"),
+                ],
+            ),
+        ),
+    ] {
+        assert!(
+            act(&mut ledger, one, 3, &action).is_err(),
+            "{what} was accepted"
+        );
+    }
+    act(
+        &mut ledger,
+        one,
+        4,
+        &ledger_write("topic", 2, false, &[("merged_into", &id(1).to_string())]),
+    )
+    .expect("merge");
+    act(
+        &mut ledger,
+        one,
+        5,
+        &ledger_write(
+            "plan_item",
+            5,
+            true,
+            &[
+                ("year", "2026"),
+                ("category", "livelihood"),
+                ("title", "跨界河道"),
+                ("topics", &id(1).to_string()),
+            ],
+        ),
+    )
+    .expect("plan item");
+    act(
+        &mut ledger,
+        one,
+        6,
+        &ledger_write(
+            "topic",
+            1,
+            false,
+            &[("screening", "rejected"), ("screening_reason", "petition")],
+        ),
+    )
+    .expect("screened");
+    let view = confer_protocol::model::read_ledger(&ledger, &all_certs(&[1]));
+    assert_eq!(
+        view.merged_into(&id(1).to_string()).count(),
+        1,
+        "both origins kept"
+    );
+    assert_eq!(
+        view.records("plan_item")[0].get("topics"),
+        id(1).to_string()
+    );
+    // An agenda's records cannot be written into a ledger, nor a ledger's into an agenda.
+    assert!(act(
+        &mut ledger,
+        one,
+        7,
+        &make("round", None, 8, &[("number", "1")])
+    )
+    .is_err());
+    let mut joint = agenda(&[1, 2]);
+    assert!(act(&mut joint, one, 1, &ledger_write("topic", 1, true, &topic)).is_err());
+    let crafted = rogue(&joint, one, 2, |tx| {
+        let obj = tx.put_object(
+            ROOT,
+            key("topic", None, 1).root_key().as_str(),
+            ObjType::Map,
+        )?;
+        tx.put(&obj, "title", "x")
+    });
+    let mut other = agenda(&[1, 2]);
+    let got = other.receive(vec![wire(&crafted)], all_certs(&[1, 2]).certifies());
+    assert_eq!(model_rejections(&got), 1);
+}

@@ -1,0 +1,47 @@
+//! The body's own ledger (台账, 年度协商计划, 专家库), a space whose only member is this
+//! body, made on the first write:
+//!
+//! - `GET /v1/ledger` → its records by collection (empty before the first write)
+//! - `POST /v1/ledger/records {collection, id?, fields, as?}` → `{"id"}`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use confer_protocol::model::{LedgerAction, LEDGER_SCHEMA};
+use confer_protocol::SpaceKind;
+
+use super::workflow::{created_or_ok, record_write, WriteRecord};
+use super::{parse_member, ApiError};
+use crate::handle::{NodeError, NodeHandle};
+use crate::views::{Created, LedgerView};
+
+pub(super) fn routes() -> Router<NodeHandle> {
+    Router::new()
+        .route("/v1/ledger", get(show))
+        .route("/v1/ledger/records", post(write))
+}
+
+async fn show(State(node): State<NodeHandle>) -> Result<Json<LedgerView>, ApiError> {
+    Ok(Json(node.show_ledger().await?))
+}
+
+async fn write(
+    State(node): State<NodeHandle>,
+    Json(body): Json<WriteRecord>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let author = parse_member(body.as_member.as_deref())?;
+    let write = record_write(&LEDGER_SCHEMA, &body)?;
+    // Checked before the ledger is made, so a mistaken first write makes nothing.
+    LedgerAction::Write(write.clone())
+        .validate()
+        .map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let space = node
+        .own_space(SpaceKind::Ledger, true)
+        .await?
+        .ok_or_else(|| NodeError::Storage("the ledger could not be made".into()))?;
+    let (created, id) = (write.create, write.key.id);
+    node.apply(space, LedgerAction::Write(write).into(), author)
+        .await?;
+    Ok(created_or_ok(created, id))
+}
