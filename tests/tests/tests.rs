@@ -9,3 +9,4 @@ mod reach;
 mod restart;
 mod support;
 mod sync;
+mod workflow;
