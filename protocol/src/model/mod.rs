@@ -16,6 +16,8 @@
 //! action's kind of space.
 
 pub mod agenda;
+pub mod bundle;
+pub mod outcome;
 
 use automerge::transaction::Transaction;
 use automerge::{AutomergeError, Change, ObjId, Value};

@@ -5,6 +5,7 @@ mod convergence;
 mod encoding;
 mod fuzz_corpus;
 mod model;
+mod outcome;
 mod replica;
 mod request_vector;
 mod revocation;
