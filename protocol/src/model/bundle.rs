@@ -148,7 +148,8 @@ fn read(bytes: &[u8]) -> Result<Bundle, Problem> {
         let found = version.map_or_else(|| "missing".to_owned(), short_json);
         return Err(Problem::Version { found });
     }
-    let bundle: Bundle = serde_json::from_value(value).map_err(|e| Problem::Malformed {
+    // Parsed again into its fields, which refuses a field given twice at any level.
+    let bundle: Bundle = serde_json::from_slice(bytes).map_err(|e| Problem::Malformed {
         detail: e.to_string(),
     })?;
     for (what, count, max) in [

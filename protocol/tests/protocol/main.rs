@@ -6,6 +6,7 @@ mod encoding;
 mod fuzz_corpus;
 mod model;
 mod outcome;
+mod outcome_vector;
 mod replica;
 mod request_vector;
 mod revocation;

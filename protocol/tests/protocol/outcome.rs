@@ -406,6 +406,18 @@ fn malformed_bundles_say_what_is_wrong() {
         &["rendering"],
     );
     check(&vec![b' '; bundle::MAX_BUNDLE_BYTES + 1], &["too-large"]);
+    let twice = json.replacen("\"version\": 1,", "\"version\": 1, \"version\": 1,", 1);
+    check(twice.as_bytes(), &["malformed"]);
+    let attestation_twice = json.replacen("\"body\": ", "\"body\": \"00\", \"body\": ", 1);
+    check(attestation_twice.as_bytes(), &["malformed"]);
+    check(format!("\u{feff}{json}").as_bytes(), &["not-json"]);
+    check(format!("{json} {{}}").as_bytes(), &["not-json"]);
+    check(
+        &json
+            .replace("\"version\": 1", "\"version\": 1.0")
+            .into_bytes(),
+        &["version"],
+    );
     check(&json.as_bytes()[..json.len() / 2], &["not-json"]);
 
     let mut bad = good.clone();
