@@ -13,8 +13,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use confer_protocol::model::bundle::{self, BodyReport, Problem, VerifyReport};
+use confer_protocol::model::bundle::{
+    self, BodyReport, OutcomeSummary, Problem, SignerReport, VerifyReport,
+};
 use confer_protocol::text::display_line;
+use confer_protocol::BodyId;
 
 use super::render::role_name;
 use crate::i18n::Lang;
@@ -90,39 +93,59 @@ pub fn exit_code(report: &VerifyReport) -> u8 {
     }
 }
 
-/// The `--json` output: the report, each problem with a `message` in the user's language.
-fn json_view(report: &VerifyReport, lang: Lang) -> serde_json::Value {
-    let problems = |list: &[Problem]| -> Vec<serde_json::Value> {
+/// The `--json` output: the report, each problem with a `message` in the user's language,
+/// fields in a fixed order (verdict first).
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    valid: bool,
+    adopted: bool,
+    outcome: &'a Option<OutcomeSummary>,
+    bodies: Vec<JsonBody<'a>>,
+    problems: Vec<JsonProblem<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonBody<'a> {
+    body: BodyId,
+    name: &'a Option<String>,
+    signed: bool,
+    signers: &'a [SignerReport],
+    problems: Vec<JsonProblem<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonProblem<'a> {
+    #[serde(flatten)]
+    problem: &'a Problem,
+    message: String,
+}
+
+fn json_view(report: &VerifyReport, lang: Lang) -> JsonReport<'_> {
+    fn problems(list: &[Problem], lang: Lang) -> Vec<JsonProblem<'_>> {
         list.iter()
-            .map(|p| {
-                let mut value = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
-                if let Some(object) = value.as_object_mut() {
-                    object.insert("message".into(), problem(p, lang).into());
-                }
-                value
+            .map(|p| JsonProblem {
+                problem: p,
+                message: problem(p, lang),
             })
             .collect()
-    };
-    let bodies: Vec<serde_json::Value> = report
-        .bodies
-        .iter()
-        .map(|b| {
-            serde_json::json!({
-                "body": b.body,
-                "name": b.name,
-                "signed": b.signed,
-                "signers": b.signers,
-                "problems": problems(&b.problems),
+    }
+    JsonReport {
+        valid: report.valid,
+        adopted: report.adopted,
+        outcome: &report.outcome,
+        bodies: report
+            .bodies
+            .iter()
+            .map(|b| JsonBody {
+                body: b.body,
+                name: &b.name,
+                signed: b.signed,
+                signers: &b.signers,
+                problems: problems(&b.problems, lang),
             })
-        })
-        .collect();
-    serde_json::json!({
-        "valid": report.valid,
-        "adopted": report.adopted,
-        "outcome": report.outcome,
-        "bodies": bodies,
-        "problems": problems(&report.problems),
-    })
+            .collect(),
+        problems: problems(&report.problems, lang),
+    }
 }
 
 /// The readable report.
@@ -225,8 +248,8 @@ fn body_lines(out: &mut String, b: &BodyReport, lang: Lang) {
     for p in &b.problems {
         put!(
             out,
-            "      {} {}",
-            lang.pick("problem:", "问题："),
+            "      {}{}",
+            lang.pick("problem: ", "问题："),
             display_line(&problem(p, lang))
         );
     }
@@ -307,7 +330,6 @@ pub fn problem(p: &Problem, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confer_protocol::cert::BodyId;
     use confer_protocol::PublicKey;
 
     #[test]
