@@ -150,7 +150,7 @@ fn read(bytes: &[u8]) -> Result<Bundle, Problem> {
     }
     // Parsed again into its fields, which refuses a field given twice at any level.
     let bundle: Bundle = serde_json::from_slice(bytes).map_err(|e| Problem::Malformed {
-        detail: e.to_string(),
+        detail: shorten(e.to_string()),
     })?;
     for (what, count, max) in [
         (
@@ -173,9 +173,18 @@ fn read(bytes: &[u8]) -> Result<Bundle, Problem> {
 
 /// A JSON value for a message: compact, at most 64 characters.
 fn short_json(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(64) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+    cut(value.to_string(), 64)
+}
+
+/// A parser's message for a report: it may quote the input, so at most 200 characters.
+fn shorten(message: String) -> String {
+    cut(message, 200)
+}
+
+/// `text` cut to `max` characters, marked with `…` where it was cut.
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
         None => text,
     }
 }

@@ -418,6 +418,15 @@ fn malformed_bundles_say_what_is_wrong() {
             .into_bytes(),
         &["version"],
     );
+    // A parser's message may quote the input: it is cut short.
+    let huge = format!("\"certificates\": \"{}\", \"x\": [", "长".repeat(10_000));
+    let long = json.replacen("\"certificates\": [", &huge, 1);
+    let report = bundle::verify(long.as_bytes());
+    assert!(
+        matches!(&report.problems[..], [Problem::Malformed { detail }] if detail.chars().count() <= 201),
+        "{:?}",
+        report.problems
+    );
     check(&json.as_bytes()[..json.len() / 2], &["not-json"]);
 
     let mut bad = good.clone();
