@@ -10,6 +10,8 @@
 //! Depends on nothing but `confer_protocol` and std.
 
 use confer_protocol::membership::Consent;
+use confer_protocol::model::bundle;
+use confer_protocol::model::outcome::{self, Attestation};
 use confer_protocol::revocation::Revocation;
 use confer_protocol::{Certificate, Entry, Genesis, Message};
 
@@ -17,7 +19,7 @@ use confer_protocol::{Certificate, Entry, Genesis, Message};
 pub type Check = fn(&[u8]) -> bool;
 
 /// Every target by name, as used for `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/`.
-pub const TARGETS: [(&str, Check); 7] = [
+pub const TARGETS: [(&str, Check); 8] = [
     ("entry", entry),
     ("message", message),
     ("certificate", certificate),
@@ -25,7 +27,43 @@ pub const TARGETS: [(&str, Check); 7] = [
     ("change_chunk", change_chunk),
     ("revocation", revocation),
     ("consent", consent),
+    ("bundle", bundle),
 ];
+
+/// `bundle::verify` (an outcome bundle file, JSON) on any bytes: no panic, and a verdict
+/// consistent with its problems. The same bytes as text go through the outcome rendering's
+/// parser and the attestation's compact decoder too: what parses renders back to exactly
+/// the input. Returns whether the bundle's rendering parsed.
+pub fn bundle(data: &[u8]) -> bool {
+    let report = bundle::verify(data);
+    assert_eq!(
+        report.valid,
+        report.problems.is_empty() && report.outcome.is_some(),
+        "valid means no problem"
+    );
+    assert_eq!(
+        report.adopted,
+        report.valid && report.bodies.iter().all(|b| b.signed),
+        "adopted means valid and every body signed"
+    );
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(parsed) = outcome::parse(text) {
+            assert_eq!(
+                parsed.render(),
+                text,
+                "a rendering that parses is canonical"
+            );
+        }
+        if let Ok(attestation) = Attestation::decode(text) {
+            assert_eq!(
+                attestation.encode(),
+                text,
+                "attestation re-encodes canonically"
+            );
+        }
+    }
+    report.outcome.is_some()
+}
 
 /// `Consent::decode` (a membership change and its signer's certificate and signature);
 /// re-encodes to the same bytes, and the change's id is stable.

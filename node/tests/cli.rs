@@ -20,6 +20,9 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "cli/verify.rs"]
+mod verify;
+
 const BIN: &str = env!("CARGO_BIN_EXE_confer");
 /// Longest a single CLI command may take before the test gives up on it.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);

@@ -10,6 +10,7 @@ mod client;
 mod ids;
 mod member;
 mod render;
+mod verify;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -128,6 +129,16 @@ pub enum Command {
     Node {
         #[command(subcommand)]
         command: member::NodeCommand,
+    },
+    /// Check an outcome bundle (协商成果文件包) offline: who signed, whether every listed
+    /// body did. Needs no data directory, node or network. Exit status 0: adopted; 3: valid
+    /// but a body has not signed; 4: invalid; 1: the file cannot be read.
+    Verify {
+        /// The bundle file (JSON, `docs/outcome-bundle.md`).
+        file: PathBuf,
+        /// Also print the text that was signed.
+        #[arg(long)]
+        text: bool,
     },
     /// Sign a request file made by `member add --request` or `member revoke --request`,
     /// on the machine that holds the body key.
@@ -251,6 +262,10 @@ pub struct EditArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = Lang::from_env();
+    if let Command::Verify { file, text } = &cli.command {
+        // Offline and synchronous: no runtime, no data directory, its own exit statuses.
+        return verify::run(file, *text, cli.json, lang);
+    }
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -406,6 +421,9 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
         Command::Member { command } => member::execute(&data, command, json, lang).await,
         Command::Node { command } => member::execute_node(&data, command, json, lang).await,
+        Command::Verify { .. } => {
+            unreachable!("`main` runs `verify` before it starts the runtime")
+        }
         Command::SignRequest { file, out, yes } => {
             member::sign_request(&data, &file, &out, yes, json, lang)
         }

@@ -16,8 +16,10 @@
 //! action's kind of space.
 
 pub mod agenda;
+pub mod bundle;
 pub mod date;
 pub mod ledger;
+pub mod outcome;
 pub mod schema;
 
 use automerge::transaction::Transaction;

@@ -13,7 +13,9 @@ use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use confer_protocol::{Entry, Space};
+use confer_protocol::model::bundle::Bundle;
+use confer_protocol::model::outcome::{Attestation, OutcomeId, OutcomeKind, OutcomeText};
+use confer_protocol::{Certificate, Certificates, Entry, Role, SecretKey, Space, Subject};
 
 use crate::support::{self, POOL};
 
@@ -165,9 +167,72 @@ fn write_fuzz_seed_corpus() {
         }
     }
 
+    for (i, bytes) in bundle_seeds().into_iter().enumerate() {
+        seeds.push(("bundle", format!("seed-{i}"), bytes));
+    }
+
     for (target, name, bytes) in seeds {
         let dir = fuzz_dir().join("corpus").join(target);
         fs::create_dir_all(&dir).expect("create corpus directory");
         fs::write(dir.join(name), bytes).expect("write seed");
     }
+}
+
+/// Seeds of the `bundle` target: an adopted bundle of bodies 1 and 2 (body 2 through a
+/// rotated key), one with a signature missing, a bare rendering and a compact attestation.
+fn bundle_seeds() -> Vec<Vec<u8>> {
+    let mut certs = Certificates::new();
+    let new_key = SecretKey::from_seed([0xee; 32]);
+    let rotation = Certificate::issue(
+        &support::body_secret(2),
+        &support::body_name(2),
+        new_key.public(),
+        Subject::BodyKey,
+        1,
+    )
+    .expect("body-key certificate");
+    assert!(certs.insert(rotation));
+    for (n, signer) in [(1, support::body_secret(1)), (2, new_key)] {
+        let subject = Subject::Member {
+            name: format!("委员 {n}"),
+            role: Role::Chair,
+            can_sign: true,
+        };
+        let cert = Certificate::issue_for(
+            support::body_id(n),
+            &signer,
+            &support::body_name(n),
+            support::member_secret(n).public(),
+            subject,
+            2,
+        )
+        .expect("member certificate");
+        assert!(certs.insert(cert));
+    }
+    let text = OutcomeText::new(
+        POOL.genesis.id(),
+        OutcomeId([1; 8]),
+        OutcomeKind::Resolution,
+        "会议决议",
+        "一、同意。\n二、\t共同推进。",
+        [support::body_id(1), support::body_id(2)],
+    )
+    .expect("outcome");
+    let attest = |n: u8| {
+        Attestation::sign(
+            support::body_id(n),
+            &support::member_secret(n),
+            text.digest(),
+        )
+    };
+    vec![
+        Bundle::build(&text, &[attest(1), attest(2)], &certs)
+            .to_json()
+            .into_bytes(),
+        Bundle::build(&text, &[attest(2)], &certs)
+            .to_json()
+            .into_bytes(),
+        text.render().into_bytes(),
+        attest(1).encode().into_bytes(),
+    ]
 }

@@ -5,6 +5,8 @@ mod convergence;
 mod encoding;
 mod fuzz_corpus;
 mod model;
+mod outcome;
+mod outcome_vector;
 mod replica;
 mod request_vector;
 mod revocation;
