@@ -75,6 +75,8 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    /// The certificates this node knows (for documents exported with their chains).
+    Certificates(Reply<confer_protocol::Certificates>),
     /// A space's records as people see them (any kind of space).
     ShowRecords(SpaceId, Reply<BTreeMap<String, Vec<RecordView>>>),
     Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
@@ -229,6 +231,12 @@ impl NodeHandle {
             reply,
         })
         .await
+    }
+
+    /// The certificates this node knows: what an exported document carries to prove who
+    /// signed it.
+    pub async fn certificates(&self) -> Result<confer_protocol::Certificates, NodeError> {
+        self.ask(Command::Certificates).await
     }
 
     /// This body's ledger (empty before its first record).

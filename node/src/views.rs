@@ -337,6 +337,9 @@ pub struct AgendaView {
     /// The workflow records, by collection (`round`, `suggestion`, `handling`, …).
     #[serde(default)]
     pub records: BTreeMap<String, Vec<RecordView>>,
+    /// Each outcome, whether it is adopted and which bodies signed its current text.
+    #[serde(default)]
+    pub outcomes: Vec<confer_protocol::model::agenda::outcomes::OutcomeStatus>,
 }
 
 impl AgendaView {

@@ -15,7 +15,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use confer_protocol::model::agenda::followup::{self, Trail, UnitStatus};
+use confer_protocol::model::agenda::outcomes;
 use confer_protocol::model::agenda::report::{self, Report};
+use confer_protocol::model::bundle::Bundle;
 use confer_protocol::model::date::Date;
 use confer_protocol::model::schema::Schema;
 use confer_protocol::model::{
@@ -33,6 +35,11 @@ pub(super) fn routes() -> Router<NodeHandle> {
     Router::new()
         .route("/v1/agendas/{id}/records", post(write_record))
         .route("/v1/agendas/{id}/suggestions/{sid}", get(suggestion_trail))
+        .route("/v1/agendas/{id}/outcomes/{oid}/sign", post(sign_outcome))
+        .route(
+            "/v1/agendas/{id}/outcomes/{oid}/bundle",
+            get(outcome_bundle),
+        )
         .route("/v1/overdue", get(overdue))
         .route("/v1/report", get(year_report))
 }
@@ -187,6 +194,48 @@ async fn agenda(node: &NodeHandle, id: SpaceId) -> Result<AgendaView, NodeError>
         ModelView::Agenda(view) => Ok(view),
         ModelView::Ledger(_) => Err(NodeError::UnknownAgenda(id.to_string())),
     }
+}
+
+/// `POST /v1/agendas/{id}/outcomes/{oid}/sign {as?}`: this body's signature on the
+/// outcome's current text, by a member who may sign (`can_sign`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SignOutcome {
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_member: Option<String>,
+}
+
+async fn sign_outcome(
+    State(node): State<NodeHandle>,
+    UrlPath((space, outcome)): UrlPath<(String, String)>,
+    Json(body): Json<SignOutcome>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let space = parse_space(&space)?;
+    let author = parse_member(body.as_member.as_deref())?;
+    let outcome: RecordId = outcome
+        .parse()
+        .map_err(|e: confer_protocol::model::ModelError| NodeError::BadInput(e.to_string()))?;
+    let id = RecordId::from_bytes(rand::rng().random());
+    node.apply(space, AgendaAction::Sign { outcome, id }.into(), author)
+        .await?;
+    Ok(created_or_ok(true, id))
+}
+
+/// `GET /v1/agendas/{id}/outcomes/{oid}/bundle`: the outcome's self-contained bundle
+/// (`docs/outcome-bundle.md`) — its current text, the attestations over it and the
+/// certificates that prove who signed.
+async fn outcome_bundle(
+    State(node): State<NodeHandle>,
+    UrlPath((space, outcome)): UrlPath<(String, String)>,
+) -> Result<Json<Bundle>, ApiError> {
+    let view = agenda(&node, parse_space(&space)?).await?;
+    let text =
+        outcomes::outcome_text(&view, &outcome).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let certs = node.certificates().await?;
+    Ok(Json(Bundle::build(
+        &text,
+        &outcomes::attestations(&view, &outcome),
+        &certs,
+    )))
 }
 
 async fn overdue(

@@ -1046,6 +1046,7 @@ mod tests {
                 }],
             },
             records: BTreeMap::new(),
+            outcomes: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -1110,6 +1111,7 @@ mod tests {
             equivocations: s.equivocations.clone(),
             membership: MembershipView::default(),
             records: BTreeMap::new(),
+            outcomes: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {

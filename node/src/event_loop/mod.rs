@@ -1106,6 +1106,9 @@ impl EventLoop {
                 };
                 let _ = reply.send(result);
             }
+            Command::Certificates(reply) => {
+                let _ = reply.send(Ok(self.replica.certs().clone()));
+            }
             Command::ShowRecords(id, reply) => {
                 let result = match self.replica.space(&id) {
                     Some(space) => Ok(self.records_view(space, self.read(space).records())),
@@ -1464,6 +1467,10 @@ impl EventLoop {
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
             records: self.records_view(s, view.records()),
+            outcomes: match &view {
+                ModelView::Agenda(agenda) => agenda.outcomes.clone(),
+                ModelView::Ledger(_) => Vec::new(),
+            },
         }
     }
 }

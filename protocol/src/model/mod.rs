@@ -115,9 +115,26 @@ impl ModelAction {
     pub fn placed(mut self, body: &BodyId) -> Self {
         match &mut self {
             Self::Agenda(AgendaAction::Write(write)) => write.place(&AGENDA_SCHEMA, body),
-            Self::Agenda(AgendaAction::Edit(_)) | Self::Ledger(_) => {}
+            Self::Agenda(AgendaAction::Edit(_) | AgendaAction::Sign { .. }) | Self::Ledger(_) => {}
         }
         self
+    }
+
+    /// The action as it is written, made with the author's key where it needs one (an
+    /// outcome's signature).
+    pub fn resolve(
+        self,
+        space: &Space,
+        certs: &Certificates,
+        author: &Author,
+        secret: &crate::keys::SecretKey,
+    ) -> Result<Self, ModelError> {
+        match self {
+            Self::Agenda(action) => action
+                .resolve(space, certs, author, secret)
+                .map(Self::Agenda),
+            other => Ok(other),
+        }
     }
 
     /// Checks the action against the space's document as it is now, made by `author`: the

@@ -708,7 +708,7 @@ impl Replica {
         now_ms: i64,
         action: &ModelAction,
     ) -> Result<(Option<Entry>, Effects), ReplicaError> {
-        let (_, cert) = self.writer(author)?;
+        let (secret, cert) = self.writer(author)?;
         let action = action.clone().placed(&cert.body);
         action.validate()?;
         let kind = self
@@ -734,6 +734,7 @@ impl Replica {
             .get(space)
             .ok_or(ReplicaError::UnknownSpace(*space))?;
         action.validate_in(target, &writer)?;
+        let action = action.resolve(target, &self.certs, &writer, &secret)?;
         self.local_change_as(author, space, now_ms, |tx| action.apply(tx))
     }
 

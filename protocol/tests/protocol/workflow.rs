@@ -94,6 +94,10 @@ fn act(space: &mut Space, who: Who, now: i64, action: &ModelAction) -> Result<En
     action
         .validate_in(space, &who.author())
         .map_err(|e| e.to_string())?;
+    let action = action
+        .clone()
+        .resolve(space, &all_certs(&[1, 2, 3]), &who.author(), &who.secret())
+        .map_err(|e| e.to_string())?;
     space
         .local_change_signing(&who.secret(), body_id(who.body), who.signer, now, |tx| {
             action.apply(tx)
@@ -1187,4 +1191,118 @@ fn a_ledger_has_one_member_and_screens_topics_with_a_reason() {
     let mut other = agenda(&[1, 2]);
     let got = other.receive(vec![wire(&crafted)], all_certs(&[1, 2]).certifies());
     assert_eq!(model_rejections(&got), 1);
+}
+
+#[test]
+fn an_outcome_is_adopted_when_every_body_signs_its_text_and_exported_it_verifies_offline() {
+    use confer_protocol::model::agenda::outcomes;
+    use confer_protocol::model::bundle::{verify, Bundle};
+    let certs = all_certs(&[1, 2]);
+    let mut a = agenda(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let r = id(1).to_string();
+    let mut log =
+        vec![act(&mut a, one, 1, &make("round", None, 1, &[("number", "1")])).expect("round")];
+    log.push(
+        act(
+            &mut a,
+            one,
+            2,
+            &make(
+                "outcome",
+                None,
+                4,
+                &[
+                    ("round", &r),
+                    ("kind", "joint-opinion"),
+                    ("title", "关于交界河道联防联治的联合意见"),
+                    ("text", "一、建立联合河长制。\n二、信息互通。"),
+                ],
+            ),
+        )
+        .expect("outcome"),
+    );
+    let sign = |n: u64| {
+        ModelAction::Agenda(AgendaAction::Sign {
+            outcome: id(4),
+            id: id(n),
+        })
+    };
+    // A member who may not sign cannot; a chair can, once per text.
+    assert!(act(&mut a, one, 3, &sign(40)).is_err());
+    let chair1 = Who {
+        body: 1,
+        signer: true,
+    };
+    log.push(act(&mut a, chair1, 3, &sign(41)).expect("body 1 signs"));
+    assert!(act(&mut a, chair1, 3, &sign(42))
+        .unwrap_err()
+        .contains("already signed"));
+    let status = |s: &Space| read_agenda(s, &certs).outcomes[0].clone();
+    assert!(!status(&a).adopted);
+    // Body 2's chair signs on its own node, after syncing.
+    let mut b = agenda(&[1, 2]);
+    assert!(b
+        .receive(log.iter().map(wire).collect(), certs.certifies())
+        .rejected
+        .is_empty());
+    let chair2 = Who {
+        body: 2,
+        signer: true,
+    };
+    let signed2 = act(&mut b, chair2, 4, &sign(43)).expect("body 2 signs");
+    assert!(a
+        .receive(vec![wire(&signed2)], certs.certifies())
+        .rejected
+        .is_empty());
+    let adopted = status(&a);
+    assert!(adopted.adopted, "{adopted:?}");
+    assert_eq!(adopted, status(&b));
+
+    // The exported bundle verifies offline and says adopted.
+    let view = read_agenda(&a, &certs);
+    let text = outcomes::outcome_text(&view, &id(4).to_string()).expect("text");
+    let bundle = Bundle::build(
+        &text,
+        &outcomes::attestations(&view, &id(4).to_string()),
+        &certs,
+    );
+    let report = verify(bundle.to_json().as_bytes());
+    assert!(report.valid && report.adopted, "{report:?}");
+
+    // Editing the text afterwards shows both signatures as not matching.
+    act(
+        &mut a,
+        one,
+        5,
+        &edit(
+            "outcome",
+            None,
+            4,
+            &[(
+                "text",
+                "一、建立联合河长制。\n二、信息互通。\n三、联合执法。",
+            )],
+        ),
+    )
+    .expect("edit");
+    let after = status(&a);
+    assert!(!after.adopted);
+    assert!(
+        after.bodies.iter().all(|b| b.signed && !b.matches),
+        "{after:?}"
+    );
+    // The old bundle still verifies for the old text; a new one has no signature yet.
+    let view = read_agenda(&a, &certs);
+    let text = outcomes::outcome_text(&view, &id(4).to_string()).expect("text");
+    let fresh = Bundle::build(
+        &text,
+        &outcomes::attestations(&view, &id(4).to_string()),
+        &certs,
+    );
+    let report = verify(fresh.to_json().as_bytes());
+    assert!(report.valid && !report.adopted, "{report:?}");
 }

@@ -11,6 +11,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, ReadDoc, ROOT};
 
 pub mod followup;
+pub mod outcomes;
 pub mod report;
 mod rules;
 mod schema;
@@ -22,7 +23,7 @@ pub use schema::{
 
 use std::collections::BTreeMap;
 
-use super::schema::{read_records, Author, RecordView, RecordWrite};
+use super::schema::{read_records, Author, RecordId, RecordKey, RecordView, RecordWrite};
 use super::{attribute, Attributed, FieldView, ModelError};
 use crate::cert::Certificates;
 use crate::space::Space;
@@ -91,6 +92,10 @@ pub enum AgendaAction {
     /// Makes or edits one of the agenda's records (rounds, meetings, suggestions, outcomes,
     /// findings, and each body's own records).
     Write(RecordWrite),
+    /// Signs outcome `outcome`'s current text for the author's body, as the attestation
+    /// record `id`. The signature needs the author's key: [`AgendaAction::resolve`] turns
+    /// this into the attestation's [`RecordWrite`] before it is applied.
+    Sign { outcome: RecordId, id: RecordId },
 }
 
 impl AgendaAction {
@@ -99,6 +104,25 @@ impl AgendaAction {
         match self {
             Self::Edit(edit) => edit.validate(),
             Self::Write(write) => write.validate(&AGENDA_SCHEMA),
+            Self::Sign { .. } => Ok(()),
+        }
+    }
+
+    /// The action as it is written: a signature made with `secret` (the author's key) for a
+    /// [`AgendaAction::Sign`], any other action as it is.
+    pub fn resolve(
+        self,
+        space: &Space,
+        certs: &Certificates,
+        author: &Author,
+        secret: &crate::keys::SecretKey,
+    ) -> Result<Self, ModelError> {
+        match self {
+            Self::Sign { outcome, id } => {
+                let view = read_agenda(space, certs);
+                outcomes::sign(&view, author, secret, outcome, id).map(Self::Write)
+            }
+            other => Ok(other),
         }
     }
 
@@ -107,6 +131,24 @@ impl AgendaAction {
         match self {
             Self::Edit(_) => Ok(()),
             Self::Write(write) => rules::check_write(space, author, write),
+            Self::Sign { outcome, .. } => {
+                if !author.can_sign {
+                    return Err(ModelError::NotSigner);
+                }
+                let key = RecordKey {
+                    collection: "outcome",
+                    body: None,
+                    id: *outcome,
+                };
+                if rules::Records::new(space).exists(&key) {
+                    Ok(())
+                } else {
+                    Err(ModelError::Unknown {
+                        what: "outcome",
+                        id: outcome.to_string(),
+                    })
+                }
+            }
         }
     }
 
@@ -119,6 +161,9 @@ impl AgendaAction {
                 }
                 write.apply(tx)
             }
+            // Never reached through `Replica::apply_as`, which resolves it first; unresolved,
+            // it writes nothing.
+            Self::Sign { .. } => Ok(()),
         }
     }
 }
@@ -128,6 +173,13 @@ impl AgendaAction {
 pub struct AgendaView {
     pub fields: Vec<FieldView>,
     pub records: BTreeMap<&'static str, Vec<RecordView>>,
+    /// Each outcome and which member bodies have signed its current text.
+    pub outcomes: Vec<outcomes::OutcomeStatus>,
+    /// The space and its member bodies now (what an outcome's text is signed for).
+    #[serde(skip)]
+    pub space: crate::space::SpaceId,
+    #[serde(skip)]
+    pub members: Vec<crate::cert::BodyId>,
 }
 
 impl AgendaView {
@@ -177,8 +229,13 @@ pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
             }
         })
         .collect();
-    AgendaView {
+    let mut view = AgendaView {
         fields,
         records: read_records(&AGENDA_SCHEMA, space, certs),
-    }
+        outcomes: Vec::new(),
+        space: space.id(),
+        members: space.members().current.iter().copied().collect(),
+    };
+    view.outcomes = outcomes::statuses(&view, certs);
+    view
 }

@@ -47,12 +47,12 @@ fn reference(collection: &str, field: &str) -> Option<(&'static str, bool)> {
 }
 
 /// Reads a record's current field values.
-pub(super) struct Records<'a> {
+pub(crate) struct Records<'a> {
     space: &'a Space,
 }
 
 impl<'a> Records<'a> {
-    pub(super) fn new(space: &'a Space) -> Self {
+    pub(crate) fn new(space: &'a Space) -> Self {
         Self { space }
     }
 
@@ -63,7 +63,7 @@ impl<'a> Records<'a> {
         }
     }
 
-    pub(super) fn exists(&self, key: &RecordKey) -> bool {
+    pub(crate) fn exists(&self, key: &RecordKey) -> bool {
         self.obj(key).is_some()
     }
 

@@ -280,16 +280,14 @@ fn check_attestation(
     let body = key.body.ok_or(ModelError::NotSigner)?;
     let digest = decode_hex::<32>(get("digest")?).ok_or(ModelError::BadSignature)?;
     let signature = decode_hex::<64>(get("signature")?).ok_or(ModelError::BadSignature)?;
-    let mut payload = Vec::with_capacity(64);
-    payload.extend_from_slice(body.0.as_bytes());
-    payload.extend_from_slice(&digest);
-    author
-        .verify(
-            crate::keys::Domain(b"confer/attestation/v1"),
-            &payload,
-            &crate::keys::Signature(signature),
-        )
-        .map_err(|_| ModelError::BadSignature)
+    crate::model::outcome::Attestation {
+        body,
+        signer: *author,
+        digest,
+        signature: crate::keys::Signature(signature),
+    }
+    .verify()
+    .map_err(|_| ModelError::BadSignature)
 }
 
 fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
