@@ -41,7 +41,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// The date `months` calendar months after `date`, on the same day of the month, or on
 /// the month's last day where it is shorter (Jan 31 + 3 months = Apr 30).
 pub fn months_on((year, month, day): Date, months: u32) -> Date {
-    let zero_based = month - 1 + months;
+    let zero_based = month.saturating_sub(1) + months;
     let (year, month) = (year + zero_based / 12, zero_based % 12 + 1);
     (year, month, day.min(days_in_month(year, month)))
 }

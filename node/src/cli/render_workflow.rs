@@ -179,10 +179,10 @@ pub fn due_note(lang: Lang, due: &str, computed: bool) -> String {
 }
 
 /// Where a person finds the ids of a collection's records.
-fn where_listed(collection: &str, scope: Scope<'_>) -> String {
+fn where_listed(lang: Lang, collection: &str, scope: Scope<'_>) -> String {
     let agenda = match scope {
         Scope::Agenda(id) => head(id),
-        Scope::Node => "AGENDA".to_owned(),
+        Scope::Node => lang.pick("AGENDA", "议题ID").to_owned(),
     };
     match collection {
         "suggestion" => format!("`confer suggestion list {agenda}`"),
@@ -200,7 +200,7 @@ pub fn prefix_error(
 ) -> String {
     let label = collection(lang, name);
     let input = display_line(input.trim());
-    let list = where_listed(name, scope);
+    let list = where_listed(lang, name, scope);
     let len = confer_protocol::model::schema::ID_HEX_LEN;
     let place = match (scope, lang) {
         (Scope::Agenda(id), Lang::En) => format!("in agenda {}", head(id)),
