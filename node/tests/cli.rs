@@ -2042,3 +2042,485 @@ fn members_write_as_themselves_and_a_revocation_made_offline_reaches_the_partner
     assert!(text.contains("left or removed"), "{text}");
     assert_clean_logs(&[&a, &b]);
 }
+
+// ---- the agenda's workflow ----------------------------------------------------------------
+
+/// A running node A (平湖) and an agenda it shares with B (金山), whose node is initialised
+/// but never runs: A trusts B's body by id. Returns (A, the agenda's id, A's api.json).
+fn workflow_agenda(root: &Path) -> (Node, String, Value) {
+    let mut a = Node::init(root, "a", "平湖市政协");
+    let b = Node::init(root, "b", "金山区政协");
+    let api = a.start(LOOPBACK);
+    a.cli(&["trust", &b.body]).ok();
+    let created = a
+        .cli(&[
+            "agenda",
+            "new",
+            "--title",
+            "跨界河道水环境联动治理",
+            "--with",
+            &b.body,
+            "--json",
+        ])
+        .json();
+    let id = created["id"].as_str().expect("agenda id").to_owned();
+    (a, id, api)
+}
+
+/// The `{"id": ID}` a workflow command printed with `--json`: 16 lowercase hex characters.
+fn record_id(out: &Value) -> String {
+    let id = out["id"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        id.len() == 16
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "a record id: {out}"
+    );
+    id
+}
+
+/// The record `id` of `collection` in an `agenda show --json` view.
+fn record<'v>(view: &'v Value, collection: &str, id: &str) -> &'v Value {
+    view["records"][collection]
+        .as_array()
+        .and_then(|list| list.iter().find(|r| r["id"] == id))
+        .unwrap_or_else(|| panic!("no {collection} {id} in {}", view["records"]))
+}
+
+/// A field's current value in a record of `agenda show --json`.
+fn record_field(record: &Value, name: &str) -> String {
+    record["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["name"] == name))
+        .and_then(|f| f["current"]["value"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Three calendar months after `date` (YYYY-MM-DD), on the month's last day where it is
+/// shorter: the test's own reckoning of the default deadline.
+fn three_months_after(date: &str) -> String {
+    let part = |range: std::ops::Range<usize>| -> u32 {
+        date[range]
+            .parse()
+            .unwrap_or_else(|e| panic!("{date}: {e}"))
+    };
+    let (y, m, d) = (part(0..4), part(5..7), part(8..10));
+    let (y, m) = if m + 3 > 12 {
+        (y + 1, m + 3 - 12)
+    } else {
+        (y, m + 3)
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let last = match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 31,
+    };
+    format!("{y:04}-{m:02}-{:02}", d.min(last))
+}
+
+#[test]
+fn workflow_round_suggestion_assignment_feedback_evaluation_finding() {
+    let root = TempDir::new().expect("tempdir");
+    let (a, agenda, _) = workflow_agenda(root.path());
+    let ag = &agenda[..8];
+
+    let round = record_id(
+        &a.cli(&["round", "new", ag, "--host", "平湖市政协", "--json"])
+            .json(),
+    );
+    a.cli(&[
+        "round",
+        "plan",
+        "1",
+        "--agenda",
+        ag,
+        "--form",
+        "face-to-face",
+        "--date",
+        "2025-03-01",
+        "--place",
+        "平湖市新埭镇",
+    ])
+    .ok();
+    let suggestion = record_id(
+        &a.cli(&[
+            "suggestion",
+            "add",
+            ag,
+            "--text",
+            "建立跨界河长联合巡河机制\n每月一次",
+            "--proposer",
+            "李四",
+            "--json",
+        ])
+        .json(),
+    );
+    let listed = a.cli(&["suggestion", "list", ag, "--json"]).json();
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|l| l.len() == 1 && l[0]["id"] == suggestion.as_str()),
+        "{listed}"
+    );
+    let text = cli_lang(&a.data, "zh_CN.UTF-8", &["suggestion", "list", ag])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains(&suggestion)
+            && text.contains("李四")
+            && text.contains("建立跨界河长联合巡河机制"),
+        "{text}"
+    );
+    assert!(!text.contains("每月一次"), "only the first line: {text}");
+
+    // Assigned on Jan 31 without --due: due three calendar months on, Apr 30.
+    let lead = record_id(
+        &a.cli(&[
+            "handling",
+            "assign",
+            &suggestion[..8],
+            "--unit",
+            "平湖市水利局",
+            "--assigned",
+            "2025-01-31",
+            "--json",
+        ])
+        .json(),
+    );
+    // Without --assigned: today, and three months after it.
+    let co = record_id(
+        &a.cli(&[
+            "handling",
+            "assign",
+            &suggestion,
+            "--unit",
+            "平湖市生态环境分局",
+            "--co",
+            "--json",
+        ])
+        .json(),
+    );
+    // Feedback by an upper-case prefix of the suggestion's id.
+    let feedback = record_id(
+        &a.cli(&[
+            "handling",
+            "feedback",
+            &suggestion[..10].to_uppercase(),
+            "--unit",
+            "平湖市水利局",
+            "--result",
+            "partly-adopted",
+            "--text",
+            "已建立联合巡河制度",
+            "--date",
+            "2025-04-20",
+            "--json",
+        ])
+        .json(),
+    );
+    let evaluation = record_id(
+        &a.cli(&[
+            "handling",
+            "evaluate",
+            &suggestion[..8],
+            "--satisfaction",
+            "basically-satisfied",
+            "--text",
+            "基本落实",
+            "--json",
+        ])
+        .json(),
+    );
+    let finding = record_id(
+        &a.cli(&[
+            "finding",
+            "add",
+            ag,
+            "--suggestion",
+            &suggestion[..8],
+            "--text",
+            "部分河段仍有垃圾",
+            "--severity",
+            "medium",
+            "--visit",
+            "return-visit",
+            "--date",
+            "2025-06-01",
+            "--json",
+        ])
+        .json(),
+    );
+
+    let view = a.cli(&["agenda", "show", &agenda, "--json"]).json();
+    let r = record(&view, "round", &round);
+    assert_eq!(record_field(r, "number"), "1");
+    assert_eq!(record_field(r, "host"), a.body);
+    assert_eq!(record_field(r, "form"), "face-to-face");
+    assert_eq!(record_field(r, "place"), "平湖市新埭镇");
+    assert_eq!(r["created_by"]["member_name"], "张三");
+    assert_eq!(r["created_by"]["body"]["id"], a.body.as_str());
+
+    let s = record(&view, "suggestion", &suggestion);
+    assert_eq!(record_field(s, "round"), round);
+    assert_eq!(record_field(s, "proposer"), "李四");
+    assert_eq!(
+        record_field(s, "text"),
+        "建立跨界河长联合巡河机制\n每月一次"
+    );
+    let bodies = record_field(s, "bodies");
+    assert!(
+        bodies.split(',').count() == 2 && bodies.contains(&a.body),
+        "every member body: {bodies}"
+    );
+
+    let h = record(&view, "handling", &lead);
+    assert_eq!(h["area"]["id"], a.body.as_str(), "in A's own area");
+    assert_eq!(record_field(h, "suggestion"), suggestion);
+    assert_eq!(record_field(h, "unit"), "平湖市水利局");
+    assert_eq!(record_field(h, "role"), "lead");
+    assert_eq!(record_field(h, "assigned"), "2025-01-31");
+    assert_eq!(record_field(h, "due"), "2025-04-30");
+    let h = record(&view, "handling", &co);
+    assert_eq!(record_field(h, "role"), "co");
+    let assigned = record_field(h, "assigned");
+    assert_eq!(record_field(h, "due"), three_months_after(&assigned));
+
+    let f = record(&view, "feedback", &feedback);
+    assert_eq!(record_field(f, "handling"), lead);
+    assert_eq!(record_field(f, "result"), "partly-adopted");
+    assert_eq!(record_field(f, "date"), "2025-04-20");
+    let e = record(&view, "evaluation", &evaluation);
+    assert_eq!(record_field(e, "suggestion"), suggestion);
+    assert_eq!(record_field(e, "satisfaction"), "basically-satisfied");
+    let fi = record(&view, "finding", &finding);
+    assert_eq!(fi["area"], Value::Null, "a finding is shared");
+    assert_eq!(record_field(fi, "suggestion"), suggestion);
+    assert_eq!(record_field(fi, "severity"), "medium");
+    assert_eq!(record_field(fi, "visit"), "return-visit");
+
+    // The readable forms.
+    let text = a
+        .cli(&[
+            "handling",
+            "assign",
+            &suggestion,
+            "--unit",
+            "嘉兴港区",
+            "--assigned",
+            "2024-11-30",
+        ])
+        .ok()
+        .stdout;
+    assert!(text.contains("2025-02-28"), "the deadline it set: {text}");
+    let text = cli_lang(&a.data, "zh_CN.UTF-8", &["agenda", "show", ag])
+        .ok()
+        .stdout;
+    for expected in [
+        "工作记录",
+        "交办记录",
+        "办理期限：2025-04-30",
+        "部分采纳",
+        "回访督查",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert_clean_logs(&[&a]);
+}
+
+/// `POST path` with a JSON body and the API token; returns the raw response.
+fn raw_post(api: &Value, path: &str, body: &Value) -> String {
+    let addr = api["addr"].as_str().expect("api addr");
+    let token = api["token"].as_str().expect("api token");
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(CLI_TIMEOUT))
+        .expect("set timeout");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    response
+}
+
+#[test]
+fn workflow_bad_input_is_refused_in_both_languages_and_writes_nothing() {
+    let root = TempDir::new().expect("tempdir");
+    let (a, agenda, api) = workflow_agenda(root.path());
+    let ag = &agenda[..8];
+    record_id(&a.cli(&["round", "new", ag, "--json"]).json());
+    let meeting = record_id(
+        &a.cli(&["meeting", "add", ag, "--date", "2025-03-01", "--json"])
+            .json(),
+    );
+    let suggestion = record_id(
+        &a.cli(&["suggestion", "add", ag, "--text", "联合执法", "--json"])
+            .json(),
+    );
+    let s8 = &suggestion[..8];
+    a.cli(&[
+        "handling",
+        "assign",
+        s8,
+        "--unit",
+        "水利局",
+        "--assigned",
+        "2025-01-31",
+    ])
+    .ok();
+    // A second round numbered 1, as two bodies' nodes starting a round at the same time
+    // would make it.
+    let response = raw_post(
+        &api,
+        &format!("/v1/agendas/{agenda}/records"),
+        &serde_json::json!({"collection": "round", "fields": {"number": "1"}}),
+    );
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let entries = || a.cli(&["agenda", "show", &agenda, "--json"]).json()["entries"].clone();
+    let before = entries();
+
+    let not_utf8 = root.path().join("minutes.txt");
+    fs::write(&not_utf8, b"\xe4\xbc\x9a\xff").expect("write");
+    let missing = root.path().join("missing.txt");
+    let (not_utf8, missing) = (
+        not_utf8.to_str().expect("utf-8 path").to_owned(),
+        missing.to_str().expect("utf-8 path").to_owned(),
+    );
+    let unknown = "0123abcd0123abcd";
+    // (arguments, what the English line says, what the Chinese line says)
+    let cases: Vec<(Vec<&str>, Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec![
+                "handling",
+                "feedback",
+                s8,
+                "--unit",
+                "交通局",
+                "--result",
+                "adopted",
+                "--text",
+                "已办",
+            ],
+            vec!["has not assigned", "交通局", "confer handling assign"],
+            vec!["未将意见建议", "交通局", "confer handling assign"],
+        ),
+        (
+            vec![
+                "handling",
+                "assign",
+                s8,
+                "--unit",
+                "交通局",
+                "--assigned",
+                "2025-02-30",
+            ],
+            vec!["--assigned", "2025-02-30", "is not a date", "YYYY-MM-DD"],
+            vec!["--assigned", "2025-02-30", "不是有效日期"],
+        ),
+        (
+            vec![
+                "handling",
+                "receive",
+                s8,
+                "--unit",
+                "水利局",
+                "--date",
+                "2025-01-30",
+            ],
+            vec!["2025-01-30", "before the date of assignment", "2025-01-31"],
+            vec!["2025-01-30", "早于交办日期", "2025-01-31"],
+        ),
+        (
+            vec![
+                "handling",
+                "evaluate",
+                unknown,
+                "--satisfaction",
+                "satisfied",
+            ],
+            vec!["no suggestion", unknown],
+            vec!["没有编号以", unknown, "意见建议"],
+        ),
+        (
+            vec![
+                "finding",
+                "add",
+                ag,
+                "--suggestion",
+                "0123abc",
+                "--text",
+                "x",
+            ],
+            vec!["too short", "0123abc"],
+            vec!["太短", "0123abc"],
+        ),
+        (
+            vec!["suggestion", "add", ag, "--text", "再提一条"],
+            vec!["2 rounds numbered 1", "--round"],
+            vec!["有 2 个第 1 轮", "--round"],
+        ),
+        (
+            vec![
+                "handling",
+                "feedback",
+                s8,
+                "--unit",
+                "水利局",
+                "--result",
+                "not-adopted",
+                "--text",
+                "暂缓",
+            ],
+            vec!["--reason"],
+            vec!["--reason", "理由"],
+        ),
+        (
+            vec![
+                "meeting",
+                "minutes",
+                &meeting[..8],
+                "--text-file",
+                &not_utf8,
+            ],
+            vec![&not_utf8, "not UTF-8"],
+            vec![&not_utf8, "不是 UTF-8"],
+        ),
+        (
+            vec![
+                "outcome",
+                "new",
+                ag,
+                "--kind",
+                "proposal",
+                "--title",
+                "建议案",
+                "--text-file",
+                &missing,
+            ],
+            vec![&missing, "cannot read"],
+            vec![&missing, "文件不存在"],
+        ),
+    ];
+    for (args, en, zh) in &cases {
+        let line = a.cli(args).one_line_error();
+        for part in en {
+            assert!(line.contains(part), "{part:?} in {line}");
+        }
+        let line = cli_lang(&a.data, "zh_CN.UTF-8", args).one_line_error();
+        for part in zh {
+            assert!(line.contains(part), "{part:?} in {line}");
+        }
+        for english in [" the ", " is ", " not a", " no ", "cannot", "assign it"] {
+            assert!(!line.contains(english), "all Chinese: {line}");
+        }
+    }
+    assert_eq!(entries(), before, "nothing was written");
+    assert_clean_logs(&[&a]);
+}

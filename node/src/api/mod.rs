@@ -40,6 +40,8 @@ use axum::{Json, Router};
 mod ledger;
 mod workflow;
 
+pub use workflow::{OnQuery, OverdueItem, ReportQuery, SignOutcome, WriteRecord};
+
 use confer_protocol::model::AgendaEdit;
 use confer_protocol::revocation::Revocation;
 use confer_protocol::{BodyId, PublicKey, SpaceId};

@@ -3,14 +3,20 @@
 //! to the running node through its local API ([`client`]). Output is JSON with `--json`,
 //! otherwise readable text in the user's language ([`render`]). Wherever a command takes
 //! an agenda or body id, a unique prefix of at least 8 hexadecimal characters will do
-//! ([`ids`]). `body-key` works on the data directory too ([`body_key`]).
+//! ([`ids`]). `body-key` works on the data directory too ([`body_key`]). The agenda's
+//! workflow — rounds, meetings, suggestions, outcomes, handling, findings — is in
+//! [`workflow`].
 
 mod body_key;
 mod client;
+mod dates;
 mod ids;
 mod member;
+mod records;
 mod render;
+mod render_workflow;
 mod verify;
+mod workflow;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -112,6 +118,37 @@ pub enum Command {
     Agenda {
         #[command(subcommand)]
         command: AgendaCommand,
+    },
+    /// Consultation rounds of an agenda (协商轮次, 再协商) and their plans (协商方案).
+    Round {
+        #[command(subcommand)]
+        command: workflow::RoundCommand,
+    },
+    /// Consultation meetings (协商会议) and their minutes.
+    Meeting {
+        #[command(subcommand)]
+        command: workflow::MeetingCommand,
+    },
+    /// Suggestions (意见建议) raised in a round.
+    Suggestion {
+        #[command(subcommand)]
+        command: workflow::SuggestionCommand,
+    },
+    /// Outcome documents (协商成果).
+    Outcome {
+        #[command(subcommand)]
+        command: workflow::OutcomeCommand,
+    },
+    /// Following a suggestion up: submission, instructions, assignment to units,
+    /// feedback, evaluation (建言报送 → 批示抄告 → 意见办理 → 结果反馈).
+    Handling {
+        #[command(subcommand)]
+        command: workflow::HandlingCommand,
+    },
+    /// Supervision findings (民主监督) and the responses to them.
+    Finding {
+        #[command(subcommand)]
+        command: workflow::FindingCommand,
     },
     /// Start three bodies on loopback and show a joint agenda syncing between two of them.
     Demo,
@@ -238,11 +275,19 @@ pub enum AgendaCommand {
         #[arg(long = "as", value_name = "NAME_OR_KEY")]
         as_member: Option<String>,
     },
-    /// Show an agenda: every field, who wrote it, whether the signatures verify.
+    /// Show an agenda: every field and workflow record, who wrote it, whether the
+    /// signatures verify.
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
     },
+    /// Set the body hosting a round (轮流承办).
+    Host(workflow::HostArgs),
+    /// Record this body's chair meeting's preselection of the topic for a round (主席会议预选).
+    Preselect(workflow::DecisionArgs),
+    /// Record the joint secretaries-general meeting's confirmation of the topic for a
+    /// round (秘书长工作会议确定).
+    Confirm(workflow::DecisionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -419,6 +464,24 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Trust { body } => trust(&data, &body, true, json, lang).await,
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
+        Command::Round { command } => {
+            workflow::round(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Meeting { command } => {
+            workflow::meeting(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Suggestion { command } => {
+            workflow::suggestion(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Outcome { command } => {
+            workflow::outcome(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Handling { command } => {
+            workflow::handling(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Finding { command } => {
+            workflow::finding(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
         Command::Member { command } => member::execute(&data, command, json, lang).await,
         Command::Node { command } => member::execute_node(&data, command, json, lang).await,
         Command::Verify { .. } => {
@@ -893,8 +956,21 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 print_json(&view)
             } else {
                 print!("{}", render::agenda(&view, lang));
+                print!("{}", render_workflow::records(&view, lang));
                 Ok(())
             }
+        }
+        AgendaCommand::Host(args) => {
+            let ctx = records::Ctx::new(client, data, json, lang);
+            workflow::host(&ctx, args).await
+        }
+        AgendaCommand::Preselect(args) => {
+            let ctx = records::Ctx::new(client, data, json, lang);
+            workflow::decide(&ctx, args, false).await
+        }
+        AgendaCommand::Confirm(args) => {
+            let ctx = records::Ctx::new(client, data, json, lang);
+            workflow::decide(&ctx, args, true).await
         }
     }
 }

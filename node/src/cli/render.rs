@@ -31,12 +31,12 @@ macro_rules! put {
 }
 
 /// A peer-chosen single-line string, safe to print.
-fn text(s: &str) -> Cow<'_, str> {
+pub(super) fn text(s: &str) -> Cow<'_, str> {
     display_line(s)
 }
 
 /// `name (0123456789abcdef…)`, or only the short id when the body has no known name.
-fn body_short(b: &BodyView) -> String {
+pub(super) fn body_short(b: &BodyView) -> String {
     match &b.name {
         Some(name) => format!("{} ({})", text(name), ids::short(&b.id)),
         None => ids::short(&b.id),
@@ -53,7 +53,7 @@ fn body_full(b: &BodyView) -> String {
 
 /// Multi-line `value` after a label: continuation lines are indented by `indent` and
 /// marked with `│ `, so text in a value can never pass for a line of the listing itself.
-fn block(value: &str, indent: &str) -> String {
+pub(super) fn block(value: &str, indent: &str) -> String {
     let shown = display_text(value);
     let mut lines = shown.split('\n');
     let mut out = lines.next().unwrap_or_default().to_owned();
@@ -608,7 +608,7 @@ pub fn agenda_list(list: &[AgendaSummary], lang: Lang) -> String {
     out
 }
 
-fn author(v: &ValueView, lang: Lang) -> String {
+pub(super) fn author(v: &ValueView, lang: Lang) -> String {
     let who = v
         .member_name
         .as_deref()
