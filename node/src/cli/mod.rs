@@ -10,6 +10,7 @@
 mod body_key;
 mod client;
 mod dates;
+mod followup;
 mod ids;
 mod member;
 mod records;
@@ -149,6 +150,28 @@ pub enum Command {
     Finding {
         #[command(subcommand)]
         command: workflow::FindingCommand,
+    },
+    /// Handling units past their deadline without feedback, in every agenda (督办).
+    Overdue {
+        /// Count as of this date, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+    },
+    /// The year-end report (年终通报): meetings, suggestions, adoption and completion rates,
+    /// overdue and carried-over items, findings — per agenda and body.
+    Report {
+        /// The year reported on.
+        #[arg(long)]
+        year: u32,
+        /// Only this agenda (id or a unique prefix of 8+ hex characters).
+        #[arg(long)]
+        agenda: Option<String>,
+        /// Count overdue items as of this date, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Markdown, or a printable HTML page (A4).
+        #[arg(long, value_enum, default_value = "md")]
+        format: followup::ReportFormat,
     },
     /// Start three bodies on loopback and show a joint agenda syncing between two of them.
     Demo,
@@ -481,6 +504,18 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         }
         Command::Finding { command } => {
             workflow::finding(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Overdue { on } => {
+            followup::overdue(&records::Ctx::connect(&data, json, lang)?, on.as_deref()).await
+        }
+        Command::Report {
+            year,
+            agenda,
+            as_of,
+            format,
+        } => {
+            let ctx = records::Ctx::connect(&data, json, lang)?;
+            followup::year_report(&ctx, year, agenda.as_deref(), as_of.as_deref(), format).await
         }
         Command::Member { command } => member::execute(&data, command, json, lang).await,
         Command::Node { command } => member::execute_node(&data, command, json, lang).await,

@@ -215,8 +215,13 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
             meeting,
             proposer,
             bodies,
+            date: day,
             writer,
         } => {
+            let day = match day {
+                Some(day) => dates::parse(lang, "--date", &day)?,
+                None => dates::today(),
+            };
             let view = ctx.agenda(&agenda).await?;
             let round = records::round(lang, &view, round.as_deref())?;
             let meeting = pick_opt(lang, &view, "meeting", meeting)?;
@@ -233,7 +238,8 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
                 .opt("meeting", meeting)
                 .set("text", text)
                 .opt("proposer", proposer)
-                .set("bodies", bodies.join(","));
+                .set("bodies", bodies.join(","))
+                .set("date", dates::format(day));
             ctx.save(Write::new(&view, "suggestion", fields), &writer)
                 .await
         }
@@ -246,6 +252,7 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
                 Ok(())
             }
         }
+        SuggestionCommand::Show { id, on } => super::followup::trail(ctx, &id, on.as_deref()).await,
         SuggestionCommand::Dispute {
             id,
             decision,
@@ -294,6 +301,9 @@ pub async fn outcome(ctx: &Ctx<'_>, command: OutcomeCommand) -> Result<(), Strin
             ctx.save(Write::new(&view, "outcome", fields), &writer)
                 .await
         }
+        OutcomeCommand::Sign { id, writer } => super::followup::sign(ctx, &id, &writer).await,
+        OutcomeCommand::Show { id } => super::followup::show(ctx, &id).await,
+        OutcomeCommand::Export { id, out } => super::followup::export(ctx, &id, &out).await,
         OutcomeCommand::Edit {
             id,
             text_file,

@@ -225,6 +225,10 @@ pub enum SuggestionCommand {
         /// characters of its id). Default: every member body of the agenda.
         #[arg(long = "body", value_name = "BODY")]
         bodies: Vec<String>,
+        /// The day it was raised, YYYY-MM-DD (default: today); the year-end report counts
+        /// it in that year.
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
         #[command(flatten)]
         writer: Writer,
     },
@@ -245,6 +249,15 @@ pub enum SuggestionCommand {
         date: String,
         #[command(flatten)]
         writer: Writer,
+    },
+    /// 提与落: one suggestion across rounds and bodies — submissions, instructions, each
+    /// unit's handling and feedback, evaluations, findings.
+    Show {
+        /// The suggestion's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// Count overdue days as of this date, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
     },
 }
 
@@ -271,6 +284,29 @@ pub enum OutcomeCommand {
         round: Option<String>,
         #[command(flatten)]
         writer: Writer,
+    },
+    /// Sign the outcome's current text for this body (needs a member who may sign:
+    /// `member add --can-sign`).
+    Sign {
+        /// The outcome's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        #[command(flatten)]
+        writer: Writer,
+    },
+    /// Show an outcome: whether it is adopted, and each member body's signature against
+    /// the current text.
+    Show {
+        /// The outcome's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+    },
+    /// Write the outcome's self-contained bundle (text, signatures, certificate chains)
+    /// for anyone to check offline with `confer verify`.
+    Export {
+        /// The outcome's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// Where to write the bundle (JSON).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Replace an outcome's text (and title) before it is signed.
     Edit {
