@@ -20,6 +20,8 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "cli/ledger.rs"]
+mod ledger;
 #[path = "cli/outcome.rs"]
 mod outcome;
 #[path = "cli/verify.rs"]

@@ -42,7 +42,7 @@ mod workflow;
 
 pub use workflow::{OnQuery, OverdueItem, ReportQuery, SignOutcome, WriteRecord};
 
-use confer_protocol::model::AgendaEdit;
+use confer_protocol::model::{AgendaAction, AgendaEdit};
 use confer_protocol::revocation::Revocation;
 use confer_protocol::{BodyId, PublicKey, SpaceId};
 use rand::RngExt;
@@ -75,6 +75,9 @@ pub struct NewAgenda {
     pub summary: Option<String>,
     #[serde(default)]
     pub with: Vec<String>,
+    /// The ledger topic (its id) the agenda comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
     /// The member key to write as (full hex); default: the first member.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
     pub as_member: Option<String>,
@@ -382,9 +385,21 @@ async fn new_agenda(
         .map(|b| b.parse::<BodyId>().map_err(|_| NodeError::BadInput(format!("{b} is not a body id (64 hexadecimal characters, see `confer status` on that body's node)"))))
         .collect::<Result<Vec<_>, _>>()?;
     let author = parse_member(body.as_member.as_deref())?;
+    let topic = body
+        .topic
+        .as_deref()
+        .map(|t| {
+            t.parse::<confer_protocol::model::RecordId>()
+                .map_err(|e| NodeError::BadInput(e.to_string()))
+        })
+        .transpose()?;
     let id = node
         .create_agenda_as(&body.title, body.summary.as_deref(), with, author)
         .await?;
+    if let Some(topic) = topic {
+        node.apply(id, AgendaAction::LinkTopic(topic).into(), author)
+            .await?;
+    }
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 

@@ -12,6 +12,7 @@ mod client;
 mod dates;
 mod followup;
 mod ids;
+mod ledger;
 mod member;
 mod records;
 mod render;
@@ -151,6 +152,21 @@ pub enum Command {
         #[command(subcommand)]
         command: workflow::FindingCommand,
     },
+    /// This body's ledger of candidate topics (台账) and their screening.
+    Topic {
+        #[command(subcommand)]
+        command: ledger::TopicCommand,
+    },
+    /// This body's annual consultation plan (年度协商计划).
+    Plan {
+        #[command(subcommand)]
+        command: ledger::PlanCommand,
+    },
+    /// This body's expert pool (第三方专家库), and sharing experts into joint agendas.
+    Expert {
+        #[command(subcommand)]
+        command: ledger::ExpertCommand,
+    },
     /// Handling units past their deadline without feedback, in every agenda (督办).
     Overdue {
         /// Count as of this date, YYYY-MM-DD (default: today).
@@ -231,8 +247,13 @@ pub enum PeerCommand {
 pub enum AgendaCommand {
     /// Create a joint agenda with other bodies.
     New {
-        #[arg(long)]
-        title: String,
+        /// The agenda's title (default with --from-topic: the topic's).
+        #[arg(long, required_unless_present = "from_topic")]
+        title: Option<String>,
+        /// The ledger topic it comes from (id or a unique prefix of 8+ hex characters);
+        /// the topic records the agenda.
+        #[arg(long, value_name = "TOPIC")]
+        from_topic: Option<String>,
         #[arg(long)]
         summary: Option<String>,
         /// Body id of a participating body (repeatable); a unique prefix of 8+ hex
@@ -504,6 +525,15 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         }
         Command::Finding { command } => {
             workflow::finding(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Topic { command } => {
+            ledger::topic(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Plan { command } => {
+            ledger::plan(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Expert { command } => {
+            ledger::expert(&records::Ctx::connect(&data, json, lang)?, command).await
         }
         Command::Overdue { on } => {
             followup::overdue(&records::Ctx::connect(&data, json, lang)?, on.as_deref()).await
@@ -809,10 +839,27 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
     match command {
         AgendaCommand::New {
             title,
+            from_topic,
             summary,
             with,
             as_member,
         } => {
+            let ctx = records::Ctx::new(connect(data, lang)?, data, json, lang);
+            let topic = match &from_topic {
+                Some(t) => Some(ledger::topic_for_agenda(&ctx, t).await?),
+                None => None,
+            };
+            let title = match (title, &topic) {
+                (Some(title), _) => title,
+                (None, Some(topic)) => topic.get("title").to_owned(),
+                (None, None) => return Err(lang.pick("give --title", "请给出 --title").to_owned()),
+            };
+            let summary = summary.or_else(|| {
+                topic
+                    .as_ref()
+                    .map(|t| t.get("summary").to_owned())
+                    .filter(|s| !s.is_empty())
+            });
             let with = body_ids(&client, with, lang, data).await?;
             let as_member = match as_member {
                 Some(m) => Some(member::resolve(&client, &m, lang, data).await?),
@@ -825,11 +872,15 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                         title,
                         summary,
                         with,
+                        topic: topic.as_ref().map(|t| t.id.clone()),
                         as_member,
                     },
                 )
                 .await
                 .map_err(explain)?;
+            if let Some(topic) = &topic {
+                ledger::link_topic(&ctx, &topic.id, &created.id).await?;
+            }
             if json {
                 print_json(&created)
             } else {

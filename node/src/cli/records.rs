@@ -61,6 +61,11 @@ impl Fields {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The fields, in the order given.
+    pub fn into_vec(self) -> Vec<(&'static str, String)> {
+        self.0
+    }
 }
 
 /// One record write: a new record of `collection` (no `id`) or an edit of one.

@@ -41,11 +41,14 @@ pub fn collection(lang: Lang, name: &str) -> &str {
         "carry" => "转入次年视察计划",
         "expert" => "第三方专家",
         "assessment" => "专家评估",
+        "topic" => "台账选题",
+        "plan_item" => "年度计划事项",
         _ => "记录",
     };
     let en = match name {
         "handling" => "handling assignment",
         "carry" => "carry-over",
+        "plan_item" => "plan item",
         other => other,
     };
     lang.pick(en, zh)
@@ -186,6 +189,8 @@ fn where_listed(lang: Lang, collection: &str, scope: Scope<'_>) -> String {
     };
     match collection {
         "suggestion" => format!("`confer suggestion list {agenda}`"),
+        "topic" => "`confer topic list`".to_owned(),
+        "plan_item" => "`confer plan list`".to_owned(),
         _ => format!("`confer agenda show {agenda}`"),
     }
 }

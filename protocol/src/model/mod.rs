@@ -115,7 +115,10 @@ impl ModelAction {
     pub fn placed(mut self, body: &BodyId) -> Self {
         match &mut self {
             Self::Agenda(AgendaAction::Write(write)) => write.place(&AGENDA_SCHEMA, body),
-            Self::Agenda(AgendaAction::Edit(_) | AgendaAction::Sign { .. }) | Self::Ledger(_) => {}
+            Self::Agenda(
+                AgendaAction::Edit(_) | AgendaAction::Sign { .. } | AgendaAction::LinkTopic(_),
+            )
+            | Self::Ledger(_) => {}
         }
         self
     }

@@ -96,6 +96,8 @@ pub enum AgendaAction {
     /// record `id`. The signature needs the author's key: [`AgendaAction::resolve`] turns
     /// this into the attestation's [`RecordWrite`] before it is applied.
     Sign { outcome: RecordId, id: RecordId },
+    /// Records the ledger topic (of the creating body) the agenda came from.
+    LinkTopic(RecordId),
 }
 
 impl AgendaAction {
@@ -104,7 +106,7 @@ impl AgendaAction {
         match self {
             Self::Edit(edit) => edit.validate(),
             Self::Write(write) => write.validate(&AGENDA_SCHEMA),
-            Self::Sign { .. } => Ok(()),
+            Self::Sign { .. } | Self::LinkTopic(_) => Ok(()),
         }
     }
 
@@ -129,7 +131,7 @@ impl AgendaAction {
     /// Checks the action against the agenda as it is now, made by `author`.
     pub fn validate_in(&self, space: &Space, author: &Author) -> Result<(), ModelError> {
         match self {
-            Self::Edit(_) => Ok(()),
+            Self::Edit(_) | Self::LinkTopic(_) => Ok(()),
             Self::Write(write) => rules::check_write(space, author, write),
             Self::Sign { outcome, .. } => {
                 if !author.can_sign {
@@ -164,6 +166,10 @@ impl AgendaAction {
             // Never reached through `Replica::apply_as`, which resolves it first; unresolved,
             // it writes nothing.
             Self::Sign { .. } => Ok(()),
+            Self::LinkTopic(topic) => {
+                tx.put(ROOT, "topic", topic.to_string())?;
+                Ok(())
+            }
         }
     }
 }
