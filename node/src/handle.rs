@@ -77,6 +77,13 @@ pub(crate) enum Command {
     ShowAgenda(SpaceId, Reply<AgendaView>),
     /// The certificates this node knows (for documents exported with their chains).
     Certificates(Reply<confer_protocol::Certificates>),
+    /// Who changed what, when, in a space (any kind), read from its entries; only one
+    /// record's writes with `Some(id)`.
+    History(
+        SpaceId,
+        Option<String>,
+        Reply<Vec<confer_protocol::model::history::HistoryItem>>,
+    ),
     /// A space's records as people see them (any kind of space).
     ShowRecords(SpaceId, Reply<BTreeMap<String, Vec<RecordView>>>),
     Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
@@ -237,6 +244,15 @@ impl NodeHandle {
     /// signed it.
     pub async fn certificates(&self) -> Result<confer_protocol::Certificates, NodeError> {
         self.ask(Command::Certificates).await
+    }
+
+    /// Who changed what, when, in `space` (only the record `record`, if given).
+    pub async fn history(
+        &self,
+        space: SpaceId,
+        record: Option<String>,
+    ) -> Result<Vec<confer_protocol::model::history::HistoryItem>, NodeError> {
+        self.ask(|r| Command::History(space, record, r)).await
     }
 
     /// This body's ledger (empty before its first record).

@@ -19,6 +19,7 @@ use confer_protocol::model::agenda::outcomes;
 use confer_protocol::model::agenda::report::{self, Report};
 use confer_protocol::model::bundle::Bundle;
 use confer_protocol::model::date::Date;
+use confer_protocol::model::history::HistoryItem;
 use confer_protocol::model::schema::Schema;
 use confer_protocol::model::{
     AgendaAction, AgendaView, ModelView, RecordId, RecordKey, RecordWrite,
@@ -40,6 +41,7 @@ pub(super) fn routes() -> Router<NodeHandle> {
             "/v1/agendas/{id}/outcomes/{oid}/bundle",
             get(outcome_bundle),
         )
+        .route("/v1/agendas/{id}/history", get(space_history))
         .route("/v1/overdue", get(overdue))
         .route("/v1/report", get(year_report))
 }
@@ -236,6 +238,23 @@ async fn outcome_bundle(
         &outcomes::attestations(&view, &outcome),
         &certs,
     )))
+}
+
+/// `?record=ID`: only that record's writes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    pub record: Option<String>,
+}
+
+/// `GET /v1/agendas/{id}/history?record=ID`: who changed what, when, from the entries.
+async fn space_history(
+    State(node): State<NodeHandle>,
+    UrlPath(space): UrlPath<String>,
+    q: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<Vec<HistoryItem>>, ApiError> {
+    let q = query(q)?;
+    Ok(Json(node.history(parse_space(&space)?, q.record).await?))
 }
 
 async fn overdue(

@@ -436,3 +436,70 @@ pub async fn year_report(
     }
     Ok(())
 }
+
+/// `confer history AGENDA [--record ID]`: who changed what, when, read from the signed
+/// entries (one record's writes with `--record`).
+pub async fn history(ctx: &Ctx<'_>, agenda: &str, record: Option<&str>) -> Result<(), String> {
+    let lang = ctx.lang;
+    let view = ctx.agenda(agenda).await?;
+    let record = match record {
+        Some(input) => {
+            let all = view.records.values().flatten().map(|r| r.id.as_str());
+            let id = super::ids::resolve_prefix(input.trim(), all).map_err(|e| {
+                super::render_workflow::prefix_error(
+                    lang,
+                    &e,
+                    "record",
+                    input,
+                    super::records::Scope::Agenda(&view.id),
+                )
+            })?;
+            Some(id.to_owned())
+        }
+        None => None,
+    };
+    let mut path = format!("/v1/agendas/{}/history", view.id);
+    if let Some(id) = &record {
+        path.push_str(&format!("?record={id}"));
+    }
+    let items: Vec<confer_protocol::model::history::HistoryItem> = ctx
+        .client
+        .get(&path)
+        .await
+        .map_err(|e| e.explain(lang, ctx.data))?;
+    if ctx.json {
+        return print_json(&items);
+    }
+    for item in &items {
+        let when = dates::Date::from_unix_seconds(u64::try_from(item.time_ms / 1000).unwrap_or(0));
+        let who = format!(
+            "{} {}",
+            item.body_name
+                .as_deref()
+                .unwrap_or(&item.body[..16.min(item.body.len())]),
+            item.member_name
+                .as_deref()
+                .unwrap_or(&item.author[..16.min(item.author.len())])
+        );
+        let what = if item.made {
+            lang.pick("made", "新建")
+        } else {
+            lang.pick("changed", "修改")
+        };
+        let fields: Vec<String> = item
+            .fields
+            .iter()
+            .map(|(f, v)| {
+                let v: String = v.chars().take(40).collect();
+                format!("{f}={}", display_line(&v))
+            })
+            .collect();
+        println!(
+            "{when}  {}  {what} {}  {}",
+            display_line(&who),
+            display_line(&item.target),
+            fields.join(" ")
+        );
+    }
+    Ok(())
+}

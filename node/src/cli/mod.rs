@@ -167,6 +167,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ledger::ExpertCommand,
     },
+    /// Who changed what, when, in an agenda, read from its signed entries.
+    History {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        agenda: String,
+        /// Only this record's changes (its id or a unique prefix of 8+ hex characters).
+        #[arg(long, value_name = "ID")]
+        record: Option<String>,
+    },
     /// Handling units past their deadline without feedback, in every agenda (督办).
     Overdue {
         /// Count as of this date, YYYY-MM-DD (default: today).
@@ -534,6 +542,10 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         }
         Command::Expert { command } => {
             ledger::expert(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::History { agenda, record } => {
+            let ctx = records::Ctx::connect(&data, json, lang)?;
+            followup::history(&ctx, &agenda, record.as_deref()).await
         }
         Command::Overdue { on } => {
             followup::overdue(&records::Ctx::connect(&data, json, lang)?, on.as_deref()).await

@@ -1106,6 +1106,17 @@ impl EventLoop {
                 };
                 let _ = reply.send(result);
             }
+            Command::History(id, record, reply) => {
+                let result = match self.replica.space(&id) {
+                    Some(space) => Ok(confer_protocol::model::history::history(
+                        space,
+                        self.replica.certs(),
+                        record.as_deref(),
+                    )),
+                    None => Err(NodeError::UnknownAgenda(id.to_string())),
+                };
+                let _ = reply.send(result);
+            }
             Command::Certificates(reply) => {
                 let _ = reply.send(Ok(self.replica.certs().clone()));
             }

@@ -223,6 +223,24 @@ fn both_bodies_sign_an_outcome_it_verifies_offline_and_the_loop_reads_back() {
         "{}",
         html.stdout
     );
+    // Who changed the outcome, when: made, then its text replaced; signatures are records
+    // of their own in each body's area.
+    let history = a
+        .cli(&["history", &agenda, "--record", &outcome[..8], "--json"])
+        .json();
+    let items = history.as_array().expect("history");
+    assert_eq!(items.len(), 2, "{history}");
+    assert_eq!(
+        (items[0]["made"].clone(), items[1]["made"].clone()),
+        (true.into(), false.into())
+    );
+    assert_eq!(items[1]["member_name"], "张三", "{history}");
+    let text = cli_lang(&a.data, "zh_CN.UTF-8", &["history", &agenda]).ok();
+    assert!(
+        text.stdout.contains("新建") && text.stdout.contains("修改"),
+        "{}",
+        text.stdout
+    );
     let bad = a.cli(&["overdue", "--on", "2026-02-30"]).one_line_error();
     assert!(bad.contains("--on"), "{bad}");
 }

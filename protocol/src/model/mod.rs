@@ -18,6 +18,7 @@
 pub mod agenda;
 pub mod bundle;
 pub mod date;
+pub mod history;
 pub mod ledger;
 pub mod outcome;
 pub mod schema;

@@ -1306,3 +1306,48 @@ fn an_outcome_is_adopted_when_every_body_signs_its_text_and_exported_it_verifies
     let report = verify(fresh.to_json().as_bytes());
     assert!(report.valid && !report.adopted, "{report:?}");
 }
+
+#[test]
+fn the_history_says_who_changed_what_and_when_from_the_entries() {
+    use confer_protocol::model::history::history;
+    let certs = all_certs(&[1, 2]);
+    let mut space = agenda(&[1, 2]);
+    with_handling(&mut space);
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    let s = id(2).to_string();
+    act(
+        &mut space,
+        two,
+        77,
+        &edit("suggestion", None, 2, &[("text", "建立跨界河长制（修改）")]),
+    )
+    .expect("edit");
+    let all = history(&space, &certs, None);
+    assert_eq!(all.len(), 4, "{all:?}");
+    let trail = history(&space, &certs, Some(&s));
+    assert_eq!(trail.len(), 2, "made, then edited: {trail:?}");
+    assert!(
+        trail[0].made
+            && trail[0]
+                .fields
+                .iter()
+                .any(|(f, v)| f == "text" && v == "建立跨界河长制")
+    );
+    let edit = &trail[1];
+    assert!(!edit.made);
+    assert_eq!(
+        (edit.time_ms, edit.body.as_str()),
+        (77, body_id(2).to_string().as_str())
+    );
+    assert_eq!(edit.member_name.as_deref(), Some("委员 2"));
+    assert_eq!(
+        edit.fields,
+        vec![("text".to_owned(), "建立跨界河长制（修改）".to_owned())]
+    );
+    // Body 1's handling record in its area is found by its id too.
+    let handling = history(&space, &certs, Some(&id(3).to_string()));
+    assert_eq!(handling[0].target, key("handling", Some(1), 3).root_key());
+}
