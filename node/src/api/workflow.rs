@@ -125,6 +125,19 @@ pub(super) fn record_write(schema: &Schema, body: &WriteRecord) -> Result<Record
                 .map_err(|e| NodeError::BadInput(e.to_string()))?,
             false,
         ),
+        // An attachment is content-addressed: its id is the first 8 bytes of its SHA-256.
+        None if collection.name == "attachment" => {
+            let sha = body.fields.get("sha256").map(String::as_str).unwrap_or("");
+            let id = sha
+                .get(..16)
+                .and_then(|prefix| prefix.parse::<RecordId>().ok())
+                .ok_or_else(|| {
+                    NodeError::BadInput(
+                        "an attachment needs its sha256 (64 lowercase hex characters)".into(),
+                    )
+                })?;
+            (id, true)
+        }
         None => (RecordId::from_bytes(rand::rng().random()), true),
     };
     Ok(RecordWrite {

@@ -7,6 +7,7 @@
 //! workflow — rounds, meetings, suggestions, outcomes, handling, findings — is in
 //! [`workflow`].
 
+mod attachments;
 mod body_key;
 mod client;
 mod dates;
@@ -167,6 +168,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ledger::ExpertCommand,
     },
+    /// Files attached to findings: write one out, its SHA-256 checked.
+    Attachment {
+        #[command(subcommand)]
+        command: AttachmentCommand,
+    },
     /// Who changed what, when, in an agenda, read from its signed entries.
     History {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
@@ -235,6 +241,21 @@ pub enum Command {
         /// Sign without asking (the request is still shown); without it, a terminal is asked.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommand {
+    /// Write an attachment's bytes to a file.
+    Get {
+        /// The attachment's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The agenda holding it (id or a unique prefix of 8+ hex characters).
+        #[arg(long)]
+        agenda: String,
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -542,6 +563,12 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         }
         Command::Expert { command } => {
             ledger::expert(&records::Ctx::connect(&data, json, lang)?, command).await
+        }
+        Command::Attachment {
+            command: AttachmentCommand::Get { id, agenda, out },
+        } => {
+            let ctx = records::Ctx::connect(&data, json, lang)?;
+            attachments::get(&ctx, &id, &agenda, &out).await
         }
         Command::History { agenda, record } => {
             let ctx = records::Ctx::connect(&data, json, lang)?;

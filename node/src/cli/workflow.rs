@@ -538,11 +538,16 @@ pub async fn finding(ctx: &Ctx<'_>, command: FindingCommand) -> Result<(), Strin
             text,
             severity,
             visit,
+            attach,
             date: day,
             writer,
         } => {
             let day = date_opt(lang, "--date", day)?;
             let view = ctx.agenda(&agenda).await?;
+            let mut attachments = Vec::new();
+            for file in &attach {
+                attachments.push(super::attachments::upload(ctx, &view, file).await?);
+            }
             let fields = Fields::new()
                 .opt(
                     "suggestion",
@@ -552,6 +557,10 @@ pub async fn finding(ctx: &Ctx<'_>, command: FindingCommand) -> Result<(), Strin
                 .set("text", text)
                 .opt("severity", severity.map(stored))
                 .opt("visit", visit.map(stored))
+                .opt(
+                    "attachments",
+                    (!attachments.is_empty()).then(|| attachments.join(",")),
+                )
                 .opt("date", day);
             ctx.save(Write::new(&view, "finding", fields), &writer)
                 .await

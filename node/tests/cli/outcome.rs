@@ -223,6 +223,66 @@ fn both_bodies_sign_an_outcome_it_verifies_offline_and_the_loop_reads_back() {
         "{}",
         html.stdout
     );
+    // A finding with an attachment: B gets the bytes with the agenda, checked by digest.
+    let photo = root.path().join("现场.jpg");
+    let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&photo, &bytes).expect("photo");
+    let photo_arg = photo.display().to_string();
+    let finding = id_of(a.cli(&[
+        "finding",
+        "add",
+        &agenda,
+        "--suggestion",
+        &suggestion,
+        "--text",
+        "回头看：排污口仍在",
+        "--severity",
+        "high",
+        "--attach",
+        &photo_arg,
+        "--json",
+    ]));
+    let attachment = poll(
+        "B holds the finding's attachment",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = b.try_json(&["agenda", "show", &agenda])?;
+            let finding = view["records"]["finding"]
+                .as_array()
+                .and_then(|f| f.iter().find(|r| r["id"] == finding.as_str()).cloned())
+                .ok_or("no finding yet")?;
+            field_value(&finding, "attachments").ok_or_else(|| "no attachments".to_owned())
+        },
+    );
+    let copy = root.path().join("copy.jpg");
+    let copy_arg = copy.display().to_string();
+    b.cli(&[
+        "attachment",
+        "get",
+        &attachment,
+        "--agenda",
+        &agenda,
+        "--out",
+        &copy_arg,
+    ])
+    .ok();
+    assert_eq!(std::fs::read(&copy).expect("copy"), bytes);
+    let big = root.path().join("big.bin");
+    std::fs::write(&big, vec![0u8; 600 * 1024]).expect("big");
+    let refused = a
+        .cli(&[
+            "finding",
+            "add",
+            &agenda,
+            "--text",
+            "x",
+            "--attach",
+            &big.display().to_string(),
+        ])
+        .one_line_error();
+    assert!(refused.contains("512 KiB"), "{refused}");
+
     // Who changed the outcome, when: made, then its text replaced; signatures are records
     // of their own in each body's area.
     let history = a

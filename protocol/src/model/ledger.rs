@@ -48,6 +48,7 @@ pub static LEDGER_SCHEMA: Schema = Schema {
         Collection {
             name: "topic",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("title", LINE),
                 f("summary", TEXT),
@@ -67,6 +68,7 @@ pub static LEDGER_SCHEMA: Schema = Schema {
         Collection {
             name: "plan_item",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("year", FieldType::Number),
                 f("category", FieldType::Choice(CATEGORIES)),
@@ -79,6 +81,7 @@ pub static LEDGER_SCHEMA: Schema = Schema {
         Collection {
             name: "expert",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("name", LINE),
                 f("field", LINE),

@@ -96,6 +96,8 @@ pub enum FieldType {
     Bodies,
     /// Lowercase hex of exactly this many bytes.
     Hex(usize),
+    /// Standard base64 (with padding) of at most this many bytes.
+    Base64(usize),
 }
 
 /// A field of a collection.
@@ -113,7 +115,7 @@ pub enum Writers {
     /// Only the members of the body whose area holds the record.
     OwnBody,
     /// Only keys of the body whose area holds the record that may sign joint documents
-    /// (`can_sign`); the record is written whole, once, and never edited.
+    /// (`can_sign`).
     OwnSigner,
 }
 
@@ -122,6 +124,9 @@ pub enum Writers {
 pub struct Collection {
     pub name: &'static str,
     pub writers: Writers,
+    /// Records are written whole, in the change that makes them, and never edited (a
+    /// signature, an attachment's bytes): the schema's `check_whole` checks them.
+    pub whole: bool,
     pub fields: &'static [Field],
 }
 
@@ -251,6 +256,24 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), ModelError> {
                 .iter()
                 .try_for_each(|b| check_body_hex(b).ok_or_else(|| bad("must list body ids")))
         }
+        FieldType::Base64(max) => {
+            use base64::Engine;
+            // Checked before decoding: the encoded length bounds the decoded one.
+            if value.len() > max.div_ceil(3) * 4 {
+                return Err(ModelError::TooLong {
+                    field: field.name,
+                    max,
+                });
+            }
+            match base64::engine::general_purpose::STANDARD.decode(value) {
+                Ok(bytes) if bytes.len() <= max => Ok(()),
+                Ok(_) => Err(ModelError::TooLong {
+                    field: field.name,
+                    max,
+                }),
+                Err(_) => Err(bad("must be base64")),
+            }
+        }
         FieldType::Hex(len) => {
             if value.len() == 2 * len && is_lower_hex(value) {
                 Ok(())
@@ -300,15 +323,15 @@ enum Target {
 /// `doc` is the document the change applies to (its causal history), `made` the records
 /// made earlier in the same batch (updated with this change's).
 ///
-/// A record of a [`Writers::OwnSigner`] collection is written whole in the change that makes
-/// it and never touched again; `check_signed` checks its fields (e.g. a signature).
+/// A record of a `whole` collection is written whole in the change that makes it and never
+/// touched again; `check_whole` checks its fields (a signature, a content hash).
 pub fn check_records(
     schema: &Schema,
     doc: &Automerge,
     made: &mut Made,
     author: &Author,
     change: &Change,
-    check_signed: impl Fn(&RecordKey, &BTreeMap<String, String>) -> Result<(), ModelError>,
+    check_whole: impl Fn(&RecordKey, &BTreeMap<String, String>) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
     let decoded = change.decode();
     let mut here: HashMap<String, (RecordKey, &'static Collection)> = HashMap::new();
@@ -361,7 +384,7 @@ pub fn check_records(
                 let made_id = format!("{}@{}", decoded.start_op.get() + i as u64, decoded.actor_id);
                 here.insert(made_id.clone(), (key, collection));
                 made.0.insert(made_id, key);
-                if collection.writers == Writers::OwnSigner {
+                if collection.whole {
                     signed.insert(key, BTreeMap::new());
                 }
             }
@@ -371,21 +394,21 @@ pub fn check_records(
                     .field(prop)
                     .ok_or_else(|| ModelError::OutsideModel(format!("unknown field {prop:?}")))?;
                 check_put(field, &op.action)?;
-                if collection.writers == Writers::OwnSigner {
+                if collection.whole {
                     let fields = signed
                         .get_mut(&key)
-                        .ok_or_else(|| outside("an edit of a signed record"))?;
+                        .ok_or_else(|| outside("an edit of a record written once"))?;
                     if let OpType::Put(ScalarValue::Str(v)) = &op.action {
                         fields.insert(prop.to_string(), v.to_string());
                     } else {
-                        return Err(outside("a deletion in a signed record"));
+                        return Err(outside("a deletion in a record written once"));
                     }
                 }
             }
         }
     }
     for (key, fields) in &signed {
-        check_signed(key, fields)?;
+        check_whole(key, fields)?;
     }
     Ok(())
 }
@@ -470,8 +493,8 @@ impl RecordWrite {
         if collection.in_body_area() != self.key.body.is_some() {
             return Err(outside("a record in the wrong area"));
         }
-        if !self.create && collection.writers == Writers::OwnSigner {
-            return Err(outside("an edit of a signed record"));
+        if !self.create && collection.whole {
+            return Err(outside("an edit of a record written once"));
         }
         if self.fields.is_empty() && !self.create {
             return Err(ModelError::NothingToWrite);
@@ -480,7 +503,7 @@ impl RecordWrite {
             let field = collection
                 .field(name)
                 .ok_or_else(|| ModelError::OutsideModel(format!("unknown field {name}")))?;
-            if !value.is_empty() || collection.writers == Writers::OwnSigner {
+            if !value.is_empty() || collection.whole {
                 check_value(field, value)?;
             }
         }

@@ -1351,3 +1351,97 @@ fn the_history_says_who_changed_what_and_when_from_the_entries() {
     let handling = history(&space, &certs, Some(&id(3).to_string()));
     assert_eq!(handling[0].target, key("handling", Some(1), 3).root_key());
 }
+
+#[test]
+fn attachments_are_content_addressed_whole_and_size_limited() {
+    use base64::Engine;
+    use sha2::Digest;
+    let certs = all_certs(&[1, 2]);
+    let mut space = agenda(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let bytes = "回头看现场照片".repeat(100).into_bytes();
+    let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let sha = hex::encode(digest);
+    let attach = |n: u64, sha: &str, data: &str| {
+        make(
+            "attachment",
+            None,
+            n,
+            &[
+                ("name", "现场.jpg"),
+                ("media_type", "image/jpeg"),
+                ("sha256", sha),
+                ("data", data),
+            ],
+        )
+    };
+    // The id must be the digest's first 8 bytes, and the digest the data's.
+    assert!(act(&mut space, one, 1, &attach(n + 1, &sha, &data)).is_err());
+    assert!(act(
+        &mut space,
+        one,
+        1,
+        &attach(n, &hex::encode([0u8; 32]), &data)
+    )
+    .is_err());
+    let too_big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 512 * 1024 + 1]);
+    assert!(act(&mut space, one, 1, &attach(n, &sha, &too_big)).is_err());
+    let made = act(&mut space, one, 1, &attach(n, &sha, &data)).expect("attachment");
+    let finding = act(
+        &mut space,
+        one,
+        2,
+        &make(
+            "finding",
+            None,
+            9,
+            &[("text", "排污口仍在"), ("attachments", &id(n).to_string())],
+        ),
+    )
+    .expect("finding");
+    assert!(
+        act(
+            &mut space,
+            one,
+            3,
+            &make(
+                "finding",
+                None,
+                10,
+                &[("text", "x"), ("attachments", &id(5).to_string())]
+            )
+        )
+        .is_err(),
+        "an unknown attachment"
+    );
+    // A partner gets the bytes with the space; an edit of them is refused there.
+    let mut other = agenda(&[1, 2]);
+    let got = other.receive(vec![wire(&made), wire(&finding)], certs.certifies());
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    let view = read_agenda(&other, &certs);
+    assert_eq!(view.records("attachment")[0].get("data"), data);
+    let root = key("attachment", None, n).root_key();
+    let swapped = rogue(
+        &space,
+        Who {
+            body: 2,
+            signer: false,
+        },
+        4,
+        |tx| {
+            let Some((_, obj)) = tx.get(ROOT, root.as_str())? else {
+                panic!("attachment");
+            };
+            tx.put(&obj, "name", "别的.jpg")
+        },
+    );
+    assert_eq!(
+        model_rejections(&other.receive(vec![wire(&swapped)], certs.certifies())),
+        1
+    );
+}

@@ -500,6 +500,10 @@ pub enum FindingCommand {
         /// The kind of visit it comes from.
         #[arg(long)]
         visit: Option<FollowUp>,
+        /// A file to attach (repeatable; at most 512 KiB each): stored in the agenda by its
+        /// SHA-256 and synced with it.
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
         /// The date of the visit, YYYY-MM-DD.
         #[arg(long, value_name = "DATE")]
         date: Option<String>,

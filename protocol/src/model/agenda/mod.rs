@@ -18,7 +18,8 @@ mod schema;
 
 pub(crate) use schema::check_agenda_change;
 pub use schema::{
-    AGENDA_SCHEMA, FORMS, OUTCOME_KINDS, RESULTS, SATISFACTION, SEVERITIES, UNIT_ROLES, VISITS,
+    AGENDA_SCHEMA, FORMS, MAX_ATTACHMENT_BYTES, OUTCOME_KINDS, RESULTS, SATISFACTION, SEVERITIES,
+    UNIT_ROLES, VISITS,
 };
 
 use std::collections::BTreeMap;

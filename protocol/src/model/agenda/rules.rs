@@ -28,6 +28,7 @@ fn required(collection: &str) -> &'static [&'static str] {
         "carry" => &["suggestion", "year"],
         "expert" => &["name"],
         "assessment" => &["outcome", "text", "rating"],
+        "attachment" => &["name", "sha256", "data"],
         _ => &[],
     }
 }
@@ -42,6 +43,7 @@ fn reference(collection: &str, field: &str) -> Option<(&'static str, bool)> {
         (_, "outcome") => ("outcome", false),
         ("feedback", "handling") => ("handling", true),
         ("assessment", "expert") => ("expert", true),
+        ("finding", "attachments") => ("attachment", false),
         _ => return None,
     })
 }

@@ -65,6 +65,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "round",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("number", FieldType::Number),
                 f("from_outcome", FieldType::Id),
@@ -82,6 +83,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "meeting",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("round", FieldType::Id),
                 f("date", FieldType::Date),
@@ -94,6 +96,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "suggestion",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("round", FieldType::Id),
                 f("meeting", FieldType::Id),
@@ -110,6 +113,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "outcome",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("round", FieldType::Id),
                 f("kind", FieldType::Choice(OUTCOME_KINDS)),
@@ -121,6 +125,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "finding",
             writers: Writers::AnyMember,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("outcome", FieldType::Id),
@@ -128,13 +133,25 @@ pub static AGENDA_SCHEMA: Schema = Schema {
                 f("date", FieldType::Date),
                 f("text", FieldType::Text(16 * 1024)),
                 f("severity", FieldType::Choice(SEVERITIES)),
-                f("attachments", FieldType::Text(4096)),
+                f("attachments", FieldType::Ids),
                 f("response", TEXT),
+            ],
+        },
+        Collection {
+            name: "attachment",
+            writers: Writers::AnyMember,
+            whole: true,
+            fields: &[
+                f("name", FieldType::Line(255)),
+                f("media_type", FieldType::Line(127)),
+                f("sha256", FieldType::Hex(32)),
+                f("data", FieldType::Base64(MAX_ATTACHMENT_BYTES)),
             ],
         },
         Collection {
             name: "preselection",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("round", FieldType::Id),
                 f("date", FieldType::Date),
@@ -144,6 +161,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "attestation",
             writers: Writers::OwnSigner,
+            whole: true,
             fields: &[
                 f("outcome", FieldType::Id),
                 f("digest", FieldType::Hex(32)),
@@ -153,6 +171,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "submission",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("to", LINE),
@@ -163,6 +182,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "instruction",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("leader", LINE),
@@ -174,6 +194,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "handling",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("unit", LINE),
@@ -190,6 +211,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "feedback",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("handling", FieldType::Id),
                 f("result", FieldType::Choice(RESULTS)),
@@ -201,6 +223,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "evaluation",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("satisfaction", FieldType::Choice(SATISFACTION)),
@@ -211,6 +234,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "carry",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("suggestion", FieldType::Id),
                 f("year", FieldType::Number),
@@ -220,6 +244,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "expert",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("name", LINE),
                 f("field", LINE),
@@ -230,6 +255,7 @@ pub static AGENDA_SCHEMA: Schema = Schema {
         Collection {
             name: "assessment",
             writers: Writers::OwnBody,
+            whole: false,
             fields: &[
                 f("outcome", FieldType::Id),
                 f("expert", FieldType::Id),
@@ -259,9 +285,58 @@ pub(crate) fn check_agenda_change(
             }
         }
     }
-    check_records(&AGENDA_SCHEMA, doc, made, author, change, |key, fields| {
-        check_attestation(key, fields, &author.key)
-    })
+    check_records(
+        &AGENDA_SCHEMA,
+        doc,
+        made,
+        author,
+        change,
+        |key, fields| match key.collection {
+            "attestation" => check_attestation(key, fields, &author.key),
+            _ => check_attachment(key, fields),
+        },
+    )
+}
+
+/// Largest attachment, in bytes: its base64 fits one entry (`MAX_CHANGE_BYTES`) with room
+/// to spare.
+pub const MAX_ATTACHMENT_BYTES: usize = 512 * 1024;
+
+/// An attachment is whole (name, media type, bytes, their SHA-256) and content-addressed:
+/// the digest is of the bytes, and the record's id is the digest's first 8 bytes, so the
+/// same file attached twice is one record.
+fn check_attachment(
+    key: &RecordKey,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ModelError> {
+    use base64::Engine;
+    use sha2::Digest;
+    let get = |name: &'static str| {
+        fields
+            .get(name)
+            .ok_or(ModelError::MissingField { field: name })
+    };
+    get("name")?;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(get("data")?)
+        .map_err(|_| ModelError::BadValue {
+            field: "data",
+            why: "must be base64".into(),
+        })?;
+    let digest: [u8; 32] = sha2::Sha256::digest(&data).into();
+    if hex::encode(digest) != *get("sha256")? {
+        return Err(ModelError::BadValue {
+            field: "sha256",
+            why: "is not the SHA-256 of the data".into(),
+        });
+    }
+    if key.id.to_string() != hex::encode(&digest[..8]) {
+        return Err(ModelError::BadValue {
+            field: "id",
+            why: "an attachment's id is the first 8 bytes of its SHA-256".into(),
+        });
+    }
+    Ok(())
 }
 
 /// An attestation record is whole (outcome, digest, signature) and its signature is the
