@@ -29,6 +29,9 @@ pub enum NodeError {
     UnknownBody(String),
     #[error("{0}")]
     BadInput(String),
+    /// An action the document's rules refuse, said in both languages.
+    #[error("{en}")]
+    Refused { en: String, zh: String },
     #[error("bad peer address: {0}")]
     BadAddress(String),
     #[error("storage failed: {0}")]

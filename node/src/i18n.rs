@@ -54,6 +54,10 @@ pub fn node_error(lang: Lang, error: &NodeError) -> String {
             Lang::En => format!("body {id} is not trusted here: add its node first (`confer peer add <its address>`, obtained through an official channel), then check the id in `confer status`"),
             Lang::Zh => format!("本节点尚未信任机构 {id}：请先添加该机构的节点（`confer peer add <经正式渠道获得的对方地址>`），再用 `confer status` 核对编号"),
         },
+        NodeError::Refused { en, zh } => match lang {
+            Lang::En => format!("refused: {en}"),
+            Lang::Zh => format!("未执行：{zh}"),
+        },
         NodeError::BadInput(detail) => match lang {
             Lang::En => format!("invalid input: {detail}"),
             Lang::Zh => format!("输入有误：{detail}"),

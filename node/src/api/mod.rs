@@ -167,9 +167,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self.0 {
             NodeError::UnknownAgenda(_) | NodeError::NotInvited(_) => StatusCode::NOT_FOUND,
-            NodeError::UnknownBody(_) | NodeError::BadInput(_) | NodeError::BadAddress(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            NodeError::UnknownBody(_)
+            | NodeError::BadInput(_)
+            | NodeError::Refused { .. }
+            | NodeError::BadAddress(_) => StatusCode::BAD_REQUEST,
             NodeError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };

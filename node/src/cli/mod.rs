@@ -376,6 +376,22 @@ pub struct EditArgs {
     pub as_member: Option<String>,
 }
 
+/// A field or collection of the workflow's documents, named in `lang` (what the node says
+/// when the model refuses an action).
+pub fn field_label(lang: Lang, name: &str) -> String {
+    let is_collection = confer_protocol::model::AGENDA_SCHEMA
+        .collection(name)
+        .is_some()
+        || confer_protocol::model::LEDGER_SCHEMA
+            .collection(name)
+            .is_some();
+    if is_collection {
+        render_workflow::collection(lang, name).to_owned()
+    } else {
+        render_workflow::field(lang, name)
+    }
+}
+
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

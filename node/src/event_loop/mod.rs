@@ -1298,6 +1298,10 @@ impl EventLoop {
             .apply_as(author.as_ref(), &space, unix_now_ms(), action)
             .map_err(|e| match e {
                 ReplicaError::UnknownSpace(id) => NodeError::UnknownAgenda(id.to_string()),
+                ReplicaError::Model(e) => NodeError::Refused {
+                    en: e.to_string(),
+                    zh: e.zh(|name| crate::cli::field_label(crate::i18n::Lang::Zh, name)),
+                },
                 e => NodeError::BadInput(e.to_string()),
             })?;
         Ok(fx)

@@ -81,6 +81,16 @@ fn both_bodies_sign_an_outcome_it_verifies_offline_and_the_loop_reads_back() {
         .cli(&["outcome", "sign", &outcome, "--as", "主席甲"])
         .one_line_error();
     assert!(twice.contains("already signed"), "{twice}");
+    let twice = cli_lang(
+        &a.data,
+        "zh_CN.UTF-8",
+        &["outcome", "sign", &outcome, "--as", "主席甲"],
+    )
+    .one_line_error();
+    assert!(
+        twice.contains("已签署过") && !twice.contains("already"),
+        "{twice}"
+    );
     poll("B holds the outcome", SYNC_DEADLINE, &[&a, &b], || {
         b.try_json(&["outcome", "show", &outcome])
     });

@@ -142,10 +142,10 @@ impl LedgerAction {
         };
         match (write.create, exists(&write.key)) {
             (true, true) => {
-                return Err(ModelError::Refused(format!(
-                    "{} {} exists already",
-                    write.key.collection, write.key.id
-                )))
+                return Err(ModelError::Exists {
+                    what: write.key.collection,
+                    id: write.key.id.to_string(),
+                })
             }
             (false, false) => {
                 return Err(ModelError::Unknown {
@@ -194,9 +194,7 @@ impl LedgerAction {
             match *name {
                 "merged_into" if !v.is_empty() => {
                     if *v == write.key.id.to_string() {
-                        return Err(ModelError::Refused(
-                            "a topic cannot merge into itself".into(),
-                        ));
+                        return Err(ModelError::SelfMerge);
                     }
                     topic(v)?;
                 }

@@ -63,10 +63,114 @@ pub enum ModelError {
     NothingToWrite,
     #[error("no {what} {id} in this space")]
     Unknown { what: &'static str, id: String },
-    #[error("{0}")]
-    Refused(String),
+    #[error("{what} {id} exists already")]
+    Exists { what: &'static str, id: String },
+    #[error("{0} is not a body id")]
+    NotABody(String),
+    #[error("{0} is not a member body of this agenda")]
+    NotAMember(String),
+    #[error("{later} ({later_value}) is before {earlier} ({earlier_value})")]
+    DateBefore {
+        later: &'static str,
+        later_value: String,
+        earlier: &'static str,
+        earlier_value: String,
+    },
+    #[error("due ({due}) is before the suggestion was submitted ({submitted})")]
+    DueBeforeSubmission { due: String, submitted: String },
+    #[error("a decision of the joint chairs' meeting needs a disputed suggestion")]
+    DecisionNeedsDispute,
+    #[error("an outcome is signed with the sign action, not written")]
+    SignWithAction,
+    #[error("this body has already signed this text of the outcome")]
+    AlreadySigned,
+    #[error("a topic cannot merge into itself")]
+    SelfMerge,
+    #[error("the outcome cannot be signed as it is: {0}")]
+    OutcomeText(String),
     #[error("this action is for a space of kind {action:?}, not {space:?}")]
     WrongKind { action: SpaceKind, space: SpaceKind },
+}
+
+impl ModelError {
+    /// The message in Chinese; `label` names a field or collection in Chinese.
+    pub fn zh(&self, label: impl Fn(&str) -> String) -> String {
+        match self {
+            Self::TooLong { field, max } => format!("{}超过 {max} 字节的上限", label(field)),
+            Self::EmptyTitle => "标题不能为空".into(),
+            Self::OutsideModel(what) => format!("该修改超出文档结构（{what}）"),
+            Self::BadId(id) => format!("“{id}”不是记录编号（16 位小写十六进制）"),
+            Self::BadValue { field, why } => format!("{}{}", label(field), why_zh(why)),
+            Self::MissingField { field } => format!("缺少必填项：{}", label(field)),
+            Self::OtherBody { collection } => {
+                format!("只有该机构的成员可以在其区域写入{}", label(collection))
+            }
+            Self::NotSigner => "只有可代表本机构签署的成员（can-sign）才能签署协商成果".into(),
+            Self::BadSignature => "签名无法验证".into(),
+            Self::NothingToWrite => "没有要写入的内容".into(),
+            Self::Unknown { what, id } => format!("本议题中没有{} {id}", label(what)),
+            Self::Exists { what, id } => format!("{} {id} 已存在", label(what)),
+            Self::NotABody(id) => format!("“{id}”不是机构编号"),
+            Self::NotAMember(id) => format!("{id} 不是本议题的成员机构"),
+            Self::DateBefore {
+                later,
+                later_value,
+                earlier,
+                earlier_value,
+            } => format!(
+                "{}（{later_value}）早于{}（{earlier_value}）",
+                label(later),
+                label(earlier)
+            ),
+            Self::DueBeforeSubmission { due, submitted } => {
+                format!("办理期限（{due}）早于该意见建议的报送日期（{submitted}）")
+            }
+            Self::DecisionNeedsDispute => "只有存在争议的意见建议才能记录主席联席会议的决定".into(),
+            Self::SignWithAction => "协商成果须通过签署操作签署，不能直接写入".into(),
+            Self::AlreadySigned => "本机构已签署过该成果的这一文本".into(),
+            Self::SelfMerge => "选题不能并入自身".into(),
+            Self::OutcomeText(why) => format!("该协商成果目前无法签署：{why}"),
+            Self::WrongKind { .. } => "该操作不适用于此类空间".into(),
+        }
+    }
+}
+
+/// The Chinese for the reasons [`schema::check_value`] gives.
+fn why_zh(why: &str) -> String {
+    let known: &[(&str, &str)] = &[
+        ("must be one line", "只能是一行文字"),
+        (
+            "must be a date YYYY-MM-DD",
+            "须为 YYYY-MM-DD 格式的有效日期",
+        ),
+        ("must be a whole number", "须为整数"),
+        ("lists too many ids", "列出的编号过多"),
+        ("must be a body id", "须为机构编号"),
+        ("must list body ids", "须列出机构编号"),
+        ("must be base64", "须为 base64 编码"),
+        ("is not the SHA-256 of the data", "与内容的 SHA-256 不符"),
+        (
+            "must list agenda ids (64 hex characters)",
+            "须列出议题编号（64 位十六进制）",
+        ),
+        (
+            "an attachment's id is the first 8 bytes of its SHA-256",
+            "附件编号须为其 SHA-256 的前 8 字节",
+        ),
+        ("lists too many bodies", "列出的机构过多"),
+    ];
+    if let Some((_, zh)) = known.iter().find(|(en, _)| *en == why) {
+        return (*zh).to_owned();
+    }
+    if let Some(values) = why.strip_prefix("must be one of ") {
+        return format!("须为以下之一：{values}");
+    }
+    if let Some(rest) = why.strip_prefix("must be ") {
+        if let Some(n) = rest.strip_suffix(" bytes of lowercase hex") {
+            return format!("须为 {n} 字节的小写十六进制");
+        }
+    }
+    why.to_owned()
 }
 
 /// An action on a space's document, of any kind.

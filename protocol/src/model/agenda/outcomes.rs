@@ -57,7 +57,7 @@ fn text_of(view: &AgendaView, record: &RecordView) -> Result<OutcomeText, ModelE
     let kind: OutcomeKind = record
         .get("kind")
         .parse()
-        .map_err(|e: crate::model::outcome::OutcomeError| ModelError::Refused(e.to_string()))?;
+        .map_err(|e: crate::model::outcome::OutcomeError| ModelError::OutcomeText(e.to_string()))?;
     let bodies: Vec<BodyId> = view.members.clone();
     let mut id = [0u8; 8];
     hex::decode_to_slice(record.id.to_string(), &mut id)
@@ -70,7 +70,7 @@ fn text_of(view: &AgendaView, record: &RecordView) -> Result<OutcomeText, ModelE
         record.get("text"),
         bodies,
     )
-    .map_err(|e| ModelError::Refused(e.to_string()))
+    .map_err(|e| ModelError::OutcomeText(e.to_string()))
 }
 
 /// The attestations the agenda holds for outcome `id`, each decoded from its record: the
@@ -159,9 +159,7 @@ pub fn sign(
         .iter()
         .any(|a| a.body == author.body && a.digest == digest)
     {
-        return Err(ModelError::Refused(
-            "this body has already signed this text of the outcome".into(),
-        ));
+        return Err(ModelError::AlreadySigned);
     }
     let attestation = Attestation::sign(author.body, secret, digest);
     Ok(RecordWrite {

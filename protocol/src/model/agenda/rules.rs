@@ -114,16 +114,14 @@ pub(super) fn check_write(
         });
     }
     if key.collection == "attestation" {
-        return Err(ModelError::Refused(
-            "an outcome is signed with the sign action, not written".into(),
-        ));
+        return Err(ModelError::SignWithAction);
     }
     match (write.create, records.exists(key)) {
         (true, true) => {
-            return Err(ModelError::Refused(format!(
-                "{} {} exists already",
-                key.collection, key.id
-            )))
+            return Err(ModelError::Exists {
+                what: key.collection,
+                id: key.id.to_string(),
+            })
         }
         (false, false) => return Err(unknown(key.collection, &key.id.to_string())),
         _ => {}
@@ -170,24 +168,22 @@ pub(super) fn check_write(
             for body in split_list(v) {
                 let body: BodyId = body
                     .parse()
-                    .map_err(|_| ModelError::Refused(format!("{body} is not a body id")))?;
+                    .map_err(|_| ModelError::NotABody(body.to_owned()))?;
                 if !space.is_member(&body) {
-                    return Err(ModelError::Refused(format!(
-                        "{} is not a member body of this agenda",
-                        body.fmt_short()
-                    )));
+                    return Err(ModelError::NotAMember(body.fmt_short()));
                 }
             }
         }
     }
-    let not_before = |later: &str, earlier: &str| -> Result<(), ModelError> {
+    let not_before = |later: &'static str, earlier: &'static str| -> Result<(), ModelError> {
         let (a, b) = (value(later), value(earlier));
         match (Date::parse(&a), Date::parse(&b)) {
-            (Some(a), Some(b)) if a < b => Err(ModelError::Refused(format!(
-                "{later} ({}) is before {earlier} ({})",
-                value(later),
-                value(earlier)
-            ))),
+            (Some(x), Some(y)) if x < y => Err(ModelError::DateBefore {
+                later,
+                later_value: a,
+                earlier,
+                earlier_value: b,
+            }),
             _ => Ok(()),
         }
     };
@@ -208,9 +204,7 @@ pub(super) fn check_write(
                 let due = value("due");
                 if Date::parse(&due).is_some_and(|d| Date::parse(&submitted).is_some_and(|s| d < s))
                 {
-                    return Err(ModelError::Refused(format!(
-                        "due ({due}) is before the suggestion was submitted ({submitted})"
-                    )));
+                    return Err(ModelError::DueBeforeSubmission { due, submitted });
                 }
             }
         }
@@ -218,9 +212,7 @@ pub(super) fn check_write(
             return Err(ModelError::MissingField { field: "reason" });
         }
         "suggestion" if value("disputed") != "yes" && !value("decision").is_empty() => {
-            return Err(ModelError::Refused(
-                "a decision of the joint chairs' meeting needs a disputed suggestion".into(),
-            ));
+            return Err(ModelError::DecisionNeedsDispute);
         }
         _ => {}
     }
