@@ -216,6 +216,7 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
             proposer,
             bodies,
             date: day,
+            from,
             writer,
         } => {
             let day = match day {
@@ -239,7 +240,11 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
                 .set("text", text)
                 .opt("proposer", proposer)
                 .set("bodies", bodies.join(","))
-                .set("date", dates::format(day));
+                .set("date", dates::format(day))
+                .opt(
+                    "from_suggestion",
+                    pick_opt(lang, &view, "suggestion", from)?,
+                );
             ctx.save(Write::new(&view, "suggestion", fields), &writer)
                 .await
         }
@@ -299,6 +304,28 @@ pub async fn outcome(ctx: &Ctx<'_>, command: OutcomeCommand) -> Result<(), Strin
                     (!suggestions.is_empty()).then(|| suggestions.join(",")),
                 );
             ctx.save(Write::new(&view, "outcome", fields), &writer)
+                .await
+        }
+        OutcomeCommand::Assess {
+            id,
+            text,
+            rating,
+            expert,
+            date: day,
+            writer,
+        } => {
+            let Found { view, record } = ctx.find("outcome", &id).await?;
+            let day = match day {
+                Some(day) => dates::parse(lang, "--date", &day)?,
+                None => dates::today(),
+            };
+            let fields = Fields::new()
+                .set("outcome", record.id.clone())
+                .opt("expert", pick_opt(lang, &view, "expert", expert)?)
+                .set("text", text)
+                .set("rating", stored(rating))
+                .set("date", dates::format(day));
+            ctx.save(Write::new(&view, "assessment", fields), &writer)
                 .await
         }
         OutcomeCommand::Sign { id, writer } => super::followup::sign(ctx, &id, &writer).await,

@@ -233,6 +233,46 @@ fn both_bodies_sign_an_outcome_it_verifies_offline_and_the_loop_reads_back() {
         "{}",
         html.stdout
     );
+    // Round two takes the suggestion up again; the neighbouring body assesses the outcome.
+    a.cli(&["round", "new", &agenda, "--from", &outcome[..8]])
+        .ok();
+    let again = id_of(a.cli(&[
+        "suggestion",
+        "add",
+        &agenda,
+        "--text",
+        "扩大联合河长制范围",
+        "--from",
+        &suggestion[..8],
+        "--json",
+    ]));
+    let trail = a.cli(&["suggestion", "show", &again, "--json"]).json();
+    assert_eq!(trail["earlier"][0]["id"], suggestion.as_str(), "{trail}");
+    assert_eq!(trail["round"], "2", "{trail}");
+    poll("B holds round two", SYNC_DEADLINE, &[&a, &b], || {
+        b.try_json(&["suggestion", "show", &again])
+    });
+    let assessed = id_of(b.cli(&[
+        "outcome",
+        "assess",
+        &outcome,
+        "--text",
+        "联合巡河已常态化",
+        "--rating",
+        "satisfied",
+        "--json",
+    ]));
+    let view = b.cli(&["agenda", "show", &agenda, "--json"]).json();
+    assert_eq!(
+        view["records"]["assessment"][0]["id"],
+        assessed.as_str(),
+        "{view}"
+    );
+    assert_eq!(
+        view["records"]["assessment"][0]["area"]["id"],
+        b.body.as_str()
+    );
+
     // A finding with an attachment: B gets the bytes with the agenda, checked by digest.
     let photo = root.path().join("现场.jpg");
     let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();

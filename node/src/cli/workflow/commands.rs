@@ -229,6 +229,10 @@ pub enum SuggestionCommand {
         /// it in that year.
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
+        /// The earlier suggestion it takes up again (再协商; id or a unique prefix of 8+ hex
+        /// characters, in the same agenda).
+        #[arg(long = "from", value_name = "SUGGESTION")]
+        from: Option<String>,
         #[command(flatten)]
         writer: Writer,
     },
@@ -282,6 +286,25 @@ pub enum OutcomeCommand {
         /// The round: its number or id (default: the latest).
         #[arg(long)]
         round: Option<String>,
+        #[command(flatten)]
+        writer: Writer,
+    },
+    /// Assess how an outcome was carried out (an expert's view, or this body's as the
+    /// neighbouring third party).
+    Assess {
+        /// The outcome's id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The assessment.
+        #[arg(long)]
+        text: String,
+        #[arg(long, value_enum)]
+        rating: Satisfaction,
+        /// The expert giving it (an expert shared into the agenda; default: this body).
+        #[arg(long, value_name = "EXPERT")]
+        expert: Option<String>,
+        /// The day, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
         #[command(flatten)]
         writer: Writer,
     },
