@@ -19,7 +19,7 @@ use confer_protocol::{Certificate, Entry, Genesis, Message};
 pub type Check = fn(&[u8]) -> bool;
 
 /// Every target by name, as used for `fuzz/corpus/<name>/` and `fuzz/artifacts/<name>/`.
-pub const TARGETS: [(&str, Check); 8] = [
+pub const TARGETS: [(&str, Check); 9] = [
     ("entry", entry),
     ("message", message),
     ("certificate", certificate),
@@ -28,7 +28,138 @@ pub const TARGETS: [(&str, Check); 8] = [
     ("revocation", revocation),
     ("consent", consent),
     ("bundle", bundle),
+    ("model_change", model_change),
 ];
+
+/// The model's rules on any change: the bytes, as an automerge change chunk (as
+/// [`change_chunk`] wraps them), are checked against an agenda holding a round, a
+/// suggestion and a body's handling record, and against a ledger, as a member and as a
+/// signer of either body. No panic, whatever the ops point at; returns whether the
+/// change decoded.
+pub fn model_change(data: &[u8]) -> bool {
+    use confer_protocol::model::{
+        check_change, AgendaAction, Author, LedgerAction, Made, ModelAction, RecordId, RecordKey,
+        RecordWrite,
+    };
+    use confer_protocol::{BodyId, Certificate, Role, SecretKey, Space, SpaceKind, Subject};
+    let Ok(len) = u32::try_from(data.len()) else {
+        return false;
+    };
+    let mut bytes = Vec::with_capacity(1 + 32 + 32 + 4 + data.len() + 64);
+    bytes.push(2);
+    bytes.extend_from_slice(&[0; 64]);
+    bytes.extend_from_slice(&len.to_be_bytes());
+    bytes.extend_from_slice(data);
+    bytes.extend_from_slice(&[0; 64]);
+    let Ok(mut entry) = Entry::decode(bytes) else {
+        return false;
+    };
+    let Ok(change) = entry.take_change() else {
+        return false;
+    };
+    let body_key = |n: u8| SecretKey::from_seed([n; 32]);
+    let member = |n: u8| SecretKey::from_seed([n + 64; 32]);
+    let body = |n: u8| BodyId(body_key(n).public());
+    let cert = |n: u8| {
+        Certificate::issue(
+            &body_key(n),
+            "fuzz",
+            member(n).public(),
+            Subject::member("m", Role::Member),
+            1,
+        )
+        .expect("fixture certificate")
+    };
+    let write = |collection: &'static str, own: bool, n: u64, fields: &[(&'static str, &str)]| {
+        AgendaAction::Write(RecordWrite {
+            key: RecordKey {
+                collection,
+                body: own.then(|| body(1)),
+                id: RecordId::from_bytes(n.to_be_bytes()),
+            },
+            create: true,
+            fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        })
+    };
+    let Ok(genesis) = Genesis::create(
+        SpaceKind::Agenda,
+        &[body(2)],
+        1,
+        [0; 16],
+        cert(1),
+        &member(1),
+    ) else {
+        return true;
+    };
+    let mut agenda = Space::new(genesis);
+    let r = RecordId::from_bytes(1u64.to_be_bytes()).to_string();
+    let s = RecordId::from_bytes(2u64.to_be_bytes()).to_string();
+    for action in [
+        write("round", false, 1, &[("number", "1")]),
+        write("suggestion", false, 2, &[("round", &r), ("text", "t")]),
+        write(
+            "handling",
+            true,
+            3,
+            &[
+                ("suggestion", &s),
+                ("unit", "u"),
+                ("role", "lead"),
+                ("assigned", "2026-01-01"),
+                ("due", "2026-04-01"),
+            ],
+        ),
+    ] {
+        let action = ModelAction::Agenda(action);
+        let _ = agenda.local_change_signing(&member(1), body(1), false, 1, |tx| action.apply(tx));
+    }
+    let mut ledger = Genesis::create(SpaceKind::Ledger, &[], 1, [1; 16], cert(1), &member(1))
+        .ok()
+        .map(Space::new);
+    if let Some(ledger) = ledger.as_mut() {
+        let topic = ModelAction::Ledger(LedgerAction::Write(RecordWrite {
+            key: RecordKey {
+                collection: "topic",
+                body: None,
+                id: RecordId::from_bytes([9; 8]),
+            },
+            create: true,
+            fields: vec![
+                ("title", "t".into()),
+                ("source", "online".into()),
+                ("urgency", "routine".into()),
+                ("category", "planning".into()),
+            ],
+        }));
+        let _ = ledger.local_change_signing(&member(1), body(1), false, 1, |tx| topic.apply(tx));
+    }
+    for n in [1u8, 2] {
+        for can_sign in [false, true] {
+            let author = Author {
+                key: member(n).public(),
+                body: body(n),
+                can_sign,
+            };
+            let _ = check_change(
+                SpaceKind::Agenda,
+                agenda.doc(),
+                &mut Made::default(),
+                &author,
+                &change,
+            );
+            if let Some(ledger) = &ledger {
+                let _ = check_change(
+                    SpaceKind::Ledger,
+                    ledger.doc(),
+                    &mut Made::default(),
+                    &author,
+                    &change,
+                );
+            }
+        }
+    }
+    true
+}
 
 /// `bundle::verify` (an outcome bundle file, JSON) on any bytes: no panic, and a verdict
 /// consistent with its problems. The same bytes as text go through the outcome rendering's

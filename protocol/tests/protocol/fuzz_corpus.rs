@@ -167,6 +167,74 @@ fn write_fuzz_seed_corpus() {
         }
     }
 
+    // Workflow changes: a record made, a record edited, a body's own record.
+    {
+        use confer_protocol::model::{AgendaAction, ModelAction, RecordId, RecordKey, RecordWrite};
+        let genesis = support::genesis(1, &[2], 0);
+        let mut space = Space::new(genesis);
+        let write = |collection: &'static str,
+                     own: bool,
+                     n: u64,
+                     create: bool,
+                     fields: &[(&'static str, &str)]| {
+            ModelAction::Agenda(AgendaAction::Write(RecordWrite {
+                key: RecordKey {
+                    collection,
+                    body: own.then(|| support::body_id(1)),
+                    id: RecordId::from_bytes(n.to_be_bytes()),
+                },
+                create,
+                fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+            }))
+        };
+        let r = RecordId::from_bytes(1u64.to_be_bytes()).to_string();
+        let s = RecordId::from_bytes(2u64.to_be_bytes()).to_string();
+        for (i, action) in [
+            write("round", false, 1, true, &[("number", "1")]),
+            write(
+                "suggestion",
+                false,
+                2,
+                true,
+                &[("round", &r), ("text", "建立联合河长制")],
+            ),
+            write(
+                "suggestion",
+                false,
+                2,
+                false,
+                &[("text", "建立跨界联合河长制")],
+            ),
+            write(
+                "handling",
+                true,
+                3,
+                true,
+                &[
+                    ("suggestion", &s),
+                    ("unit", "水利局"),
+                    ("role", "lead"),
+                    ("assigned", "2026-01-01"),
+                    ("due", "2026-04-01"),
+                ],
+            ),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let entry = space
+                .local_change(
+                    &support::member_secret(1),
+                    support::body_id(1),
+                    i as i64,
+                    |tx| action.apply(tx),
+                )
+                .expect("a workflow change")
+                .expect("it changed something");
+            seeds.push(("model_change", format!("seed-{i}"), change_bytes(&entry)));
+        }
+    }
+
     for (i, bytes) in bundle_seeds().into_iter().enumerate() {
         seeds.push(("bundle", format!("seed-{i}"), bytes));
     }
