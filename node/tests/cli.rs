@@ -1379,6 +1379,40 @@ fn demo_runs_and_reports_in_json() {
     assert_eq!(report["third_body_has_agenda"], false, "{report}");
 }
 
+/// `confer demo --scenario pinghu-jinshan --json`: the whole scenario in the real binary,
+/// exit 0, every figure read on the partner's node as written.
+#[test]
+fn demo_scenario_pinghu_jinshan_holds_in_json() {
+    let root = TempDir::new().expect("tempdir");
+    let data = root.path().join("unused");
+    let mut cmd = confer(&data, "C");
+    cmd.args(["demo", "--scenario", "pinghu-jinshan", "--json"]);
+    let report = finish(
+        cmd,
+        "confer demo --scenario pinghu-jinshan --json".into(),
+        Duration::from_secs(180),
+    )
+    .json();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["failed"], serde_json::json!([]), "{report}");
+    assert_eq!(report["read_on"], "金山区政协", "{report}");
+    assert_eq!(report["figures"]["suggestions"], 43, "{report}");
+    assert_eq!(report["figures"]["adopted"], true, "{report}");
+    assert_eq!(
+        report["figures"]["overdue"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(
+        report["figures"]["third_body_has_agenda"], false,
+        "{report}"
+    );
+    assert!(
+        report["steps"].as_array().is_some_and(|s| s.len() > 8),
+        "{report}"
+    );
+}
+
 // ---- trust lifecycle ---------------------------------------------------------------------
 
 /// Trust belongs to a body, not to a connection: `confer trust ID` (the id the other

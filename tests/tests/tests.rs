@@ -7,6 +7,7 @@ mod members;
 mod membership;
 mod reach;
 mod restart;
+mod scenario;
 mod support;
 mod sync;
 mod workflow;

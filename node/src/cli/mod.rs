@@ -204,7 +204,12 @@ pub enum Command {
         format: followup::ReportFormat,
     },
     /// Start three bodies on loopback and show a joint agenda syncing between two of them.
-    Demo,
+    Demo {
+        /// Play a longer scenario instead: `pinghu-jinshan`, the joint supervision of
+        /// cross-border pollution from the ledgers to the year-end report.
+        #[arg(long, value_enum)]
+        scenario: Option<crate::demo::Scenario>,
+    },
     /// Keep the body key encrypted or offline (`run` never needs it).
     BodyKey {
         #[command(subcommand)]
@@ -474,7 +479,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             mdns,
         } => run(&data, listen, api, api_insecure, (relays, mdns), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
-        Command::Demo => crate::demo::run(json, lang).await,
+        Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
         Command::Status => {
             let status: StatusView = connect(&data, lang)?
                 .get("/v1/status")

@@ -48,8 +48,11 @@ pub fn history(space: &Space, certs: &Certificates, record: Option<&str>) -> Vec
             let (target, field, made) = match &op.obj {
                 ObjectId::Root => {
                     if matches!(op.action, OpType::Make(_)) {
-                        let id =
-                            format!("{}@{}", decoded.start_op.get() + i as u64, decoded.actor_id);
+                        let id = format!(
+                            "{}@{}",
+                            decoded.start_op.get().saturating_add(i as u64),
+                            decoded.actor_id
+                        );
                         records.insert(id, key.to_string());
                         (key.to_string(), None, true)
                     } else if key.as_str() == "kind" {

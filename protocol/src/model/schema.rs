@@ -381,7 +381,11 @@ pub fn check_records(
                 if !matches!(op.action, OpType::Make(ObjType::Map)) {
                     return Err(outside("a record that is not a map"));
                 }
-                let made_id = format!("{}@{}", decoded.start_op.get() + i as u64, decoded.actor_id);
+                let made_id = format!(
+                    "{}@{}",
+                    decoded.start_op.get().saturating_add(i as u64),
+                    decoded.actor_id
+                );
                 here.insert(made_id.clone(), (key, collection));
                 made.0.insert(made_id, key);
                 if collection.whole {

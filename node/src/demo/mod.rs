@@ -4,7 +4,13 @@
 //! two, edited on both sides at once, and the demo checks — and tells — that it synced,
 //! who signed what, that every signature verifies, and that the third body never
 //! received it. Any check that fails makes it exit non-zero with the reason.
+//!
+//! `confer demo --scenario NAME` plays a longer scenario on the same three nodes instead
+//! ([`Scenario`]; [`pinghu_jinshan`]).
 
+pub mod pinghu_jinshan;
+
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use confer_protocol::model::AgendaEdit;
@@ -24,6 +30,27 @@ const BODIES: [(&str, &str); 3] = [
     ("嘉善县政协", "浙江省嘉兴市"),
 ];
 const WAIT: Duration = Duration::from_secs(30);
+
+/// The scenarios `confer demo --scenario` plays instead of the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// 平湖市政协 and 金山区政协 (嘉善县政协 looking on): joint supervision of cross-border
+    /// pollution, from the ledgers to the year-end report and a re-consultation a year later.
+    PinghuJinshan,
+}
+
+/// Runs `scenario`, or the default demo without one; `Err` carries the reason a check
+/// failed.
+pub async fn run_scenario(
+    scenario: Option<Scenario>,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
+    match scenario {
+        None => run(json, lang).await,
+        Some(Scenario::PinghuJinshan) => pinghu_jinshan::run(json, lang).await,
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -68,24 +95,13 @@ fn say(json: bool, steps: &mut Vec<String>, text: String) {
 }
 
 async fn scenario(
-    dir: &std::path::Path,
+    dir: &Path,
     nodes: &mut Vec<RunningNode>,
     json: bool,
     lang: Lang,
 ) -> Result<(), String> {
     let mut steps = Vec::new();
-    let mut bodies = Vec::new();
-    for (i, (name, region)) in BODIES.iter().enumerate() {
-        let data = dir.join(format!("node{i}"));
-        let local = crate::identity::init(&data, name, region, "秘书处", runtime::unix_now())
-            .map_err(|e| e.to_string())?;
-        let node = runtime::start(Config::loopback(&data))
-            .await
-            .map_err(|e| format!("{name}: {e}"))?;
-        let status = node.handle.status().await.map_err(|e| e.to_string())?;
-        bodies.push((name.to_string(), local.identity.body(), status));
-        nodes.push(node);
-    }
+    let bodies = start_nodes(dir, &BODIES, nodes).await?;
     let handles: Vec<NodeHandle> = nodes.iter().map(|n| n.handle.clone()).collect();
     say(
         json,
@@ -96,7 +112,10 @@ async fn scenario(
         )
         .to_owned(),
     );
-    for (name, body, status) in &bodies {
+    for Started {
+        name, body, status, ..
+    } in &bodies
+    {
         say(
             json,
             &mut steps,
@@ -110,37 +129,11 @@ async fn scenario(
         );
     }
 
-    // Full mesh, both ways: each committee adds the others' nodes, which is what makes it
-    // trust them (accept agendas they create). In real use the addresses come by letter.
-    for (i, h) in handles.iter().enumerate() {
-        for (j, (_, _, status)) in bodies.iter().enumerate() {
-            if i != j {
-                let addr = status
-                    .listen
-                    .first()
-                    .ok_or("a node has no listen address")?;
-                h.add_peer(addr.parse().map_err(|e| format!("{e}"))?)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    for h in &handles {
-        wait_until(
-            || async {
-                h.status()
-                    .await
-                    .map(|s| s.peers.iter().filter(|p| p.body.is_some()).count() == 2)
-                    .unwrap_or(false)
-            },
-            "every node proves its body to the others",
-        )
-        .await?;
-    }
+    connect_all(&handles, &bodies).await?;
     say(json, &mut steps, lang.pick("Connected them over libp2p (TCP + Noise + Yamux); each proved its body with a certificate signed by its committee key.", "节点之间通过 libp2p（TCP + Noise + Yamux）互联，并各自出示由本委员会密钥签发的证书证明身份。").to_owned());
 
     let (pinghu, jinshan, jiashan) = (&handles[0], &handles[1], &handles[2]);
-    let with: Vec<BodyId> = vec![bodies[1].1];
+    let with: Vec<BodyId> = vec![bodies[1].body];
     let title = "跨界河道水环境联防联治";
     let summary = "平湖、金山两地政协就交界河道水污染问题开展联动协商";
     let id: SpaceId = pinghu
@@ -264,10 +257,10 @@ async fn scenario(
             ok: true,
             bodies: bodies
                 .iter()
-                .map(|(name, body, s)| ReportBody {
-                    name: name.clone(),
-                    body: body.to_string(),
-                    peer: s.peer_id.clone(),
+                .map(|b| ReportBody {
+                    name: b.name.clone(),
+                    body: b.body.to_string(),
+                    peer: b.status.peer_id.clone(),
                 })
                 .collect(),
             agenda: id.to_string(),
@@ -295,6 +288,76 @@ async fn scenario(
                 "演示完成：各项检查均通过。"
             )
         );
+    }
+    Ok(())
+}
+
+/// A node the demo started, and what it showed right after.
+pub(crate) struct Started {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) body: BodyId,
+    pub(crate) status: StatusView,
+}
+
+/// Makes a body with its first member (秘书处) in `dir/node<i>` for each `(name, region)`
+/// and starts its node on loopback; each running node is pushed onto `nodes`, which the
+/// caller shuts down whatever happens.
+pub(crate) async fn start_nodes(
+    dir: &Path,
+    bodies: &[(&str, &str)],
+    nodes: &mut Vec<RunningNode>,
+) -> Result<Vec<Started>, String> {
+    let mut started = Vec::new();
+    for (i, (name, region)) in bodies.iter().enumerate() {
+        let data = dir.join(format!("node{i}"));
+        let local = crate::identity::init(&data, name, region, "秘书处", runtime::unix_now())
+            .map_err(|e| e.to_string())?;
+        let node = runtime::start(Config::loopback(&data))
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        let status = node.handle.status().await.map_err(|e| e.to_string())?;
+        started.push(Started {
+            name: (*name).to_owned(),
+            dir: data,
+            body: local.identity.body(),
+            status,
+        });
+        nodes.push(node);
+    }
+    Ok(started)
+}
+
+/// Connects the nodes in a full mesh, both ways: each committee adds the others' nodes,
+/// which is what makes it trust them (accept agendas they create). In real use the
+/// addresses come by letter. Waits until every node has proved its body to all others.
+pub(crate) async fn connect_all(handles: &[NodeHandle], started: &[Started]) -> Result<(), String> {
+    for (i, h) in handles.iter().enumerate() {
+        for (j, other) in started.iter().enumerate() {
+            if i != j {
+                let addr = other
+                    .status
+                    .listen
+                    .first()
+                    .ok_or("a node has no listen address")?;
+                h.add_peer(addr.parse().map_err(|e| format!("{e}"))?)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let others = handles.len().saturating_sub(1);
+    for h in handles {
+        wait_until(
+            || async {
+                h.status()
+                    .await
+                    .map(|s| s.peers.iter().filter(|p| p.body.is_some()).count() == others)
+                    .unwrap_or(false)
+            },
+            "every node proves its body to the others",
+        )
+        .await?;
     }
     Ok(())
 }
@@ -344,7 +407,7 @@ fn describe(view: &AgendaView, json: bool, steps: &mut Vec<String>, lang: Lang) 
     }
 }
 
-async fn wait_until<F, Fut>(check: F, what: &str) -> Result<(), String>
+pub(crate) async fn wait_until<F, Fut>(check: F, what: &str) -> Result<(), String>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
