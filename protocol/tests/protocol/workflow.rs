@@ -1445,3 +1445,36 @@ fn attachments_are_content_addressed_whole_and_size_limited() {
         1
     );
 }
+
+#[test]
+fn a_short_text_attachment() {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut space = agenda(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let bytes = "巡河台账照片 6 张".as_bytes();
+    let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let sha = hex::encode(digest);
+    act(
+        &mut space,
+        one,
+        1,
+        &make(
+            "attachment",
+            None,
+            n,
+            &[
+                ("name", "巡河台账照片 6 张.txt"),
+                ("media_type", "text/plain"),
+                ("sha256", &sha),
+                ("data", &data),
+            ],
+        ),
+    )
+    .expect("attachment");
+}

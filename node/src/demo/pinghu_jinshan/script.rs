@@ -84,6 +84,30 @@ async fn make(
     Ok(id)
 }
 
+/// Stores a small note as an attachment of the agenda (content-addressed: its id is the
+/// first 8 bytes of its SHA-256) and answers its id.
+async fn attach(party: &Party, space: SpaceId, note: &str) -> Result<RecordId, String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let bytes = note.as_bytes();
+    let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&digest[..8]);
+    let id = RecordId::from_bytes(id);
+    let sha = hex::encode(digest);
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let name = format!("{note}.txt");
+    let pairs = [
+        ("name", name.as_str()),
+        ("media_type", "text/plain"),
+        ("sha256", sha.as_str()),
+        ("data", data.as_str()),
+    ];
+    let action = AgendaAction::Write(record("attachment", id, true, &pairs)).into();
+    apply(party, space, action, None, "attachment").await?;
+    Ok(id)
+}
+
 /// Edits an agenda record (in the shared part or `party`'s own area).
 async fn edit(
     party: &Party,
@@ -304,6 +328,15 @@ pub(super) async fn write(
     )
     .await?;
     link_topic(p, p_ledger, p_topic, agenda, "livelihood").await?;
+    // The agenda records the creating body's topic it came from (`agenda new --from-topic`).
+    p.handle
+        .apply(
+            agenda,
+            confer_protocol::model::AgendaAction::LinkTopic(p_topic).into(),
+            None,
+        )
+        .await
+        .map_err(|e| format!("{}: {e}", p.name))?;
     link_topic(j, j_ledger, j_topic, agenda, "major-decision").await?;
     let round_one = make(p, agenda, "round", &[("number", "1")]).await?;
     holds(j, agenda, &[("round", round_one)], "round 1").await?;
@@ -424,22 +457,28 @@ pub(super) async fn write(
     ));
 
     // 6. Findings of the look-back visit, each answered by the side whose unit handles it.
-    for (i, visit, date, text, severity, attachments, response) in texts::FINDINGS {
+    for (i, visit, date, text, severity, attachment, response) in texts::FINDINGS {
         let s = suggestions[i].to_string();
         let o = outcome.to_string();
+        let attachments = match attachment {
+            "" => String::new(),
+            note => attach(p, agenda, note).await?.to_string(),
+        };
         let finding = make(
             p,
             agenda,
             "finding",
             &[
-                ("suggestion", &s),
+                ("suggestion", s.as_str()),
                 ("outcome", &o),
                 ("visit", visit),
                 ("date", date),
                 ("text", text),
                 ("severity", severity),
-                ("attachments", attachments),
-            ],
+            ]
+            .into_iter()
+            .chain((!attachments.is_empty()).then_some(("attachments", attachments.as_str())))
+            .collect::<Vec<_>>(),
         )
         .await?;
         let answering = if i == texts::PETITIONS { j } else { p };
