@@ -589,25 +589,40 @@ pub fn read_records(
 ) -> BTreeMap<&'static str, Vec<RecordView>> {
     let doc = space.doc();
     let mut out: BTreeMap<&'static str, Vec<RecordView>> = BTreeMap::new();
-    for key in doc.keys(ROOT) {
-        let Some((record, collection)) = RecordKey::parse(schema, &key) else {
+    // One pass over the root and one over each record: a lookup by key per record or field
+    // would cost a search of the root's ops each time.
+    for item in doc.map_range(ROOT, ..) {
+        let Some((record, collection)) = RecordKey::parse(schema, &item.key) else {
             continue;
         };
-        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) = doc.get(ROOT, key.as_str())
-        else {
+        if item.value != automerge::ValueRef::Object(ObjType::Map) {
             continue;
-        };
+        }
+        let obj = item.id();
         let created_by = attribute_object(&obj, space, certs);
+        let mut written: BTreeMap<String, (Vec<Attributed>, bool)> = BTreeMap::new();
+        for field in doc.map_range(&obj, ..) {
+            let value = field.value.clone().into_value();
+            let current: Vec<Attributed> = attribute(value, &field.id(), space, certs)
+                .into_iter()
+                .collect();
+            written.insert(field.key.to_string(), (current, field.conflict));
+        }
         let fields = collection
             .fields
             .iter()
             .map(|field| {
-                let mut values: Vec<Attributed> = doc
-                    .get_all(&obj, field.name)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(value, id)| attribute(value, &id, space, certs))
-                    .collect();
+                let mut values: Vec<Attributed> = match written.remove(field.name) {
+                    None => Vec::new(),
+                    Some((current, false)) => current,
+                    // Concurrent values: all of them, the winner last.
+                    Some((_, true)) => doc
+                        .get_all(&obj, field.name)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|(value, id)| attribute(value, &id, space, certs))
+                        .collect(),
+                };
                 let current = values.pop();
                 FieldView {
                     name: field.name,

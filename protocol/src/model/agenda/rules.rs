@@ -222,13 +222,12 @@ pub(super) fn check_write(
 /// The earliest date `body` submitted `suggestion`, if it did.
 fn submitted_on(space: &Space, body: BodyId, suggestion: &str) -> Option<String> {
     let doc = space.doc();
+    // Root keys are sorted: this body's submissions are one range of them.
     let prefix = format!("body/{body}/submission/");
-    doc.keys(ROOT)
-        .filter(|k| k.starts_with(&prefix))
-        .filter_map(|k| match doc.get(ROOT, k.as_str()) {
-            Ok(Some((Value::Object(ObjType::Map), obj))) => Some(obj),
-            _ => None,
-        })
+    let end = format!("body/{body}/submission0");
+    doc.map_range(ROOT, prefix..end)
+        .filter(|item| item.value == automerge::ValueRef::Object(ObjType::Map))
+        .map(|item| item.id())
         .filter(|obj| scalar(doc, obj, "suggestion").as_deref() == Some(suggestion))
         .filter_map(|obj| scalar(doc, &obj, "date"))
         .filter(|d| Date::parse(d).is_some())
