@@ -113,7 +113,7 @@ fn act(space: &mut Space, who: u8, now: i64, action: &ModelAction) -> Entry {
 /// assigned, extended and answered, spread over many records.
 fn workflow_step(space: &mut Space, i: u64) -> Entry {
     let round = rid(1).to_string();
-    let who = if i % 2 == 0 { 1 } else { 2 };
+    let who = if i.is_multiple_of(2) { 1 } else { 2 };
     let suggestions = (i / 4).max(1);
     let s = 1_000 + (i * 7919) % suggestions;
     let action = match i % 4 {
