@@ -1,0 +1,249 @@
+//! `cargo bench -p confer-tests --bench workflow_live`: write-to-visible between two real
+//! nodes over libp2p on loopback, on a joint agenda of the workflow issue's size (5 rounds,
+//! 500 suggestions, 2,000 handling records, most with feedback, 200 findings), beside the same
+//! measurement on a fresh agenda in the same run (the baseline: what a write costs when the
+//! document is empty). Each write edits one suggestion on A; it counts as visible when B has
+//! applied it (durable on both). Also the time of B's catch-up of the whole agenda and of the
+//! views on A at that size.
+//!
+//! Prints one JSON object per line, then a table. `CONFER_BENCH_WRITES` sets the number of
+//! live writes (default 200).
+
+use std::time::{Duration, Instant};
+
+use confer_protocol::model::{AgendaAction, ModelAction, RecordId, RecordKey, RecordWrite};
+use confer_protocol::SpaceId;
+use confer_tests::{connect, Federation, TestNode};
+use serde_json::json;
+
+fn rid(n: u64) -> RecordId {
+    RecordId::from_bytes(n.to_be_bytes())
+}
+
+fn write(
+    collection: &'static str,
+    n: u64,
+    create: bool,
+    fields: Vec<(&'static str, String)>,
+) -> ModelAction {
+    AgendaAction::Write(RecordWrite {
+        key: RecordKey {
+            collection,
+            body: None,
+            id: rid(n),
+        },
+        create,
+        fields,
+    })
+    .into()
+}
+
+struct Writer<'a> {
+    node: &'a TestNode,
+    space: SpaceId,
+    seq: u64,
+}
+
+impl Writer<'_> {
+    async fn apply(&mut self, action: ModelAction) {
+        self.node
+            .handle
+            .apply(self.space, action, None)
+            .await
+            .unwrap_or_else(|e| panic!("apply on {}: {e}", self.node.name));
+        self.seq += 1;
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+/// Edits suggestion `target` on A `writes` times, each time waiting until B holds it.
+async fn live(a: &mut Writer<'_>, b: &TestNode, target: u64, writes: usize) -> Vec<Duration> {
+    let member = a.node.member_public();
+    let mut out = Vec::with_capacity(writes);
+    for i in 0..writes {
+        let started = Instant::now();
+        a.apply(write(
+            "suggestion",
+            target,
+            false,
+            vec![("text", format!("第 {i} 稿：建立交界河道联合河长制"))],
+        ))
+        .await;
+        b.handle
+            .wait_for(a.space, member, a.seq)
+            .await
+            .expect("B applies the write");
+        out.push(started.elapsed());
+    }
+    out.sort();
+    out
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let writes: usize = std::env::var("CONFER_BENCH_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let fed = Federation::new();
+    let a = fed.spawn("平湖市政协").await;
+    let b = fed.spawn("金山区政协").await;
+    connect(&a, &b).await;
+
+    // Baseline: a fresh agenda, one round, one suggestion.
+    let small = a.create_agenda("基线议题", &[&b]).await;
+    let mut w = Writer {
+        node: &a,
+        space: small,
+        seq: 1,
+    };
+    w.apply(write("round", 1, true, vec![("number", "1".into())]))
+        .await;
+    w.apply(write(
+        "suggestion",
+        2,
+        true,
+        vec![("round", rid(1).to_string()), ("text", "建议".into())],
+    ))
+    .await;
+    let baseline = live(&mut w, &b, 2, writes).await;
+
+    // The workflow issue's agenda, written on A while B stays connected and applies the
+    // pushes; `catch_up` is how far B is behind when A's last write returns.
+    let big = a.create_agenda("跨界河道水环境联防联治", &[&b]).await;
+    let mut w = Writer {
+        node: &a,
+        space: big,
+        seq: 1,
+    };
+    let started = Instant::now();
+    for r in 1..=5u64 {
+        w.apply(write(
+            "round",
+            r,
+            true,
+            vec![("number", r.to_string()), ("date", "2026-03-01".into())],
+        ))
+        .await;
+    }
+    for s in 0..500u64 {
+        w.apply(write(
+            "suggestion",
+            100 + s,
+            true,
+            vec![
+                ("round", rid(1 + s % 5).to_string()),
+                (
+                    "text",
+                    format!("建议 {s}：交界河道联合治理的具体举措之一，由两地共同推进落实。"),
+                ),
+                ("date", "2026-03-01".into()),
+            ],
+        ))
+        .await;
+    }
+    for h in 0..2_000u64 {
+        w.apply(write(
+            "handling",
+            10_000 + h,
+            true,
+            vec![
+                ("suggestion", rid(100 + h % 500).to_string()),
+                ("unit", format!("单位 {}", h % 17)),
+                ("role", "lead".into()),
+                ("assigned", "2026-03-10".into()),
+                ("due", "2026-06-10".into()),
+            ],
+        ))
+        .await;
+        if h % 5 != 0 {
+            w.apply(write(
+                "feedback",
+                50_000 + h,
+                true,
+                vec![
+                    ("handling", rid(10_000 + h).to_string()),
+                    ("result", "adopted".into()),
+                    ("text", "已办理。".into()),
+                    ("date", "2026-05-30".into()),
+                ],
+            ))
+            .await;
+        }
+    }
+    for f in 0..200u64 {
+        w.apply(write(
+            "finding",
+            90_000 + f,
+            true,
+            vec![
+                ("suggestion", rid(100 + f % 500).to_string()),
+                ("text", format!("回头看发现 {f}")),
+                ("severity", "medium".into()),
+            ],
+        ))
+        .await;
+    }
+    let build = started.elapsed();
+    let started = Instant::now();
+    b.handle
+        .wait_for(big, a.member_public(), w.seq)
+        .await
+        .expect("B catches up");
+    let catch_up = started.elapsed();
+    let entries = w.seq;
+    let at_size = live(&mut w, &b, 100 + 250, writes).await;
+
+    // Views on A at this size, through the node.
+    let mut read = Vec::new();
+    let mut show = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        a.handle.read(big).await.expect("read");
+        read.push(t.elapsed());
+        let t = Instant::now();
+        a.handle.show_agenda(big).await.expect("show");
+        show.push(t.elapsed());
+    }
+    read.sort();
+    show.sort();
+
+    let (b50, b99) = (pct(&baseline, 0.5), pct(&baseline, 0.99));
+    let (s50, s99, smax) = (pct(&at_size, 0.5), pct(&at_size, 0.99), pct(&at_size, 1.0));
+    println!(
+        "{}",
+        json!({"scenario": "live", "agenda": "fresh", "writes": writes, "p50_ms": b50, "p99_ms": b99})
+    );
+    println!(
+        "{}",
+        json!({"scenario": "live", "agenda": "workflow size", "entries": entries, "writes": writes,
+        "p50_ms": s50, "p99_ms": s99, "max_ms": smax, "target_p99_ms": 50.0, "ratio_p99_to_fresh": s99 / b99})
+    );
+    println!(
+        "{}",
+        json!({"scenario": "build", "entries": entries, "build_on_a_s": build.as_secs_f64(), "b_behind_at_end_s": catch_up.as_secs_f64()})
+    );
+    println!(
+        "{}",
+        json!({"scenario": "node views", "entries": entries, "read_median_ms": pct(&read, 0.5),
+        "show_agenda_median_ms": pct(&show, 0.5), "note": "show_agenda re-verifies every signature of the agenda"})
+    );
+    println!();
+    println!("| scenario | p50 ms | p99 ms | note |");
+    println!("|---|---|---|---|");
+    println!("| live, fresh agenda | {b50:.2} | {b99:.2} | baseline |");
+    println!("| live, {entries} entries | {s50:.2} | {s99:.2} | {:.1}x the fresh p99; max {smax:.1} ms |", s99 / b99);
+    println!(
+        "| model view on A (handle.read) | {:.2} | — | median of 10 |",
+        pct(&read, 0.5)
+    );
+    println!(
+        "| agenda show on A (re-verifies signatures) | {:.2} | — | median of 10 |",
+        pct(&show, 0.5)
+    );
+    println!("| writing {entries} entries on A (B applying as they come) | {:.0} | — | ms in all; B {:.0} ms behind at the end |", build.as_secs_f64() * 1e3, catch_up.as_secs_f64() * 1e3);
+}
