@@ -23,6 +23,10 @@
 #    spaces, 2023-02-30, a multiaddr or a revocation that does not decode, a collection
 #    unknown to the model, a record that does not exist, a member key that was frozen. The
 #    document states what it can (hex ids and keys, record ids, dates, the year's range).
+#    Then the routes under an agenda again, on an agenda with a round, a suggestion and an
+#    outcome made through the API first (their ids as the path parameters), so that
+#    records are written, the outcome signed, its bundle and the suggestion's trail
+#    answered and checked against the document.
 #    `POST /v1/members/freeze` runs on its own after the rest: once a generated call
 #    freezes the node's only member key (its value taken from `GET /v1/members`) every
 #    write is refused, and the rest of the run would no longer reach the write paths.
@@ -42,7 +46,9 @@
 #                              `cargo build -p confer-node --bin confer`, in
 #                              CARGO_TARGET_DIR or ./target)
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default: 20)
-#   SCHEMATHESIS_MAX_TIME      seconds the schemathesis run may take (default: 90)
+#   SCHEMATHESIS_MAX_TIME      seconds the main schemathesis run may take (default: 60; the
+#                              seeded run takes 30 more, the freeze run 20: about two
+#                              minutes in all with the node's start-ups)
 #   SCHEMATHESIS_VERSION       the version installed (default: 4.32.5)
 #   SCHEMATHESIS_SEED          hypothesis seed (default: random; printed)
 #   CONFER_CACHE               where the venv goes (default: ${XDG_CACHE_HOME:-~/.cache}/confer)
@@ -66,7 +72,7 @@ case ${1:-} in
 esac
 
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-20}
-MAX_TIME=${SCHEMATHESIS_MAX_TIME:-90}
+MAX_TIME=${SCHEMATHESIS_MAX_TIME:-60}
 VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
 SEED=${SCHEMATHESIS_SEED:-$((RANDOM * 32768 + RANDOM))}
 for v in MAX_EXAMPLES MAX_TIME SEED; do
@@ -275,13 +281,14 @@ EXCLUDE=()
 if ((SCHEMATHESIS_IN_NETNS == 0)); then
     EXCLUDE=(--exclude-operation-id add_peer)
 fi
-# st NAME SECONDS ARGS...: one schemathesis run, its output in DIR/NAME.txt, its calls in
-# DIR/NAME.har.
+# st NAME SECONDS ARGS...: one schemathesis run in DIR/NAME (where a schemathesis.toml may
+# set parameters), its output in DIR/NAME.txt, its calls in DIR/NAME.har.
 st() {
     local name=$1 seconds=$2 status=0
     shift 2
+    mkdir -p "$DIR/$name"
     (
-        cd "$DIR"
+        cd "$DIR/$name"
         PYTHONPATH=$ROOT/scripts SCHEMATHESIS_HOOKS=schemathesis_checks NO_COLOR=1 \
             timeout -k 10 $((seconds + 60)) "$VENV/bin/schemathesis" run "$DIR/openapi.json" \
             --url "$BASE" \
@@ -303,13 +310,27 @@ st() {
 
 echo "schemathesis: at most $MAX_EXAMPLES examples per operation and phase, at most ${MAX_TIME}s, seed $SEED"
 st calls "$MAX_TIME" --exclude-operation-id freeze_member ${EXCLUDE[@]+"${EXCLUDE[@]}"}
+# The routes under an agenda, with an agenda, a suggestion and an outcome that exist: a
+# generated id is never one, so the run above reaches them only to be told 404.
+SEEDED=$("$PY" "$CHECKS" seed "$BASE" "$TOKEN" "$DIR/seed.har") || fail "could not make the agenda, round, suggestion and outcome to seed the run"
+mkdir -p "$DIR/seeded"
+"$PY" - "$SEEDED" >"$DIR/seeded/schemathesis.toml" <<'PY'
+import json, sys
+ids = json.loads(sys.argv[1])
+print("[parameters]")
+for name, key in (("id", "agenda"), ("sid", "suggestion"), ("oid", "outcome")):
+    print(f'"path.{name}" = "{ids[key]}"')
+PY
+echo "schemathesis: the routes under an agenda again, on agenda $("$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(d["agenda"][:16] + "…, suggestion " + d["suggestion"] + ", outcome " + d["outcome"])' "$SEEDED")"
+st seeded 30 --phases coverage,fuzzing --include-path-regex '^/v1/agendas/\{id\}'
+
 echo "schemathesis: POST /v1/members/freeze on its own"
 st freeze 20 --include-operation-id freeze_member --phases coverage,fuzzing
 
 # ---- 4. nothing stored from a refused call; the store opens again -------------------------
 
-[[ -s $DIR/calls.har && -s $DIR/freeze.har ]] || fail "schemathesis wrote no record of its calls"
-"$PY" "$CHECKS" verify "$BASE" "$TOKEN" "$DIR/calls.har" "$DIR/freeze.har" ||
+[[ -s $DIR/calls.har && -s $DIR/seeded.har && -s $DIR/freeze.har ]] || fail "schemathesis wrote no record of its calls"
+"$PY" "$CHECKS" verify "$BASE" "$TOKEN" "$DIR/calls.har" "$DIR/seed.har" "$DIR/seeded.har" "$DIR/freeze.har" ||
     fail "the node holds something no successful call made"
 get /v1/status "$TOKEN" >"$DIR/status.json" || fail "GET /v1/status does not answer after the run"
 BEFORE=$("$PY" "$CHECKS" counts "$BASE" "$TOKEN") || fail "the node's holdings cannot be read"

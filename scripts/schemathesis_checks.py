@@ -6,6 +6,7 @@ what the run's successful calls made (`verify`):
 
     python schemathesis_checks.py verify BASE_URL TOKEN HAR...
     python schemathesis_checks.py counts BASE_URL TOKEN
+    python schemathesis_checks.py seed BASE_URL TOKEN HAR    (prints the ids made)
 """
 
 import json
@@ -57,6 +58,55 @@ def api(base, token, path):
     request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
+
+
+def seed(base, token, har_path):
+    """Makes an agenda with a round, a suggestion and an outcome through the API, for a run
+    whose path parameters are these ids (so it reaches the routes that need existing
+    records). Records its calls in HAR's shape, so `verify` counts what they made. Prints
+    the ids as JSON."""
+    entries = []
+
+    def post(path, body):
+        request = urllib.request.Request(
+            base + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            entries.append(
+                {
+                    "request": {"method": "POST", "url": base + path},
+                    "response": {"status": response.status},
+                }
+            )
+            return json.load(response)["id"]
+
+    agenda = post("/v1/agendas", {"title": "schemathesis 种子议题", "summary": "", "with": []})
+    records = f"/v1/agendas/{agenda}/records"
+    round_ = post(records, {"collection": "round", "fields": {"number": "1"}})
+    suggestion = post(
+        records,
+        {"collection": "suggestion", "fields": {"round": round_, "text": "加强跨界河道联合治理"}},
+    )
+    outcome = post(
+        records,
+        {
+            "collection": "outcome",
+            "fields": {
+                "round": round_,
+                "kind": "resolution",
+                "title": "关于跨界河道联合治理的决议",
+                "text": "两地共同建立河长协作机制。",
+                "suggestions": suggestion,
+            },
+        },
+    )
+    with open(har_path, "w", encoding="utf-8") as f:
+        json.dump({"log": {"entries": entries}}, f)
+    print(json.dumps({"agenda": agenda, "suggestion": suggestion, "outcome": outcome}))
+    return 0
 
 
 def made_by_the_run(har_paths):
@@ -140,6 +190,8 @@ def counts(base, token):
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "verify":
         sys.exit(verify(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    if len(sys.argv) == 5 and sys.argv[1] == "seed":
+        sys.exit(seed(sys.argv[2], sys.argv[3], sys.argv[4]))
     if len(sys.argv) == 4 and sys.argv[1] == "counts":
         print(counts(sys.argv[2], sys.argv[3]))
         sys.exit(0)

@@ -307,7 +307,7 @@ mod tests {
             "the routing table was not read: {served:?}"
         );
         let documented: BTreeSet<String> = document.paths.paths.keys().cloned().collect();
-        assert_eq!(served, documented, "paths served vs documented");
+        assert_same("paths", &served, &documented);
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -361,7 +361,16 @@ mod tests {
                 }
             }
         }
-        assert_eq!(answered, operations, "operations served vs documented");
+        assert_same("operations", &answered, &operations);
+    }
+
+    fn assert_same(what: &str, served: &BTreeSet<String>, documented: &BTreeSet<String>) {
+        let undocumented: Vec<_> = served.difference(documented).collect();
+        let unserved: Vec<_> = documented.difference(served).collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "{what} served but not in the document: {undocumented:?}; in the document but not served: {unserved:?}"
+        );
     }
 
     /// Every `$ref` in the document names a component it has, and every operation but
