@@ -17,8 +17,10 @@ use crate::views::{
 use confer_protocol::revocation::Revocation;
 
 /// Why a request to the node failed. Serialised in API error bodies as
-/// `{"code": "...", "detail": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+/// `{"code": "...", "detail": "..."}` (`stopped` has no detail).
+#[derive(
+    Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum NodeError {
     #[error("no agenda with id {0}")]

@@ -1,17 +1,19 @@
 //! What the node shows: plain, serialisable views of its state. The HTTP API sends these
-//! as JSON and the CLI reads them back, so both sides share one definition.
+//! as JSON and the CLI reads them back, so both sides share one definition, and the API's
+//! OpenAPI document describes them from it (`ToSchema`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct BodyView {
     pub id: String,
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StatusView {
     pub body: BodyView,
     pub region: String,
@@ -53,7 +55,7 @@ pub struct StatusView {
 /// A member key caught signing two different entries at the same (author, seq) of a
 /// space. This node keeps both signed entries as evidence (`GET
 /// /v1/agendas/{space}/equivocations` serves them) and refuses the key in that space.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct EquivocationView {
     /// The space, 64 hexadecimal characters.
     pub space: String,
@@ -83,7 +85,7 @@ pub struct EquivocationView {
 }
 
 /// One entry of a piece of equivocation evidence.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct EvidenceEntryView {
     /// The automerge change hash, hex: differs between the two entries unless the same
     /// change was signed for two bodies.
@@ -99,7 +101,7 @@ pub struct EvidenceEntryView {
 }
 
 /// Sync messages and their bytes (payload plus the 4-byte frame header), by kind.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct TrafficView {
     pub sent: BTreeMap<String, Counter>,
     pub received: BTreeMap<String, Counter>,
@@ -110,14 +112,14 @@ pub struct TrafficView {
 
 /// What became of the entries peers sent: applied (or waiting for their dependencies),
 /// already held, or refused (each refusal is also logged as a warning naming the peer).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct EntryCounts {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Counter {
     pub messages: u64,
     pub bytes: u64,
@@ -146,7 +148,7 @@ impl TrafficView {
 }
 
 /// An entry by one of this node's own member keys that this node did not sign.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ForeignUseView {
     pub space: String,
     pub key: String,
@@ -159,7 +161,7 @@ pub struct ForeignUseView {
 }
 
 /// A member key of this body on this node.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct MemberView {
     pub key: String,
     pub name: String,
@@ -176,7 +178,7 @@ pub struct MemberView {
 
 /// How far a member key wrote in each space this body takes part in: what a revocation
 /// of it states. The key writes nothing more on this node from the moment this is made.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Reach {
     pub body: String,
     pub key: String,
@@ -212,7 +214,7 @@ impl Reach {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PeerView {
     pub peer_id: String,
     /// The address of each open connection to it, as this node sees it: the address
@@ -226,7 +228,7 @@ pub struct PeerView {
     pub trusted: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SpaceView {
     pub id: String,
     pub kind: String,
@@ -240,7 +242,7 @@ pub struct SpaceView {
     pub equivocators: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AgendaSummary {
     pub id: String,
     pub title: String,
@@ -255,7 +257,7 @@ pub struct AgendaSummary {
     pub untrusted: Vec<BodyView>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ValueView {
     pub value: String,
     pub author: String,
@@ -267,7 +269,7 @@ pub struct ValueView {
     pub author_revoked: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct FieldView {
     pub name: String,
     pub current: Option<ValueView>,
@@ -276,7 +278,7 @@ pub struct FieldView {
 }
 
 /// A workflow record of an agenda (a round, a suggestion, a body's feedback, …).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct RecordView {
     pub id: String,
     pub collection: String,
@@ -300,7 +302,7 @@ impl RecordView {
 }
 
 /// This body's ledger: topics, the annual plan, the expert pool.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct LedgerView {
     /// The ledger's space id (`None` before its first record).
     pub id: Option<String>,
@@ -313,7 +315,7 @@ impl LedgerView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AgendaView {
     pub id: String,
     pub created_by: BodyView,
@@ -350,7 +352,7 @@ impl AgendaView {
 }
 
 /// A space's member bodies and the changes to them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct MembershipView {
     pub removed: Vec<BodyView>,
     /// Changes on the current state that do not have every consent yet.
@@ -358,7 +360,7 @@ pub struct MembershipView {
 }
 
 /// A proposed change to a space's member bodies.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct PendingChangeView {
     /// Its id, to consent with (`confer agenda consent ID --change CHANGE`).
     pub id: String,
@@ -374,7 +376,7 @@ pub struct PendingChangeView {
 }
 
 /// A member key and the last seq of it that counts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct CutoffView {
     pub key: String,
     pub up_to: u64,
@@ -396,7 +398,7 @@ impl AgendaView {
 }
 
 /// Created ids.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Created {
     pub id: String,
 }

@@ -6,29 +6,54 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use confer_protocol::model::{LedgerAction, LEDGER_SCHEMA};
 use confer_protocol::SpaceKind;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::{BadRequest, Failures};
 use super::workflow::{created_or_ok, record_write, WriteRecord};
-use super::{parse_member, ApiError};
+use super::{parse_member, ApiError, ApiState, JsonBody};
 use crate::handle::{NodeError, NodeHandle};
 use crate::views::{Created, LedgerView};
 
-pub(super) fn routes() -> Router<NodeHandle> {
-    Router::new()
-        .route("/v1/ledger", get(show))
-        .route("/v1/ledger/records", post(write))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(write))
 }
 
+/// This body's ledger: its records by collection
+#[utoipa::path(
+    get,
+    path = "/v1/ledger",
+    tag = "ledger",
+    responses(
+        (status = 200, description = "The ledger (no id and no records before its first write)", body = LedgerView),
+        Failures,
+    )
+)]
 async fn show(State(node): State<NodeHandle>) -> Result<Json<LedgerView>, ApiError> {
     Ok(Json(node.show_ledger().await?))
 }
 
+/// Makes or edits a record of this body's ledger (made on the first write)
+#[utoipa::path(
+    post,
+    path = "/v1/ledger/records",
+    tag = "ledger",
+    request_body = WriteRecord,
+    responses(
+        (status = 201, description = "A new record, with its fresh id", body = Created),
+        (status = 200, description = "The record was edited", body = Created),
+        BadRequest,
+        Failures,
+    )
+)]
 async fn write(
     State(node): State<NodeHandle>,
-    Json(body): Json<WriteRecord>,
+    JsonBody(body): JsonBody<WriteRecord>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let author = parse_member(body.as_member.as_deref())?;
     let write = record_write(&LEDGER_SCHEMA, &body)?;

@@ -7,6 +7,10 @@
 //! token is fresh for each `run` and is written, with the bound address, to `DIR/api.json`
 //! (mode 0600), which only the node's user can read.
 //!
+//! The routes and their bodies are described by an OpenAPI 3.1 document generated from the
+//! handlers (`GET /v1/openapi.json`, [`openapi`]); its test checks that it lists exactly the
+//! routes the router serves.
+//!
 //! Routes (all under `/v1`): `GET status`, `POST peers {addr}`, `GET agendas`,
 //! `POST agendas {title, summary?, with[]}`, `GET agendas/{id}`,
 //! `PATCH agendas/{id} {title?, summary?}`, `POST agendas/{id}/accept`,
@@ -15,8 +19,11 @@
 //! `confer_protocol::Entry::decode` and `Entry::verify`), `POST peers/remove {peer}`,
 //! `POST trust {body}`, `POST untrust {body}`, `GET members`, `POST members/reload`,
 //! `POST members/freeze {key}` (answers a [`Reach`]), `POST revocations {revocations:
-//! [hex]}`, `POST body/chain` (read the body-key chain in `identity.json` again). Writing requests take `"as": KEY` (a member key of this body on this node;
-//! default: the first member). Errors are `{"code", "detail", "message"}`.
+//! [hex]}`, `POST body/chain` (read the body-key chain in `identity.json` again), `GET openapi.json`.
+//! Writing requests take `"as": KEY` (a member key of this body on this node; default: the
+//! first member). Errors are `{"code", "detail", "message"}`, refusals of the HTTP layer
+//! (no token, no such route or method, a body that is not the JSON asked for) too: every
+//! answer that is not a success is a JSON object with a `code`.
 //!
 //! One route needs no token: `GET /v1/prove?nonce=<64 hex>` answers
 //! `{"proof": "<64 hex>"}`, where the proof is [`proof`]`(token, nonce)`:
@@ -29,17 +36,25 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 mod ledger;
+pub mod openapi;
 mod workflow;
 
+pub use openapi::{RefusalBody, RefusalCode};
 pub use workflow::{OnQuery, OverdueItem, ReportQuery, SignOutcome, WriteRecord};
 
 use confer_protocol::model::{AgendaAction, AgendaEdit};
@@ -63,75 +78,99 @@ pub struct ApiFile {
     pub token: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// `POST /v1/peers`: a peer to connect to and keep connected.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AddPeer {
+    /// A multiaddr ending in `/p2p/<peer id>`, e.g. `/ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…`.
+    #[schema(pattern = "^/.+/p2p/[1-9A-HJ-NP-Za-km-z]+$")]
     pub addr: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// `POST /v1/agendas`: a new joint agenda.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NewAgenda {
+    /// One line, not blank, at most 1,024 bytes.
+    #[schema(min_length = 1, max_length = 1024)]
     pub title: String,
     #[serde(default)]
     pub summary: Option<String>,
+    /// The other member bodies (ids, 64 hexadecimal characters), each trusted here.
     #[serde(default)]
+    #[schema(schema_with = openapi::hex64_list)]
     pub with: Vec<String>,
     /// The ledger topic (its id) the agenda comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{16}$")]
     pub topic: Option<String>,
     /// The member key to write as (full hex); default: the first member.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub as_member: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// `PATCH /v1/agendas/{id}`: a new title, summary or both.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct EditAgenda {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub as_member: Option<String>,
 }
 
 /// `POST /v1/agendas/{id}/invite`, `/consent`, `/leave`: the body to add, or the change
 /// to consent to (its id or a prefix of 8+ hex characters), and the member to sign as.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct MembershipRequest {
+    /// The body to invite or remove (its id, 64 hexadecimal characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub body: Option<String>,
+    /// The change to consent to: its id or a prefix of it (8 or more hexadecimal
+    /// characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{8,}$")]
     pub change: Option<String>,
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub as_member: Option<String>,
 }
 
 /// The answer of a membership request: the change's id.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ChangeId {
     pub change: String,
 }
 
 /// `POST /v1/members/freeze`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct KeyRequest {
+    /// The member key, 64 hexadecimal characters.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub key: String,
 }
 
 /// `POST /v1/revocations`: revocations signed by a body key, hex.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RevocationsRequest {
+    /// Each revocation's bytes, hex (`confer member revoke` writes them).
+    #[schema(schema_with = openapi::hex_list)]
     pub revocations: Vec<String>,
 }
 
 /// The query of `GET /v1/prove`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProveQuery {
     /// 32 random bytes, 64 hexadecimal characters.
+    #[param(pattern = "^[0-9a-fA-F]{64}$")]
     pub nonce: String,
 }
 
 /// The answer of `GET /v1/prove`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Proof {
     /// [`proof`] of the token and the nonce, 64 hexadecimal characters.
     pub proof: String,
@@ -147,8 +186,8 @@ pub fn proof(token: &str, nonce: &[u8; 32]) -> blake3::Hash {
     blake3::keyed_hash(&key, nonce)
 }
 
-/// An error body.
-#[derive(Debug, Serialize, Deserialize)]
+/// A refusal by the node: `{"code", "detail"?, "message"}`, `message` in plain English.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     #[serde(flatten)]
     pub error: NodeError,
@@ -160,6 +199,47 @@ pub(crate) struct ApiError(NodeError);
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
         ApiError(e)
+    }
+}
+
+/// A JSON request body: an object. A body that is not the JSON asked for (no
+/// `Content-Type: application/json`, malformed, not an object, a field missing or of the
+/// wrong type) is refused as `bad_input` with the reason, like every other refusal.
+///
+/// An object only: serde's derived `Deserialize` also takes a struct from a JSON array of
+/// its fields in order (`[["…"]]` for `{"revocations": ["…"]}`), which the document does
+/// not allow and no client means.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bad = |why: String| ApiError(NodeError::BadInput(format!("request body: {why}")));
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state)
+            .await
+            .map_err(|e| bad(e.body_text()))?;
+        if !value.is_object() {
+            return Err(bad("expected a JSON object".into()));
+        }
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|e| bad(e.to_string()))
+    }
+}
+
+/// The path's parameters; one that does not decode (not UTF-8 after percent-decoding) is
+/// refused as `bad_input`.
+pub(crate) struct UrlPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for UrlPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(UrlPath(value)),
+            Err(e) => Err(NodeError::BadInput(format!("path: {}", e.body_text())).into()),
+        }
     }
 }
 
@@ -235,44 +315,105 @@ pub async fn serve(
     Ok(ApiServer { addr, stop, task })
 }
 
+/// What the handlers share: the node, the token (for `GET /v1/prove`) and the document.
+#[derive(Clone)]
+pub(crate) struct ApiState {
+    node: NodeHandle,
+    token: ApiToken,
+    document: openapi::Document,
+}
+
+/// The API token, as `DIR/api.json` holds it.
+#[derive(Clone)]
+pub(crate) struct ApiToken(Arc<str>);
+
+impl FromRef<ApiState> for NodeHandle {
+    fn from_ref(state: &ApiState) -> Self {
+        state.node.clone()
+    }
+}
+
+impl FromRef<ApiState> for ApiToken {
+    fn from_ref(state: &ApiState) -> Self {
+        state.token.clone()
+    }
+}
+
 pub(crate) fn router(node: NodeHandle, token: String) -> Router {
-    let prove_token = token.clone();
-    Router::new()
-        .route("/v1/status", get(status))
-        .route("/v1/peers", axum::routing::post(add_peer))
-        .route("/v1/peers/remove", axum::routing::post(remove_peer))
-        .route("/v1/trust", axum::routing::post(trust))
-        .route("/v1/untrust", axum::routing::post(untrust))
-        .route("/v1/agendas", get(list_agendas).post(new_agenda))
-        .route("/v1/agendas/{id}", get(show_agenda).patch(edit_agenda))
-        .route(
-            "/v1/agendas/{id}/accept",
-            axum::routing::post(accept_agenda),
-        )
-        .route("/v1/agendas/{id}/invite", axum::routing::post(invite))
-        .route("/v1/agendas/{id}/consent", axum::routing::post(consent))
-        .route("/v1/agendas/{id}/leave", axum::routing::post(leave))
-        .route("/v1/agendas/{id}/remove", axum::routing::post(remove_body))
-        .route("/v1/members", get(members))
-        .route("/v1/members/reload", axum::routing::post(reload_members))
-        .route("/v1/members/freeze", axum::routing::post(freeze_member))
-        .route("/v1/revocations", axum::routing::post(revoke))
-        .route("/v1/body/chain", axum::routing::post(reload_body_chain))
-        .route("/v1/agendas/{id}/equivocations", get(agenda_equivocations))
+    let token = ApiToken(Arc::from(token));
+    let (router, document) = routes(token.clone()).split_for_parts();
+    let document = openapi::Document(Arc::from(
+        document
+            .to_pretty_json()
+            .expect("the document is built from this crate's own types"),
+    ));
+    router
+        // After the token layer: a path or method no route has is refused alike with or
+        // without the token.
+        .fallback(openapi::no_route)
+        .method_not_allowed_fallback(openapi::method_not_allowed)
+        .with_state(ApiState {
+            node,
+            token,
+            document,
+        })
+}
+
+/// The API's OpenAPI document, as `GET /v1/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    // The router built alongside is dropped; its token is never used, so a random one.
+    let token = ApiToken(Arc::from(hex::encode(rand::rng().random::<[u8; 32]>())));
+    routes(token).into_openapi()
+}
+
+/// Every route, each registered with its description (`routes!`), so the router and the
+/// document come from this one list.
+fn routes(token: ApiToken) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(status))
+        .routes(routes!(openapi::document))
+        .routes(routes!(add_peer))
+        .routes(routes!(remove_peer))
+        .routes(routes!(trust))
+        .routes(routes!(untrust))
+        .routes(routes!(list_agendas, new_agenda))
+        .routes(routes!(show_agenda, edit_agenda))
+        .routes(routes!(accept_agenda))
+        .routes(routes!(invite))
+        .routes(routes!(consent))
+        .routes(routes!(leave))
+        .routes(routes!(remove_body))
+        .routes(routes!(agenda_equivocations))
+        .routes(routes!(members))
+        .routes(routes!(reload_members))
+        .routes(routes!(freeze_member))
+        .routes(routes!(revoke))
+        .routes(routes!(reload_body_chain))
         .merge(workflow::routes())
         .merge(ledger::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
-        .route(
-            "/v1/prove",
-            get(move |query| prove(prove_token.clone(), query)),
-        )
-        .with_state(node)
+        .routes(routes!(prove))
 }
 
-/// `GET /v1/prove?nonce=<64 hex>`, without a token: proves that this server knows it.
+/// Proves that this server knows the token, without the token
+///
+/// The CLI asks it with a fresh random nonce before it sends the token anywhere: only a
+/// process that knows the token can answer, and the answer reveals nothing about it.
+/// `proof = blake3::keyed_hash(blake3::derive_key("confer api proof v1", token), nonce)`.
+#[utoipa::path(
+    get,
+    path = "/v1/prove",
+    tag = "node",
+    params(ProveQuery),
+    security(()),
+    responses(
+        (status = 200, description = "The proof", body = Proof),
+        openapi::BadRequest,
+    )
+)]
 async fn prove(
-    token: String,
+    State(token): State<ApiToken>,
     query: Result<Query<ProveQuery>, QueryRejection>,
 ) -> Result<Json<Proof>, ApiError> {
     let bad = || NodeError::BadInput("nonce: expected 64 hexadecimal characters".into());
@@ -280,11 +421,11 @@ async fn prove(
     let mut nonce = [0u8; 32];
     hex::decode_to_slice(&query.nonce, &mut nonce).map_err(|_| bad())?;
     Ok(Json(Proof {
-        proof: proof(&token, &nonce).to_hex().to_string(),
+        proof: proof(&token.0, &nonce).to_hex().to_string(),
     }))
 }
 
-async fn require_token(State(token): State<String>, request: Request, next: Next) -> Response {
+async fn require_token(State(token): State<ApiToken>, request: Request, next: Next) -> Response {
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -292,21 +433,42 @@ async fn require_token(State(token): State<String>, request: Request, next: Next
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     // Compare hashes so the time taken does not depend on where the strings differ.
-    if blake3::hash(given.as_bytes()) == blake3::hash(token.as_bytes()) {
+    if blake3::hash(given.as_bytes()) == blake3::hash(token.0.as_bytes()) {
         next.run(request).await
     } else {
-        let body = serde_json::json!({"code": "unauthorized", "message": "missing or wrong API token (see api.json in the data directory)"});
-        (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+        openapi::refusal(
+            RefusalCode::Unauthorized,
+            "missing or wrong API token (see api.json in the data directory)",
+        )
     }
 }
 
+/// This node: its body, member, peers, spaces, traffic, damage found at start-up
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "node",
+    responses((status = 200, description = "This node's state", body = StatusView), openapi::Failures)
+)]
 async fn status(State(node): State<NodeHandle>) -> Result<Json<StatusView>, ApiError> {
     Ok(Json(node.status().await?))
 }
 
+/// Adds a peer (its multiaddr), kept connected
+#[utoipa::path(
+    post,
+    path = "/v1/peers",
+    tag = "node",
+    request_body = AddPeer,
+    responses(
+        (status = 204, description = "Remembered; the node dials it and keeps it connected"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn add_peer(
     State(node): State<NodeHandle>,
-    Json(body): Json<AddPeer>,
+    JsonBody(body): JsonBody<AddPeer>,
 ) -> Result<StatusCode, ApiError> {
     let addr = body
         .addr
@@ -317,14 +479,18 @@ async fn add_peer(
 }
 
 /// A body, as `POST /v1/trust` and `POST /v1/untrust` take it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BodyRequest {
+    /// The body's id, 64 hexadecimal characters.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub body: String,
 }
 
 /// A peer id, as `POST /v1/peers/remove` takes it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PeerRequest {
+    /// The peer id (`12D3Koo…`).
+    #[schema(pattern = "^[1-9A-HJ-NP-Za-km-z]+$")]
     pub peer: String,
 }
 
@@ -336,25 +502,61 @@ fn parse_body(id: &str) -> Result<BodyId, NodeError> {
     })
 }
 
+/// Trusts a body by its id (as its committee sent it by official letter)
+#[utoipa::path(
+    post,
+    path = "/v1/trust",
+    tag = "node",
+    request_body = BodyRequest,
+    responses(
+        (status = 204, description = "The body is trusted"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn trust(
     State(node): State<NodeHandle>,
-    Json(body): Json<BodyRequest>,
+    JsonBody(body): JsonBody<BodyRequest>,
 ) -> Result<StatusCode, ApiError> {
     node.trust(parse_body(&body.body)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Stops trusting a body
+#[utoipa::path(
+    post,
+    path = "/v1/untrust",
+    tag = "node",
+    request_body = BodyRequest,
+    responses(
+        (status = 204, description = "The body is no longer trusted"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn untrust(
     State(node): State<NodeHandle>,
-    Json(body): Json<BodyRequest>,
+    JsonBody(body): JsonBody<BodyRequest>,
 ) -> Result<StatusCode, ApiError> {
     node.untrust(parse_body(&body.body)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Forgets a peer added with `POST /v1/peers` and disconnects it
+#[utoipa::path(
+    post,
+    path = "/v1/peers/remove",
+    tag = "node",
+    request_body = PeerRequest,
+    responses(
+        (status = 204, description = "Forgotten and disconnected"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn remove_peer(
     State(node): State<NodeHandle>,
-    Json(body): Json<PeerRequest>,
+    JsonBody(body): JsonBody<PeerRequest>,
 ) -> Result<StatusCode, ApiError> {
     let peer = body
         .peer
@@ -365,6 +567,16 @@ async fn remove_peer(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The agendas this node holds, and the invitations waiting
+#[utoipa::path(
+    get,
+    path = "/v1/agendas",
+    tag = "agendas",
+    responses(
+        (status = 200, description = "The agendas and invitations held", body = Vec<AgendaSummary>),
+        openapi::Failures,
+    )
+)]
 async fn list_agendas(
     State(node): State<NodeHandle>,
 ) -> Result<Json<Vec<AgendaSummary>>, ApiError> {
@@ -376,9 +588,21 @@ pub(crate) fn parse_space(id: &str) -> Result<SpaceId, NodeError> {
         .map_err(|_| NodeError::UnknownAgenda(id.to_owned()))
 }
 
+/// Creates a joint agenda with the bodies named
+#[utoipa::path(
+    post,
+    path = "/v1/agendas",
+    tag = "agendas",
+    request_body = NewAgenda,
+    responses(
+        (status = 201, description = "Created", body = Created),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn new_agenda(
     State(node): State<NodeHandle>,
-    Json(body): Json<NewAgenda>,
+    JsonBody(body): JsonBody<NewAgenda>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let with = body
         .with
@@ -404,6 +628,18 @@ async fn new_agenda(
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
+/// An agenda: its fields, members, records, outcomes, signatures checked again
+#[utoipa::path(
+    get,
+    path = "/v1/agendas/{id}",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    responses(
+        (status = 200, description = "The agenda", body = AgendaView),
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn show_agenda(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
@@ -411,6 +647,18 @@ async fn show_agenda(
     Ok(Json(node.show_agenda(parse_space(&id)?).await?))
 }
 
+/// The equivocation evidence held for an agenda
+#[utoipa::path(
+    get,
+    path = "/v1/agendas/{id}/equivocations",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    responses(
+        (status = 200, description = "The evidence, each signed entry in hex", body = Vec<EquivocationView>),
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn agenda_equivocations(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
@@ -418,6 +666,18 @@ async fn agenda_equivocations(
     Ok(Json(node.equivocations(parse_space(&id)?).await?))
 }
 
+/// Accepts an invitation to an agenda
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/accept",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    responses(
+        (status = 204, description = "Accepted: the agenda is received and sent from now on"),
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn accept_agenda(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
@@ -426,10 +686,24 @@ async fn accept_agenda(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Changes an agenda's title or summary
+#[utoipa::path(
+    patch,
+    path = "/v1/agendas/{id}",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = EditAgenda,
+    responses(
+        (status = 204, description = "Changed"),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn edit_agenda(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
-    Json(body): Json<EditAgenda>,
+    JsonBody(body): JsonBody<EditAgenda>,
 ) -> Result<StatusCode, ApiError> {
     if body.title.is_none() && body.summary.is_none() {
         return Err(
@@ -456,10 +730,24 @@ pub(crate) fn parse_member(key: Option<&str>) -> Result<Option<PublicKey>, NodeE
     .transpose()
 }
 
+/// Proposes adding a body to an agenda (`body`), consenting for this body
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/invite",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = MembershipRequest,
+    responses(
+        (status = 200, description = "The change proposed", body = ChangeId),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn invite(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
-    Json(body): Json<MembershipRequest>,
+    JsonBody(body): JsonBody<MembershipRequest>,
 ) -> Result<Json<ChangeId>, ApiError> {
     let who = parse_body(body.body.as_deref().unwrap_or_default())?;
     let author = parse_member(body.as_member.as_deref())?;
@@ -467,10 +755,24 @@ async fn invite(
     Ok(Json(ChangeId { change }))
 }
 
+/// Consents to a proposed change of an agenda's member bodies (`change`)
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/consent",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = MembershipRequest,
+    responses(
+        (status = 200, description = "The change consented to", body = ChangeId),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn consent(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
-    Json(body): Json<MembershipRequest>,
+    JsonBody(body): JsonBody<MembershipRequest>,
 ) -> Result<Json<ChangeId>, ApiError> {
     let change = body
         .change
@@ -483,20 +785,48 @@ async fn consent(
     Ok(Json(ChangeId { change }))
 }
 
+/// Proposes that this body leave an agenda
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/leave",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = MembershipRequest,
+    responses(
+        (status = 200, description = "The change proposed", body = ChangeId),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn leave(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
-    Json(body): Json<MembershipRequest>,
+    JsonBody(body): JsonBody<MembershipRequest>,
 ) -> Result<Json<ChangeId>, ApiError> {
     let author = parse_member(body.as_member.as_deref())?;
     let change = node.leave(parse_space(&id)?, author).await?;
     Ok(Json(ChangeId { change }))
 }
 
+/// Proposes removing a body from an agenda (`body`)
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/remove",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = MembershipRequest,
+    responses(
+        (status = 200, description = "The change proposed", body = ChangeId),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
 async fn remove_body(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
-    Json(body): Json<MembershipRequest>,
+    JsonBody(body): JsonBody<MembershipRequest>,
 ) -> Result<Json<ChangeId>, ApiError> {
     let who = parse_body(body.body.as_deref().unwrap_or_default())?;
     let author = parse_member(body.as_member.as_deref())?;
@@ -504,30 +834,83 @@ async fn remove_body(
     Ok(Json(ChangeId { change }))
 }
 
+/// This body's member keys held on this node
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    tag = "members",
+    responses((status = 200, description = "This body's member keys on this node", body = Vec<MemberView>), openapi::Failures)
+)]
 async fn members(State(node): State<NodeHandle>) -> Result<Json<Vec<MemberView>>, ApiError> {
     Ok(Json(node.members().await?))
 }
 
+/// Reads the member keys and certificates in the data directory again
+#[utoipa::path(
+    post,
+    path = "/v1/members/reload",
+    tag = "members",
+    responses(
+        (status = 200, description = "The member keys now", body = Vec<MemberView>),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn reload_members(State(node): State<NodeHandle>) -> Result<Json<Vec<MemberView>>, ApiError> {
     Ok(Json(node.reload_members().await?))
 }
 
+/// Stops a member key writing on this node, answering how far it wrote
+#[utoipa::path(
+    post,
+    path = "/v1/members/freeze",
+    tag = "members",
+    request_body = KeyRequest,
+    responses(
+        (status = 200, description = "How far the key wrote: what its revocations state", body = Reach),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn freeze_member(
     State(node): State<NodeHandle>,
-    Json(body): Json<KeyRequest>,
+    JsonBody(body): JsonBody<KeyRequest>,
 ) -> Result<Json<Reach>, ApiError> {
     let key = parse_member(Some(&body.key))?.ok_or_else(|| NodeError::BadInput("no key".into()))?;
     Ok(Json(node.freeze_member(key).await?))
 }
 
+/// Reads the body-key chain in `identity.json` again
+#[utoipa::path(
+    post,
+    path = "/v1/body/chain",
+    tag = "members",
+    responses(
+        (status = 204, description = "Read again"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn reload_body_chain(State(node): State<NodeHandle>) -> Result<StatusCode, ApiError> {
     node.reload_body_chain().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Applies revocations signed by the body key
+#[utoipa::path(
+    post,
+    path = "/v1/revocations",
+    tag = "members",
+    request_body = RevocationsRequest,
+    responses(
+        (status = 204, description = "Applied and offered to member peers"),
+        openapi::BadRequest,
+        openapi::Failures,
+    )
+)]
 async fn revoke(
     State(node): State<NodeHandle>,
-    Json(body): Json<RevocationsRequest>,
+    JsonBody(body): JsonBody<RevocationsRequest>,
 ) -> Result<StatusCode, ApiError> {
     let revocations = body
         .revocations
@@ -604,6 +987,27 @@ pub(crate) mod tests {
             assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
             let body: ErrorBody = response.json().await.expect("error body");
             assert!(matches!(body.error, NodeError::BadInput(_)), "{query}");
+        }
+
+        // A body that is not a JSON object is refused as bad input, as JSON, before the
+        // node is asked anything (serde alone would take `[[]]` as `{"revocations": []}`).
+        for (content_type, body) in [
+            ("application/json", "[[]]"),
+            ("application/json", "\"x\""),
+            ("application/json", "{"),
+            ("text/plain", "{}"),
+        ] {
+            let response = http
+                .post(format!("http://{addr}/v1/revocations"))
+                .bearer_auth(&token)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+            let error: ErrorBody = response.json().await.expect("error body");
+            assert!(matches!(error.error, NodeError::BadInput(_)), "{body}");
         }
 
         // Every other route still needs the token.

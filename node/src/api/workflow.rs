@@ -10,10 +10,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use confer_protocol::model::agenda::followup::{self, Trail, UnitStatus};
 use confer_protocol::model::agenda::outcomes;
 use confer_protocol::model::agenda::report::{self, Report};
@@ -27,43 +26,86 @@ use confer_protocol::model::{
 use confer_protocol::SpaceId;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{parse_member, parse_space, ApiError};
+use super::openapi::{BadRequest, Failures, NotFound};
+use super::{parse_member, parse_space, ApiError, ApiState, JsonBody, UrlPath};
 use crate::handle::{NodeError, NodeHandle};
 use crate::views::Created;
 
-pub(super) fn routes() -> Router<NodeHandle> {
-    Router::new()
-        .route("/v1/agendas/{id}/records", post(write_record))
-        .route("/v1/agendas/{id}/suggestions/{sid}", get(suggestion_trail))
-        .route("/v1/agendas/{id}/outcomes/{oid}/sign", post(sign_outcome))
-        .route(
-            "/v1/agendas/{id}/outcomes/{oid}/bundle",
-            get(outcome_bundle),
-        )
-        .route("/v1/agendas/{id}/history", get(space_history))
-        .route("/v1/overdue", get(overdue))
-        .route("/v1/report", get(year_report))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(write_record))
+        .routes(routes!(suggestion_trail))
+        .routes(routes!(sign_outcome))
+        .routes(routes!(outcome_bundle))
+        .routes(routes!(space_history))
+        .routes(routes!(overdue))
+        .routes(routes!(year_report))
 }
 
 /// `POST /v1/agendas/{id}/records`: make a record (no `id`) or edit one (`id`: its id) of
 /// an agenda. A record of a body's own collection (handling, feedback, …) is written in this
 /// node's body's area. A field set to "" is cleared.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct WriteRecord {
+    /// The collection: `round`, `meeting`, `suggestion`, `outcome`, `handling`, … for an
+    /// agenda; `topic`, `plan_item`, `expert` for the ledger.
+    #[schema(schema_with = super::openapi::collection_name)]
     pub collection: String,
+    /// The record to edit (16 lowercase hexadecimal characters); none: a new record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{16}$")]
     pub id: Option<String>,
+    /// Field name → value; "" clears the field.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// The member key to write as (full hex); default: the first member.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub as_member: Option<String>,
 }
 
+/// Makes or edits a record of an agenda
+///
+/// A record of a body's own collection (handling, feedback, …) is written in this node's
+/// body's area.
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/records",
+    tag = "workflow",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = WriteRecord,
+    responses(
+        (status = 201, description = "A new record, with its fresh id", body = Created, links(
+            ("SuggestionTrail" = (
+                operation_id = "suggestion_trail",
+                parameters(("id" = "$request.path.id"), ("sid" = "$response.body#/id")),
+                description = "The trail of the suggestion made"
+            )),
+            ("SignOutcome" = (
+                operation_id = "sign_outcome",
+                parameters(("id" = "$request.path.id"), ("oid" = "$response.body#/id")),
+                description = "Sign the outcome made"
+            )),
+            ("OutcomeBundle" = (
+                operation_id = "outcome_bundle",
+                parameters(("id" = "$request.path.id"), ("oid" = "$response.body#/id")),
+                description = "The bundle of the outcome made"
+            )),
+        )),
+        (status = 200, description = "The record was edited", body = Created),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn write_record(
     State(node): State<NodeHandle>,
     UrlPath(space): UrlPath<String>,
-    Json(body): Json<WriteRecord>,
+    JsonBody(body): JsonBody<WriteRecord>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let space = parse_space(&space)?;
     let author = parse_member(body.as_member.as_deref())?;
@@ -152,24 +194,35 @@ pub(super) fn record_write(schema: &Schema, body: &WriteRecord) -> Result<Record
 }
 
 /// `?on=DATE` or `?as_of=DATE`; default today (Beijing time).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OnQuery {
+    /// A date, YYYY-MM-DD (from 1900); none or empty: today, Beijing time.
     #[serde(default)]
+    #[param(pattern = "^(|(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$")]
     pub on: Option<String>,
 }
 
 /// `GET /v1/report`'s query.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The year, 1900–9999.
+    #[param(minimum = 1900, maximum = 9999)]
     pub year: u32,
+    /// Only this agenda (its id, 64 hexadecimal characters).
     #[serde(default)]
+    #[param(pattern = "^[0-9a-fA-F]{64}$")]
     pub agenda: Option<String>,
+    /// The date the figures are as of, YYYY-MM-DD (from 1900); none or empty: today,
+    /// Beijing time.
     #[serde(default)]
+    #[param(pattern = "^(|(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$")]
     pub as_of: Option<String>,
 }
 
 /// An overdue unit and its agenda.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OverdueItem {
     pub agenda: String,
     pub agenda_title: String,
@@ -213,16 +266,33 @@ async fn agenda(node: &NodeHandle, id: SpaceId) -> Result<AgendaView, NodeError>
 
 /// `POST /v1/agendas/{id}/outcomes/{oid}/sign {as?}`: this body's signature on the
 /// outcome's current text, by a member who may sign (`can_sign`).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct SignOutcome {
+    /// The member key to sign with (full hex; a member who may sign); default: the first
+    /// member.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub as_member: Option<String>,
 }
 
+/// Signs an outcome's current text for this body
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/outcomes/{oid}/sign",
+    tag = "workflow",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters"), ("oid" = String, Path, pattern = "^[0-9a-f]{16}$", description = "The outcome: its record id, 16 hexadecimal characters")),
+    request_body = SignOutcome,
+    responses(
+        (status = 201, description = "Signed: the attestation record's id", body = Created),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn sign_outcome(
     State(node): State<NodeHandle>,
     UrlPath((space, outcome)): UrlPath<(String, String)>,
-    Json(body): Json<SignOutcome>,
+    JsonBody(body): JsonBody<SignOutcome>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let space = parse_space(&space)?;
     let author = parse_member(body.as_member.as_deref())?;
@@ -235,9 +305,22 @@ async fn sign_outcome(
     Ok(created_or_ok(true, id))
 }
 
-/// `GET /v1/agendas/{id}/outcomes/{oid}/bundle`: the outcome's self-contained bundle
-/// (`docs/outcome-bundle.md`) — its current text, the attestations over it and the
-/// certificates that prove who signed.
+/// An outcome's self-contained bundle
+///
+/// Its current text, the attestations over it and the certificates that prove who signed
+/// (`docs/outcome-bundle.md`); `confer verify` checks it offline.
+#[utoipa::path(
+    get,
+    path = "/v1/agendas/{id}/outcomes/{oid}/bundle",
+    tag = "workflow",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters"), ("oid" = String, Path, pattern = "^[0-9a-f]{16}$", description = "The outcome: its record id, 16 hexadecimal characters")),
+    responses(
+        (status = 200, description = "The bundle", body = Bundle),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn outcome_bundle(
     State(node): State<NodeHandle>,
     UrlPath((space, outcome)): UrlPath<(String, String)>,
@@ -254,13 +337,27 @@ async fn outcome_bundle(
 }
 
 /// `?record=ID`: only that record's writes.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Only the writes to this record (its id).
     #[serde(default)]
     pub record: Option<String>,
 }
 
-/// `GET /v1/agendas/{id}/history?record=ID`: who changed what, when, from the entries.
+/// Who changed what in an agenda, and when, from its entries
+#[utoipa::path(
+    get,
+    path = "/v1/agendas/{id}/history",
+    tag = "workflow",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters"), HistoryQuery),
+    responses(
+        (status = 200, description = "The writes, oldest first", body = Vec<HistoryItem>),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn space_history(
     State(node): State<NodeHandle>,
     UrlPath(space): UrlPath<String>,
@@ -270,6 +367,18 @@ async fn space_history(
     Ok(Json(node.history(parse_space(&space)?, q.record).await?))
 }
 
+/// Every agenda's handling units past their deadline
+#[utoipa::path(
+    get,
+    path = "/v1/overdue",
+    tag = "workflow",
+    params(OnQuery),
+    responses(
+        (status = 200, description = "The units overdue on the date, most overdue first", body = Vec<OverdueItem>),
+        BadRequest,
+        Failures,
+    )
+)]
 async fn overdue(
     State(node): State<NodeHandle>,
     q: Result<Query<OnQuery>, QueryRejection>,
@@ -290,6 +399,23 @@ async fn overdue(
     Ok(Json(out))
 }
 
+/// A suggestion's trail (提与落): everything that happened to it
+#[utoipa::path(
+    get,
+    path = "/v1/agendas/{id}/suggestions/{sid}",
+    tag = "workflow",
+    params(
+        ("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters"),
+        ("sid" = String, Path, pattern = "^[0-9a-f]{16}$", description = "The suggestion: its record id, 16 hexadecimal characters"),
+        OnQuery,
+    ),
+    responses(
+        (status = 200, description = "The trail as of the date", body = Trail),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn suggestion_trail(
     State(node): State<NodeHandle>,
     UrlPath((space, suggestion)): UrlPath<(String, String)>,
@@ -303,6 +429,19 @@ async fn suggestion_trail(
     Ok(Json(trail))
 }
 
+/// The year-end report's figures
+#[utoipa::path(
+    get,
+    path = "/v1/report",
+    tag = "workflow",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The figures, per agenda and body", body = Report),
+        BadRequest,
+        NotFound,
+        Failures,
+    )
+)]
 async fn year_report(
     State(node): State<NodeHandle>,
     q: Result<Query<ReportQuery>, QueryRejection>,

@@ -44,6 +44,7 @@ pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
 /// A bundle as it is written: the JSON object's fields. Hex strings stay strings here, so
 /// that a malformed one is one problem in the report, not a refusal of the whole file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bundle {
     pub format: String,
     pub version: u64,
@@ -54,6 +55,7 @@ pub struct Bundle {
 
 /// An attestation in a bundle; its digest is the rendering's, so it is not repeated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleAttestation {
     pub body: String,
     pub signer: String,

@@ -14,6 +14,7 @@ use crate::space::Space;
 
 /// One entry's writes to one root field or record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryItem {
     /// Milliseconds since the Unix epoch, as the author's node stamped the change.
     pub time_ms: i64,

@@ -15,6 +15,7 @@ use crate::model::schema::{split_list, RecordView};
 
 /// One handling unit of one body for one suggestion, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitStatus {
     /// The handling record.
     pub id: String,
@@ -39,6 +40,7 @@ pub struct UnitStatus {
 
 /// A unit's feedback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedbackStatus {
     pub id: String,
     pub result: String,
@@ -112,6 +114,7 @@ pub fn overdue(view: &AgendaView, as_of: Date) -> Vec<UnitStatus> {
 
 /// A record as the trail shows it: id, the body whose area holds it, and its fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrailItem {
     pub id: String,
     pub body: Option<String>,
@@ -149,6 +152,7 @@ impl TrailItem {
 
 /// 提与落: everything that happened to one suggestion, side by side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trail {
     pub suggestion: TrailItem,
     /// The round's number ("" if the round is unknown).

@@ -15,6 +15,7 @@ use crate::model::ModelError;
 
 /// One member body's signature on an outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BodySignature {
     pub body: String,
     pub body_name: Option<String>,
@@ -28,6 +29,7 @@ pub struct BodySignature {
 
 /// An outcome and who has signed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeStatus {
     pub id: String,
     pub kind: String,

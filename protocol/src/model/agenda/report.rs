@@ -14,6 +14,7 @@ use crate::model::schema::RecordView;
 
 /// One agenda's figures for the year.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgendaFigures {
     pub id: String,
     pub title: String,
@@ -28,6 +29,7 @@ pub struct AgendaFigures {
 
 /// How one body handled the suggestions given to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BodyFigures {
     pub name: Option<String>,
     pub submitted: usize,
@@ -64,6 +66,7 @@ fn rate(part: usize, whole: usize) -> Option<f64> {
 
 /// The report for a year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub year: u32,
     pub as_of: String,
