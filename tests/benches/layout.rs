@@ -194,16 +194,38 @@ fn growth(n: u64, step: fn(&mut Space, u64) -> Entry) -> (f64, f64) {
     assert!(got.rejected.is_empty(), "{:?}", got.rejected.first());
     let mut apply = Vec::new();
     let mut verify = Vec::new();
+    let mut rules = Vec::new();
     for probe in probes {
         let wire = Entry::decode(probe.bytes().to_vec()).expect("decodes");
         let started = Instant::now();
         wire.verify().expect("signature");
         verify.push(started.elapsed());
+        // The model's rules alone on the same change (part of what receiving costs).
+        let change = wire.clone().take_change().expect("change");
+        let author = confer_protocol::model::Author {
+            key: wire.author(),
+            body: wire.body(),
+            can_sign: false,
+        };
+        let started = Instant::now();
+        confer_protocol::model::check_change(
+            SpaceKind::Agenda,
+            reader.doc(),
+            &mut confer_protocol::model::Made::default(),
+            &author,
+            &change,
+        )
+        .expect("the rules pass");
+        rules.push(started.elapsed());
         let started = Instant::now();
         let got = reader.receive(vec![wire], certified);
         apply.push(started.elapsed());
         assert_eq!(got.accepted.len(), 1, "{:?}", got.rejected.first());
     }
+    eprintln!(
+        "  of which the model's rules: {:.3} ms (median)",
+        median(rules)
+    );
     (median(apply), median(verify))
 }
 
