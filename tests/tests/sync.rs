@@ -60,7 +60,7 @@ async fn agenda_reaches_members_only_and_concurrent_edits_converge() {
     };
     assert!(matches!(
         a.handle.apply(id, blank.into(), None).await,
-        Err(confer_node::NodeError::BadInput(_))
+        Err(confer_node::NodeError::Refused { .. })
     ));
     assert_eq!(
         a.show(id).await.entries,
