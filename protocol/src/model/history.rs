@@ -23,7 +23,7 @@ pub struct HistoryItem {
     pub body: String,
     pub body_name: Option<String>,
     pub member_name: Option<String>,
-    /// The root key written: a field (`title`) or a record (`suggestion/<id>`,
+    /// What was written: a root field (`title`) or a record's path (`suggestion/<id>`,
     /// `body/<body>/feedback/<id>`).
     pub target: String,
     /// The record was made by this entry.
@@ -35,6 +35,9 @@ pub struct HistoryItem {
 /// The history of `space`, oldest first; with `record`, only the writes to records whose id
 /// is `record` (and never root fields).
 pub fn history(space: &Space, certs: &Certificates, record: Option<&str>) -> Vec<HistoryItem> {
+    // Op id of each shard ("<area>", the part of a path before the id) and record (its
+    // path) made so far.
+    let mut shards: HashMap<String, String> = HashMap::new();
     let mut records: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for entry in space.log() {
@@ -46,16 +49,20 @@ pub fn history(space: &Space, certs: &Certificates, record: Option<&str>) -> Vec
         let mut items: Vec<HistoryItem> = Vec::new();
         for (i, op) in decoded.operations.iter().enumerate() {
             let Key::Map(key) = &op.key else { continue };
+            let made_id = || {
+                format!(
+                    "{}@{}",
+                    decoded.start_op.get().saturating_add(i as u64),
+                    decoded.actor_id
+                )
+            };
             let (target, field, made) = match &op.obj {
                 ObjectId::Root => {
                     if matches!(op.action, OpType::Make(_)) {
-                        let id = format!(
-                            "{}@{}",
-                            decoded.start_op.get().saturating_add(i as u64),
-                            decoded.actor_id
-                        );
-                        records.insert(id, key.to_string());
-                        (key.to_string(), None, true)
+                        // A shard: `<area>/<first hex digit of its ids>`.
+                        let area = key.rsplit_once('/').map_or(key.as_str(), |(a, _)| a);
+                        shards.insert(made_id(), area.to_owned());
+                        continue;
                     } else if key.as_str() == "kind" {
                         // The document's kind marker, written with its first change.
                         continue;
@@ -63,10 +70,22 @@ pub fn history(space: &Space, certs: &Certificates, record: Option<&str>) -> Vec
                         (key.to_string(), Some(key.to_string()), false)
                     }
                 }
-                ObjectId::Id(id) => match records.get(&id.to_string()) {
-                    Some(target) => (target.clone(), Some(key.to_string()), false),
-                    None => continue,
-                },
+                ObjectId::Id(id) => {
+                    let id = id.to_string();
+                    if let Some(area) = shards.get(&id) {
+                        if !matches!(op.action, OpType::Make(_)) {
+                            continue;
+                        }
+                        let path = format!("{area}/{key}");
+                        records.insert(made_id(), path.clone());
+                        (path, None, true)
+                    } else {
+                        match records.get(&id) {
+                            Some(target) => (target.clone(), Some(key.to_string()), false),
+                            None => continue,
+                        }
+                    }
+                }
             };
             if record.is_some_and(|r| target.rsplit('/').next() != Some(r) || !target.contains('/'))
             {

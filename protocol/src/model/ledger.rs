@@ -8,8 +8,8 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, Change, ReadDoc, ROOT};
 
 use super::schema::{
-    check_records, read_records, split_list, Author, Collection, Field, FieldType, Made, RecordId,
-    RecordKey, RecordView, RecordWrite, Schema, Writers,
+    check_records, find_record, read_records, split_list, Author, Collection, Field, FieldType,
+    Made, RecordId, RecordKey, RecordView, RecordWrite, Schema, Writers,
 };
 use super::ModelError;
 use crate::cert::Certificates;
@@ -122,15 +122,10 @@ impl LedgerAction {
     pub fn validate_in(&self, space: &Space) -> Result<(), ModelError> {
         let Self::Write(write) = self;
         let doc = space.doc();
-        let exists = |key: &RecordKey| {
-            doc.get(ROOT, key.root_key().as_str())
-                .ok()
-                .flatten()
-                .is_some()
-        };
+        let exists = |key: &RecordKey| find_record(doc, key).is_some();
         let existing = |name: &str| -> String {
-            match doc.get(ROOT, write.key.root_key().as_str()) {
-                Ok(Some((automerge::Value::Object(_), obj))) => match doc.get(&obj, name) {
+            match find_record(doc, &write.key) {
+                Some(obj) => match doc.get(&obj, name) {
                     Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
                         automerge::ScalarValue::Str(s) => s.to_string(),
                         _ => String::new(),

@@ -35,7 +35,9 @@ pub use agenda::{
     MAX_SUMMARY_BYTES, MAX_TITLE_BYTES,
 };
 pub use ledger::{read_ledger, LedgerAction, LedgerView, LEDGER_SCHEMA};
-pub use schema::{Author, Made, RecordId, RecordKey, RecordView, RecordWrite};
+pub use schema::{
+    find_record, Author, Made, RecordId, RecordKey, RecordView, RecordWrite, ShardKey,
+};
 
 /// Why an action was refused before it became a change, or a change was refused before it
 /// was applied.

@@ -1,18 +1,25 @@
 //! Records: the one shape every workflow object takes in a document, and the rule engine that
 //! holds every change to it.
 //!
-//! A record is a map at the document root under a key that names its place:
-//! `<collection>/<id>` in the shared part of the space, which any member body's members may
-//! write, or `body/<body id>/<collection>/<id>` in a body's own area, which only that body's
-//! members may write. A record's fields are strings, last writer wins, each attributed to
-//! the member key that wrote it. Ids are 16 lowercase hex characters chosen by the writer
-//! (random), so the same on every node.
+//! A record is a map with string fields. Records of one collection in one area are grouped in
+//! sixteen *shards*: maps at the document root keyed `<collection>/<c>` in the shared part of
+//! the space, which any member body's members may write, or `body/<body id>/<collection>/<c>`
+//! in a body's own area, which only that body's members may write, where `<c>` is the first
+//! hex character of the record's id; inside its shard a record is keyed by its id. A
+//! record's fields are last writer wins, each attributed to the member key that wrote it.
+//! Ids are 16 lowercase hex characters chosen by the writer (random), so the same on every
+//! node. A record's *path*, `<collection>/<id>` or `body/<body id>/<collection>/<id>`, names
+//! it in views and history.
 //!
-//! Records never move (automerge objects keep the place the op that made them gave them), so
-//! "whose area does this op write" follows from the change and its causal history alone:
-//! every node reaches the same verdict whatever order entries arrive in. Each record is its
-//! own small object, so applying a change costs the same however long an agenda's history
-//! grows (`../shared/CRATES.md`).
+//! Records and shards never move (automerge objects keep the place the op that made them
+//! gave them), so "whose area does this op write" follows from the change and its causal
+//! history alone: every node reaches the same verdict whatever order entries arrive in.
+//! Applying a remote change costs what walking the objects it touches costs
+//! (`../shared/CRATES.md`): a record edit touches one small record, a new record one shard
+//! (a sixteenth of its collection in that area), a new shard the root, which holds at most
+//! sixteen keys per collection and area. So the cost stays flat however long an agenda's
+//! history grows. Two members may make the same shard concurrently: automerge keeps both
+//! maps under the one key, and readers look in every one of them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -165,31 +172,32 @@ pub struct RecordKey {
 }
 
 impl RecordKey {
-    /// The key of the record's map at the document root.
-    pub fn root_key(&self) -> String {
+    /// The record's path: how views and history name it.
+    pub fn path(&self) -> String {
         match &self.body {
             None => format!("{}/{}", self.collection, self.id),
             Some(body) => format!("body/{}/{}/{}", body, self.collection, self.id),
         }
     }
 
-    /// Parses a root key against a schema: `None` if it is not one of its records' keys.
-    pub fn parse(schema: &Schema, key: &str) -> Option<(RecordKey, &'static Collection)> {
-        let parts: Vec<&str> = key.split('/').collect();
-        let (body, name, id) = match parts.as_slice() {
-            [name, id] => (None, *name, *id),
-            ["body", body, name, id] => {
-                if body.len() != 64 || !is_lower_hex(body) {
-                    return None;
-                }
-                (Some(body.parse::<BodyId>().ok()?), *name, *id)
-            }
-            _ => return None,
-        };
-        let collection = schema.collection(name)?;
-        if collection.in_body_area() != body.is_some() {
-            return None;
+    /// The shard holding the record.
+    pub fn shard(&self) -> ShardKey {
+        ShardKey {
+            collection: self.collection,
+            body: self.body,
+            nibble: self.id.0[0] >> 4,
         }
+    }
+
+    /// The record's key inside its shard: its id.
+    pub fn id_key(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// Parses a record's path against a schema: `None` if it is not one of its records'.
+    pub fn parse(schema: &Schema, path: &str) -> Option<(RecordKey, &'static Collection)> {
+        let (prefix, id) = path.rsplit_once('/')?;
+        let (collection, body) = parse_area(schema, prefix)?;
         let id = id.parse().ok()?;
         Some((
             RecordKey {
@@ -200,6 +208,147 @@ impl RecordKey {
             collection,
         ))
     }
+}
+
+/// One of the sixteen maps at the root that hold a collection's records in one area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShardKey {
+    pub collection: &'static str,
+    pub body: Option<BodyId>,
+    /// The first hex digit of the ids it holds, 0..16.
+    pub nibble: u8,
+}
+
+impl ShardKey {
+    /// The shard's key at the document root.
+    pub fn root_key(&self) -> String {
+        format!("{}/{:x}", self.area(), self.nibble)
+    }
+
+    /// `<collection>` or `body/<body>/<collection>`: the part of a path before the id.
+    pub fn area(&self) -> String {
+        match &self.body {
+            None => self.collection.to_owned(),
+            Some(body) => format!("body/{}/{}", body, self.collection),
+        }
+    }
+
+    /// Parses a root key against a schema: `None` if it is not one of its shards.
+    pub fn parse(schema: &Schema, key: &str) -> Option<(ShardKey, &'static Collection)> {
+        let (prefix, digit) = key.rsplit_once('/')?;
+        let [d] = digit.as_bytes() else {
+            return None;
+        };
+        let nibble = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            _ => return None,
+        };
+        let (collection, body) = parse_area(schema, prefix)?;
+        Some((
+            ShardKey {
+                collection: collection.name,
+                body,
+                nibble,
+            },
+            collection,
+        ))
+    }
+
+    /// The record `id` would be in this shard, if it belongs here.
+    fn record(&self, id: &str) -> Option<RecordKey> {
+        let id: RecordId = id.parse().ok()?;
+        (id.0[0] >> 4 == self.nibble).then_some(RecordKey {
+            collection: self.collection,
+            body: self.body,
+            id,
+        })
+    }
+}
+
+/// `<collection>` or `body/<body>/<collection>`, checked against the schema (a body-area
+/// collection only in a body's area, a shared one only outside).
+fn parse_area(schema: &Schema, prefix: &str) -> Option<(&'static Collection, Option<BodyId>)> {
+    let parts: Vec<&str> = prefix.split('/').collect();
+    let (body, name) = match parts.as_slice() {
+        [name] => (None, *name),
+        ["body", body, name] => {
+            if body.len() != 64 || !is_lower_hex(body) {
+                return None;
+            }
+            (Some(body.parse::<BodyId>().ok()?), *name)
+        }
+        _ => return None,
+    };
+    let collection = schema.collection(name)?;
+    (collection.in_body_area() == body.is_some()).then_some((collection, body))
+}
+
+/// The map of the record at `key`, if the document has it: looked for in every map made
+/// under its shard's key (two made concurrently are both kept), the one automerge shows
+/// first.
+pub fn find_record(doc: &impl ReadDoc, key: &RecordKey) -> Option<automerge::ObjId> {
+    let shards = doc.get_all(ROOT, key.shard().root_key()).ok()?;
+    let id = key.id_key();
+    shards
+        .into_iter()
+        .rev()
+        .filter(|(value, _)| matches!(value, automerge::Value::Object(ObjType::Map)))
+        .find_map(|(_, shard)| match doc.get(&shard, id.as_str()) {
+            Ok(Some((automerge::Value::Object(ObjType::Map), obj))) => Some(obj),
+            _ => None,
+        })
+}
+
+/// Every record map in the area `<collection>` or `body/<body>/<collection>`, with its key.
+pub fn records_in(
+    doc: &impl ReadDoc,
+    schema: &Schema,
+    area: &str,
+) -> Vec<(RecordKey, automerge::ObjId)> {
+    // Root keys are sorted: an area's shards are one range of them ('0' follows '/').
+    let start = format!("{area}/");
+    let end = format!("{area}0");
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for item in doc.map_range(ROOT, start..end) {
+        let Some((shard, _)) = ShardKey::parse(schema, &item.key) else {
+            continue;
+        };
+        for obj in shard_objects(doc, &item) {
+            for rec in doc.map_range(&obj, ..) {
+                if rec.value != automerge::ValueRef::Object(ObjType::Map) {
+                    continue;
+                }
+                if let Some(key) = shard.record(&rec.key) {
+                    if seen.insert(key) {
+                        out.push((key, rec.id()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The maps under one shard key, the one automerge shows first.
+fn shard_objects(
+    doc: &impl ReadDoc,
+    item: &automerge::iter::MapRangeItem<'_>,
+) -> Vec<automerge::ObjId> {
+    if item.value != automerge::ValueRef::Object(ObjType::Map) {
+        return Vec::new();
+    }
+    if !item.conflict {
+        return vec![item.id()];
+    }
+    doc.get_all(ROOT, item.key.as_ref())
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .filter(|(value, _)| matches!(value, automerge::Value::Object(ObjType::Map)))
+        .map(|(_, obj)| obj)
+        .collect()
 }
 
 /// Checks a value against its field's type.
@@ -307,14 +456,22 @@ pub struct Author {
     pub can_sign: bool,
 }
 
-/// Records made by changes checked earlier in the same batch (not yet in the document), by
-/// the id of the op that made them.
+/// Shards and records made by changes checked earlier in the same batch (not yet in the
+/// document), by the id of the op that made them.
 #[derive(Debug, Default)]
-pub struct Made(HashMap<String, RecordKey>);
+pub struct Made(HashMap<String, Placed>);
+
+/// What an object of the document is, as the rules see it.
+#[derive(Debug, Clone, Copy)]
+enum Placed {
+    Shard(ShardKey),
+    Record(RecordKey),
+}
 
 /// Where an op writes.
 enum Target {
     Root,
+    Shard(ShardKey, &'static Collection),
     Record(RecordKey, &'static Collection),
 }
 
@@ -334,29 +491,44 @@ pub fn check_records(
     check_whole: impl Fn(&RecordKey, &BTreeMap<String, String>) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
     let decoded = change.decode();
-    let mut here: HashMap<String, (RecordKey, &'static Collection)> = HashMap::new();
+    let mut here: HashMap<String, Placed> = HashMap::new();
     let mut signed: BTreeMap<RecordKey, BTreeMap<String, String>> = BTreeMap::new();
     for (i, op) in decoded.operations.iter().enumerate() {
         let target = match &op.obj {
             ObjectId::Root => Target::Root,
             ObjectId::Id(id) => {
                 let name = id.to_string();
-                if let Some((key, c)) = here.get(&name) {
-                    Target::Record(*key, c)
-                } else if let Some(key) = made.0.get(&name) {
-                    let c = schema
-                        .collection(key.collection)
-                        .ok_or_else(|| outside("an unknown record"))?;
-                    Target::Record(*key, c)
-                } else {
-                    let (key, c) = record_in_doc(schema, doc, &name)
-                        .ok_or_else(|| outside("an object that is not a record"))?;
-                    Target::Record(key, c)
+                let placed = here
+                    .get(&name)
+                    .or_else(|| made.0.get(&name))
+                    .copied()
+                    .or_else(|| placed_in_doc(schema, doc, &name))
+                    .ok_or_else(|| outside("an object that is not a record"))?;
+                match placed {
+                    Placed::Shard(shard) => Target::Shard(
+                        shard,
+                        schema
+                            .collection(shard.collection)
+                            .ok_or_else(|| outside("an unknown shard"))?,
+                    ),
+                    Placed::Record(key) => Target::Record(
+                        key,
+                        schema
+                            .collection(key.collection)
+                            .ok_or_else(|| outside("an unknown record"))?,
+                    ),
                 }
             }
         };
         let Key::Map(prop) = &op.key else {
             return Err(outside("a list position"));
+        };
+        let made_id = || {
+            format!(
+                "{}@{}",
+                decoded.start_op.get().saturating_add(i as u64),
+                decoded.actor_id
+            )
         };
         match target {
             Target::Root => {
@@ -371,29 +543,40 @@ pub fn check_records(
                     }
                     continue;
                 }
-                let (key, collection) = RecordKey::parse(schema, prop).ok_or_else(|| {
+                let (shard, collection) = ShardKey::parse(schema, prop).ok_or_else(|| {
                     ModelError::OutsideModel(format!(
                         "unknown field {}",
                         crate::text::display_line(&prop.chars().take(64).collect::<String>())
                     ))
                 })?;
-                may_write(&key, collection, author)?;
+                may_write(shard.body.as_ref(), collection, author)?;
+                if !matches!(op.action, OpType::Make(ObjType::Map)) {
+                    return Err(outside("a shard that is not a map"));
+                }
+                let id = made_id();
+                here.insert(id.clone(), Placed::Shard(shard));
+                made.0.insert(id, Placed::Shard(shard));
+            }
+            Target::Shard(shard, collection) => {
+                let key = shard.record(prop).ok_or_else(|| {
+                    ModelError::OutsideModel(format!(
+                        "a record id {} that does not belong in its shard",
+                        crate::text::display_line(&prop.chars().take(40).collect::<String>())
+                    ))
+                })?;
+                may_write(key.body.as_ref(), collection, author)?;
                 if !matches!(op.action, OpType::Make(ObjType::Map)) {
                     return Err(outside("a record that is not a map"));
                 }
-                let made_id = format!(
-                    "{}@{}",
-                    decoded.start_op.get().saturating_add(i as u64),
-                    decoded.actor_id
-                );
-                here.insert(made_id.clone(), (key, collection));
-                made.0.insert(made_id, key);
+                let id = made_id();
+                here.insert(id.clone(), Placed::Record(key));
+                made.0.insert(id, Placed::Record(key));
                 if collection.whole {
                     signed.insert(key, BTreeMap::new());
                 }
             }
             Target::Record(key, collection) => {
-                may_write(&key, collection, author)?;
+                may_write(key.body.as_ref(), collection, author)?;
                 let field = collection
                     .field(prop)
                     .ok_or_else(|| ModelError::OutsideModel(format!("unknown field {prop:?}")))?;
@@ -421,9 +604,14 @@ fn outside(what: &str) -> ModelError {
     ModelError::OutsideModel(what.to_owned())
 }
 
-/// Whether `author` may write a record at `key`.
-fn may_write(key: &RecordKey, collection: &Collection, author: &Author) -> Result<(), ModelError> {
-    if let Some(body) = &key.body {
+/// Whether `author` may write in the area of `body` (`None`: the shared part) a record of
+/// `collection`.
+fn may_write(
+    body: Option<&BodyId>,
+    collection: &Collection,
+    author: &Author,
+) -> Result<(), ModelError> {
+    if let Some(body) = body {
         if *body != author.body {
             return Err(ModelError::OtherBody {
                 collection: collection.name,
@@ -449,22 +637,27 @@ fn check_put(field: &Field, action: &OpType) -> Result<(), ModelError> {
     }
 }
 
-/// The record an existing object of the document is, found by its parent: records sit at
-/// the root, under their key.
-fn record_in_doc(
-    schema: &Schema,
-    doc: &Automerge,
-    op_id: &str,
-) -> Option<(RecordKey, &'static Collection)> {
+/// What an existing object of the document is, found by its parents: a shard sits at the
+/// root under its key, a record in a shard under its id.
+fn placed_in_doc(schema: &Schema, doc: &Automerge, op_id: &str) -> Option<Placed> {
     let obj = doc.import_obj(op_id).ok()?;
-    let parent = doc.parents(&obj).ok()?.next()?;
-    if parent.obj != ROOT {
-        return None;
-    }
-    let Prop::Map(key) = parent.prop else {
+    let mut parents = doc.parents(&obj).ok()?;
+    let first = parents.next()?;
+    let Prop::Map(key) = first.prop else {
         return None;
     };
-    RecordKey::parse(schema, &key)
+    if first.obj == ROOT {
+        return ShardKey::parse(schema, &key).map(|(shard, _)| Placed::Shard(shard));
+    }
+    let second = parents.next()?;
+    if second.obj != ROOT {
+        return None;
+    }
+    let Prop::Map(shard_key) = second.prop else {
+        return None;
+    };
+    let (shard, _) = ShardKey::parse(schema, &shard_key)?;
+    shard.record(&key).map(Placed::Record)
 }
 
 /// A write of one record: make it (`create`) or edit it, setting the fields given ("" clears
@@ -514,16 +707,18 @@ impl RecordWrite {
         Ok(())
     }
 
-    /// Writes the record into a transaction.
+    /// Writes the record into a transaction (making its shard first if there is none).
     pub fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), AutomergeError> {
-        let root_key = self.key.root_key();
         let obj = if self.create {
-            tx.put_object(ROOT, root_key.as_str(), ObjType::Map)?
-        } else {
-            match tx.get(ROOT, root_key.as_str())? {
+            let shard_key = self.key.shard().root_key();
+            let shard = match tx.get(ROOT, shard_key.as_str())? {
                 Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
-                _ => return Err(AutomergeError::InvalidObjId(root_key)),
-            }
+                _ => tx.put_object(ROOT, shard_key.as_str(), ObjType::Map)?,
+            };
+            tx.put_object(&shard, self.key.id_key().as_str(), ObjType::Map)?
+        } else {
+            find_record(tx, &self.key)
+                .ok_or_else(|| AutomergeError::InvalidObjId(self.key.path()))?
         };
         for (name, value) in &self.fields {
             if value.is_empty() {
@@ -589,60 +784,85 @@ pub fn read_records(
 ) -> BTreeMap<&'static str, Vec<RecordView>> {
     let doc = space.doc();
     let mut out: BTreeMap<&'static str, Vec<RecordView>> = BTreeMap::new();
-    // One pass over the root and one over each record: a lookup by key per record or field
-    // would cost a search of the root's ops each time.
+    let mut seen = std::collections::HashSet::new();
+    // One pass over the root, each shard and each record: a lookup by key per record or
+    // field would cost a search of a map's ops each time.
     for item in doc.map_range(ROOT, ..) {
-        let Some((record, collection)) = RecordKey::parse(schema, &item.key) else {
+        let Some((shard, collection)) = ShardKey::parse(schema, &item.key) else {
             continue;
         };
-        if item.value != automerge::ValueRef::Object(ObjType::Map) {
-            continue;
-        }
-        let obj = item.id();
-        let created_by = attribute_object(&obj, space, certs);
-        let mut written: BTreeMap<String, (Vec<Attributed>, bool)> = BTreeMap::new();
-        for field in doc.map_range(&obj, ..) {
-            let value = field.value.clone().into_value();
-            let current: Vec<Attributed> = attribute(value, &field.id(), space, certs)
-                .into_iter()
-                .collect();
-            written.insert(field.key.to_string(), (current, field.conflict));
-        }
-        let fields = collection
-            .fields
-            .iter()
-            .map(|field| {
-                let mut values: Vec<Attributed> = match written.remove(field.name) {
-                    None => Vec::new(),
-                    Some((current, false)) => current,
-                    // Concurrent values: all of them, the winner last.
-                    Some((_, true)) => doc
-                        .get_all(&obj, field.name)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|(value, id)| attribute(value, &id, space, certs))
-                        .collect(),
-                };
-                let current = values.pop();
-                FieldView {
-                    name: field.name,
-                    current,
-                    conflicts: values,
+        for shard_obj in shard_objects(doc, &item) {
+            for rec in doc.map_range(&shard_obj, ..) {
+                if rec.value != automerge::ValueRef::Object(ObjType::Map) {
+                    continue;
                 }
-            })
-            .collect();
-        out.entry(collection.name).or_default().push(RecordView {
-            id: record.id,
-            collection: collection.name,
-            area: record.body,
-            created_by,
-            fields,
-        });
+                let Some(record) = shard.record(&rec.key) else {
+                    continue;
+                };
+                // A record made in two concurrent shards (only a writer reusing an id can do
+                // that) shows the version in the shard automerge shows first.
+                if !seen.insert(record) {
+                    continue;
+                }
+                let view = read_record(doc, &rec.id(), record, collection, space, certs);
+                out.entry(collection.name).or_default().push(view);
+            }
+        }
     }
     for records in out.values_mut() {
         records.sort_by_key(|r| (r.area, r.id));
     }
     out
+}
+
+/// One record's fields, each attributed.
+fn read_record(
+    doc: &Automerge,
+    obj: &automerge::ObjId,
+    record: RecordKey,
+    collection: &'static Collection,
+    space: &Space,
+    certs: &Certificates,
+) -> RecordView {
+    let created_by = attribute_object(obj, space, certs);
+    let mut written: BTreeMap<String, (Vec<Attributed>, bool)> = BTreeMap::new();
+    for field in doc.map_range(obj, ..) {
+        let value = field.value.clone().into_value();
+        let current: Vec<Attributed> = attribute(value, &field.id(), space, certs)
+            .into_iter()
+            .collect();
+        written.insert(field.key.to_string(), (current, field.conflict));
+    }
+    let fields = collection
+        .fields
+        .iter()
+        .map(|field| {
+            let mut values: Vec<Attributed> = match written.remove(field.name) {
+                None => Vec::new(),
+                Some((current, false)) => current,
+                // Concurrent values: all of them, the winner last.
+                Some((_, true)) => doc
+                    .get_all(obj, field.name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(value, id)| attribute(value, &id, space, certs))
+                    .collect(),
+            };
+            let current = values.pop();
+            FieldView {
+                name: field.name,
+                current,
+                conflicts: values,
+            }
+        })
+        .collect();
+    RecordView {
+        id: record.id,
+        collection: collection.name,
+        area: record.body,
+        created_by,
+        fields,
+    }
 }
 
 /// Who made an object: the author of the op that made it.

@@ -8,8 +8,8 @@ use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{AutomergeError, ObjType, ReadDoc, ROOT};
 use confer_protocol::keys::Domain;
 use confer_protocol::model::{
-    read_agenda, AgendaAction, AgendaView, Author, ModelAction, ModelError, RecordId, RecordKey,
-    RecordWrite,
+    find_record, read_agenda, AgendaAction, AgendaView, Author, ModelAction, ModelError, RecordId,
+    RecordKey, RecordWrite,
 };
 use confer_protocol::space::{Rejection, Space};
 use confer_protocol::{
@@ -140,6 +140,20 @@ fn key(collection: &'static str, body: Option<u8>, n: u64) -> RecordKey {
     }
 }
 
+/// Makes the record's map (and its shard's, if there is none) the way a crafted change
+/// would: no rules asked.
+fn make_record(
+    tx: &mut Transaction<'_>,
+    key: &RecordKey,
+) -> Result<automerge::ObjId, AutomergeError> {
+    let shard_key = key.shard().root_key();
+    let shard = match tx.get(ROOT, shard_key.as_str())? {
+        Some((_, obj)) => obj,
+        None => tx.put_object(ROOT, shard_key.as_str(), ObjType::Map)?,
+    };
+    tx.put_object(&shard, key.id_key().as_str(), ObjType::Map)
+}
+
 fn make(
     collection: &'static str,
     body: Option<u8>,
@@ -242,22 +256,18 @@ fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
     // of body 1's handling.
     let h = id(3).to_string();
     let fake_feedback = rogue(&author, two, 10, |tx| {
-        let obj = tx.put_object(
-            ROOT,
-            key("feedback", Some(1), 9).root_key().as_str(),
-            ObjType::Map,
-        )?;
+        let obj = make_record(tx, &key("feedback", Some(1), 9))?;
         tx.put(&obj, "handling", h.as_str())?;
         tx.put(&obj, "result", "adopted")?;
         tx.put(&obj, "text", "已办结")
     });
-    let handling_root = key("handling", Some(1), 3).root_key();
+    let handling = key("handling", Some(1), 3);
     let three = Who {
         body: 3,
         signer: false,
     };
     let moved_deadline = rogue(&author, three, 11, |tx| {
-        let Some((_, obj)) = tx.get(ROOT, handling_root.as_str())? else {
+        let Some(obj) = find_record(tx, &handling) else {
             panic!("handling record");
         };
         tx.put(&obj, "due", "2030-01-01")
@@ -357,7 +367,7 @@ fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
         let at = key("attestation", Some(body), 50 + u64::from(who.signer));
         let o = o.clone();
         move |tx: &mut Transaction<'_>| {
-            let obj = tx.put_object(ROOT, at.root_key().as_str(), ObjType::Map)?;
+            let obj = make_record(tx, &at)?;
             tx.put(&obj, "outcome", o.as_str())?;
             tx.put(&obj, "digest", hex::encode(digest))?;
             tx.put(&obj, "signature", sig)
@@ -418,9 +428,9 @@ fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
     assert_eq!(view.records("attestation")[0].area, Some(body_id(2)));
 
     // An attestation once made is never edited.
-    let at = key("attestation", Some(2), 51).root_key();
+    let at = key("attestation", Some(2), 51);
     let changed = rogue(&node, chair, 4, |tx| {
-        let Some((_, obj)) = tx.get(ROOT, at.as_str())? else {
+        let Some(obj) = find_record(tx, &at) else {
             panic!("attestation");
         };
         tx.put(&obj, "digest", hex::encode([6u8; 32]))
@@ -783,11 +793,11 @@ proptest! {
                     // A key of its own for each rogue entry, so that it never equivocates.
                     let secret = rogue_secret(rogues);
                     rogues += 1;
-                    let at = key("evaluation", Some(target), 900 + n).root_key();
+                    let at = key("evaluation", Some(target), 900 + n);
                     let mut doc = nodes[node].doc().fork();
                     doc.set_actor(automerge::ActorId::from(secret.public().as_bytes().as_slice()));
                     let mut tx = doc.transaction();
-                    let obj = tx.put_object(ROOT, at.as_str(), ObjType::Map).expect("record");
+                    let obj = make_record(&mut tx, &at).expect("record");
                     tx.put(&obj, "satisfaction", "satisfied").expect("field");
                     let (hash, _) = tx.commit_with(CommitOptions::default().with_time(clock));
                     let change = doc.get_change_by_hash(&hash.expect("change")).expect("change").clone();
@@ -1181,11 +1191,7 @@ fn a_ledger_has_one_member_and_screens_topics_with_a_reason() {
     let mut joint = agenda(&[1, 2]);
     assert!(act(&mut joint, one, 1, &ledger_write("topic", 1, true, &topic)).is_err());
     let crafted = rogue(&joint, one, 2, |tx| {
-        let obj = tx.put_object(
-            ROOT,
-            key("topic", None, 1).root_key().as_str(),
-            ObjType::Map,
-        )?;
+        let obj = make_record(tx, &key("topic", None, 1))?;
         tx.put(&obj, "title", "x")
     });
     let mut other = agenda(&[1, 2]);
@@ -1349,7 +1355,7 @@ fn the_history_says_who_changed_what_and_when_from_the_entries() {
     );
     // Body 1's handling record in its area is found by its id too.
     let handling = history(&space, &certs, Some(&id(3).to_string()));
-    assert_eq!(handling[0].target, key("handling", Some(1), 3).root_key());
+    assert_eq!(handling[0].target, key("handling", Some(1), 3).path());
 }
 
 #[test]
@@ -1425,7 +1431,7 @@ fn attachments_are_content_addressed_whole_and_size_limited() {
     assert!(got.rejected.is_empty(), "{:?}", got.rejected);
     let view = read_agenda(&other, &certs);
     assert_eq!(view.records("attachment")[0].get("data"), data);
-    let root = key("attachment", None, n).root_key();
+    let attachment = key("attachment", None, n);
     let swapped = rogue(
         &space,
         Who {
@@ -1434,7 +1440,7 @@ fn attachments_are_content_addressed_whole_and_size_limited() {
         },
         4,
         |tx| {
-            let Some((_, obj)) = tx.get(ROOT, root.as_str())? else {
+            let Some(obj) = find_record(tx, &attachment) else {
                 panic!("attachment");
             };
             tx.put(&obj, "name", "别的.jpg")
@@ -1477,4 +1483,195 @@ fn a_short_text_attachment() {
         ),
     )
     .expect("attachment");
+}
+
+#[test]
+fn records_made_concurrently_in_a_new_shard_are_both_kept_and_editable_everywhere() {
+    let certs = all_certs(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    let mut a = agenda(&[1, 2]);
+    let round = act(&mut a, one, 1, &make("round", None, 1, &[("number", "1")])).expect("round");
+    let mut b = agenda(&[1, 2]);
+    assert!(b
+        .receive(vec![wire(&round)], certs.certifies())
+        .rejected
+        .is_empty());
+    let r = id(1).to_string();
+    // Ids 2 and 3 share the first hex digit: each side makes the shard `suggestion/0`.
+    let on_a = act(
+        &mut a,
+        one,
+        2,
+        &make("suggestion", None, 2, &[("round", &r), ("text", "甲")]),
+    )
+    .expect("suggestion on A");
+    let on_b = act(
+        &mut b,
+        two,
+        2,
+        &make("suggestion", None, 3, &[("round", &r), ("text", "乙")]),
+    )
+    .expect("suggestion on B");
+    assert!(a
+        .receive(vec![wire(&on_b)], certs.certifies())
+        .rejected
+        .is_empty());
+    assert!(b
+        .receive(vec![wire(&on_a)], certs.certifies())
+        .rejected
+        .is_empty());
+    let conflicting = a
+        .doc()
+        .get_all(ROOT, key("suggestion", None, 2).shard().root_key())
+        .expect("shards");
+    assert_eq!(conflicting.len(), 2, "two maps under one shard key");
+    for space in [&a, &b] {
+        let view = read_agenda(space, &certs);
+        let texts: Vec<&str> = view
+            .records("suggestion")
+            .iter()
+            .map(|r| r.get("text"))
+            .collect();
+        assert_eq!(texts, ["甲", "乙"]);
+    }
+    // Each side edits the record the other made, whichever shard automerge shows first.
+    let e_a = act(
+        &mut a,
+        one,
+        3,
+        &edit("suggestion", None, 3, &[("text", "乙（改）")]),
+    )
+    .expect("edit on A");
+    let e_b = act(
+        &mut b,
+        two,
+        3,
+        &edit("suggestion", None, 2, &[("text", "甲（改）")]),
+    )
+    .expect("edit on B");
+    assert!(a
+        .receive(vec![wire(&e_b)], certs.certifies())
+        .rejected
+        .is_empty());
+    assert!(b
+        .receive(vec![wire(&e_a)], certs.certifies())
+        .rejected
+        .is_empty());
+    let view_a = read_agenda(&a, &certs);
+    assert_eq!(view_a, read_agenda(&b, &certs));
+    let texts: Vec<&str> = view_a
+        .records("suggestion")
+        .iter()
+        .map(|r| r.get("text"))
+        .collect();
+    assert_eq!(texts, ["甲（改）", "乙（改）"]);
+    let history = confer_protocol::model::history::history(&a, &certs, Some(&id(3).to_string()));
+    assert_eq!(history.len(), 2, "made on B, edited on A: {history:?}");
+    assert!(history[0].made && !history[1].made);
+}
+
+#[test]
+fn shards_hold_only_their_own_records_in_their_own_area() {
+    let certs = all_certs(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    let mut space = agenda(&[1, 2]);
+    let round = act(
+        &mut space,
+        one,
+        1,
+        &make("round", None, 1, &[("number", "1")]),
+    )
+    .expect("round");
+    let r = id(1).to_string();
+    let crafted = [
+        // A record whose id starts with 1 in the shard of ids starting with 0.
+        rogue(&space, one, 2, |tx| {
+            let shard = tx.put_object(ROOT, "suggestion/0", ObjType::Map)?;
+            let obj = tx.put_object(&shard, id(1 << 60).to_string().as_str(), ObjType::Map)?;
+            tx.put(&obj, "round", r.as_str())?;
+            tx.put(&obj, "text", "x")
+        }),
+        // A shard that is not a map.
+        rogue(&space, one, 2, |tx| tx.put(ROOT, "suggestion/1", "x")),
+        // A shard key that is not one hex digit.
+        rogue(&space, one, 2, |tx| {
+            tx.put_object(ROOT, "suggestion/00", ObjType::Map)
+                .map(|_| ())
+        }),
+        // Body 2's member makes an (empty) shard in body 1's area.
+        rogue(&space, two, 2, |tx| {
+            let key = key("feedback", Some(1), 9).shard().root_key();
+            tx.put_object(ROOT, key.as_str(), ObjType::Map).map(|_| ())
+        }),
+        // A scalar put straight into a shard.
+        rogue(&space, one, 2, |tx| {
+            let shard = tx.put_object(ROOT, "suggestion/2", ObjType::Map)?;
+            tx.put(&shard, id(2 << 60).to_string().as_str(), "x")
+        }),
+    ];
+    for entry in crafted {
+        let mut other = agenda(&[1, 2]);
+        assert!(other
+            .receive(vec![wire(&round)], certs.certifies())
+            .rejected
+            .is_empty());
+        let got = other.receive(vec![wire(&entry)], certs.certifies());
+        assert_eq!(model_rejections(&got), 1, "{:?}", got.rejected);
+        assert_eq!(read_agenda(&other, &certs), read_agenda(&space, &certs));
+    }
+}
+
+#[test]
+fn the_root_holds_at_most_sixteen_shards_per_collection_and_area() {
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let mut space = agenda(&[1, 2]);
+    act(
+        &mut space,
+        one,
+        1,
+        &make("round", None, 1, &[("number", "1")]),
+    )
+    .expect("round");
+    let r = id(1).to_string();
+    for n in 0..300u64 {
+        // Ids spread over every first hex digit.
+        let n = (n << 56) | (n + 2);
+        act(
+            &mut space,
+            one,
+            2,
+            &make("suggestion", None, n, &[("round", &r), ("text", "意见")]),
+        )
+        .expect("suggestion");
+    }
+    let root: Vec<String> = space.doc().keys(ROOT).collect();
+    let shards = root.iter().filter(|k| k.starts_with("suggestion/")).count();
+    assert_eq!(shards, 16, "{root:?}");
+    assert!(
+        root.len() <= 16 + 2 + 1,
+        "kind, round shard(s), suggestion shards: {root:?}"
+    );
+    assert_eq!(
+        read_agenda(&space, &all_certs(&[1, 2]))
+            .records("suggestion")
+            .len(),
+        300
+    );
 }

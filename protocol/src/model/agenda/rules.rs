@@ -3,11 +3,13 @@
 //! when an action is made ([`check_write`]); a change that raced past them concurrently is
 //! shown by the views the same way on every node.
 
-use automerge::{ObjType, ReadDoc, Value, ROOT};
+use automerge::{ReadDoc, Value};
 
 use crate::cert::BodyId;
 use crate::model::date::Date;
-use crate::model::schema::{split_list, Author, RecordId, RecordKey, RecordWrite};
+use crate::model::schema::{
+    find_record, records_in, split_list, Author, RecordId, RecordKey, RecordWrite,
+};
 use crate::model::ModelError;
 use crate::space::Space;
 
@@ -59,10 +61,7 @@ impl<'a> Records<'a> {
     }
 
     fn obj(&self, key: &RecordKey) -> Option<automerge::ObjId> {
-        match self.space.doc().get(ROOT, key.root_key().as_str()) {
-            Ok(Some((Value::Object(ObjType::Map), obj))) => Some(obj),
-            _ => None,
-        }
+        find_record(self.space.doc(), key)
     }
 
     pub(crate) fn exists(&self, key: &RecordKey) -> bool {
@@ -222,16 +221,17 @@ pub(super) fn check_write(
 /// The earliest date `body` submitted `suggestion`, if it did.
 fn submitted_on(space: &Space, body: BodyId, suggestion: &str) -> Option<String> {
     let doc = space.doc();
-    // Root keys are sorted: this body's submissions are one range of them.
-    let prefix = format!("body/{body}/submission/");
-    let end = format!("body/{body}/submission0");
-    doc.map_range(ROOT, prefix..end)
-        .filter(|item| item.value == automerge::ValueRef::Object(ObjType::Map))
-        .map(|item| item.id())
-        .filter(|obj| scalar(doc, obj, "suggestion").as_deref() == Some(suggestion))
-        .filter_map(|obj| scalar(doc, &obj, "date"))
-        .filter(|d| Date::parse(d).is_some())
-        .min()
+    records_in(
+        doc,
+        &super::schema::AGENDA_SCHEMA,
+        &format!("body/{body}/submission"),
+    )
+    .into_iter()
+    .map(|(_, obj)| obj)
+    .filter(|obj| scalar(doc, obj, "suggestion").as_deref() == Some(suggestion))
+    .filter_map(|obj| scalar(doc, &obj, "date"))
+    .filter(|d| Date::parse(d).is_some())
+    .min()
 }
 
 fn scalar(doc: &automerge::Automerge, obj: &automerge::ObjId, field: &str) -> Option<String> {
