@@ -35,8 +35,19 @@ def refusal_problem(status, content_type, content):
     for field in ("code", "message"):
         if not isinstance(body.get(field), str) or not body[field]:
             return f"HTTP {status}: no {field!r} string in {body}"
-    if "detail" in body and not isinstance(body["detail"], str):
-        return f"HTTP {status}: 'detail' is not a string in {body}"
+    if "detail" in body:
+        detail = body["detail"]
+        if isinstance(detail, dict):
+            # A refusal by the document's rules (`refused`) says why in both languages.
+            for lang in ("en", "zh"):
+                if not isinstance(detail.get(lang), str) or not detail[lang]:
+                    return f"HTTP {status}: 'detail' has no {lang!r} string in {body}"
+            if set(detail) != {"en", "zh"}:
+                return f"HTTP {status}: 'detail' has fields other than 'en' and 'zh' in {body}"
+            if body["code"] != "refused":
+                return f"HTTP {status}: a bilingual 'detail' with code {body['code']!r} in {body}"
+        elif not isinstance(detail, str):
+            return f"HTTP {status}: 'detail' is neither a string nor {{en, zh}} in {body}"
     return None
 
 

@@ -17,7 +17,8 @@ use crate::views::{
 use confer_protocol::revocation::Revocation;
 
 /// Why a request to the node failed. Serialised in API error bodies as
-/// `{"code": "...", "detail": "..."}` (`stopped` has no detail).
+/// `{"code": "...", "detail": "..."}` (`stopped` has no detail; `refused` says why in both
+/// languages, `"detail": {"en": "...", "zh": "..."}`).
 #[derive(
     Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, utoipa::ToSchema,
 )]

@@ -186,7 +186,8 @@ pub fn proof(token: &str, nonce: &[u8; 32]) -> blake3::Hash {
     blake3::keyed_hash(&key, nonce)
 }
 
-/// A refusal by the node: `{"code", "detail"?, "message"}`, `message` in plain English.
+/// A refusal by the node: `{"code", "detail"?, "message"}`, `message` in plain English;
+/// `detail` is a string, or `{"en", "zh"}` for a refusal by the document's rules.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     #[serde(flatten)]

@@ -34,6 +34,7 @@ use crate::store::{self, Store, WriteBatch};
 
 mod members;
 mod membership;
+mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
     SpaceView, StatusView, TrafficView, ValueView,
@@ -86,6 +87,8 @@ pub(crate) struct EventLoop {
     /// Entries by this node's own member keys that it did not sign, since start (shown
     /// in `status`; the log has every one).
     foreign_use: Vec<ForeignUseView>,
+    /// The entries `agenda show` has checked again since start.
+    reverified: reverify::Reverified,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -160,7 +163,28 @@ impl EventLoop {
             relay_retry: Vec::new(),
             evidence,
             foreign_use: Vec::new(),
+            reverified: reverify::Reverified::default(),
         }
+    }
+
+    /// Checks every stored agenda's signatures again once, off the loop, so that the first
+    /// `agenda show` after a start does not wait for it; a failure is logged and shown there.
+    fn reverify_in_background(&self) {
+        let spaces: Vec<(SpaceId, Vec<confer_protocol::Entry>)> = self
+            .replica
+            .spaces()
+            .filter(|s| s.genesis().kind == SpaceKind::Agenda)
+            .map(|s| (s.id(), self.reverified.unchecked(s.id(), s.log())))
+            .collect();
+        let reverified = self.reverified.clone();
+        tokio::task::spawn_blocking(move || {
+            for (id, entries) in spaces {
+                let failed = reverified.check(id, &entries);
+                if !failed.is_empty() {
+                    tracing::error!(space = %id, failed = failed.len(), "stored entries whose signature does not verify");
+                }
+            }
+        });
     }
 
     /// Listens through every configured relay (`RELAY/p2p-circuit`): the relay client dials
@@ -244,6 +268,7 @@ impl EventLoop {
         let mut anti_entropy = tokio::time::interval(self.config.sync_interval);
         anti_entropy.tick().await;
         tracing::info!(peer = %self.swarm.local_peer_id(), listen = ?self.listen, "node running");
+        self.reverify_in_background();
         loop {
             tokio::select! {
                 command = self.commands.recv() => match command {
@@ -1136,13 +1161,15 @@ impl EventLoop {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
                     return Ok(());
                 };
-                // Every signature is checked again, on a blocking thread: a large agenda
-                // takes a while and the loop keeps syncing meanwhile.
+                // Every signature not checked again since start is, on a blocking thread: a
+                // large agenda takes a while and the loop keeps syncing meanwhile.
                 let mut view = self.agenda_view(space);
-                let log = space.log().to_vec();
+                let total = space.log().len();
+                let unchecked = self.reverified.unchecked(id, space.log());
+                let reverified = self.reverified.clone();
                 tokio::task::spawn_blocking(move || {
-                    let (verified, failed) = confer_protocol::space::reverify(&log);
-                    view.signatures_verified = verified;
+                    let failed = reverified.check(id, &unchecked);
+                    view.signatures_verified = total - failed.len();
                     view.all_signatures_verified = failed.is_empty();
                     view.signatures_failed =
                         failed.iter().map(|(a, n)| format!("{a}:{n}")).collect();
