@@ -108,6 +108,14 @@ pub struct TrafficView {
     /// Entries received from peers since start, by what became of them.
     #[serde(default)]
     pub entries: EntryCounts,
+    /// Requests held back because their peer already has its share in flight (they go as
+    /// earlier ones are answered).
+    #[serde(default)]
+    pub requests_waiting: usize,
+    /// Requests to peers since start that got no usable answer (failed, timed out, or the
+    /// answer did not decode); each is also logged as a warning.
+    #[serde(default)]
+    pub requests_failed: u64,
 }
 
 /// What became of the entries peers sent: applied (or waiting for their dependencies),

@@ -300,3 +300,67 @@ async fn only_bodies_the_operator_added_can_introduce_agendas() {
     let on_a = wait_has_agenda(&a, id).await;
     assert_eq!(on_a.members.len(), 2);
 }
+
+/// A writes 3,000 entries as fast as it can while B is connected (a bulk import, or a long
+/// agenda written in one go): B ends up with every one and not one request from A to B
+/// fails. Before requests were held back per peer (`event_loop/outbox.rs`), A opened a
+/// stream per push, B dropped those past its 32 concurrent streams ("at capacity"), and
+/// what they carried waited for a timeout or the next anti-entropy round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_writes_reaches_the_partner_without_a_failed_request() {
+    use confer_protocol::model::{AgendaAction, ModelAction, RecordId, RecordKey, RecordWrite};
+    const WRITES: u64 = 3_000;
+    let fed = Federation::new();
+    let a = fed.spawn("平湖市政协").await;
+    let b = fed.spawn("金山区政协").await;
+    connect(&a, &b).await;
+    let id = a.create_agenda("批量录入", &[&b]).await;
+    wait_has_agenda(&b, id).await;
+    let write = |n: u64, create: bool, fields: Vec<(&'static str, String)>| -> ModelAction {
+        AgendaAction::Write(RecordWrite {
+            key: RecordKey {
+                collection: if n == 0 { "round" } else { "suggestion" },
+                body: None,
+                id: RecordId::from_bytes(n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes()),
+            },
+            create,
+            fields,
+        })
+        .into()
+    };
+    let round = RecordId::from_bytes(0u64.to_be_bytes()).to_string();
+    a.handle
+        .apply(id, write(0, true, vec![("number", "1".into())]), None)
+        .await
+        .expect("round");
+    for n in 1..WRITES {
+        a.handle
+            .apply(
+                id,
+                write(
+                    n,
+                    true,
+                    vec![("round", round.clone()), ("text", format!("意见建议 {n}"))],
+                ),
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("write {n}: {e}"));
+    }
+    // The agenda's first entry and the round come before the suggestions.
+    let last = WRITES + 1;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        b.handle.wait_for(id, a.member_public(), last),
+    )
+    .await
+    .expect("B holds every entry within two minutes")
+    .expect("wait");
+    let status = a.status_now().await;
+    assert_eq!(
+        status.traffic.requests_failed, 0,
+        "no request from A failed: {:?}",
+        status.traffic
+    );
+    assert_eq!(status.traffic.requests_waiting, 0, "nothing left waiting");
+}

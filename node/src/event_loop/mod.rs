@@ -34,6 +34,7 @@ use crate::store::{self, Store, WriteBatch};
 
 mod members;
 mod membership;
+mod outbox;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
@@ -65,6 +66,8 @@ pub(crate) struct EventLoop {
     region: String,
     commands: mpsc::Receiver<Command>,
     requests: HashMap<OutboundRequestId, (PeerKey, Sent)>,
+    /// Requests held back so that no peer has more than its share in flight.
+    outbox: outbox::Outbox,
     peer_ids: HashMap<PeerKey, PeerId>,
     /// The open connections to each peer and the address each goes to, as this node sees
     /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
@@ -148,6 +151,7 @@ impl EventLoop {
             region,
             commands,
             requests: HashMap::new(),
+            outbox: outbox::Outbox::default(),
             peer_ids: HashMap::new(),
             connections: HashMap::new(),
             listen: Vec::new(),
@@ -627,8 +631,25 @@ impl EventLoop {
     }
 
     fn send(&mut self, peer: PeerKey, message: Message) {
-        let Some(peer_id) = self.peer_ids.get(&peer).copied() else {
+        if !self.peer_ids.contains_key(&peer) {
             tracing::debug!(peer = %peer.fmt_short(), kind = message.kind(), "peer gone; message not sent");
+            self.replica.request_failed(&peer, Sent::of(&message));
+            return;
+        }
+        if let Some(message) = self.outbox.admit(peer, message) {
+            self.send_now(peer, message);
+        }
+    }
+
+    /// A request to `peer` ended: the next one held back for it goes.
+    fn request_ended(&mut self, peer: PeerKey) {
+        if let Some(next) = self.outbox.ended(peer) {
+            self.send_now(peer, next);
+        }
+    }
+
+    fn send_now(&mut self, peer: PeerKey, message: Message) {
+        let Some(peer_id) = self.peer_ids.get(&peer).copied() else {
             self.replica.request_failed(&peer, Sent::of(&message));
             return;
         };
@@ -735,6 +756,9 @@ impl EventLoop {
                 {
                     self.replica.disconnected(&key);
                     self.peer_ids.remove(&key);
+                    for message in self.outbox.forget(&key) {
+                        self.replica.request_failed(&key, Sent::of(&message));
+                    }
                 }
                 if let Some(r) = self.remembered.get_mut(&peer_id) {
                     r.dialing = false;
@@ -853,8 +877,10 @@ impl EventLoop {
                 ..
             } => {
                 tracing::warn!(peer = %peer, error = %error, "request to peer failed");
+                self.traffic.requests_failed += 1;
                 if let Some((key, sent)) = self.requests.remove(&request_id) {
                     self.replica.request_failed(&key, sent);
+                    self.request_ended(key);
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
@@ -945,6 +971,9 @@ impl EventLoop {
             }
             (Origin::Response(request_id), message) => {
                 let sent = self.requests.remove(&request_id).map(|(_, s)| s);
+                if sent.is_some() {
+                    self.request_ended(key);
+                }
                 match message {
                     Ok(msg) => {
                         if let Some(sent) = sent {
@@ -956,6 +985,7 @@ impl EventLoop {
                     }
                     Err(e) => {
                         tracing::warn!(peer = %peer, reason = %display_line(&e.to_string()), bytes = len, "dropped a malformed response");
+                        self.traffic.requests_failed += 1;
                         if let Some(sent) = sent {
                             self.replica.request_failed(&key, sent);
                         }
@@ -1387,7 +1417,10 @@ impl EventLoop {
                 .filter(|b| **b != identity.body())
                 .map(|b| self.body_view(b))
                 .collect(),
-            traffic: self.traffic.clone(),
+            traffic: TrafficView {
+                requests_waiting: self.outbox.waiting(),
+                ..self.traffic.clone()
+            },
             certificates: self.replica.certs().len(),
             damaged: self.store.salvaged().to_vec(),
             foreign_use: self.foreign_use.clone(),
