@@ -28,7 +28,10 @@
 //! `CONFER_BENCH_ATTACKERS` (300), `CONFER_BENCH_FLOOD_SECS` (20),
 //! `CONFER_BENCH_FLOOD_REQUESTS` (small requests per attacker, 100),
 //! `CONFER_BENCH_CLAIMS` (16 MiB claims each attacker keeps open, 4; A serves 32 streams
-//! per connection, so 28 with the 4 small ones fills every connection it accepts).
+//! per connection, so 28 with the 4 small ones fills every connection it accepts),
+//! `CONFER_BENCH_ATTACKER_NICE` (the attackers' process's `nice -n`, 19: on a network the
+//! attackers' CPU is other machines'; here it would otherwise take a core from the nodes,
+//! which is the machine being small, not the node being slow; 0 to let them compete).
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -83,6 +86,9 @@ struct Plan {
     flood: Duration,
     small_per_attacker: usize,
     claims_in_flight: usize,
+    /// The attackers' process's niceness (`nice -n`): on a real network their CPU is
+    /// other machines', here it is the nodes' two cores; 0 lets them compete as equals.
+    attacker_nice: i32,
 }
 
 impl Plan {
@@ -93,6 +99,7 @@ impl Plan {
             flood: Duration::from_secs(env_or("CONFER_BENCH_FLOOD_SECS", 20u64).max(1)),
             small_per_attacker: env_or("CONFER_BENCH_FLOOD_REQUESTS", 100),
             claims_in_flight: env_or("CONFER_BENCH_CLAIMS", 4),
+            attacker_nice: env_or("CONFER_BENCH_ATTACKER_NICE", 19i32).clamp(0, 19),
         }
     }
 
@@ -831,7 +838,10 @@ async fn flood_round(writer: &mut Writer<'_>, plan: &Plan) -> Res<FloodRound> {
     let stop_peers = Arc::new(AtomicBool::new(false));
     let peers = sample_peers(a.handle.clone(), stop_peers.clone());
     let start = Instant::now();
-    let attackers = tokio::process::Command::new(std::env::current_exe()?)
+    let attackers = tokio::process::Command::new("nice")
+        .arg("-n")
+        .arg(plan.attacker_nice.to_string())
+        .arg(std::env::current_exe()?)
         .env(ATTACK_ENV, format!("{} {}", a.peer_id(), a.listen_addr()))
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -921,8 +931,9 @@ async fn bench() -> Res<()> {
     phases.push(("after the floods".to_owned(), &after));
     println!();
     println!(
-        "flood: {} attackers (distinct peer ids, one thread in a child process) × {} small pre-Hello requests ({} in flight) + {} open 16 MiB claims each, for {} s; {FLOOD_ROUNDS} rounds, loopback",
+        "flood: {} attackers (distinct peer ids, one thread in a child process at nice {}) × {} small pre-Hello requests ({} in flight) + {} open 16 MiB claims each, for {} s; {FLOOD_ROUNDS} rounds, loopback",
         plan.attackers,
+        plan.attacker_nice,
         plan.small_per_attacker,
         SMALL_IN_FLIGHT,
         plan.claims_in_flight,
@@ -1009,7 +1020,7 @@ async fn bench() -> Res<()> {
         "{}",
         json!({
             "scenario": "flood", "attackers": plan.attackers, "flood_s": plan.flood.as_secs(), "rounds": FLOOD_ROUNDS,
-            "small_requests_per_attacker": plan.small_per_attacker, "claims_in_flight": plan.claims_in_flight,
+            "attacker_nice": plan.attacker_nice, "small_requests_per_attacker": plan.small_per_attacker, "claims_in_flight": plan.claims_in_flight,
             "writes": plan.writes, "pace_ms": pace.as_secs_f64() * 1e3,
             "baseline_p50_ms": base_p50, "baseline_p99_ms": base_p99, "baseline_max_ms": base_max,
             "after_p99_ms": summary(&latencies(&after)).1,

@@ -3,32 +3,37 @@
 //! same run:
 //!
 //! - `growth`: the cost of receiving one new remote entry (signature check, rules, automerge
-//!   apply) into a document of N changes, for the workflow layout (one small map per record,
-//!   edits spread over thousands of records) and for the layout it replaces (every change
-//!   overwrites one root field), at N = 1,000, 10,000 and `CONFER_BENCH_CHANGES` (default
-//!   100,000). Limit: Ed25519 verification of the same entry. Flat is the goal.
+//!   apply) into a document of N changes, at N = 1,000, 10,000 and `CONFER_BENCH_CHANGES`
+//!   (default 100,000), for three histories: the workflow layout with a record made every
+//!   second change (the agenda keeps growing: 50,000 records at 100,000 changes); the same
+//!   history once the agenda has the workflow issue's size (about 4,300 records, then only
+//!   edits); and the layout it replaces (every change overwrites one root field). Limit:
+//!   Ed25519 verification of the same entry.
 //! - `views`: a joint agenda of 5 rounds, 500 suggestions, 2,000 handling records (most with
 //!   feedback) and 200 findings — the model view (`read_agenda`), overdue units, one
 //!   suggestion's trail, the year-end report, the history of one record. Limit: reading
-//!   every field of every record straight from automerge, without attribution.
+//!   every field of every record straight from automerge (root → shard → record), without
+//!   attribution.
 //!
 //! Prints one JSON object per line, then a table.
 //!
-//! Measured 2026-11-23 on this 2-core machine (release profile; other builds running, load
-//! about 2), median of 31 probes; limit = Ed25519 verification of the same entry (0.052 ms):
+//! Measured 2026-12-07 on this 2-core machine (release profile; two other builds running at
+//! nice 15), median of 31 probes; limit = Ed25519 verification of the same entry (0.044–0.051
+//! ms):
 //!
-//! | changes | workflow records | one root field | the model's rules (workflow) |
+//! | changes | records keep coming | at the size | one root field |
 //! |---|---|---|---|
-//! | 1,000 | 0.24 ms (4.6×) | 0.31 ms (6.0×) | 0.011 ms |
-//! | 10,000 | 0.66 ms (12.6×) | 1.77 ms (34×) | 0.013 ms |
-//! | 100,000 | 4.8 ms (91×) | 16.3 ms (311×) | 0.015 ms |
+//! | 1,000 | 0.18 ms (3.7×) | 0.17 ms (3.5×) | 0.22 ms (4.6×) |
+//! | 10,000 | 0.51 ms (10×) | 0.15 ms (3.1×) | 1.30 ms (27×) |
+//! | 100,000 | 3.6 ms (74×) | 0.18 ms (4.1×) | 12.6 ms (246×) |
 //!
-//! The record layout costs about a third of the old one at 100,000 changes, but it is not
-//! flat: every record is made at the document root, so a change that makes one walks a root
-//! that grows with the record count (the rules' own cost stays flat). Views at the issue's
-//! size (4,305 entries), median: model view 33 ms (raw read of every record 19–21 ms,
-//! 1.7×); overdue 20.5 ms, a trail 22 ms, the report with Markdown 22 ms (each on a view
-//! already read); the history of one record 39 ms.
+//! At a given size the cost is flat in the history: records sit in 16 shard maps per
+//! collection and an edit touches one small record map. It grows with the number of
+//! records: automerge 0.12 clones its index of every object on each `apply_changes`
+//! (`BatchApply::apply`, `obj_info.clone()`), about 70 ns per record (50,000 records: 3.6
+//! ms). Views at the size (4,305 entries), median: model view 34 ms (raw read of
+//! every field 16 ms, 2.1×); overdue 13.6 ms, a trail 13.4 ms, the report with Markdown 14.6
+//! ms (each on a view already read); the history of one record 39 ms.
 
 use std::time::{Duration, Instant};
 
@@ -84,6 +89,9 @@ fn certified(_: &confer_protocol::PublicKey, _: &BodyId) -> Option<Certified> {
     Some(Certified { can_sign: false })
 }
 
+/// Record `n`'s id. Sequential, so every record falls into shard `0` of its collection: a
+/// record's creation here touches one shard holding all of them (the node's random ids spread
+/// over 16), so the figures are an upper bound for creations; edits touch the record alone.
 fn rid(n: u64) -> RecordId {
     RecordId::from_bytes(n.to_be_bytes())
 }
@@ -125,12 +133,26 @@ fn act(space: &mut Space, who: u8, now: i64, action: &ModelAction) -> Entry {
 /// The i-th change of a realistic workflow history: suggestions made and edited, handling
 /// assigned, extended and answered, spread over many records.
 fn workflow_step(space: &mut Space, i: u64) -> Entry {
+    workflow_step_upto(space, i, u64::MAX)
+}
+
+/// Records made, per collection, by [`workflow_step_at_size`]: suggestions and handling
+/// records of about the workflow issue's agenda (4,300 records in all).
+const AT_SIZE: u64 = 2_150;
+
+/// The same history on an agenda that stops growing at the size: once `AT_SIZE`
+/// suggestions and handling records exist, every change edits one of them.
+fn workflow_step_at_size(space: &mut Space, i: u64) -> Entry {
+    workflow_step_upto(space, i, AT_SIZE)
+}
+
+fn workflow_step_upto(space: &mut Space, i: u64, cap: u64) -> Entry {
     let round = rid(1).to_string();
     let who = if i.is_multiple_of(2) { 1 } else { 2 };
-    let suggestions = (i / 4).max(1);
+    let suggestions = (i / 4).clamp(1, cap);
     let s = 1_000 + (i * 7919) % suggestions;
     let action = match i % 4 {
-        0 => write(
+        0 if i / 4 < cap => write(
             "suggestion",
             None,
             1_000 + i / 4,
@@ -148,7 +170,7 @@ fn workflow_step(space: &mut Space, i: u64) -> Entry {
             false,
             &[("text", format!("意见建议修改稿 {i}"))],
         ),
-        2 => write(
+        2 if i / 4 < cap => write(
             "handling",
             Some(who),
             1_000_000 + i,
@@ -379,6 +401,7 @@ fn main() {
                 "workflow records",
                 workflow_step as fn(&mut Space, u64) -> Entry,
             ),
+            ("workflow records, the issue's size", workflow_step_at_size),
             ("one root field", single_object_step),
         ] {
             eprintln!("growth: building {n} changes, {layout}…");
@@ -405,12 +428,18 @@ fn main() {
     let mut certs = Certificates::new();
     certs.insert(cert(1));
     certs.insert(cert(2));
+    // Every field of every record: root → shard map → record map → fields.
     let raw = time(30, || {
         let doc = space.doc();
         let mut n = 0usize;
-        for item in doc.map_range(ROOT, ..) {
-            if matches!(item.value, automerge::ValueRef::Object(_)) {
-                n += doc.map_range(item.id(), ..).count();
+        for shard in doc.map_range(ROOT, ..) {
+            if !matches!(shard.value, automerge::ValueRef::Object(_)) {
+                continue;
+            }
+            for record in doc.map_range(shard.id(), ..) {
+                if matches!(record.value, automerge::ValueRef::Object(_)) {
+                    n += doc.map_range(record.id(), ..).count();
+                }
             }
         }
         n
