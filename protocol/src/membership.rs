@@ -205,6 +205,9 @@ pub struct Members {
     pub current: BTreeSet<BodyId>,
     /// Bodies removed (or that left), with their authors' cutoffs.
     pub removed: BTreeMap<BodyId, Vec<(PublicKey, u64)>>,
+    /// Every cutoff a removal in effect stated, the lowest per (body, key): it stays when
+    /// the body is added again (that key writes nothing past it here, ever).
+    pub cut: BTreeMap<(BodyId, PublicKey), u64>,
     /// The changes in effect, in order.
     pub chain: Vec<Change>,
     /// The states the space went through: the genesis id, then one per change in effect.
@@ -233,15 +236,25 @@ pub fn next_state(prev: &[u8; 32], op: &Op) -> [u8; 32] {
 impl Members {
     /// Folds `consents` (verified, for this space) over the genesis's members.
     pub fn derive(genesis: &Genesis, consents: &[Consent]) -> Members {
+        Members::derive_counting(genesis, consents.iter())
+    }
+
+    /// [`Members::derive`] over the consents that count (those whose signer its body has
+    /// not revoked in the space: [`crate::space::Space`] leaves the others out).
+    pub fn derive_counting<'c>(
+        genesis: &Genesis,
+        consents: impl Iterator<Item = &'c Consent>,
+    ) -> Members {
         let mut m = Members {
             current: genesis.members.iter().copied().collect(),
             removed: BTreeMap::new(),
+            cut: BTreeMap::new(),
             chain: Vec::new(),
             states: vec![*genesis.id().as_bytes()],
             tip: *genesis.id().as_bytes(),
         };
         let mut by_change: BTreeMap<[u8; 32], (Change, BTreeSet<BodyId>)> = BTreeMap::new();
-        for c in consents.iter().filter(|c| c.change.space == genesis.id()) {
+        for c in consents.filter(|c| c.change.space == genesis.id()) {
             by_change
                 .entry(c.change.id())
                 .or_insert_with(|| (c.change.clone(), BTreeSet::new()))
@@ -283,6 +296,10 @@ impl Members {
                                 *up_to = (*up_to).min(theirs.get(key).copied().unwrap_or(0));
                             }
                         }
+                    }
+                    for (key, up_to) in &kept {
+                        let cut = m.cut.entry((*body, *key)).or_insert(*up_to);
+                        *cut = (*cut).min(*up_to);
                     }
                     m.current.remove(body);
                     m.removed.insert(*body, kept.into_iter().collect());

@@ -1595,6 +1595,7 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch 
             from: w.from,
             tail: w.tail.iter().map(entry_row).collect(),
             withdrawn: w.withdrawn.iter().map(entry_row).collect(),
+            restored: w.restored.iter().map(entry_row).collect(),
         })
         .collect();
     batch

@@ -511,10 +511,21 @@ impl Replica {
     /// Adds a space restored from storage.
     /// Adds a space restored from storage (revocations restored first). Returns what a
     /// revocation the stored log did not reflect yet takes out of it, to persist.
-    pub fn insert_space(&mut self, space: Space) -> Effects {
+    pub fn insert_space(&mut self, mut space: Space) -> Effects {
         let id = space.id();
-        self.spaces.insert(id, space);
         let mut fx = Effects::default();
+        // A space restored with its consents: the log must be what they give (a store
+        // written before membership was settled this way may differ).
+        match space.settle() {
+            Ok(Some(w)) => fx.persist.withdrawals.push((id, w)),
+            Ok(None) => {}
+            Err(e) => fx.events.push(Event::PeerRefused {
+                peer: self.identity.node_cert.key,
+                space: Some(id),
+                reason: format!("settling the members: {e}"),
+            }),
+        }
+        self.spaces.insert(id, space);
         self.apply_revocations(id, &mut fx);
         fx
     }
