@@ -1069,10 +1069,10 @@ impl EventLoop {
                 list.extend(self.replica.invitations().map(|g| AgendaSummary {
                     id: g.id().to_string(),
                     title: String::new(),
-                    members: self.bodies(&g.members),
+                    members: self.bodies(&self.replica.invitation_members(g)),
                     entries: 0,
                     invited: true,
-                    untrusted: self.bodies(&self.replica.untrusted_members(g)),
+                    untrusted: self.bodies(&self.replica.untrusted_invitation_members(g)),
                 }));
                 let _ = reply.send(Ok(list));
             }
