@@ -1106,7 +1106,10 @@ mod tests {
                     ..Default::default()
                 })
                 .unwrap();
-            assert_eq!(store.load().unwrap().withdrawn, vec![(id(1), b"b".to_vec())]);
+            assert_eq!(
+                store.load().unwrap().withdrawn,
+                vec![(id(1), b"b".to_vec())]
+            );
             store
                 .commit(&WriteBatch {
                     entries: vec![entry(1, 6, 1, "c")],

@@ -806,9 +806,8 @@ impl Space {
             self.log = kept;
             return Ok(None);
         }
-        self.pending.retain(|k, e| {
-            !held.contains(k) && !e.deps().iter().any(|d| gone_hashes.contains(d))
-        });
+        self.pending
+            .retain(|k, e| !held.contains(k) && !e.deps().iter().any(|d| gone_hashes.contains(d)));
         let tail = kept[from..].to_vec();
         self.reset_log(kept)?;
         Ok(Some(Withdrawal {

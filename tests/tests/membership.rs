@@ -67,15 +67,19 @@ async fn a_body_invited_by_all_members_joins_and_a_body_that_leaves_gets_nothing
     // genesis's (A and B).
     let mut want = vec![a.body.to_string(), b.body.to_string(), c.body.to_string()];
     want.sort();
-    eventually("C's list shows the invitation with A, B and C", WAIT, || async {
-        let list = c.handle.list_agendas().await.map_err(|e| e.to_string())?;
-        let invitation = list.iter().find(|s| s.id == id.to_string() && s.invited);
-        let mut members: Vec<String> = invitation
-            .map(|s| s.members.iter().map(|m| m.id.clone()).collect())
-            .unwrap_or_default();
-        members.sort();
-        ensure(members == want, || format!("{list:?}"))
-    })
+    eventually(
+        "C's list shows the invitation with A, B and C",
+        WAIT,
+        || async {
+            let list = c.handle.list_agendas().await.map_err(|e| e.to_string())?;
+            let invitation = list.iter().find(|s| s.id == id.to_string() && s.invited);
+            let mut members: Vec<String> = invitation
+                .map(|s| s.members.iter().map(|m| m.id.clone()).collect())
+                .unwrap_or_default();
+            members.sort();
+            ensure(members == want, || format!("{list:?}"))
+        },
+    )
     .await;
     c.accept_invitation(id).await;
     let on_c = wait_view(&c, id, "C catches up", |v| v.text("summary") == "B 的摘要").await;

@@ -233,7 +233,13 @@ impl Replica {
                 break;
             };
             self.revoke_in(space, fx);
-            if self.spaces.get(&space).map(crate::space::Space::all_bodies).as_ref() == Some(&bodies) {
+            if self
+                .spaces
+                .get(&space)
+                .map(crate::space::Space::all_bodies)
+                .as_ref()
+                == Some(&bodies)
+            {
                 break;
             }
         }

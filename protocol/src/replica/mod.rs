@@ -436,8 +436,8 @@ impl Replica {
                 .filter(|c| !self.revocations.is_revoked(&c.cert.body, &c.cert.key)),
         )
         .current
-            .into_iter()
-            .collect()
+        .into_iter()
+        .collect()
     }
 
     /// The member bodies of an invitation now ([`Replica::invitation_members`]), other than
