@@ -10,10 +10,14 @@
 //! - **Remove(B)** takes effect when B itself consented (it leaves), or every other current
 //!   member did (it is removed). It states, for each of B's authors, the last seq that
 //!   counts; B's later entries, and any entry by a key of B not listed, count nowhere
-//!   ([`crate::space::Space::close_body`]). A removed body is sent nothing new.
+//!   ([`crate::space::Space::settle`]). A removed body is sent nothing new.
 //! - Of two changes on the same `prev` that both take effect, the one with the lower id
 //!   does. A body consents to one change per `prev` (the node refuses a second), so with
 //!   honest members only one can gather every consent it needs.
+//!
+//! The fold is a pure function of the consents it is given; [`crate::space::Space`] gives
+//! it those whose signer its body has not revoked in the space, so the members are a
+//! function of the consents and revocations held, whatever order they arrived in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
