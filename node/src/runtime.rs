@@ -255,10 +255,9 @@ fn restore(
             if let Some(gone) = withdrawn.get(space.id().as_bytes()) {
                 space.mark_withdrawn(gone);
             }
-            for consent in consents.remove(space.id().as_bytes()).unwrap_or_default() {
-                // Applied when it was stored: the stored log already reflects it.
-                let _ = space.add_consent(consent);
-            }
+            // Applied when they were stored: the stored log already reflects them (checked
+            // by `insert_space`, with the revocations).
+            space.restore_consents(consents.remove(space.id().as_bytes()).unwrap_or_default());
             let id = space.id();
             let fx = replica.insert_space(space);
             if fx.persist.withdrawals.is_empty() {
@@ -270,7 +269,7 @@ fn restore(
                     .commit(&crate::event_loop::write_batch(&fx.persist, unix_now()))
                     .map_err(NodeFailure::Storage)?;
                 damaged.push(format!(
-                    "space {}: held entries a stored revocation withdraws; they were moved out of the log",
+                    "space {}: the stored log did not match the stored revocations and membership consents; entries were moved out of it or back into it",
                     id.fmt_short()
                 ));
             }

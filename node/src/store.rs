@@ -241,6 +241,8 @@ pub struct LogRewrite {
     pub from: u64,
     pub tail: Vec<NewEntry>,
     pub withdrawn: Vec<NewEntry>,
+    /// Withdrawn entries that count again (they are in `tail`): no longer withdrawn.
+    pub restored: Vec<NewEntry>,
 }
 
 impl WriteBatch {
@@ -806,6 +808,9 @@ fn rewrite_in(txn: &WriteTransaction, rw: &LogRewrite) -> Result<(), StoreError>
     }
     txn.open_table(tables::LOG_LEN)?.insert(&rw.space, pos)?;
     let mut gone_t = txn.open_table(tables::WITHDRAWN)?;
+    for e in &rw.restored {
+        gone_t.remove((&rw.space, &e.author, e.seq))?;
+    }
     for e in &rw.withdrawn {
         index_t.remove((&rw.space, &e.author, e.seq))?;
         gone_t.insert((&rw.space, &e.author, e.seq), e.bytes.as_slice())?;
@@ -1075,6 +1080,55 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// A withdrawn entry that counts again (a removal displaced) goes back into the log
+    /// and leaves the withdrawn entries, across a reopen.
+    #[test]
+    fn a_restored_entry_returns_to_the_log_and_leaves_the_withdrawn() {
+        let (_dir, path) = tmp();
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .commit(&WriteBatch {
+                    spaces: vec![genesis(1)],
+                    entries: vec![entry(1, 7, 1, "a"), entry(1, 7, 2, "b")],
+                    ..Default::default()
+                })
+                .unwrap();
+            store
+                .commit(&WriteBatch {
+                    rewrites: vec![LogRewrite {
+                        space: id(1),
+                        from: 1,
+                        tail: vec![],
+                        withdrawn: vec![entry(1, 7, 2, "b")],
+                        restored: vec![],
+                    }],
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(
+                store.load().unwrap().withdrawn,
+                vec![(id(1), b"b".to_vec())]
+            );
+            store
+                .commit(&WriteBatch {
+                    entries: vec![entry(1, 6, 1, "c")],
+                    rewrites: vec![LogRewrite {
+                        space: id(1),
+                        from: 2,
+                        tail: vec![entry(1, 7, 2, "b")],
+                        withdrawn: vec![],
+                        restored: vec![entry(1, 7, 2, "b")],
+                    }],
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let loaded = Store::open(&path).unwrap().load().unwrap();
+        assert_eq!(space_entries(&loaded, 1), vec!["a", "c", "b"]);
+        assert!(loaded.withdrawn.is_empty(), "{:?}", loaded.withdrawn);
+    }
+
     #[test]
     fn round_trip_every_field_across_reopen() {
         let (_dir, path) = tmp();
@@ -1132,6 +1186,7 @@ mod tests {
                         from: 1,
                         tail: vec![entry(1, 8, 1, "d")],
                         withdrawn: vec![entry(1, 7, 2, "b")],
+                        restored: vec![],
                     }],
                     ..Default::default()
                 })

@@ -10,10 +10,14 @@
 //! - **Remove(B)** takes effect when B itself consented (it leaves), or every other current
 //!   member did (it is removed). It states, for each of B's authors, the last seq that
 //!   counts; B's later entries, and any entry by a key of B not listed, count nowhere
-//!   ([`crate::space::Space::close_body`]). A removed body is sent nothing new.
+//!   ([`crate::space::Space::settle`]). A removed body is sent nothing new.
 //! - Of two changes on the same `prev` that both take effect, the one with the lower id
 //!   does. A body consents to one change per `prev` (the node refuses a second), so with
 //!   honest members only one can gather every consent it needs.
+//!
+//! The fold is a pure function of the consents it is given; [`crate::space::Space`] gives
+//! it those whose signer its body has not revoked in the space, so the members are a
+//! function of the consents and revocations held, whatever order they arrived in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -205,6 +209,9 @@ pub struct Members {
     pub current: BTreeSet<BodyId>,
     /// Bodies removed (or that left), with their authors' cutoffs.
     pub removed: BTreeMap<BodyId, Vec<(PublicKey, u64)>>,
+    /// Every cutoff a removal in effect stated, the lowest per (body, key): it stays when
+    /// the body is added again (that key writes nothing past it here, ever).
+    pub cut: BTreeMap<(BodyId, PublicKey), u64>,
     /// The changes in effect, in order.
     pub chain: Vec<Change>,
     /// The states the space went through: the genesis id, then one per change in effect.
@@ -233,15 +240,25 @@ pub fn next_state(prev: &[u8; 32], op: &Op) -> [u8; 32] {
 impl Members {
     /// Folds `consents` (verified, for this space) over the genesis's members.
     pub fn derive(genesis: &Genesis, consents: &[Consent]) -> Members {
+        Members::derive_counting(genesis, consents.iter())
+    }
+
+    /// [`Members::derive`] over the consents that count (those whose signer its body has
+    /// not revoked in the space: [`crate::space::Space`] leaves the others out).
+    pub fn derive_counting<'c>(
+        genesis: &Genesis,
+        consents: impl Iterator<Item = &'c Consent>,
+    ) -> Members {
         let mut m = Members {
             current: genesis.members.iter().copied().collect(),
             removed: BTreeMap::new(),
+            cut: BTreeMap::new(),
             chain: Vec::new(),
             states: vec![*genesis.id().as_bytes()],
             tip: *genesis.id().as_bytes(),
         };
         let mut by_change: BTreeMap<[u8; 32], (Change, BTreeSet<BodyId>)> = BTreeMap::new();
-        for c in consents.iter().filter(|c| c.change.space == genesis.id()) {
+        for c in consents.filter(|c| c.change.space == genesis.id()) {
             by_change
                 .entry(c.change.id())
                 .or_insert_with(|| (c.change.clone(), BTreeSet::new()))
@@ -283,6 +300,10 @@ impl Members {
                                 *up_to = (*up_to).min(theirs.get(key).copied().unwrap_or(0));
                             }
                         }
+                    }
+                    for (key, up_to) in &kept {
+                        let cut = m.cut.entry((*body, *key)).or_insert(*up_to);
+                        *cut = (*cut).min(*up_to);
                     }
                     m.current.remove(body);
                     m.removed.insert(*body, kept.into_iter().collect());

@@ -419,6 +419,9 @@ pub struct Withdrawal {
     pub tail: Vec<Entry>,
     /// The entries taken out, in their old log order.
     pub withdrawn: Vec<Entry>,
+    /// Entries withdrawn earlier that count again (a removal displaced, a consent that no
+    /// longer counts): they are in `tail` and leave the withdrawn entries.
+    pub restored: Vec<Entry>,
 }
 
 /// What became of a batch of incoming entries.
@@ -453,9 +456,15 @@ pub struct Space {
     author_bytes: HashMap<PublicKey, u64>,
     /// Bound on `author_bytes` (default [`MAX_BYTES_PER_AUTHOR`]).
     author_quota: u64,
-    /// Revoked keys: (key, body it wrote for) → last seq that counts.
+    /// Keys their body revoked here: (key, body it wrote for) → last seq that counts.
+    revoked: HashMap<(PublicKey, BodyId), u64>,
+    /// `revoked` and the cutoffs of the removals in effect, the lower per key: what counts.
     cutoffs: HashMap<(PublicKey, BodyId), u64>,
-    /// Entries taken out by a revocation (past a cutoff, or built on such an entry).
+    /// Entries held out of the log (past a cutoff, by a body that is no member, or built
+    /// on such an entry), in the order they left it; [`Space::settle`] puts back those
+    /// that count again.
+    withdrawn_entries: Vec<Entry>,
+    /// Their change hashes.
     withdrawn: HashSet<ChangeHash>,
     /// Authors with withdrawn entries → their first withdrawn seq: nothing from there on
     /// counts, and they cannot write here again.
@@ -492,7 +501,9 @@ impl Space {
             body_authors: HashMap::new(),
             author_bytes: HashMap::new(),
             author_quota: MAX_BYTES_PER_AUTHOR,
+            revoked: HashMap::new(),
             cutoffs: HashMap::new(),
+            withdrawn_entries: Vec::new(),
             withdrawn: HashSet::new(),
             broken: HashMap::new(),
             pins: HashMap::new(),
@@ -599,8 +610,17 @@ impl Space {
     }
 
     /// Whether an entry by `author` for `body` at `seq` may count: `body` is a member, or
-    /// was one and the entry is within what its removal kept.
+    /// was one and the entry is within what its removal kept, and no removal in effect cut
+    /// the key before `seq`.
     fn may_write(&self, body: &BodyId, author: &PublicKey, seq: u64) -> bool {
+        if self
+            .members
+            .cut
+            .get(&(*body, *author))
+            .is_some_and(|up_to| seq > *up_to)
+        {
+            return false;
+        }
         self.is_member(body)
             || self
                 .members
@@ -610,14 +630,33 @@ impl Space {
     }
 
     /// Adds a consent (verified, its signer authorised for its body) to a membership
-    /// change. Returns whether it was new, and what a removal that now takes effect took
-    /// out of the log (persist in order).
+    /// change. Returns whether it was new, and what the membership it gives changed in the
+    /// log (persist in order): a removal that takes effect withdraws what is past its
+    /// cutoffs, a removal displaced gives it back ([`Space::settle`]).
     pub fn add_consent(
         &mut self,
         consent: crate::membership::Consent,
     ) -> Result<(bool, Vec<Withdrawal>), SpaceError> {
-        // A body agrees to one change per state; a few more from one body on one state
-        // are kept (a misbehaving body's), no more, so no body can fill the bound.
+        if !self.keep_consent(consent) {
+            return Ok((false, Vec::new()));
+        }
+        Ok((true, self.settle()?.into_iter().collect()))
+    }
+
+    /// Restores consents from storage without touching the log: the stored log already
+    /// reflects them. Call [`Space::settle`] once everything is restored (revocations
+    /// included) to check that it does.
+    pub fn restore_consents(&mut self, consents: Vec<crate::membership::Consent>) {
+        for c in consents {
+            self.keep_consent(c);
+        }
+        self.members = self.derive_members();
+    }
+
+    /// Keeps a consent within the bounds. A body agrees to one change per state; a few more
+    /// from one body on one state are kept (a misbehaving body's), no more, so no body can
+    /// fill the bound.
+    fn keep_consent(&mut self, consent: crate::membership::Consent) -> bool {
         let same_state = self
             .consents
             .iter()
@@ -628,52 +667,155 @@ impl Space {
             || self.consents.len() >= MAX_CONSENTS
             || same_state >= MAX_CONSENTS_PER_BODY_AND_STATE
         {
-            return Ok((false, Vec::new()));
+            return false;
         }
         self.consents.push(consent);
-        let before = self.members.removed.clone();
-        self.members = crate::membership::Members::derive(&self.genesis, &self.consents);
-        let mut out = Vec::new();
-        let removed: Vec<(BodyId, Vec<(PublicKey, u64)>)> = self
-            .members
-            .removed
-            .iter()
-            .filter(|(b, c)| before.get(*b) != Some(*c))
-            .map(|(b, c)| (*b, c.clone()))
-            .collect();
-        for (body, cutoffs) in removed {
-            out.extend(self.close_body(body, &cutoffs)?);
-        }
-        Ok((true, out))
+        true
     }
 
-    /// A removed body: its listed authors count up to their cutoffs, any other author of
-    /// it not at all (entries held past that are withdrawn, with what builds on them).
-    fn close_body(
-        &mut self,
-        body: BodyId,
-        cutoffs: &[(PublicKey, u64)],
-    ) -> Result<Vec<Withdrawal>, SpaceError> {
-        let mut authors: Vec<PublicKey> = self
-            .by_author
-            .keys()
-            .filter(|a| self.author_body(a) == Some(body))
-            .copied()
-            .collect();
-        authors.extend(cutoffs.iter().map(|(k, _)| *k));
-        authors.sort();
-        authors.dedup();
-        let mut out = Vec::new();
-        for author in authors {
-            let up_to = cutoffs
+    /// Whether `key`, writing for `body`, was revoked by its body in this space (by any
+    /// revocation applied here). Its consents do not count.
+    pub fn is_revoked(&self, key: &PublicKey, body: &BodyId) -> bool {
+        self.revoked.contains_key(&(*key, *body))
+    }
+
+    /// The members the consents that count give: a consent signed by a key its body
+    /// revoked here counts for nothing, whenever the revocation arrived.
+    fn derive_members(&self) -> crate::membership::Members {
+        crate::membership::Members::derive_counting(
+            &self.genesis,
+            self.consents
                 .iter()
-                .find(|(k, _)| *k == author)
-                .map_or(0, |(_, s)| *s);
-            if let Some(w) = self.revoke(author, body, up_to, None)? {
-                out.push(w);
+                .filter(|c| !self.is_revoked(&c.cert.key, &c.cert.body)),
+        )
+    }
+
+    /// Makes the members and the log what the held consents, revocations and entries say,
+    /// whatever order they came in: the members are derived again from the consents that
+    /// count, and every held entry — in the log or withdrawn — is in the log exactly when
+    /// it counts: its key is within its body's revocation and the removals in effect, its
+    /// body is or was a member and kept it, and it builds on no entry that does not count
+    /// (through its automerge dependencies or its author's earlier entry). Entries that
+    /// leave are kept as withdrawn; withdrawn entries that count again come back at the
+    /// log's end. Returns what changed in the log, if anything (persist it).
+    pub fn settle(&mut self) -> Result<Option<Withdrawal>, SpaceError> {
+        self.members = self.derive_members();
+        let mut cutoffs = self.revoked.clone();
+        for ((body, key), up_to) in &self.members.cut {
+            let cut = cutoffs.entry((*key, *body)).or_insert(*up_to);
+            *cut = (*cut).min(*up_to);
+        }
+        self.cutoffs = cutoffs;
+        let doomed = |this: &Space, e: &Entry| {
+            this.revoked
+                .get(&(e.author(), e.body()))
+                .is_some_and(|up_to| e.seq() > *up_to)
+                || this.pin_refuses(e)
+                || !this.may_write(&e.body(), &e.author(), e.seq())
+        };
+        let mut gone_hashes: HashSet<ChangeHash> = HashSet::new();
+        let mut gone_authors: HashMap<PublicKey, u64> = HashMap::new();
+        let mut first: Option<usize> = None;
+        let mut kept: Vec<Entry> = Vec::with_capacity(self.log.len());
+        let mut gone: Vec<Entry> = Vec::new();
+        let log = std::mem::take(&mut self.log);
+        for (i, entry) in log.into_iter().enumerate() {
+            let out = doomed(self, &entry)
+                || gone_authors
+                    .get(&entry.author())
+                    .is_some_and(|s| entry.seq() > *s)
+                || entry.deps().iter().any(|d| gone_hashes.contains(d));
+            if out {
+                first.get_or_insert(i);
+                gone_hashes.insert(entry.change_hash());
+                gone_authors.entry(entry.author()).or_insert(entry.seq());
+                gone.push(entry);
+            } else {
+                kept.push(entry);
             }
         }
-        Ok(out)
+        // Withdrawn entries, in causal order (dependencies and the author's previous seq
+        // decided first): each comes back if it counts now.
+        let mut have: HashSet<ChangeHash> = kept.iter().map(Entry::change_hash).collect();
+        let mut held: HashSet<Key> = kept.iter().map(|e| (e.author(), e.seq())).collect();
+        let mut waiting = std::mem::take(&mut self.withdrawn_entries);
+        waiting.sort_by_key(|e| (e.author(), e.seq()));
+        let mut restored: Vec<Entry> = Vec::new();
+        let mut stay: Vec<Entry> = Vec::new();
+        loop {
+            let mut progress = false;
+            let mut later = Vec::new();
+            for entry in waiting {
+                let (author, seq) = (entry.author(), entry.seq());
+                let prev_decided = seq == 1
+                    || held.contains(&(author, seq - 1))
+                    || gone_authors.get(&author).is_some_and(|s| seq > *s);
+                let deps_decided = entry
+                    .deps()
+                    .iter()
+                    .all(|d| have.contains(d) || gone_hashes.contains(d));
+                if !(prev_decided && deps_decided) {
+                    later.push(entry);
+                    continue;
+                }
+                progress = true;
+                if held.contains(&(author, seq)) || have.contains(&entry.change_hash()) {
+                    // Another entry holds its place (or it is held twice): it stays out.
+                    stay.push(entry);
+                    continue;
+                }
+                let out = doomed(self, &entry)
+                    || gone_authors.get(&author).is_some_and(|s| seq > *s)
+                    || entry.deps().iter().any(|d| gone_hashes.contains(d));
+                if out {
+                    gone_hashes.insert(entry.change_hash());
+                    gone_authors.entry(author).or_insert(seq);
+                    stay.push(entry);
+                } else {
+                    have.insert(entry.change_hash());
+                    held.insert((author, seq));
+                    restored.push(entry);
+                }
+            }
+            waiting = later;
+            if !progress || waiting.is_empty() {
+                break;
+            }
+        }
+        // What depends on an entry never held stays out.
+        stay.extend(waiting);
+        let changed = !gone.is_empty() || !restored.is_empty();
+        let from = first.unwrap_or(kept.len());
+        kept.extend(restored.iter().cloned());
+        let mut withdrawn_entries = stay;
+        withdrawn_entries.extend(gone.iter().cloned());
+        self.withdrawn_entries = withdrawn_entries;
+        self.index_withdrawn();
+        // Waiting entries that no longer count leave too (they come back through
+        // anti-entropy if they count again).
+        let doomed_pending: Vec<Key> = self
+            .pending
+            .iter()
+            .filter(|(_, e)| doomed(self, e))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in doomed_pending {
+            self.pending.remove(&k);
+        }
+        if !changed {
+            self.log = kept;
+            return Ok(None);
+        }
+        self.pending
+            .retain(|k, e| !held.contains(k) && !e.deps().iter().any(|d| gone_hashes.contains(d)));
+        let tail = kept[from..].to_vec();
+        self.reset_log(kept)?;
+        Ok(Some(Withdrawal {
+            from: from as u64,
+            tail,
+            withdrawn: gone,
+            restored,
+        }))
     }
 
     pub fn genesis(&self) -> &Genesis {
@@ -943,7 +1085,7 @@ impl Space {
         up_to: u64,
         pin: Option<(u64, [u8; 32])>,
     ) -> Result<Option<Withdrawal>, SpaceError> {
-        let cutoff = self.cutoffs.entry((key, body)).or_insert(up_to);
+        let cutoff = self.revoked.entry((key, body)).or_insert(up_to);
         *cutoff = (*cutoff).min(up_to);
         let up_to = *cutoff;
         if let Some((seq, stands)) = pin {
@@ -964,39 +1106,8 @@ impl Space {
         for k in pending_doomed {
             self.pending.remove(&k);
         }
-        let first = self.log.iter().position(|e| doomed(self, e));
-        let Some(first) = first else {
-            return Ok(None);
-        };
-        let mut kept: Vec<Entry> = Vec::with_capacity(self.log.len());
-        let mut gone: Vec<Entry> = Vec::new();
-        let mut gone_hashes: HashSet<ChangeHash> = HashSet::new();
-        let mut gone_authors: HashMap<PublicKey, u64> = HashMap::new();
-        let log = std::mem::take(&mut self.log);
-        for entry in log {
-            let out = doomed(self, &entry)
-                || gone_authors
-                    .get(&entry.author())
-                    .is_some_and(|s| entry.seq() > *s)
-                || entry.deps().iter().any(|d| gone_hashes.contains(d));
-            if out {
-                gone_hashes.insert(entry.change_hash());
-                gone_authors.entry(entry.author()).or_insert(entry.seq());
-                gone.push(entry);
-            } else {
-                kept.push(entry);
-            }
-        }
-        self.mark_withdrawn(&gone);
-        self.pending
-            .retain(|_, e| !e.deps().iter().any(|d| gone_hashes.contains(d)));
-        let tail = kept[first..].to_vec();
-        self.reset_log(kept)?;
-        Ok(Some(Withdrawal {
-            from: first as u64,
-            tail,
-            withdrawn: gone,
-        }))
+        // The key's consents count no more, which may change the members too.
+        self.settle()
     }
 
     /// Whether a fork resolution refuses `entry` (another change than the chosen one at the
@@ -1008,17 +1119,43 @@ impl Space {
     }
 
     /// Records entries withdrawn earlier (from storage), so they and what builds on them
-    /// stay refused and their authors do not write again.
+    /// stay refused and their authors do not write again, until [`Space::settle`] finds
+    /// that they count again.
     pub fn mark_withdrawn(&mut self, entries: &[Entry]) {
         for e in entries {
-            self.withdrawn.insert(e.change_hash());
-            let first = self.broken.entry(e.author()).or_insert(e.seq());
+            let hash = e.change_hash();
+            if !self.withdrawn.contains(&hash) && !self.applied.contains(&hash) {
+                self.withdrawn.insert(hash);
+                self.withdrawn_entries.push(e.clone());
+            }
+        }
+        self.index_withdrawn();
+    }
+
+    /// Entries held out of the log.
+    pub fn withdrawn_entries(&self) -> &[Entry] {
+        &self.withdrawn_entries
+    }
+
+    /// Rebuilds `withdrawn` and `broken` from the withdrawn entries.
+    fn index_withdrawn(&mut self) {
+        self.withdrawn = self
+            .withdrawn_entries
+            .iter()
+            .map(Entry::change_hash)
+            .collect();
+        // A key that is cut (revoked, or its body removed or no member) is stopped by that
+        // already: it is not "broken".
+        let cut: HashSet<PublicKey> = self.cutoffs.keys().map(|(k, _)| *k).collect();
+        let mut broken: HashMap<PublicKey, u64> = HashMap::new();
+        for e in &self.withdrawn_entries {
+            if cut.contains(&e.author()) || !self.may_write(&e.body(), &e.author(), e.seq()) {
+                continue;
+            }
+            let first = broken.entry(e.author()).or_insert(e.seq());
             *first = (*first).min(e.seq());
         }
-        // The revoked key's own entries past its cutoff are not "broken": a revocation
-        // already stops it.
-        let revoked: HashSet<PublicKey> = self.cutoffs.keys().map(|(k, _)| *k).collect();
-        self.broken.retain(|a, _| !revoked.contains(a));
+        self.broken = broken;
     }
 
     /// Authors that lost entries to a revocation (and cannot write here again), with the

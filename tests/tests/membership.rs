@@ -6,9 +6,9 @@ use confer_protocol::Role;
 
 use crate::support::*;
 
-/// Gives `node`'s body a member who may sign for it, and loads it.
-async fn signer(node: &TestNode, name: &str) {
-    confer_node::identity::members::add_member(
+/// Gives `node`'s body a member who may sign for it, and loads it; returns its key.
+async fn signer(node: &TestNode, name: &str) -> confer_protocol::PublicKey {
+    let cert = confer_node::identity::members::add_member(
         &node.dir,
         &node.body_secret(),
         name,
@@ -18,6 +18,7 @@ async fn signer(node: &TestNode, name: &str) {
     )
     .expect("member add");
     node.handle.reload_members().await.expect("reload");
+    cert.key
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,7 +63,25 @@ async fn a_body_invited_by_all_members_joins_and_a_body_that_leaves_gets_nothing
         .await
         .expect("consent");
 
-    // Every member agreed: C is invited (its operator decides) and catches up.
+    // Every member agreed: C is invited (its operator decides) and catches up. Its list
+    // shows the invitation's members as the change made them (A, B and C), not the
+    // genesis's (A and B).
+    let mut want = vec![a.body.to_string(), b.body.to_string(), c.body.to_string()];
+    want.sort();
+    eventually(
+        "C's list shows the invitation with A, B and C",
+        WAIT,
+        || async {
+            let list = c.handle.list_agendas().await.map_err(|e| e.to_string())?;
+            let invitation = list.iter().find(|s| s.id == id.to_string() && s.invited);
+            let mut members: Vec<String> = invitation
+                .map(|s| s.members.iter().map(|m| m.id.clone()).collect())
+                .unwrap_or_default();
+            members.sort();
+            ensure(members == want, || format!("{list:?}"))
+        },
+    )
+    .await;
     c.accept_invitation(id).await;
     let on_c = wait_view(&c, id, "C catches up", |v| v.text("summary") == "B 的摘要").await;
     assert_eq!(on_c.members.len(), 3);
@@ -212,4 +231,51 @@ async fn a_body_removed_by_the_others_gets_nothing_new_and_its_later_entries_cou
         Some(&1),
         "C's entry from before stays"
     );
+}
+
+/// A and B add C; then B revokes the member who consented for it. That consent counts on no
+/// node any more, wherever the revocation arrives after the change took effect: C is not a
+/// member on A or on B, and every node agrees, also after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_consent_is_revoked_is_undone_on_every_member() {
+    let fed = Federation::new();
+    let mut a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    connect(&b, &c).await;
+    let id = a.create_agenda("撤销后的同意", &[&b]).await;
+    wait_has_agenda(&b, id).await;
+    signer(&a, "甲秘书长").await;
+    let on_b = signer(&b, "乙秘书长").await;
+    let change = a.handle.invite(id, c.body, None).await.expect("invite");
+    wait_view(&b, id, "B sees the invitation", |v| {
+        v.membership.pending.iter().any(|p| p.id == change)
+    })
+    .await;
+    b.handle
+        .consent(id, change.clone(), None)
+        .await
+        .expect("consent");
+    converged(&[&a, &b], id, "C was added", |v| v.members.len() == 3).await;
+
+    let reach = b.handle.freeze_member(on_b).await.expect("freeze");
+    let body_key = b.body_secret();
+    let revocations = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    b.handle.revoke(revocations).await.expect("revoke");
+    converged(&[&a, &b], id, "B's revoked consent counts nowhere", |v| {
+        v.members.len() == 2 && !v.members.iter().any(|m| m.id == c.body.to_string())
+    })
+    .await;
+
+    a.shutdown().await;
+    a.restart().await;
+    let after = a.show(id).await;
+    assert_eq!(after.members.len(), 2, "{:?}", after.members);
 }

@@ -1099,10 +1099,10 @@ impl EventLoop {
                 list.extend(self.replica.invitations().map(|g| AgendaSummary {
                     id: g.id().to_string(),
                     title: String::new(),
-                    members: self.bodies(&g.members),
+                    members: self.bodies(&self.replica.invitation_members(g)),
                     entries: 0,
                     invited: true,
-                    untrusted: self.bodies(&self.replica.untrusted_members(g)),
+                    untrusted: self.bodies(&self.replica.untrusted_invitation_members(g)),
                 }));
                 let _ = reply.send(Ok(list));
             }
@@ -1628,6 +1628,7 @@ pub(crate) fn write_batch(p: &confer_protocol::Persist, now: u64) -> WriteBatch 
             from: w.from,
             tail: w.tail.iter().map(entry_row).collect(),
             withdrawn: w.withdrawn.iter().map(entry_row).collect(),
+            restored: w.restored.iter().map(entry_row).collect(),
         })
         .collect();
     batch

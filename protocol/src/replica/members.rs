@@ -206,8 +206,51 @@ impl Replica {
         }
     }
 
-    /// Applies every held revocation that decides something in `space`.
+    /// Applies every held revocation that decides something in `space`. A revoked key's
+    /// consents count no more, so the members may change: then the member peers hear of it
+    /// as after a consent, and the revocations of bodies that became members apply too.
     pub(super) fn apply_revocations(&mut self, space: SpaceId, fx: &mut Effects) {
+        let Some(before) = self.spaces.get(&space).map(|s| s.members().current.clone()) else {
+            return;
+        };
+        self.revoke_in(space, fx);
+        let after = self.members_after_revocations(space, fx);
+        if after != before {
+            self.members_changed(space, &before, after, fx);
+        }
+    }
+
+    /// Applies the held revocations again while the bodies that are or were members grow
+    /// (each pass can only add bodies whose revocations then count); returns the members.
+    pub(super) fn members_after_revocations(
+        &mut self,
+        space: SpaceId,
+        fx: &mut Effects,
+    ) -> std::collections::BTreeSet<BodyId> {
+        // At most one pass per body that can join, plus one.
+        for _ in 0..=crate::space::MAX_MEMBERS {
+            let Some(bodies) = self.spaces.get(&space).map(crate::space::Space::all_bodies) else {
+                break;
+            };
+            self.revoke_in(space, fx);
+            if self
+                .spaces
+                .get(&space)
+                .map(crate::space::Space::all_bodies)
+                .as_ref()
+                == Some(&bodies)
+            {
+                break;
+            }
+        }
+        self.spaces
+            .get(&space)
+            .map(|s| s.members().current.clone())
+            .unwrap_or_default()
+    }
+
+    /// [`Replica::apply_revocations`] without telling anyone.
+    fn revoke_in(&mut self, space: SpaceId, fx: &mut Effects) {
         let Some(s) = self.spaces.get_mut(&space) else {
             return;
         };
@@ -227,11 +270,13 @@ impl Replica {
         for (body, key, up_to, pin) in cutoffs {
             match s.revoke(key, body, up_to, pin) {
                 Ok(Some(withdrawal)) => {
-                    fx.events.push(Event::Withdrawn {
-                        space,
-                        key,
-                        count: withdrawal.withdrawn.len(),
-                    });
+                    if !withdrawal.withdrawn.is_empty() {
+                        fx.events.push(Event::Withdrawn {
+                            space,
+                            key,
+                            count: withdrawal.withdrawn.len(),
+                        });
+                    }
                     fx.persist.withdrawals.push((space, withdrawal));
                 }
                 Ok(None) => {}

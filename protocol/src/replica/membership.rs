@@ -2,6 +2,8 @@
 //! with a member key that may sign for it), consents from member peers, and the body just
 //! added learning the space.
 
+use std::collections::BTreeSet;
+
 use super::{Effects, Event, PeerKey, Replica, ReplicaError};
 use crate::cert::BodyId;
 use crate::keys::PublicKey;
@@ -167,11 +169,13 @@ impl Replica {
             Ok((false, _)) => return,
             Ok((true, withdrawals)) => {
                 for w in withdrawals {
-                    fx.events.push(Event::Withdrawn {
-                        space,
-                        key: w.withdrawn.first().map_or(consent.cert.key, |e| e.author()),
-                        count: w.withdrawn.len(),
-                    });
+                    if let Some(first) = w.withdrawn.first() {
+                        fx.events.push(Event::Withdrawn {
+                            space,
+                            key: first.author(),
+                            count: w.withdrawn.len(),
+                        });
+                    }
                     fx.persist.withdrawals.push((space, w));
                 }
             }
@@ -185,13 +189,36 @@ impl Replica {
             }
         }
         fx.persist.consents.push((space, consent));
-        let after = s.members().current.clone();
+        // A body that became a member brings the revocations it made into play.
+        let after = self.members_after_revocations(space, fx);
         if after != before {
             fx.events.push(Event::MembersChanged {
                 space,
                 members: after.iter().copied().collect(),
             });
         }
+        self.tell_members(space, &before, fx);
+    }
+
+    /// The members of `space` changed (from `before`) other than by a consent: say so, and
+    /// tell the member peers as after a consent.
+    pub(super) fn members_changed(
+        &mut self,
+        space: SpaceId,
+        before: &BTreeSet<BodyId>,
+        after: BTreeSet<BodyId>,
+        fx: &mut Effects,
+    ) {
+        fx.events.push(Event::MembersChanged {
+            space,
+            members: after.into_iter().collect(),
+        });
+        self.tell_members(space, before, fx);
+    }
+
+    /// Offers the consents of `space` to every member peer, and starts syncing with the
+    /// peers of bodies that were not members `before`.
+    fn tell_members(&mut self, space: SpaceId, before: &BTreeSet<BodyId>, fx: &mut Effects) {
         // Every member peer hears of it (a body just added included: it learns the space).
         let peers: Vec<PeerKey> = self
             .peers
@@ -224,19 +251,23 @@ impl Replica {
         // Count only consents signed by a key its body authorised and did not revoke, from a
         // body that is or was a member (a body being added need not consent), on a state of
         // this space's chain: anything else could only fill the space's consent bound.
-        let known = self
-            .spaces
-            .get(&space)
-            .map(|s| (s.members().states.clone(), s.all_bodies()));
+        // For a space held, "revoked" means by a revocation applied in it, which every
+        // member holds: the same consents are dropped on every node (and would not count
+        // anyway). For an invitation, by any revocation held.
+        let held = self.spaces.get(&space);
         let authorised: Vec<Consent> = consents
             .into_iter()
             .filter(|c| {
                 c.change.space == space
                     && self.certs.authorised(&c.cert.signer, &c.cert.body)
-                    && !self.revocations.is_revoked(&c.cert.body, &c.cert.key)
-                    && known.as_ref().is_none_or(|(states, bodies)| {
-                        states.contains(&c.change.prev) && bodies.contains(&c.body())
-                    })
+                    && match held {
+                        Some(s) => {
+                            !s.is_revoked(&c.cert.key, &c.cert.body)
+                                && s.members().states.contains(&c.change.prev)
+                                && s.all_bodies().contains(&c.body())
+                        }
+                        None => !self.revocations.is_revoked(&c.cert.body, &c.cert.key),
+                    }
             })
             .collect();
         if self.spaces.contains_key(&space) {

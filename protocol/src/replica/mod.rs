@@ -420,6 +420,35 @@ impl Replica {
         self.invited.values()
     }
 
+    /// The member bodies of an invitation now: the genesis's, changed by the consents held
+    /// for it (an invitation that came through a membership change names this body only
+    /// there; a consent by a key revoked in any revocation held does not count). Sorted.
+    pub fn invitation_members(&self, genesis: &Genesis) -> Vec<BodyId> {
+        let consents = self
+            .invited_consents
+            .get(&genesis.id())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        crate::membership::Members::derive_counting(
+            genesis,
+            consents
+                .iter()
+                .filter(|c| !self.revocations.is_revoked(&c.cert.body, &c.cert.key)),
+        )
+        .current
+        .into_iter()
+        .collect()
+    }
+
+    /// The member bodies of an invitation now ([`Replica::invitation_members`]), other than
+    /// ours, that this node does not trust.
+    pub fn untrusted_invitation_members(&self, genesis: &Genesis) -> Vec<BodyId> {
+        self.invitation_members(genesis)
+            .into_iter()
+            .filter(|b| *b != self.identity.body() && !self.trusted.contains(b))
+            .collect()
+    }
+
     /// Member bodies of `genesis` (other than ours) this node does not trust.
     pub fn untrusted_members(&self, genesis: &Genesis) -> Vec<BodyId> {
         genesis
@@ -511,10 +540,21 @@ impl Replica {
     /// Adds a space restored from storage.
     /// Adds a space restored from storage (revocations restored first). Returns what a
     /// revocation the stored log did not reflect yet takes out of it, to persist.
-    pub fn insert_space(&mut self, space: Space) -> Effects {
+    pub fn insert_space(&mut self, mut space: Space) -> Effects {
         let id = space.id();
-        self.spaces.insert(id, space);
         let mut fx = Effects::default();
+        // A space restored with its consents: the log must be what they give (a store
+        // written before membership was settled this way may differ).
+        match space.settle() {
+            Ok(Some(w)) => fx.persist.withdrawals.push((id, w)),
+            Ok(None) => {}
+            Err(e) => fx.events.push(Event::PeerRefused {
+                peer: self.identity.node_cert.key,
+                space: Some(id),
+                reason: format!("settling the members: {e}"),
+            }),
+        }
+        self.spaces.insert(id, space);
         self.apply_revocations(id, &mut fx);
         fx
     }

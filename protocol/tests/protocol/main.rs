@@ -4,6 +4,7 @@ mod chunk;
 mod convergence;
 mod encoding;
 mod fuzz_corpus;
+mod membership;
 mod model;
 mod outcome;
 mod outcome_vector;
