@@ -128,6 +128,8 @@ pub(crate) enum MembershipCommand {
         space: SpaceId,
         change: String,
         author: Option<PublicKey>,
+        /// Take this body's consent back instead.
+        withdraw: bool,
         reply: Reply<String>,
     },
     Leave {
@@ -333,6 +335,28 @@ impl NodeHandle {
                 space,
                 change,
                 author,
+                withdraw: false,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// Takes back this body's consent to a pending change of an agenda's member bodies (its
+    /// id, or a prefix of it): it counts nowhere once the withdrawal has spread, and this
+    /// body may consent to another change on that state.
+    pub async fn withdraw_consent(
+        &self,
+        space: SpaceId,
+        change: String,
+        author: Option<PublicKey>,
+    ) -> Result<String, NodeError> {
+        self.ask(|reply| {
+            Command::Membership(MembershipCommand::Consent {
+                space,
+                change,
+                author,
+                withdraw: true,
                 reply,
             })
         })

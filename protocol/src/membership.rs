@@ -43,6 +43,9 @@ pub enum Op {
         body: BodyId,
         cutoffs: Vec<(PublicKey, u64)>,
     },
+    /// Takes back the consenting body's consent to the change with this id (on the same
+    /// state). Never a step of the chain: while it is held, that consent counts for nothing.
+    Withdraw([u8; 32]),
 }
 
 /// One change to a space's member bodies.
@@ -72,6 +75,9 @@ impl Change {
                     w.raw(key.as_bytes()).u64(*seq);
                 }
             }
+            Op::Withdraw(change) => {
+                w.u8(3).raw(change).u32(0);
+            }
         }
         w.u64(self.issued_at);
         w.finish()
@@ -84,7 +90,8 @@ impl Change {
         let space = SpaceId(r.array()?);
         let prev: [u8; 32] = r.array()?;
         let kind = r.u8()?;
-        let body = BodyId(PublicKey::from_bytes(r.array()?));
+        let target: [u8; 32] = r.array()?;
+        let body = BodyId(PublicKey::from_bytes(target));
         let n = r.count("cutoffs", MAX_CUTOFFS, 40)?;
         let mut cutoffs = Vec::with_capacity(n);
         let mut last: Option<PublicKey> = None;
@@ -99,6 +106,7 @@ impl Change {
         let op = match kind {
             1 if cutoffs.is_empty() => Op::Add(body),
             2 => Op::Remove { body, cutoffs },
+            3 if cutoffs.is_empty() => Op::Withdraw(target),
             _ => return Err(DecodeError::Invalid("unknown membership change")),
         };
         Ok(Change {
@@ -114,10 +122,19 @@ impl Change {
         *blake3::hash(&self.encode()).as_bytes()
     }
 
-    /// The body added or removed.
-    pub fn body(&self) -> BodyId {
+    /// The body added or removed (none for a withdrawal).
+    pub fn body(&self) -> Option<BodyId> {
         match &self.op {
-            Op::Add(b) | Op::Remove { body: b, .. } => *b,
+            Op::Add(b) | Op::Remove { body: b, .. } => Some(*b),
+            Op::Withdraw(_) => None,
+        }
+    }
+
+    /// The change a withdrawal takes a consent back from.
+    pub fn withdraws(&self) -> Option<[u8; 32]> {
+        match &self.op {
+            Op::Withdraw(id) => Some(*id),
+            _ => None,
         }
     }
 }
@@ -220,20 +237,36 @@ pub struct Members {
     pub tip: [u8; 32],
 }
 
+/// The bodies whose consent to `change` is held and not taken back.
+pub fn consenting(change: &Change, consents: &[Consent]) -> BTreeSet<BodyId> {
+    let id = change.id();
+    let back: BTreeSet<BodyId> = consents
+        .iter()
+        .filter(|c| c.change.withdraws() == Some(id) && c.change.prev == change.prev)
+        .map(Consent::body)
+        .collect();
+    consents
+        .iter()
+        .filter(|c| c.change == *change && !back.contains(&c.body()))
+        .map(Consent::body)
+        .collect()
+}
+
 /// The state a change leads to. It depends only on the state before and on what the change
 /// does (add or remove which body), not on the change's own id: two changes that do the
 /// same thing on one state (a body leaving while the others remove it) lead to the same
 /// state, so what follows is the same whichever of them a node saw take effect first.
 pub fn next_state(prev: &[u8; 32], op: &Op) -> [u8; 32] {
-    let (kind, body) = match op {
-        Op::Add(b) => (1u8, b),
-        Op::Remove { body, .. } => (2u8, body),
+    let (kind, target) = match op {
+        Op::Add(b) => (1u8, b.0.as_bytes()),
+        Op::Remove { body, .. } => (2u8, body.0.as_bytes()),
+        Op::Withdraw(id) => (3u8, id),
     };
     let mut h = blake3::Hasher::new();
     h.update(b"confer/membership-state/v1");
     h.update(prev);
     h.update(&[kind]);
-    h.update(body.0.as_bytes());
+    h.update(target);
     *h.finalize().as_bytes()
 }
 
@@ -257,10 +290,23 @@ impl Members {
             states: vec![*genesis.id().as_bytes()],
             tip: *genesis.id().as_bytes(),
         };
+        let consents: Vec<&Consent> = consents
+            .filter(|c| c.change.space == genesis.id())
+            .collect();
+        // Consents taken back: (body, change id), by a withdrawal on the change's state.
+        let withdrawn: BTreeSet<(BodyId, [u8; 32], [u8; 32])> = consents
+            .iter()
+            .filter_map(|c| c.change.withdraws().map(|id| (c.body(), id, c.change.prev)))
+            .collect();
         let mut by_change: BTreeMap<[u8; 32], (Change, BTreeSet<BodyId>)> = BTreeMap::new();
-        for c in consents.filter(|c| c.change.space == genesis.id()) {
+        for c in consents {
+            let id = c.change.id();
+            if c.change.withdraws().is_some() || withdrawn.contains(&(c.body(), id, c.change.prev))
+            {
+                continue;
+            }
             by_change
-                .entry(c.change.id())
+                .entry(id)
                 .or_insert_with(|| (c.change.clone(), BTreeSet::new()))
                 .1
                 .insert(c.body());
@@ -274,6 +320,7 @@ impl Members {
                 .map(|(id, (change, _))| (*id, change.clone()));
             let Some((_, change)) = next else { break };
             match &change.op {
+                Op::Withdraw(_) => break,
                 Op::Add(body) => {
                     m.current.insert(*body);
                     m.removed.remove(body);
@@ -336,17 +383,57 @@ impl Members {
                                 .filter(|b| *b != body)
                                 .all(|b| who.contains(b))))
             }
+            Op::Withdraw(_) => false,
         }
     }
 
-    /// The bodies whose consent `change` still lacks, at the current tip.
+    /// `body`'s own consent to leaving, on a state of the chain where another change took
+    /// effect instead (two bodies leaving at once: the lower id stands), when nothing
+    /// since added or removed `body`, it is still a member, and it agreed to nothing on the
+    /// tip. Its node proposes leaving again on the tip: a leave stands until it takes
+    /// effect.
+    pub fn displaced_leave<'c>(
+        &self,
+        body: BodyId,
+        consents: &'c [Consent],
+    ) -> Option<&'c Consent> {
+        if !self.current.contains(&body) {
+            return None;
+        }
+        let agreed_at_tip = consents.iter().any(|c| {
+            c.body() == body
+                && c.change.prev == self.tip
+                && c.change.withdraws().is_none()
+                && consenting(&c.change, consents).contains(&body)
+        });
+        if agreed_at_tip {
+            return None;
+        }
+        let touches = |c: &Change| match &c.op {
+            Op::Add(b) | Op::Remove { body: b, .. } => *b == body,
+            Op::Withdraw(_) => false,
+        };
+        // The last change in effect that added or removed `body`: a leave displaced before
+        // it was overtaken by it.
+        let since = self.chain.iter().rposition(touches).map_or(0, |i| i + 1);
+        (since..self.chain.len()).rev().find_map(|i| {
+            let state = self.states.get(i)?;
+            consents.iter().find(|c| {
+                c.body() == body
+                    && c.change.prev == *state
+                    && matches!(&c.change.op, Op::Remove { body: b, .. } if *b == body)
+                    && c.change != self.chain[i]
+                    && consenting(&c.change, consents).contains(&body)
+            })
+        })
+    }
+
+    /// The bodies whose consent `change` still lacks, at the current tip (a consent taken
+    /// back is lacking).
     pub fn missing(&self, change: &Change, consents: &[Consent]) -> Vec<BodyId> {
-        let who: BTreeSet<BodyId> = consents
-            .iter()
-            .filter(|c| c.change == *change)
-            .map(Consent::body)
-            .collect();
+        let who = consenting(change, consents);
         match &change.op {
+            Op::Withdraw(_) => Vec::new(),
             Op::Add(_) => self
                 .current
                 .iter()

@@ -161,6 +161,13 @@ pub enum SpaceError {
     Model(String),
     #[error("member key {0:?} was revoked by its body and writes nothing more here")]
     Revoked(PublicKey),
+    #[error("member key {key:?} has written {written} bytes in this space, and this change ({change} bytes) would pass the {quota}-byte limit every node holds an author to; write as another member of the body (`confer member add`)")]
+    AuthorQuota {
+        key: PublicKey,
+        written: u64,
+        change: u64,
+        quota: u64,
+    },
     #[error("member key {0:?} built on entries of a revoked key, which were withdrawn; it cannot write in this space again (write as another member)")]
     Withdrawn(PublicKey),
 }
@@ -1026,7 +1033,22 @@ impl Space {
             &change,
         )
         .map_err(|e| SpaceError::Model(e.to_string()))
-        .and_then(|()| Entry::sign(self.id(), body, &change, author).map_err(Into::into));
+        .and_then(|()| Entry::sign(self.id(), body, &change, author).map_err(Into::into))
+        .and_then(|entry| {
+            // The bound every partner holds this author to (see `receive`): an entry past it
+            // would be refused everywhere, and everything after it would wait behind it.
+            let written = self.author_bytes.get(&me).copied().unwrap_or(0);
+            let size = entry.len() as u64;
+            if written + size > self.author_quota {
+                return Err(SpaceError::AuthorQuota {
+                    key: me,
+                    written,
+                    change: size,
+                    quota: self.author_quota,
+                });
+            }
+            Ok(entry)
+        });
         let entry = match checked {
             Ok(entry) => entry,
             Err(e) => {

@@ -235,6 +235,7 @@ impl History {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    confer_tests::init_tracing();
     let writes: usize = std::env::var("CONFER_BENCH_WRITES")
         .ok()
         .and_then(|v| v.parse().ok())

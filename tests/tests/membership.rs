@@ -279,3 +279,96 @@ async fn a_change_whose_consent_is_revoked_is_undone_on_every_member() {
     let after = a.show(id).await;
     assert_eq!(after.members.len(), 2, "{:?}", after.members);
 }
+
+/// A proposes adding C, B proposes adding D, at once: each change needs both bodies, and
+/// each body agreed to its own, so neither can complete. A takes back its consent to adding
+/// C and consents to adding D: D joins, C does not, on both nodes, also after a restart. A
+/// body cannot withdraw what it never agreed to, nor agree again to what it withdrew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_withdraws_its_consent_may_agree_to_another_change() {
+    let fed = Federation::new();
+    let mut a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    let d = fed.spawn("D 政协").await;
+    for (x, y) in [(&a, &b), (&a, &c), (&a, &d), (&b, &c), (&b, &d)] {
+        connect(x, y).await;
+    }
+    let id = a.create_agenda("两个同时提出的变更", &[&b]).await;
+    wait_has_agenda(&b, id).await;
+    signer(&a, "甲秘书长").await;
+    signer(&b, "乙秘书长").await;
+    let add_c = a.handle.invite(id, c.body, None).await.expect("invite C");
+    let add_d = b.handle.invite(id, d.body, None).await.expect("invite D");
+    converged(&[&a, &b], id, "both proposals are pending", |v| {
+        v.membership.pending.len() == 2
+    })
+    .await;
+    let stuck = a.handle.consent(id, add_d.clone(), None).await;
+    assert!(
+        matches!(&stuck, Err(e) if e.to_string().contains("already agreed")),
+        "{stuck:?}"
+    );
+    let never = a.handle.withdraw_consent(id, add_d.clone(), None).await;
+    assert!(
+        matches!(&never, Err(e) if e.to_string().contains("no consent")),
+        "{never:?}"
+    );
+
+    a.handle
+        .withdraw_consent(id, add_c.clone(), None)
+        .await
+        .expect("withdraw");
+    let again = a.handle.consent(id, add_c.clone(), None).await;
+    assert!(
+        again.is_err(),
+        "agreed again to a withdrawn change: {again:?}"
+    );
+    a.handle
+        .consent(id, add_d.clone(), None)
+        .await
+        .expect("consent to D");
+    converged(&[&a, &b], id, "D joined and C did not", |v| {
+        v.members.len() == 3
+            && v.members.iter().any(|m| m.id == d.body.to_string())
+            && !v.members.iter().any(|m| m.id == c.body.to_string())
+            && v.membership.pending.is_empty()
+    })
+    .await;
+
+    a.shutdown().await;
+    a.restart().await;
+    let after = a.show(id).await;
+    assert!(
+        after.members.iter().any(|m| m.id == d.body.to_string()) && after.members.len() == 3,
+        "{:?}",
+        after.members
+    );
+}
+
+/// B and C leave the agenda at once, on the same state: only one of the two changes can
+/// follow that state (the lower id stands), so the other body's node proposes its leave
+/// again on the new state. Both end up gone on every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bodies_leaving_at_once_both_leave() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    let c = fed.spawn("C 政协").await;
+    connect(&a, &b).await;
+    connect(&a, &c).await;
+    connect(&b, &c).await;
+    let id = a.create_agenda("两家同时退出", &[&b, &c]).await;
+    wait_has_agenda(&b, id).await;
+    wait_has_agenda(&c, id).await;
+    signer(&b, "乙秘书长").await;
+    signer(&c, "丙秘书长").await;
+    let (left_b, left_c) = tokio::join!(b.handle.leave(id, None), c.handle.leave(id, None));
+    let (left_b, left_c) = (left_b.expect("B leaves"), left_c.expect("C leaves"));
+    assert_ne!(left_b, left_c);
+    let on_a = converged(&[&a], id, "B and C both left, on A", |v| {
+        v.members.len() == 1 && v.members[0].id == a.body.to_string()
+    })
+    .await;
+    assert!(on_a.membership.pending.is_empty(), "{:?}", on_a.membership);
+}

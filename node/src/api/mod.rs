@@ -382,6 +382,7 @@ fn routes(token: ApiToken) -> OpenApiRouter<ApiState> {
         .routes(routes!(accept_agenda))
         .routes(routes!(invite))
         .routes(routes!(consent))
+        .routes(routes!(withdraw))
         .routes(routes!(leave))
         .routes(routes!(remove_body))
         .routes(routes!(agenda_equivocations))
@@ -783,6 +784,40 @@ async fn consent(
         })?;
     let author = parse_member(body.as_member.as_deref())?;
     let change = node.consent(parse_space(&id)?, change, author).await?;
+    Ok(Json(ChangeId { change }))
+}
+
+/// Takes back this body's consent to a pending change of an agenda's member bodies
+/// (`change`: its id or a prefix of 8+ hex characters); this body may then consent to
+/// another change on that state.
+#[utoipa::path(
+    post,
+    path = "/v1/agendas/{id}/withdraw",
+    tag = "agendas",
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    request_body = MembershipRequest,
+    responses(
+        (status = 200, description = "The change whose consent this body took back", body = ChangeId),
+        openapi::BadRequest,
+        openapi::NotFound,
+        openapi::Failures,
+    )
+)]
+async fn withdraw(
+    State(node): State<NodeHandle>,
+    UrlPath(id): UrlPath<String>,
+    JsonBody(body): JsonBody<MembershipRequest>,
+) -> Result<Json<ChangeId>, ApiError> {
+    let change = body
+        .change
+        .filter(|c| c.len() >= 8 && c.chars().all(|x| x.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            NodeError::BadInput("change: give its id (at least 8 hexadecimal characters)".into())
+        })?;
+    let author = parse_member(body.as_member.as_deref())?;
+    let change = node
+        .withdraw_consent(parse_space(&id)?, change, author)
+        .await?;
     Ok(Json(ChangeId { change }))
 }
 

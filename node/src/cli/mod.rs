@@ -332,6 +332,18 @@ pub enum AgendaCommand {
         #[arg(long = "as", value_name = "NAME_OR_KEY")]
         as_member: Option<String>,
     },
+    /// Take back this body's consent to a proposed change of an agenda's member bodies that
+    /// has not taken effect (see `agenda show`); this body may then consent to another.
+    Withdraw {
+        /// Agenda id, or a unique prefix of 8+ hex characters of it.
+        id: String,
+        /// The change's id (a prefix of 8+ hex characters will do).
+        #[arg(long, value_name = "CHANGE")]
+        change: String,
+        /// Sign as this member (name or key; default: the first who may sign).
+        #[arg(long = "as", value_name = "NAME_OR_KEY")]
+        as_member: Option<String>,
+    },
     /// Leave an agenda: what this body wrote stays; it writes nothing more and is sent
     /// nothing new.
     Leave {
@@ -1065,6 +1077,25 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             )
             .await
         }
+        AgendaCommand::Withdraw {
+            id,
+            change,
+            as_member,
+        } => {
+            let id = agenda_id(&client, &id, lang, data).await?;
+            membership(
+                &client,
+                &id,
+                "withdraw",
+                None,
+                Some(change),
+                as_member,
+                json,
+                lang,
+                data,
+            )
+            .await
+        }
         AgendaCommand::Remove {
             id,
             body,
@@ -1121,7 +1152,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
     }
 }
 
-/// `agenda invite|consent|leave`: one request, the change's id back.
+/// `agenda invite|consent|withdraw|remove|leave`: one request, the change's id back.
 #[allow(clippy::too_many_arguments)]
 async fn membership(
     client: &Client,
@@ -1158,6 +1189,10 @@ async fn membership(
             "已提出并代表本机构同意；待所有成员机构同意后生效（`confer agenda show` 列出尚待同意的机构）。变更编号：",
         ),
         "consent" => lang.pick("Consented for this body to change", "已代表本机构同意变更"),
+        "withdraw" => lang.pick(
+            "Took back this body's consent (it may now consent to another change) to change",
+            "已撤回本机构的同意（此后可同意其他变更），变更编号：",
+        ),
         "remove" => lang.pick(
             "Proposed, with this body's consent; the body is removed when every other member body consents. Change:",
             "已提出并代表本机构同意；其他所有成员机构同意后，该机构即被移除。变更编号：",

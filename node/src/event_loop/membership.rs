@@ -36,6 +36,7 @@ impl EventLoop {
                 space,
                 change,
                 author,
+                withdraw,
                 reply,
             } => {
                 let prefix = change.trim().to_ascii_lowercase();
@@ -46,6 +47,7 @@ impl EventLoop {
                         s.consents()
                             .iter()
                             .map(|c| c.change.clone())
+                            .filter(|c| c.withdraws().is_none())
                             .filter(|c| hex::encode(c.id()).starts_with(&prefix))
                             .collect()
                     })
@@ -67,11 +69,18 @@ impl EventLoop {
                         return Ok(());
                     }
                 };
-                let result = self
-                    .replica
-                    .consent(found.clone(), author.as_ref())
-                    .map(|fx| (found, fx))
-                    .map_err(bad);
+                let result = if withdraw {
+                    tracing::info!(space = %space, change = %hex::encode(found.id()), "the operator withdraws this body's consent to a membership change");
+                    self.replica
+                        .withdraw_consent(&found, author.as_ref(), unix_now())
+                        .map(|(_, fx)| (found, fx))
+                        .map_err(bad)
+                } else {
+                    self.replica
+                        .consent(found.clone(), author.as_ref())
+                        .map(|fx| (found, fx))
+                        .map_err(bad)
+                };
                 self.answer_change(result, reply)?;
             }
             MembershipCommand::Remove {
@@ -126,20 +135,20 @@ impl EventLoop {
             .iter()
             .map(|c| &c.change)
             .filter(|c| c.prev == members.tip && seen.insert(c.id()))
-            .map(|change| {
-                let consented: Vec<_> = s
-                    .consents()
-                    .iter()
-                    .filter(|c| c.change == *change)
-                    .map(|c| c.body())
-                    .collect();
-                PendingChangeView {
+            .filter_map(|change| {
+                let body = change.body()?;
+                let consented: Vec<_> =
+                    confer_protocol::membership::consenting(change, s.consents())
+                        .into_iter()
+                        .collect();
+                Some(PendingChangeView {
                     id: hex::encode(change.id()),
                     op: match change.op {
                         Op::Add(_) => "add".into(),
                         Op::Remove { .. } => "remove".into(),
+                        Op::Withdraw(_) => "withdraw".into(),
                     },
-                    body: self.body_view(&change.body()),
+                    body: self.body_view(&body),
                     cutoffs: match &change.op {
                         Op::Remove { cutoffs, .. } => cutoffs
                             .iter()
@@ -148,11 +157,11 @@ impl EventLoop {
                                 up_to: *up_to,
                             })
                             .collect(),
-                        Op::Add(_) => Vec::new(),
+                        Op::Add(_) | Op::Withdraw(_) => Vec::new(),
                     },
                     consented: self.bodies(&consented),
                     missing: self.bodies(&members.missing(change, s.consents())),
-                }
+                })
             })
             .collect();
         MembershipView {

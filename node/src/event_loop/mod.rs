@@ -612,6 +612,10 @@ impl EventLoop {
                     peer = %self.peer_label(peer),
                     "the peer's node key was revoked by its body; disconnecting"
                 ),
+                Event::LeavingAgain { space, change } => tracing::info!(
+                    space = %space.fmt_short(), change = %hex::encode(change),
+                    "this body's leave was displaced by another change on the same state; leaving again on the new state"
+                ),
                 Event::MembersChanged { space, members } => {
                     let members: Vec<String> = members.iter().map(|b| b.fmt_short()).collect();
                     tracing::info!(space = %space.fmt_short(), members = ?members, "the space's member bodies changed")

@@ -48,28 +48,35 @@ impl Replica {
         author: Option<&PublicKey>,
         now: u64,
     ) -> Result<(Change, Effects), ReplicaError> {
+        let change = self
+            .leave_change(space, now)
+            .ok_or(ReplicaError::UnknownSpace(*space))?;
+        let fx = self.consent(change.clone(), author)?;
+        Ok((change, fx))
+    }
+
+    /// This body leaving `space` on its tip, with the cutoffs of what its keys wrote: this
+    /// node's own keys up to what it signed, the body's other keys up to what it holds.
+    fn leave_change(&self, space: &SpaceId, now: u64) -> Option<Change> {
         let me = self.identity.body();
-        let s = self.space_ref(space)?;
+        let s = self.spaces.get(space)?;
         let vector = s.vector();
         let mut cutoffs: Vec<(PublicKey, u64)> = vector
             .0
             .keys()
             .filter(|a| s.author_body(a) == Some(me))
             .map(|a| {
-                // Our own keys: what this node signed; other nodes' of our body: what we hold.
                 let own = self.own_tips.get(&(*space, *a)).copied();
                 (*a, own.unwrap_or_else(|| vector.get(a)))
             })
             .collect();
         cutoffs.sort();
-        let change = Change {
+        Some(Change {
             space: *space,
             prev: s.members().tip,
             op: Op::Remove { body: me, cutoffs },
             issued_at: now,
-        };
-        let fx = self.consent(change.clone(), author)?;
-        Ok((change, fx))
+        })
     }
 
     /// Proposes removing another body from `space` (every other member body must
@@ -120,12 +127,32 @@ impl Replica {
         if change.prev != s.members().tip {
             return Err(ReplicaError::StaleChange);
         }
-        // One change per `prev`: never agree to two alternatives.
-        let other = s
+        if change.withdraws().is_some() {
+            return Err(ReplicaError::NotAChange);
+        }
+        // One change per `prev`: never agree to two alternatives (one whose consent this
+        // body withdrew does not count).
+        let withdrawn = |c: &Consent| {
+            let id = c.change.id();
+            s.consents().iter().any(|w| {
+                w.body() == me && w.change.prev == c.change.prev && w.change.withdraws() == Some(id)
+            })
+        };
+        let other = s.consents().iter().any(|c| {
+            c.body() == me
+                && c.change.prev == change.prev
+                && c.change != change
+                && c.change.withdraws().is_none()
+                && !withdrawn(c)
+        });
+        if other {
+            return Err(ReplicaError::AlreadyConsented);
+        }
+        let taken_back = s
             .consents()
             .iter()
-            .any(|c| c.body() == me && c.change.prev == change.prev && c.change != change);
-        if other {
+            .any(|c| c.body() == me && c.change == change && withdrawn(c));
+        if taken_back {
             return Err(ReplicaError::AlreadyConsented);
         }
         let author = match author {
@@ -144,6 +171,60 @@ impl Replica {
         let mut fx = Effects::default();
         self.take_consent(space, consent, &mut fx);
         Ok(fx)
+    }
+
+    /// Takes back this body's consent to `change`, a change on the space's current state
+    /// that has not taken effect: signed (by `author`, default: the first member here that
+    /// may sign) as a consent to `Op::Withdraw(change id)`. From then on this body's consent
+    /// to it counts on no node that holds the withdrawal, and this body may consent to
+    /// another change on that state. A withdrawal is for good: the same change cannot be
+    /// consented to again by this body.
+    pub fn withdraw_consent(
+        &mut self,
+        change: &Change,
+        author: Option<&PublicKey>,
+        now: u64,
+    ) -> Result<(Change, Effects), ReplicaError> {
+        let space = change.space;
+        let me = self.identity.body();
+        let s = self.space_ref(&space)?;
+        if change.prev != s.members().tip {
+            return Err(ReplicaError::StaleChange);
+        }
+        let id = change.id();
+        let held = s
+            .consents()
+            .iter()
+            .any(|c| c.body() == me && c.change == *change);
+        let already = s.consents().iter().any(|c| {
+            c.body() == me && c.change.prev == change.prev && c.change.withdraws() == Some(id)
+        });
+        if !held || already {
+            return Err(ReplicaError::NotConsented);
+        }
+        let withdrawal = Change {
+            space,
+            prev: change.prev,
+            op: Op::Withdraw(id),
+            issued_at: now,
+        };
+        let author = match author {
+            Some(a) => *a,
+            None => self
+                .members()
+                .find(|c| c.can_sign())
+                .map(|c| c.key)
+                .ok_or(ReplicaError::NoSigner)?,
+        };
+        let (secret, cert) = self.writer(Some(&author))?;
+        if !cert.can_sign() {
+            return Err(ReplicaError::NoSigner);
+        }
+        let consent =
+            Consent::sign(withdrawal.clone(), cert, &secret).map_err(|_| ReplicaError::NoSigner)?;
+        let mut fx = Effects::default();
+        self.take_consent(space, consent, &mut fx);
+        Ok((withdrawal, fx))
     }
 
     fn space_ref(&self, space: &SpaceId) -> Result<&crate::space::Space, ReplicaError> {
@@ -198,6 +279,38 @@ impl Replica {
             });
         }
         self.tell_members(space, &before, fx);
+        self.leave_again(space, fx);
+    }
+
+    /// This body's leave was displaced by another change on its state: propose it again on
+    /// the tip, signed by the same member (when its key is on this node), so two bodies
+    /// leaving at once both end up gone. The change's time is the displaced one's
+    /// (informational; the replica has no clock).
+    fn leave_again(&mut self, space: SpaceId, fx: &mut Effects) {
+        let me = self.identity.body();
+        let Some(s) = self.spaces.get(&space) else {
+            return;
+        };
+        let Some(displaced) = s.members().displaced_leave(me, s.consents()) else {
+            return;
+        };
+        let (key, issued_at) = (displaced.cert.key, displaced.change.issued_at);
+        let Ok((secret, cert)) = self.writer(Some(&key)) else {
+            return;
+        };
+        if !cert.can_sign() {
+            return;
+        }
+        let change = self.leave_change(&space, issued_at);
+        let Some(change) = change else { return };
+        let Ok(consent) = Consent::sign(change.clone(), cert, &secret) else {
+            return;
+        };
+        fx.events.push(Event::LeavingAgain {
+            space,
+            change: change.id(),
+        });
+        self.take_consent(space, consent, fx);
     }
 
     /// The members of `space` changed (from `before`) other than by a consent: say so, and

@@ -211,6 +211,12 @@ pub enum Event {
     NodeRevoked {
         peer: PeerKey,
     },
+    /// This body's leave was displaced by another change on its state (another body left
+    /// at the same time, say); it leaves again on the new state (`change`).
+    LeavingAgain {
+        space: SpaceId,
+        change: [u8; 32],
+    },
     /// The space's member bodies changed (a body added, left or removed).
     MembersChanged {
         space: SpaceId,
@@ -252,8 +258,12 @@ pub enum ReplicaError {
     AlreadyAMember,
     #[error("a body is removed against its will only from a space of three or more bodies (in a space of two, either may leave)")]
     TooFewToRemove,
-    #[error("this body already agreed to another change at this point of the space's membership")]
+    #[error("this body already agreed to another change at this point of the space's membership (withdraw that consent first)")]
     AlreadyConsented,
+    #[error("this body has no consent to that change to withdraw (or withdrew it already)")]
+    NotConsented,
+    #[error("a withdrawal is itself not consented to")]
+    NotAChange,
     #[error("no member of this body on this node may sign for it (add one with `confer member add --can-sign`, or name one with --as)")]
     NoSigner,
 }

@@ -164,6 +164,58 @@ fn a_displaced_removal_gives_back_what_it_withdrew() {
     assert_eq!(a.cutoffs(), b.cutoffs());
 }
 
+fn withdraw(space: &Space, of: &Change, issued_at: u64) -> Change {
+    change(space, of.prev, Op::Withdraw(of.id()), issued_at)
+}
+
+/// In a space of bodies 1 and 2, body 1 proposes adding body 3, takes its consent back and
+/// agrees to adding body 4; body 2, before it learned of the withdrawal, agreed to adding
+/// 3, then took that back too and agreed to adding 4. A replica that saw adding 3 complete
+/// (both consents, no withdrawal yet) undoes it when the withdrawals arrive; every order
+/// ends with body 4 a member and body 3 not.
+#[test]
+fn a_withdrawn_consent_counts_nowhere_whenever_the_withdrawal_arrives() {
+    let genesis = support::genesis(1, &[2], 9);
+    let reference = Space::new(genesis.clone());
+    let prev = *reference.id().as_bytes();
+    let add3 = change(&reference, prev, Op::Add(body_id(3)), 1);
+    let add4 = change(&reference, prev, Op::Add(body_id(4)), 2);
+    let statements = [
+        consent(1, &add3),
+        consent(1, &withdraw(&reference, &add3, 3)),
+        consent(1, &add4),
+        consent(2, &add3),
+        consent(2, &withdraw(&reference, &add3, 4)),
+        consent(2, &add4),
+    ];
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut ends = Vec::new();
+    for round in 0..24 {
+        let mut order = statements.to_vec();
+        if round == 0 {
+            // Adding 3 completes first, the withdrawals come last.
+            order.swap(1, 3);
+            order.swap(3, 4);
+        } else {
+            order.shuffle(&mut rng);
+        }
+        let mut space = Space::new(genesis.clone());
+        let mut saw_three = false;
+        for c in order {
+            space.add_consent(c).expect("consent");
+            saw_three |= space.is_member(&body_id(3));
+        }
+        if round == 0 {
+            assert!(saw_three, "adding 3 never completed on the way");
+        }
+        assert!(!space.is_member(&body_id(3)), "a withdrawn consent counted");
+        assert!(space.is_member(&body_id(4)));
+        assert_eq!(space.members().tip, next_state(&prev, &add4.op));
+        ends.push(space.members().clone());
+    }
+    assert!(ends.windows(2).all(|w| w[0] == w[1]));
+}
+
 /// What a replica holds at the end: the members, the cutoffs, the log and the document.
 #[derive(Debug, PartialEq)]
 struct End {
@@ -195,7 +247,7 @@ proptest! {
 
     /// Bodies 1, 2 and 3 write; bodies 2 and 3 each leave with a random cutoff, all three
     /// add body 4 on the same state (2 and 3 consent to two alternatives), and body 2 or
-    /// 3 may revoke its signer. Four replicas get the entries (in batches), the consents
+    /// 3 may revoke its signer, and body 3 may take back its consent to adding body 4. Four replicas get the entries (in batches), the consents
     /// and the revocation in random orders; once every replica has everything (entries
     /// offered again, as anti-entropy does), they hold the same members, cutoffs, log and
     /// document.
@@ -206,6 +258,7 @@ proptest! {
         cut2 in 0u64..5,
         cut3 in 0u64..5,
         revoked in 0u8..4,
+        withdrawn in any::<bool>(),
     ) {
         let (all, certs) = history(seed, steps);
         let genesis = support::genesis(1, &[2, 3], 9);
@@ -230,6 +283,9 @@ proptest! {
         ];
         if (2..=3).contains(&revoked) {
             statements.push(Item::Revoke(revoked));
+        }
+        if withdrawn {
+            statements.push(Item::Consent(Box::new(consent(3, &withdraw(&reference, &add, 5)))));
         }
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
         let mut ends = Vec::new();

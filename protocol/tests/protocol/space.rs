@@ -3,6 +3,7 @@
 use automerge::transaction::Transactable;
 use confer_protocol::model::read_agenda;
 use confer_protocol::space::Rejection;
+use confer_protocol::space::SpaceError;
 use confer_protocol::{Certificate, Certificates, Entry, Role, Space, Subject};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -936,4 +937,48 @@ fn the_author_quota_refuses_the_same_entries_everywhere() {
         receive(&mut reversed, std::slice::from_ref(e), &certs);
     }
     assert_eq!(reversed.vector(), one_batch.vector());
+}
+
+/// A local edit is held to the author quota like a remote one: the edit that would take the
+/// author past it is refused where it is made (and leaves no trace), so no node signs an
+/// entry its partners refuse, which would stall their sync of everything after it.
+#[test]
+fn a_local_edit_past_the_author_quota_is_refused_where_it_is_made() {
+    let genesis = support::genesis(1, &[2], 13);
+    let certs = support::certs(&[1, 2]);
+    let mut probe = Space::new(genesis.clone());
+    let sizes: Vec<u64> = (0..6)
+        .map(|i| titled(&mut probe, 2, i).len() as u64)
+        .collect();
+    let quota: u64 = sizes[..4].iter().sum();
+    let mut author = Space::new(genesis.clone());
+    author.set_author_quota(quota);
+    let mut written = Vec::new();
+    let mut refused = None;
+    for i in 0..6 {
+        let change = edit(Some(&format!("议题 2/{i}")), Some(&format!("{i}")));
+        let edit = author.local_change(&member_secret(2), body_id(2), i as i64, |tx| {
+            change.apply(tx)
+        });
+        match edit {
+            Ok(Some(e)) => written.push(e),
+            Ok(None) => panic!("the edit changed nothing"),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(written.len(), 4, "{refused:?}");
+    assert!(
+        matches!(refused, Some(SpaceError::AuthorQuota { .. })),
+        "{refused:?}"
+    );
+    let before = heads(&author);
+    assert_eq!(author.log().len(), 4);
+    let mut partner = Space::new(genesis);
+    partner.set_author_quota(quota);
+    let got = receive(&mut partner, &written, &certs);
+    assert_eq!(got.accepted.len(), written.len(), "{:?}", got.rejected);
+    assert_eq!(heads(&partner), before);
 }
