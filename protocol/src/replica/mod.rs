@@ -358,6 +358,7 @@ impl Replica {
             return fx;
         }
         fx.persist.trusted.push(body);
+        self.ask_lasting_revocations(body, &mut fx);
         let certs: Vec<Certificate> = self
             .peers
             .values()
@@ -908,6 +909,22 @@ impl Replica {
                     }
                 }
             }
+            Message::Revocations { revocations } => {
+                if self.peer_body(&peer).is_none() {
+                    self.refuse(
+                        peer,
+                        None,
+                        Refusal::NotIdentified,
+                        "send hello first".into(),
+                        &mut fx,
+                    )
+                } else {
+                    self.receive_lasting_revocations(peer, revocations, &mut fx);
+                    Message::Revocations {
+                        revocations: self.lasting_revocations_answer(peer),
+                    }
+                }
+            }
             other => self.refuse(
                 peer,
                 other.space(),
@@ -939,6 +956,10 @@ impl Replica {
                     p.resync_on_ack = false;
                 }
                 self.sync_all_with(peer, &mut fx);
+                self.offer_lasting_revocations(peer, &mut fx);
+            }
+            Message::Revocations { revocations } => {
+                self.receive_lasting_revocations(peer, revocations, &mut fx);
             }
             Message::SyncResponse {
                 space,
