@@ -2,6 +2,7 @@
 //! that drives the protocol's replica, the local HTTP API and the `confer` CLI.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;

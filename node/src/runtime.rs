@@ -133,6 +133,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
             })?;
     }
 
+    let catch_up = event_loop::CatchUp::load(&store, &replica)?;
     let (tx, rx) = mpsc::channel(64);
     let mut event_loop = EventLoop::new(
         config,
@@ -144,6 +145,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         event_loop::Restored {
             snapshot_counts,
             evidence,
+            catch_up,
         },
     );
     for addr in remembered {

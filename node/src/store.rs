@@ -601,6 +601,12 @@ impl Store {
         &self.salvaged
     }
 
+    /// A read transaction: one consistent state of the file, whatever commits follow
+    /// (what a backup reads, `crate::backup`).
+    pub fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
     /// Number of entries in a space's log (0 for an unknown space).
     pub fn entry_count(&self, space: &Id32) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;

@@ -32,14 +32,17 @@ use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
+mod catch_up;
 mod members;
 mod membership;
+mod ops;
 mod outbox;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
     SpaceView, StatusView, TrafficView, ValueView,
 };
+pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
@@ -92,6 +95,8 @@ pub(crate) struct EventLoop {
     foreign_use: Vec<ForeignUseView>,
     /// The entries `agenda show` has checked again since start.
     reverified: reverify::Reverified,
+    /// A restored store's spaces that take no local edits yet.
+    catch_up: CatchUp,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -103,6 +108,8 @@ pub(crate) struct Restored {
     pub(crate) snapshot_counts: Vec<(SpaceId, u64)>,
     /// The equivocations the store holds evidence of.
     pub(crate) evidence: EvidenceBook,
+    /// What a restored store still waits for.
+    pub(crate) catch_up: CatchUp,
 }
 
 /// A message from a peer, decoded off the event loop, and where its answer goes.
@@ -140,6 +147,7 @@ impl EventLoop {
         let Restored {
             snapshot_counts,
             evidence,
+            catch_up,
         } = restored;
         let gate = swarm.behaviour().sync.gate().clone();
         let (decoded_tx, decoded_rx) = mpsc::channel(256);
@@ -168,6 +176,7 @@ impl EventLoop {
             evidence,
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
+            catch_up,
         }
     }
 
@@ -940,7 +949,8 @@ impl EventLoop {
         match (origin, message) {
             (Origin::Request(channel), Ok(msg)) => {
                 TrafficView::count(&mut self.traffic.received, msg.kind(), len);
-                let (response, fx) = self.replica.handle_request(key, msg);
+                let (response, mut fx) = self.replica.handle_request(key, msg);
+                self.claim_own_entries(&mut fx);
                 // Durable before acknowledged.
                 self.persist(&fx)?;
                 self.tally(&fx.events);
@@ -984,8 +994,19 @@ impl EventLoop {
                             self.replica.request_answered(&key, sent);
                         }
                         TrafficView::count(&mut self.traffic.received, msg.kind(), len);
-                        let fx = self.replica.handle_response(key, msg);
-                        self.carry_out(fx)
+                        let finished = match &msg {
+                            Message::SyncResponse {
+                                space, more: false, ..
+                            } => Some(*space),
+                            _ => None,
+                        };
+                        let mut fx = self.replica.handle_response(key, msg);
+                        self.claim_own_entries(&mut fx);
+                        self.carry_out(fx)?;
+                        match (finished, self.replica.peer_body(&key)) {
+                            (Some(space), Some(body)) => self.caught_up_with(space, body),
+                            _ => Ok(()),
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(peer = %peer, reason = %display_line(&e.to_string()), bytes = len, "dropped a malformed response");
@@ -1243,7 +1264,12 @@ impl EventLoop {
                 }
             }
             Command::Members(command) => self.on_member_command(command)?,
-            Command::Membership(command) => self.on_membership_command(command)?,
+            Command::Membership(command) => {
+                if let Some(command) = self.membership_allowed(command) {
+                    self.on_membership_command(command)?
+                }
+            }
+            Command::Ops(command) => self.on_ops_command(command)?,
             Command::Shutdown => {}
         }
         Ok(())
@@ -1354,6 +1380,7 @@ impl EventLoop {
         action: &ModelAction,
         author: Option<PublicKey>,
     ) -> Result<Effects, NodeError> {
+        self.refuse_while_catching_up(&space)?;
         let (_, fx) = self
             .replica
             .apply_as(author.as_ref(), &space, unix_now_ms(), action)
