@@ -52,6 +52,7 @@ use utoipa_axum::routes;
 
 mod ledger;
 pub mod openapi;
+mod ops;
 mod workflow;
 
 pub use openapi::{RefusalBody, RefusalCode};
@@ -393,6 +394,7 @@ fn routes(token: ApiToken) -> OpenApiRouter<ApiState> {
         .routes(routes!(reload_body_chain))
         .merge(workflow::routes())
         .merge(ledger::routes())
+        .merge(ops::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .routes(routes!(prove))
