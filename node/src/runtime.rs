@@ -120,6 +120,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
     let net_config = NetConfig {
         mdns: config.mdns,
+        agent: crate::versions::agent(),
         ..NetConfig::default()
     };
     let mut swarm =

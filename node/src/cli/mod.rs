@@ -802,7 +802,7 @@ async fn run(
         .await
         .map_err(|e| match e {
             crate::runtime::NodeFailure::Identity(e) => body_key::explain(lang, &e),
-            e => e.to_string(),
+            e => ops::store_failure(lang, &e).unwrap_or_else(|| e.to_string()),
         })
 }
 

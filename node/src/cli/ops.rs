@@ -146,3 +146,60 @@ pub(super) async fn catch_up(data: &Path, skip: bool, json: bool, lang: Lang) ->
     }
     Ok(())
 }
+
+/// A store too new for this program, in `lang`; `None` for any other failure.
+pub(super) fn store_failure(lang: Lang, failure: &crate::runtime::NodeFailure) -> Option<String> {
+    let crate::runtime::NodeFailure::OpenStore {
+        path,
+        source:
+            crate::store::StoreError::SchemaTooNew {
+                found,
+                supported,
+                written_by,
+            },
+    } = failure
+    else {
+        return None;
+    };
+    let this = crate::store::RELEASE;
+    Some(match (lang, written_by) {
+        (Lang::En, _) => format!("{path}: {}", failure_source(failure)),
+        (Lang::Zh, Some(by)) => format!(
+            "{path}：该数据库由 confer {by} 写入（数据库格式 {found}）；本程序为 confer {this}，只能打开格式 {supported} 及更早的数据库：请用 confer {by} 或更新的版本运行此数据目录（未做任何改动）"
+        ),
+        (Lang::Zh, None) => format!(
+            "{path}：该数据库由更新的版本写入（数据库格式 {found}）；本程序为 confer {this}，只能打开格式 {supported} 及更早的数据库：请用那个更新的版本运行此数据目录（未做任何改动）"
+        ),
+    })
+}
+
+fn failure_source(failure: &crate::runtime::NodeFailure) -> String {
+    match failure {
+        crate::runtime::NodeFailure::OpenStore { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What `status` says about a peer whose software differs from this node's; `None` when
+/// it runs the same release.
+pub(super) fn software_line(sw: &crate::versions::SoftwareView, lang: Lang) -> Option<String> {
+    if !sw.differs && !sw.incompatible {
+        return None;
+    }
+    let theirs = sw.release.as_deref().map_or_else(
+        || super::render::text(&sw.agent).into_owned(),
+        |r| format!("confer {}", super::render::text(r)),
+    );
+    let this = crate::store::RELEASE;
+    let ours = confer_protocol::sync::MESSAGE_VERSION;
+    let sync = sw.sync.map_or_else(
+        || lang.pick("unknown", "未知").to_owned(),
+        |v| v.to_string(),
+    );
+    Some(match (lang, sw.incompatible) {
+        (Lang::En, false) => format!("runs {theirs} (sync protocol {sync}); this node runs confer {this} (sync protocol {ours})"),
+        (Lang::En, true) => format!("runs {theirs} with sync protocol {sync}; this node runs confer {this} with sync protocol {ours}: they cannot sync until one is upgraded"),
+        (Lang::Zh, false) => format!("运行 {theirs}（同步协议 {sync}）；本节点运行 confer {this}（同步协议 {ours}）"),
+        (Lang::Zh, true) => format!("运行 {theirs}，同步协议 {sync}；本节点运行 confer {this}，同步协议 {ours}：升级其中一方之前无法同步"),
+    })
+}

@@ -97,6 +97,8 @@ pub(crate) struct EventLoop {
     reverified: reverify::Reverified,
     /// A restored store's spaces that take no local edits yet.
     catch_up: CatchUp,
+    /// What each connected peer announced of its software (identify's agent string).
+    agents: HashMap<PeerId, String>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -177,6 +179,7 @@ impl EventLoop {
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
             catch_up,
+            agents: HashMap::new(),
         }
     }
 
@@ -762,6 +765,7 @@ impl EventLoop {
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
                 self.connections.remove(&peer_id);
+                self.agents.remove(&peer_id);
                 self.gate.close(&peer_id);
                 self.unproven.remove(&peer_id);
                 if let Some(key) =
@@ -811,6 +815,15 @@ impl EventLoop {
                 result,
             })) => {
                 tracing::debug!(peer = %remote_peer_id, direct = result.is_ok(), "hole punching");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if self.swarm.is_connected(&peer_id) {
+                    self.agents.insert(peer_id, info.agent_version);
+                }
             }
             SwarmEvent::ExternalAddrConfirmed { address } => {
                 tracing::info!(%address, "confirmed reachable from outside at");
@@ -1422,6 +1435,11 @@ impl EventLoop {
                     .map(|open| open.iter().map(|(_, a)| a.to_string()).collect())
                     .unwrap_or_default(),
                 trusted: body.is_some_and(|(id, _)| self.replica.is_trusted(&id)),
+                software: self
+                    .peer_ids
+                    .get(&key)
+                    .and_then(|id| self.agents.get(id))
+                    .map(|agent| crate::versions::software(agent)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),
                     name: Some(name.to_owned()),
