@@ -15,6 +15,7 @@ pub mod net;
 pub mod relay;
 pub mod runtime;
 pub mod store;
+pub mod sync_file;
 pub mod versions;
 pub mod views;
 

@@ -147,6 +147,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
             snapshot_counts,
             evidence,
             catch_up,
+            node_key: confer_protocol::SecretKey::from_seed(local.node_seed),
         },
     );
     for addr in remembered {

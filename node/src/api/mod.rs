@@ -53,6 +53,7 @@ use utoipa_axum::routes;
 mod ledger;
 pub mod openapi;
 mod ops;
+pub use ops::SyncExport;
 mod workflow;
 
 pub use openapi::{RefusalBody, RefusalCode};

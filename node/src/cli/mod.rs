@@ -248,6 +248,12 @@ pub enum Command {
         /// The backup file (`confer backup`).
         file: PathBuf,
     },
+    /// Sync with a partner that has no network path to this node, through files
+    /// (docs/sync-files.md).
+    Sync {
+        #[command(subcommand)]
+        command: ops::SyncCommand,
+    },
     /// Show what a node restored from a backup waits for before it takes edits.
     CatchUp {
         /// Stop waiting and take edits now in every agenda, at the risk of signing again
@@ -590,6 +596,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
         Command::Backup { file } => ops::backup(&data, &file, json, lang).await,
         Command::Restore { file } => ops::restore(&data, &file, json, lang),
         Command::CatchUp { skip } => ops::catch_up(&data, skip, json, lang).await,
+        Command::Sync { command } => ops::sync(&data, command, json, lang).await,
         Command::Trust { body } => trust(&data, &body, true, json, lang).await,
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,

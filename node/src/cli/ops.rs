@@ -1,15 +1,48 @@
 //! `confer backup`, `confer restore` and `confer catch-up`: a running node's store and
 //! keys into one private file, that file back into an empty data directory, and what a
-//! restored node waits for before it takes edits (`docs/backup.md`).
+//! restored node waits for before it takes edits (`docs/backup.md`). `confer sync
+//! export|import`: partners with no network path between them exchange signed files and
+//! receipts (`docs/sync-files.md`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
 
 use serde::Serialize;
 
 use super::render::body_short;
-use super::{connect, dates, print_json};
+use super::{body_ids, connect, dates, print_json};
 use crate::backup::{self, Archive, BackupSummary, CatchUpView};
 use crate::i18n::Lang;
+use crate::sync_file::{ImportReport, Receipt};
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Write what a partner body lacks of the agendas it shares with this body (signed
+    /// entries, certificates, consents, revocations) to a file, to carry over approved
+    /// media where there is no network path (网闸, 内外网).
+    Export {
+        /// The partner body (its full id, or a unique prefix of a trusted body's id).
+        #[arg(long = "for", value_name = "BODY_ID")]
+        body: String,
+        /// The receipt that body sent back after its last import: the file then holds
+        /// only what it lacks beyond it.
+        #[arg(long, value_name = "RECEIPT")]
+        since: Option<PathBuf>,
+        /// The file to write (must not exist yet).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Import a partner's sync file (checked as entries from a peer are) and write the
+    /// receipt to carry back.
+    Import {
+        /// The sync file.
+        file: PathBuf,
+        /// Where to write the receipt (default: FILE.receipt.json).
+        #[arg(long, value_name = "FILE")]
+        receipt: Option<PathBuf>,
+    },
+}
 
 #[derive(Serialize)]
 struct Written<'a> {
@@ -202,4 +235,111 @@ pub(super) fn software_line(sw: &crate::versions::SoftwareView, lang: Lang) -> O
         (Lang::Zh, false) => format!("运行 {theirs}（同步协议 {sync}）；本节点运行 confer {this}（同步协议 {ours}）"),
         (Lang::Zh, true) => format!("运行 {theirs}，同步协议 {sync}；本节点运行 confer {this}，同步协议 {ours}：升级其中一方之前无法同步"),
     })
+}
+
+/// `confer sync export|import`.
+pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: Lang) -> Result<(), String> {
+    let client = connect(data, lang)?;
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| match lang {
+            Lang::En => format!("cannot read {}: {e}", path.display()),
+            Lang::Zh => format!("无法读取 {}：{e}", path.display()),
+        })
+    };
+    match command {
+        SyncCommand::Export { body, since, out } => {
+            if out.exists() {
+                return Err(match lang {
+                    Lang::En => format!("{} already exists; name a new file (nothing was written)", out.display()),
+                    Lang::Zh => format!("{} 已存在；请指定一个新文件（未写入任何内容）", out.display()),
+                });
+            }
+            let body = body_ids(&client, vec![body], lang, data)
+                .await?
+                .remove(0);
+            let since: Option<Receipt> = match since {
+                None => None,
+                Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(|e| match lang {
+                    Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
+                    Lang::Zh => format!("{} 不是同步回执：{e}", path.display()),
+                })?),
+            };
+            let request = crate::api::SyncExport { body: body.clone(), since };
+            let bytes = client
+                .post_for_bytes("/v1/sync/export", &request)
+                .await
+                .map_err(|e| e.explain(lang, data))?;
+            backup::write_private_new(&out, &bytes).map_err(|e| e.explain(lang))?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "file": out.display().to_string(),
+                    "for": body,
+                    "bytes": bytes.len(),
+                }));
+            }
+            let short = super::ids::short(&body);
+            let size = bytes.len();
+            println!(
+                "{}",
+                match lang {
+                    Lang::En => format!("Sync file for {short} written to {} ({size} bytes, signed by this node). Carry it over, have it imported there with `confer sync import`, and bring the receipt back for the next export (`--since`).", out.display()),
+                    Lang::Zh => format!("已将发给 {short} 的同步文件写入 {}（{size} 字节，由本节点签名）。请将其带到对方，用 `confer sync import` 导入，并把回执带回，供下次导出使用（`--since`）。", out.display()),
+                }
+            );
+            Ok(())
+        }
+        SyncCommand::Import { file, receipt } => {
+            let bytes = read(&file)?;
+            let report: ImportReport = client
+                .post_bytes("/v1/sync/import", bytes)
+                .await
+                .map_err(|e| e.explain(lang, data))?;
+            let receipt_path = receipt.unwrap_or_else(|| {
+                let mut name = file.as_os_str().to_owned();
+                name.push(".receipt.json");
+                PathBuf::from(name)
+            });
+            let text = serde_json::to_vec_pretty(&report.receipt).map_err(|e| e.to_string())?;
+            std::fs::write(&receipt_path, text).map_err(|e| match lang {
+                Lang::En => format!("imported, but cannot write the receipt {}: {e}", receipt_path.display()),
+                Lang::Zh => format!("已导入，但无法写入回执 {}：{e}", receipt_path.display()),
+            })?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "import": report,
+                    "receipt_file": receipt_path.display().to_string(),
+                }));
+            }
+            let from = body_short(&report.from);
+            println!(
+                "{}",
+                match lang {
+                    Lang::En => format!("Imported the sync file from {from}:"),
+                    Lang::Zh => format!("已导入来自 {from} 的同步文件："),
+                }
+            );
+            for s in &report.spaces {
+                let id = super::ids::short(&s.space);
+                let (accepted, duplicates, rejected, pending) = (s.accepted, s.duplicates, s.rejected, s.pending);
+                println!(
+                    "  {}",
+                    match lang {
+                        Lang::En => format!("agenda {id}: {accepted} new entries, {duplicates} already held, {rejected} refused, {pending} waiting for others"),
+                        Lang::Zh => format!("议题 {id}：新增 {accepted} 条，已有 {duplicates} 条，拒收 {rejected} 条，{pending} 条等待其依赖"),
+                    }
+                );
+                for why in &s.refusals {
+                    println!("    {}", super::render::text(why));
+                }
+            }
+            println!(
+                "{}",
+                match lang {
+                    Lang::En => format!("Receipt written to {}: carry it back to {from} for its next `confer sync export --since`.", receipt_path.display()),
+                    Lang::Zh => format!("回执已写入 {}：请带回 {from}，供其下次 `confer sync export --since` 使用。", receipt_path.display()),
+                }
+            );
+            Ok(())
+        }
+    }
 }

@@ -35,6 +35,7 @@ use crate::store::{self, Store, WriteBatch};
 mod catch_up;
 mod members;
 mod membership;
+mod offline;
 mod ops;
 mod outbox;
 mod reverify;
@@ -97,6 +98,8 @@ pub(crate) struct EventLoop {
     reverified: reverify::Reverified,
     /// A restored store's spaces that take no local edits yet.
     catch_up: CatchUp,
+    /// This node's key: it signs sync files.
+    node_key: confer_protocol::SecretKey,
     /// What each connected peer announced of its software (identify's agent string).
     agents: HashMap<PeerId, String>,
 }
@@ -112,6 +115,8 @@ pub(crate) struct Restored {
     pub(crate) evidence: EvidenceBook,
     /// What a restored store still waits for.
     pub(crate) catch_up: CatchUp,
+    /// This node's key, which signs the sync files it exports.
+    pub(crate) node_key: confer_protocol::SecretKey,
 }
 
 /// A message from a peer, decoded off the event loop, and where its answer goes.
@@ -150,6 +155,7 @@ impl EventLoop {
             snapshot_counts,
             evidence,
             catch_up,
+            node_key,
         } = restored;
         let gate = swarm.behaviour().sync.gate().clone();
         let (decoded_tx, decoded_rx) = mpsc::channel(256);
@@ -179,6 +185,7 @@ impl EventLoop {
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
             catch_up,
+            node_key,
             agents: HashMap::new(),
         }
     }

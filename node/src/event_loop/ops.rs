@@ -31,6 +31,13 @@ impl EventLoop {
                     let _ = reply.send(made.map_err(|e| NodeError::Storage(e.to_string())));
                 });
             }
+            OpsCommand::SyncExport { body, since, reply } => {
+                let _ = reply.send(self.sync_export(body, since));
+            }
+            OpsCommand::SyncImport { file, reply } => {
+                let result = self.sync_import(file)?;
+                let _ = reply.send(result);
+            }
             OpsCommand::CatchUp { skip, reply } => {
                 if skip {
                     self.skip_catch_up()?;
