@@ -16,6 +16,8 @@ use crate::views::{
 };
 use confer_protocol::revocation::Revocation;
 
+pub(crate) mod ops;
+
 /// Why a request to the node failed. Serialised in API error bodies as
 /// `{"code": "...", "detail": "..."}` (`stopped` has no detail; `refused` says why in both
 /// languages, `"detail": {"en": "...", "zh": "..."}`).
@@ -75,6 +77,7 @@ pub(crate) enum Command {
     Read(SpaceId, Reply<ModelView>),
     Members(MemberCommand),
     Membership(MembershipCommand),
+    Ops(ops::OpsCommand),
     ListAgendas(Reply<Vec<AgendaSummary>>),
     AcceptAgenda(SpaceId, Reply<()>),
     Trust(BodyId, Reply<()>),

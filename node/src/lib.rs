@@ -2,6 +2,7 @@
 //! that drives the protocol's replica, the local HTTP API and the `confer` CLI.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -14,6 +15,8 @@ pub mod net;
 pub mod relay;
 pub mod runtime;
 pub mod store;
+pub mod sync_file;
+pub mod versions;
 pub mod views;
 
 pub use config::Config;

@@ -120,6 +120,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         net::keypair_from_seed(local.node_seed).map_err(|e| NodeFailure::Net(e.to_string()))?;
     let net_config = NetConfig {
         mdns: config.mdns,
+        agent: crate::versions::agent(),
         ..NetConfig::default()
     };
     let mut swarm =
@@ -133,6 +134,7 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
             })?;
     }
 
+    let catch_up = event_loop::CatchUp::load(&store, &replica)?;
     let (tx, rx) = mpsc::channel(64);
     let mut event_loop = EventLoop::new(
         config,
@@ -144,6 +146,8 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         event_loop::Restored {
             snapshot_counts,
             evidence,
+            catch_up,
+            node_key: confer_protocol::SecretKey::from_seed(local.node_seed),
         },
     );
     for addr in remembered {

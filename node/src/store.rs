@@ -16,7 +16,10 @@
 //! - a snapshot never covers more positions than its space's log holds;
 //! - the time evidence at an (author, seq) of a space was first stored never changes;
 //! - the file's schema version (meta key [`SCHEMA_VERSION_KEY`]) is never newer than
-//!   [`SCHEMA_VERSION`]; a newer file is refused rather than misread.
+//!   [`SCHEMA_VERSION`]; a newer file is refused rather than misread, naming the release
+//!   that wrote it (meta key [`WRITTEN_BY_KEY`]). An older file from a release is migrated
+//!   step by step ([`MIGRATIONS`]) in the same transaction that opens it, so it is either
+//!   wholly migrated or left as it was.
 
 use std::path::Path;
 
@@ -26,8 +29,47 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransacti
 pub type Id32 = [u8; 32];
 
 /// The schema version this code writes and understands. 2: entries name the body they are
-/// written for (entry format v2). Version 1 files predate any release and are refused.
-pub const SCHEMA_VERSION: u64 = 2;
+/// written for (entry format v2). 3: the file names the release that last opened it
+/// ([`WRITTEN_BY_KEY`]) and holds every table below (a schema-2 file may lack
+/// `evidence_seen_v1` and `consents_v1`, added without a version). Version 1 files predate
+/// any release and are refused.
+pub const SCHEMA_VERSION: u64 = 3;
+
+/// The oldest schema a release wrote; files from it on are migrated.
+pub const OLDEST_SCHEMA: u64 = 2;
+
+/// Meta key holding the version of the confer release that last opened the file (UTF-8,
+/// e.g. `0.1.0`), so that a release too old for the file can say which one wrote it.
+/// Reserved, like [`SCHEMA_VERSION_KEY`].
+pub const WRITTEN_BY_KEY: &str = "store.written_by";
+
+/// This program's release, as [`WRITTEN_BY_KEY`] records it.
+pub const RELEASE: &str = env!("CARGO_PKG_VERSION");
+
+/// One step of a schema migration: from `from` to `from + 1`, inside the transaction that
+/// opens the file.
+pub struct Migration {
+    pub from: u64,
+    /// What it changes, for the log.
+    pub what: &'static str,
+    step: fn(&WriteTransaction) -> Result<(), StoreError>,
+}
+
+/// Every migration, in order, from [`OLDEST_SCHEMA`] to [`SCHEMA_VERSION`].
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 2,
+    what: "record the release that writes the file; make sure the tables added after schema 2 exist (evidence_seen_v1, consents_v1)",
+    step: migrate_2_to_3,
+}];
+
+fn migrate_2_to_3(txn: &WriteTransaction) -> Result<(), StoreError> {
+    // A schema-2 file holds evidence without the time it was first seen (the time is shown
+    // as unknown) and no consents; both tables start empty. The release is written by
+    // every open (`init_schema`).
+    txn.open_table(tables::EVIDENCE_SEEN)?;
+    txn.open_table(tables::CONSENTS)?;
+    Ok(())
+}
 
 /// Meta key holding the schema version (8-byte big-endian u64). Reserved: [`Store::meta_put`]
 /// refuses it.
@@ -147,9 +189,14 @@ pub enum StoreError {
     /// The transaction could not be committed; nothing from it was written.
     #[error("store commit: {0}")]
     Commit(#[from] redb::CommitError),
-    /// The file was written by a newer version of this program.
-    #[error("store schema version {found} is newer than the supported version {supported}")]
-    SchemaTooNew { found: u64, supported: u64 },
+    /// The file was written by a newer version of this program (`written_by`: its release,
+    /// when the file names it).
+    #[error("{}", schema_too_new(*found, *supported, written_by.as_deref()))]
+    SchemaTooNew {
+        found: u64,
+        supported: u64,
+        written_by: Option<String>,
+    },
     /// The file's contents break one of the store's invariants.
     #[error("store is corrupt: {0}")]
     Corrupt(String),
@@ -182,6 +229,16 @@ pub enum StoreError {
     /// The meta key is reserved for the store itself (it starts with `store.`).
     #[error("meta key {0:?} is reserved for the store")]
     ReservedKey(String),
+}
+
+fn schema_too_new(found: u64, supported: u64, written_by: Option<&str>) -> String {
+    let (by, run) = match written_by {
+        Some(r) => (format!("confer {r}"), format!("confer {r} or newer")),
+        None => ("a newer release".to_owned(), "that newer release".to_owned()),
+    };
+    format!(
+        "the store was written by {by} (store schema {found}); this program is confer {RELEASE} and opens store schema {supported} and older: run {run} with this data directory (nothing was changed)"
+    )
 }
 
 /// The row key of a certificate in [`tables::CERTS`]: blake3 of its subject key and the
@@ -601,6 +658,12 @@ impl Store {
         &self.salvaged
     }
 
+    /// A read transaction: one consistent state of the file, whatever commits follow
+    /// (what a backup reads, `crate::backup`).
+    pub fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
     /// Number of entries in a space's log (0 for an unknown space).
     pub fn entry_count(&self, space: &Id32) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;
@@ -657,21 +720,34 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
             }
             None => None,
         };
+        let written_by = meta
+            .get(WRITTEN_BY_KEY)?
+            .map(|g| String::from_utf8_lossy(g.value()).into_owned());
         match found {
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(StoreError::SchemaTooNew {
                     found: v,
                     supported: SCHEMA_VERSION,
+                    written_by,
                 })
             }
-            Some(v) if v < SCHEMA_VERSION => {
+            Some(v) if v < OLDEST_SCHEMA => {
                 return Err(StoreError::Corrupt(format!(
                     "schema version {v} is older than any released version"
                 )))
             }
-            Some(_) => false,
+            Some(v) => {
+                drop(meta);
+                migrate(txn, v)?;
+                meta = txn.open_table(tables::META)?;
+                if written_by.as_deref() != Some(RELEASE) {
+                    meta.insert(WRITTEN_BY_KEY, RELEASE.as_bytes())?;
+                }
+                false
+            }
             None => {
                 meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+                meta.insert(WRITTEN_BY_KEY, RELEASE.as_bytes())?;
                 true
             }
         }
@@ -692,6 +768,33 @@ fn init_schema(txn: &WriteTransaction) -> Result<bool, StoreError> {
     txn.open_table(tables::OWN_TIPS)?;
     txn.open_table(tables::CONSENTS)?;
     Ok(created)
+}
+
+/// Runs every migration from schema `found` up to [`SCHEMA_VERSION`] and records the new
+/// version, all in `txn`.
+fn migrate(txn: &WriteTransaction, found: u64) -> Result<(), StoreError> {
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let mut version = found;
+    for m in MIGRATIONS.iter().filter(|m| m.from >= found) {
+        if m.from != version {
+            return Err(StoreError::Corrupt(format!(
+                "no migration from schema {version}"
+            )));
+        }
+        (m.step)(txn)?;
+        tracing::info!(from = m.from, to = m.from + 1, what = m.what, "migrated the store");
+        version = m.from + 1;
+    }
+    if version != SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "no migration from schema {version} to {SCHEMA_VERSION}"
+        )));
+    }
+    let mut meta = txn.open_table(tables::META)?;
+    meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+    Ok(())
 }
 
 /// The lowest and highest 32-byte ids, bounds of range scans.
@@ -1371,7 +1474,7 @@ mod tests {
     }
 
     #[test]
-    fn schema_too_new_refused() {
+    fn schema_too_new_refused_naming_both_releases_and_left_alone() {
         let (_dir, path) = tmp();
         {
             let store = Store::open(&path).unwrap();
@@ -1383,20 +1486,91 @@ mod tests {
                     (SCHEMA_VERSION + 1).to_be_bytes().as_slice(),
                 )
                 .unwrap();
+                meta.insert(WRITTEN_BY_KEY, b"9.9.9".as_slice()).unwrap();
             }
             txn.commit().unwrap();
         }
         let err = Store::open(&path).unwrap_err();
         assert!(
             matches!(
-                err,
+                &err,
                 StoreError::SchemaTooNew {
                     found,
-                    supported: SCHEMA_VERSION
-                } if found == SCHEMA_VERSION + 1
+                    supported: SCHEMA_VERSION,
+                    written_by: Some(by),
+                } if *found == SCHEMA_VERSION + 1 && by == "9.9.9"
             ),
             "{err}"
         );
+        let text = err.to_string();
+        assert!(text.contains("confer 9.9.9") && text.contains(&format!("confer {RELEASE}")), "{text}");
+        // Refused before anything was written: the file still names the newer release.
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(tables::META).unwrap();
+        assert_eq!(meta.get(WRITTEN_BY_KEY).unwrap().unwrap().value(), b"9.9.9");
+    }
+
+    /// A schema-2 file as releases before schema 3 wrote it: version 2, no release named,
+    /// and without the tables added later. It opens migrated, with what it held.
+    #[test]
+    fn a_schema_2_file_is_migrated_in_place() {
+        let (_dir, path) = tmp();
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(tables::META).unwrap();
+                meta.insert(SCHEMA_VERSION_KEY, 2u64.to_be_bytes().as_slice())
+                    .unwrap();
+                meta.insert("node.setting", b"kept".as_slice()).unwrap();
+                txn.open_table(tables::SPACES)
+                    .unwrap()
+                    .insert(&id(1), b"genesis-1".as_slice())
+                    .unwrap();
+                txn.open_table(tables::LOG)
+                    .unwrap()
+                    .insert((&id(1), 0u64), b"entry-0".as_slice())
+                    .unwrap();
+                txn.open_table(tables::ENTRY_INDEX)
+                    .unwrap()
+                    .insert((&id(1), &id(9), 1u64), 0u64)
+                    .unwrap();
+                txn.open_table(tables::LOG_LEN)
+                    .unwrap()
+                    .insert(&id(1), 1u64)
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.meta_get(SCHEMA_VERSION_KEY).unwrap(),
+            Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+        );
+        assert_eq!(
+            store.meta_get(WRITTEN_BY_KEY).unwrap(),
+            Some(RELEASE.as_bytes().to_vec())
+        );
+        assert_eq!(store.meta_get("node.setting").unwrap(), Some(b"kept".to_vec()));
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.spaces.len(), 1);
+        assert_eq!(loaded.spaces[0].entries, vec![b"entry-0".to_vec()]);
+        assert!(loaded.consents.is_empty());
+        drop(store);
+
+        // Schema 1 predates every release: refused, not guessed at.
+        let (_dir1, path1) = tmp();
+        {
+            let db = Database::create(&path1).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(tables::META)
+                .unwrap()
+                .insert(SCHEMA_VERSION_KEY, 1u64.to_be_bytes().as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert!(matches!(Store::open(&path1), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -234,6 +234,9 @@ pub struct PeerView {
     pub body: Option<BodyView>,
     /// Its body is trusted: this node's operator added one of that body's nodes.
     pub trusted: bool,
+    /// Its software, as it announced it (`crate::versions`); absent until it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<crate::versions::SoftwareView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

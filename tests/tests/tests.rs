@@ -2,12 +2,15 @@
 //! file each. Fixtures live in the `confer_tests` library (`tests/src/lib.rs`).
 
 mod adversarial;
+mod backup;
 mod hostile;
 mod members;
 mod membership;
+mod offline;
 mod reach;
 mod restart;
 mod scenario;
 mod support;
 mod sync;
+mod upgrade;
 mod workflow;

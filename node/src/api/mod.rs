@@ -52,6 +52,8 @@ use utoipa_axum::routes;
 
 mod ledger;
 pub mod openapi;
+mod ops;
+pub use ops::SyncExport;
 mod workflow;
 
 pub use openapi::{RefusalBody, RefusalCode};
@@ -393,6 +395,7 @@ fn routes(token: ApiToken) -> OpenApiRouter<ApiState> {
         .routes(routes!(reload_body_chain))
         .merge(workflow::routes())
         .merge(ledger::routes())
+        .merge(ops::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .routes(routes!(prove))

@@ -212,6 +212,62 @@ impl Client {
             .map_err(|e| ClientError::Other(e.to_string()))
     }
 
+    /// Sends `request` and answers the body's bytes (for archives and sync files).
+    async fn bytes(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ClientError> {
+        self.ensure_proven().await?;
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(ClientError::Unauthorized);
+        }
+        if !status.is_success() {
+            let body: ErrorBody = response
+                .json()
+                .await
+                .map_err(|e| ClientError::Other(format!("HTTP {status}: {e}")))?;
+            return Err(ClientError::Node(body.error));
+        }
+        response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| ClientError::Unreachable(e.to_string()))
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        self.bytes(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// POSTs `body` as JSON and answers the response's bytes.
+    pub async fn post_for_bytes<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Vec<u8>, ClientError> {
+        self.bytes(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    /// POSTs raw bytes and answers the JSON the node sends back.
+    pub async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<T, ClientError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        let value = self.send(request, true).await?;
+        value.ok_or_else(|| ClientError::Other("empty response".into()))
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let value = self
             .send(self.http.get(format!("{}{path}", self.base)), true)

@@ -15,6 +15,7 @@ mod followup;
 mod ids;
 mod ledger;
 mod member;
+mod ops;
 mod records;
 mod render;
 mod render_workflow;
@@ -234,6 +235,31 @@ pub enum Command {
         /// Also print the text that was signed.
         #[arg(long)]
         text: bool,
+    },
+    /// Write a backup of the running node — its store, as one consistent moment, and its
+    /// keys — to a new file, readable by its owner only (docs/backup.md).
+    Backup {
+        /// The file to write (must not exist yet).
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty or absent data directory (--data). The restored node
+    /// takes no edits in an agenda until it has synced with that agenda's partners.
+    Restore {
+        /// The backup file (`confer backup`).
+        file: PathBuf,
+    },
+    /// Sync with a partner that has no network path to this node, through files
+    /// (docs/sync-files.md).
+    Sync {
+        #[command(subcommand)]
+        command: ops::SyncCommand,
+    },
+    /// Show what a node restored from a backup waits for before it takes edits.
+    CatchUp {
+        /// Stop waiting and take edits now in every agenda, at the risk of signing again
+        /// what the node signed after the backup (partners then refuse the key).
+        #[arg(long)]
+        skip: bool,
     },
     /// Sign a request file made by `member add --request` or `member revoke --request`,
     /// on the machine that holds the body key.
@@ -567,6 +593,10 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                 Ok(())
             }
         }
+        Command::Backup { file } => ops::backup(&data, &file, json, lang).await,
+        Command::Restore { file } => ops::restore(&data, &file, json, lang),
+        Command::CatchUp { skip } => ops::catch_up(&data, skip, json, lang).await,
+        Command::Sync { command } => ops::sync(&data, command, json, lang).await,
         Command::Trust { body } => trust(&data, &body, true, json, lang).await,
         Command::Untrust { body } => trust(&data, &body, false, json, lang).await,
         Command::Agenda { command } => agenda(&data, command, json, lang).await,
@@ -779,7 +809,7 @@ async fn run(
         .await
         .map_err(|e| match e {
             crate::runtime::NodeFailure::Identity(e) => body_key::explain(lang, &e),
-            e => e.to_string(),
+            e => ops::store_failure(lang, &e).unwrap_or_else(|| e.to_string()),
         })
 }
 

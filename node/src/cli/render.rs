@@ -277,6 +277,9 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         for a in &p.addresses {
             put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
         }
+        if let Some(line) = p.software.as_ref().and_then(|sw| super::ops::software_line(sw, lang)) {
+            put!(out, "      {line}");
+        }
     }
     if !s.remembered.is_empty() {
         put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
@@ -883,12 +886,14 @@ mod tests {
                     addresses: vec!["/ip4/198.51.100.7/tcp/4646".into()],
                     body: Some(body(PEER_BODY, EVIL)),
                     trusted: true,
+                    software: None,
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
                     addresses: vec![],
                     body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
                     trusted: false,
+                    software: None,
                 },
             ],
             remembered: vec![],

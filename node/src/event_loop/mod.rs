@@ -32,14 +32,18 @@ use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
+mod catch_up;
 mod members;
 mod membership;
+mod offline;
+mod ops;
 mod outbox;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
     SpaceView, StatusView, TrafficView, ValueView,
 };
+pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
@@ -92,6 +96,12 @@ pub(crate) struct EventLoop {
     foreign_use: Vec<ForeignUseView>,
     /// The entries `agenda show` has checked again since start.
     reverified: reverify::Reverified,
+    /// A restored store's spaces that take no local edits yet.
+    catch_up: CatchUp,
+    /// This node's key: it signs sync files.
+    node_key: confer_protocol::SecretKey,
+    /// What each connected peer announced of its software (identify's agent string).
+    agents: HashMap<PeerId, String>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -103,6 +113,10 @@ pub(crate) struct Restored {
     pub(crate) snapshot_counts: Vec<(SpaceId, u64)>,
     /// The equivocations the store holds evidence of.
     pub(crate) evidence: EvidenceBook,
+    /// What a restored store still waits for.
+    pub(crate) catch_up: CatchUp,
+    /// This node's key, which signs the sync files it exports.
+    pub(crate) node_key: confer_protocol::SecretKey,
 }
 
 /// A message from a peer, decoded off the event loop, and where its answer goes.
@@ -140,6 +154,8 @@ impl EventLoop {
         let Restored {
             snapshot_counts,
             evidence,
+            catch_up,
+            node_key,
         } = restored;
         let gate = swarm.behaviour().sync.gate().clone();
         let (decoded_tx, decoded_rx) = mpsc::channel(256);
@@ -168,6 +184,9 @@ impl EventLoop {
             evidence,
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
+            catch_up,
+            node_key,
+            agents: HashMap::new(),
         }
     }
 
@@ -753,6 +772,7 @@ impl EventLoop {
             } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
                 self.connections.remove(&peer_id);
+                self.agents.remove(&peer_id);
                 self.gate.close(&peer_id);
                 self.unproven.remove(&peer_id);
                 if let Some(key) =
@@ -802,6 +822,15 @@ impl EventLoop {
                 result,
             })) => {
                 tracing::debug!(peer = %remote_peer_id, direct = result.is_ok(), "hole punching");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if self.swarm.is_connected(&peer_id) {
+                    self.agents.insert(peer_id, info.agent_version);
+                }
             }
             SwarmEvent::ExternalAddrConfirmed { address } => {
                 tracing::info!(%address, "confirmed reachable from outside at");
@@ -940,7 +969,8 @@ impl EventLoop {
         match (origin, message) {
             (Origin::Request(channel), Ok(msg)) => {
                 TrafficView::count(&mut self.traffic.received, msg.kind(), len);
-                let (response, fx) = self.replica.handle_request(key, msg);
+                let (response, mut fx) = self.replica.handle_request(key, msg);
+                self.claim_own_entries(&mut fx);
                 // Durable before acknowledged.
                 self.persist(&fx)?;
                 self.tally(&fx.events);
@@ -984,8 +1014,19 @@ impl EventLoop {
                             self.replica.request_answered(&key, sent);
                         }
                         TrafficView::count(&mut self.traffic.received, msg.kind(), len);
-                        let fx = self.replica.handle_response(key, msg);
-                        self.carry_out(fx)
+                        let finished = match &msg {
+                            Message::SyncResponse {
+                                space, more: false, ..
+                            } => Some(*space),
+                            _ => None,
+                        };
+                        let mut fx = self.replica.handle_response(key, msg);
+                        self.claim_own_entries(&mut fx);
+                        self.carry_out(fx)?;
+                        match (finished, self.replica.peer_body(&key)) {
+                            (Some(space), Some(body)) => self.caught_up_with(space, body),
+                            _ => Ok(()),
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(peer = %peer, reason = %display_line(&e.to_string()), bytes = len, "dropped a malformed response");
@@ -1243,7 +1284,12 @@ impl EventLoop {
                 }
             }
             Command::Members(command) => self.on_member_command(command)?,
-            Command::Membership(command) => self.on_membership_command(command)?,
+            Command::Membership(command) => {
+                if let Some(command) = self.membership_allowed(command) {
+                    self.on_membership_command(command)?
+                }
+            }
+            Command::Ops(command) => self.on_ops_command(command)?,
             Command::Shutdown => {}
         }
         Ok(())
@@ -1354,6 +1400,7 @@ impl EventLoop {
         action: &ModelAction,
         author: Option<PublicKey>,
     ) -> Result<Effects, NodeError> {
+        self.refuse_while_catching_up(&space)?;
         let (_, fx) = self
             .replica
             .apply_as(author.as_ref(), &space, unix_now_ms(), action)
@@ -1395,6 +1442,11 @@ impl EventLoop {
                     .map(|open| open.iter().map(|(_, a)| a.to_string()).collect())
                     .unwrap_or_default(),
                 trusted: body.is_some_and(|(id, _)| self.replica.is_trusted(&id)),
+                software: self
+                    .peer_ids
+                    .get(&key)
+                    .and_then(|id| self.agents.get(id))
+                    .map(|agent| crate::versions::software(agent)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),
                     name: Some(name.to_owned()),

@@ -22,6 +22,7 @@
 
 mod members;
 mod membership;
+mod offline;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
