@@ -32,6 +32,8 @@ pub enum NodeFailure {
     Net(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+    #[error("cannot listen on {addr}: {reason}; another process (another `confer run`?) holds that port: stop it or choose another with --listen")]
+    PortTaken { addr: String, reason: String },
     #[error("API: {0}")]
     Api(String),
 }
@@ -124,6 +126,11 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     };
     let mut swarm =
         net::build_swarm(keypair, &net_config).map_err(|e| NodeFailure::Net(e.to_string()))?;
+    // libp2p listens with SO_REUSEPORT: refuse a port another process holds first.
+    net::ports::check_tcp_ports_free(&config.listen).map_err(|taken| NodeFailure::PortTaken {
+        addr: taken.addr.to_string(),
+        reason: taken.error.to_string(),
+    })?;
     for addr in &config.listen {
         swarm
             .listen_on(addr.clone())

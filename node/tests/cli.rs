@@ -22,6 +22,8 @@ use tempfile::TempDir;
 
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/ops.rs"]
+mod ops;
 #[path = "cli/outcome.rs"]
 mod outcome;
 #[path = "cli/verify.rs"]

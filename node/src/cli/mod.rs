@@ -779,6 +779,9 @@ async fn run(
         .await
         .map_err(|e| match e {
             crate::runtime::NodeFailure::Identity(e) => body_key::explain(lang, &e),
+            crate::runtime::NodeFailure::PortTaken { addr, .. } if lang == Lang::Zh => format!(
+                "无法监听 {addr}：该端口已被另一个进程（可能是另一个 `confer run`）占用；请先停止该进程，或用 --listen 另选端口"
+            ),
             e => e.to_string(),
         })
 }
