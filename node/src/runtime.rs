@@ -155,7 +155,9 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     );
     for addr in remembered {
         match addr.parse() {
-            Ok(addr) => event_loop.remember(addr),
+            Ok(addr) => {
+                event_loop.remember(addr);
+            }
             Err(e) => {
                 tracing::warn!(%addr, error = %e, "ignoring a stored peer address that does not parse")
             }

@@ -22,8 +22,11 @@ pub struct StatusView {
     /// Full multiaddrs, ending in `/p2p/<peer id>`.
     pub listen: Vec<String>,
     pub peers: Vec<PeerView>,
-    /// Peers added with `peer add`, kept connected.
+    /// Peers added with `peer add`, kept connected: every address.
     pub remembered: Vec<String>,
+    /// Each remembered peer, its addresses and its state.
+    #[serde(default)]
+    pub remembered_peers: Vec<RememberedPeerView>,
     pub spaces: Vec<SpaceView>,
     /// Bodies this node trusts (other than its own): they may introduce spaces here.
     #[serde(default)]
@@ -220,6 +223,37 @@ impl Reach {
         out.push(Revocation::unsigned(body, key, self.since, Scope::Later));
         Ok(out)
     }
+}
+
+/// A peer added with `peer add`, and what became of dialling it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct RememberedPeerView {
+    pub peer_id: String,
+    /// Every address it was added with; the node dials them all at once.
+    pub addresses: Vec<String>,
+    /// `connected`, `dialing`, or `waiting` (for the next dial, after a failure).
+    pub state: String,
+    /// Unix seconds since when it is connected.
+    #[serde(default)]
+    pub connected_since: Option<u64>,
+    /// The last dial that failed (kept after a later success, as history).
+    #[serde(default)]
+    pub last_error: Option<DialErrorView>,
+    /// Seconds until the next dial, while waiting.
+    #[serde(default)]
+    pub next_dial_in: Option<u64>,
+}
+
+/// Why dialling a peer failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct DialErrorView {
+    /// `wrong_peer_id` (another node answers at that address), `refused` (nothing listens
+    /// on that port), `timeout`, `unreachable`, `denied` or `other`.
+    pub kind: String,
+    /// libp2p's own words (English), one line.
+    pub detail: String,
+    /// Unix seconds.
+    pub at: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -1479,7 +1479,8 @@ fn trust_untrust_and_peer_management() {
         .unwrap_or_else(|| panic!("B listed: {list}"));
     assert_eq!(row["connected"], true);
     assert_eq!(row["trusted"], true);
-    assert_eq!(row["address"], b.tcp_addr().as_str());
+    assert_eq!(row["addresses"], serde_json::json!([b.tcp_addr()]));
+    assert_eq!(row["state"], "connected");
     let human = a.cli(&["peer", "list"]).ok();
     assert!(human.stdout.contains(&b.body), "{}", human.stdout);
 
@@ -1509,7 +1510,7 @@ fn trust_untrust_and_peer_management() {
     let list = a.cli(&["peer", "list", "--json"]).json();
     assert!(
         list.as_array()
-            .is_some_and(|rows| rows.iter().all(|r| r["address"].is_null())),
+            .is_some_and(|rows| rows.iter().all(|r| r["addresses"] == serde_json::json!([]))),
         "{list}"
     );
     let again = a.cli(&["peer", "remove", &peer_id]);

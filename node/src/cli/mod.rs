@@ -15,6 +15,7 @@ mod followup;
 mod ids;
 mod ledger;
 mod member;
+mod peers;
 mod records;
 mod render;
 mod render_workflow;
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
 
-use crate::api::{AddPeer, BodyRequest, EditAgenda, NewAgenda, PeerRequest};
+use crate::api::{BodyRequest, EditAgenda, NewAgenda, PeerRequest};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::identity::BodyKeyStorage;
@@ -266,9 +267,17 @@ pub enum AttachmentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum PeerCommand {
-    /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>).
-    Add { addr: Multiaddr },
-    /// List remembered and connected peers, their bodies and whether they are trusted.
+    /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>). A peer
+    /// already remembered at another address keeps both; the node dials all of them.
+    Add {
+        /// Its address, e.g. /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…
+        addr: Multiaddr,
+        /// Forget the peer's other addresses: keep only this one.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List remembered and connected peers: state (connected, dialling, the last error
+    /// and when), bodies and whether they are trusted.
     List,
     /// Forget a remembered peer and disconnect it (its body stays trusted).
     Remove {
@@ -505,31 +514,8 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             }
         }
         Command::Peer {
-            command: PeerCommand::Add { addr },
-        } => {
-            let client = connect(&data, lang)?;
-            client
-                .post_empty(
-                    "/v1/peers",
-                    &AddPeer {
-                        addr: addr.to_string(),
-                    },
-                )
-                .await
-                .map_err(|e| e.explain(lang, &data))?;
-            if json {
-                print_json(&serde_json::json!({ "added": addr.to_string() }))
-            } else {
-                println!(
-                    "{} {addr}",
-                    lang.pick(
-                        "Remembered peer; the node keeps connected to it:",
-                        "已记录该节点，将保持连接："
-                    )
-                );
-                Ok(())
-            }
-        }
+            command: PeerCommand::Add { addr, replace },
+        } => peers::add(&connect(&data, lang)?, &addr, replace, json, (lang, &data)).await,
         Command::Peer {
             command: PeerCommand::List,
         } => {
@@ -538,11 +524,11 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                 .get("/v1/status")
                 .await
                 .map_err(|e| e.explain(lang, &data))?;
-            let list = render::peer_rows(&status);
+            let list = peers::peer_rows(&status);
             if json {
                 print_json(&list)
             } else {
-                print!("{}", render::peer_list(&list, lang));
+                print!("{}", peers::peer_list(&list, lang));
                 Ok(())
             }
         }

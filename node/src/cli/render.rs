@@ -67,7 +67,7 @@ pub(super) fn block(value: &str, indent: &str) -> String {
 }
 
 /// `YYYY-MM-DD hh:mm:ss UTC` for a unix time in seconds.
-fn utc(secs: u64) -> String {
+pub(super) fn utc(secs: u64) -> String {
     // Days to a civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`;
     // every quantity is non-negative from 1970 on, so unsigned arithmetic serves.
     let (days, rest) = (secs / 86_400, secs % 86_400);
@@ -278,12 +278,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
         }
     }
-    if !s.remembered.is_empty() {
-        put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
-        for r in &s.remembered {
-            put!(out, "  {}", text(r));
-        }
-    }
+    out.push_str(&super::peers::status_lines(&s.remembered_peers, lang));
     put!(
         out,
         "{} {}",
@@ -403,83 +398,6 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         );
         for d in &s.damaged {
             put!(out, "  {}", text(d));
-        }
-    }
-    out
-}
-
-/// One peer as `confer peer list` shows it.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
-pub struct PeerRow {
-    pub peer_id: String,
-    /// The address it was added with (`peer add`), if remembered.
-    pub address: Option<String>,
-    pub connected: bool,
-    pub body: Option<BodyView>,
-    pub trusted: bool,
-}
-
-/// Remembered and connected peers, from a status view.
-pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
-    let mut rows: Vec<PeerRow> = status
-        .peers
-        .iter()
-        .map(|p| PeerRow {
-            peer_id: p.peer_id.clone(),
-            address: None,
-            connected: true,
-            body: p.body.clone(),
-            trusted: p.trusted,
-        })
-        .collect();
-    for addr in &status.remembered {
-        let peer_id = addr.rsplit('/').next().unwrap_or_default().to_owned();
-        match rows.iter_mut().find(|r| r.peer_id == peer_id) {
-            Some(row) => row.address = Some(addr.clone()),
-            None => rows.push(PeerRow {
-                peer_id,
-                address: Some(addr.clone()),
-                connected: false,
-                body: None,
-                trusted: false,
-            }),
-        }
-    }
-    rows.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
-    rows
-}
-
-pub fn peer_list(rows: &[PeerRow], lang: Lang) -> String {
-    let mut out = String::new();
-    if rows.is_empty() {
-        put!(
-            out,
-            "{}",
-            lang.pick(
-                "No peers. Add one with `confer peer add <address>`.",
-                "暂无节点。可用 `confer peer add <地址>` 添加。"
-            )
-        );
-        return out;
-    }
-    for r in rows {
-        let state = match (r.connected, r.trusted) {
-            (true, true) => lang.pick("connected, trusted", "已连接，受信任"),
-            (true, false) => lang.pick("connected, not trusted", "已连接，未信任"),
-            (false, _) => lang.pick("not connected", "未连接"),
-        };
-        put!(out, "{}  {state}", r.peer_id);
-        if let Some(body) = &r.body {
-            put!(
-                out,
-                "    {} {}  {}",
-                lang.pick("body:", "机构："),
-                ids::full(&body.id),
-                body.name.as_deref().map(text).unwrap_or_default()
-            );
-        }
-        if let Some(addr) = &r.address {
-            put!(out, "    {} {addr}", lang.pick("added as:", "添加地址："));
         }
     }
     out
@@ -892,6 +810,7 @@ mod tests {
                 },
             ],
             remembered: vec![],
+            remembered_peers: Vec::new(),
             spaces: vec![SpaceView {
                 id: SPACE.into(),
                 kind: "agenda".into(),

@@ -35,29 +35,20 @@ use crate::store::{self, Store, WriteBatch};
 mod members;
 mod membership;
 mod outbox;
+mod peers;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
     SpaceView, StatusView, TrafficView, ValueView,
 };
 pub(crate) use members::frozen_members;
+pub use peers::Added;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
-const FIRST_REDIAL: Duration = Duration::from_millis(500);
-
-/// A peer added with `peer add`, and when to dial it next.
-#[derive(Debug)]
-struct Remembered {
-    addr: Multiaddr,
-    delay: Duration,
-    next: Instant,
-    dialing: bool,
-}
-
 pub(crate) struct EventLoop {
     config: Config,
     swarm: Swarm<Behaviour>,
@@ -73,7 +64,7 @@ pub(crate) struct EventLoop {
     /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
     listen: Vec<Multiaddr>,
-    remembered: BTreeMap<PeerId, Remembered>,
+    remembered: BTreeMap<PeerId, peers::Remembered>,
     snapshot_counts: HashMap<SpaceId, u64>,
     traffic: TrafficView,
     waiters: Vec<Waiter>,
@@ -222,24 +213,6 @@ impl EventLoop {
         for (_, relay) in due {
             self.listen_via(relay);
         }
-    }
-
-    /// Keeps a connection to the peer at `addr` (which ends in `/p2p/<id>`).
-    pub(crate) fn remember(&mut self, addr: Multiaddr) {
-        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return;
-        };
-        // The operator added it: connection limits never lock it out.
-        self.swarm.behaviour_mut().limits.bypass_peer_id(&peer);
-        self.remembered.insert(
-            peer,
-            Remembered {
-                addr,
-                delay: FIRST_REDIAL,
-                next: Instant::now(),
-                dialing: false,
-            },
-        );
     }
 
     /// Drives the swarm until every listener reported its address.
@@ -395,7 +368,7 @@ impl EventLoop {
             || self
                 .remembered
                 .values()
-                .any(|r| relay_of(&r.addr) == Some(*peer))
+                .any(|r| r.addrs.iter().any(|a| relay_of(a) == Some(*peer)))
     }
 
     /// A peer this node's operator added (`peer add`) proved its body: trust that body.
@@ -710,10 +683,7 @@ impl EventLoop {
                     .entry(peer_id)
                     .or_default()
                     .push((connection_id, endpoint.get_remote_address().clone()));
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.delay = FIRST_REDIAL;
-                }
+                self.remembered_connected(&peer_id);
                 let Some(key) =
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
                 else {
@@ -764,22 +734,14 @@ impl EventLoop {
                         self.replica.request_failed(&key, Sent::of(&message));
                     }
                 }
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.next = Instant::now() + r.delay;
-                }
+                self.remembered_disconnected(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer_id),
                 error,
                 ..
             } => {
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
-                    r.next = Instant::now() + r.delay;
-                    tracing::debug!(peer = %peer_id, error = %error, retry_in = ?r.delay, "dial failed");
-                }
+                self.dial_failed(&peer_id, &error);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(libp2p::mdns::Event::Discovered(found))) => {
@@ -1000,29 +962,6 @@ impl EventLoop {
         }
     }
 
-    fn redial(&mut self) {
-        let now = Instant::now();
-        let due: Vec<(PeerId, Multiaddr)> = self
-            .remembered
-            .iter()
-            .filter(|(peer, r)| !r.dialing && r.next <= now && !self.swarm.is_connected(peer))
-            .map(|(peer, r)| (*peer, r.addr.clone()))
-            .collect();
-        for (peer, addr) in due {
-            let Some(r) = self.remembered.get_mut(&peer) else {
-                continue;
-            };
-            match self.swarm.dial(addr.clone()) {
-                Ok(()) => r.dialing = true,
-                Err(e) => {
-                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
-                    r.next = now + r.delay;
-                    tracing::debug!(peer = %peer, error = %e, "dial not started");
-                }
-            }
-        }
-    }
-
     // ---- commands -------------------------------------------------------------------
 
     fn on_command(&mut self, command: Command) -> Result<(), NodeFailure> {
@@ -1030,7 +969,7 @@ impl EventLoop {
             Command::Status(reply) => {
                 let _ = reply.send(Ok(self.status()));
             }
-            Command::AddPeer(addr, reply) => match self.add_peer(addr) {
+            Command::AddPeer(addr, replace, reply) => match self.add_peer(addr, replace) {
                 Ok(result) => {
                     let _ = reply.send(result);
                 }
@@ -1129,24 +1068,8 @@ impl EventLoop {
                 let _ = reply.send(Ok(()));
             }
             Command::RemovePeer(peer, reply) => {
-                let Some(r) = self.remembered.remove(&peer) else {
-                    let _ = reply.send(Err(NodeError::BadAddress(format!(
-                        "{peer} is not a remembered peer (see `confer peer list`)"
-                    ))));
-                    return Ok(());
-                };
-                let batch = WriteBatch {
-                    peers_removed: vec![r.addr.to_string()],
-                    ..WriteBatch::default()
-                };
-                self.store.commit(&batch).map_err(|e| {
-                    tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
-                    NodeFailure::Storage(e)
-                })?;
-                self.swarm.behaviour_mut().limits.remove_peer_id(&peer);
-                let _ = self.swarm.disconnect_peer_id(peer);
-                tracing::info!(peer = %peer, "the operator removed a peer");
-                let _ = reply.send(Ok(()));
+                let result = self.forget_peer(peer)?;
+                let _ = reply.send(result);
             }
             Command::AcceptAgenda(id, reply) => match self.replica.accept(&id) {
                 Ok(fx) => {
@@ -1247,44 +1170,6 @@ impl EventLoop {
             Command::Shutdown => {}
         }
         Ok(())
-    }
-
-    /// Remembers a peer. The outer error is a storage failure that must stop the node.
-    fn add_peer(&mut self, addr: Multiaddr) -> Result<Result<(), NodeError>, NodeFailure> {
-        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{addr} does not end in /p2p/<peer id>"
-            ))));
-        };
-        if peer == *self.swarm.local_peer_id() {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{addr} is this node itself"
-            ))));
-        }
-        if net::peer_ed25519_key(&peer).is_none() {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{peer} is not a confer node's peer id"
-            ))));
-        }
-        let batch = WriteBatch {
-            peers_added: vec![addr.to_string()],
-            ..WriteBatch::default()
-        };
-        self.store.commit(&batch).map_err(|e| {
-            tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
-            NodeFailure::Storage(e)
-        })?;
-        self.remember(addr);
-        self.redial();
-        // Already connected and proven (it dialled us first): trust its body now.
-        let body = net::peer_ed25519_key(&peer)
-            .map(confer_protocol::PublicKey::from_bytes)
-            .and_then(|key| self.replica.peer_body(&key));
-        if let Some(body) = body {
-            let fx = self.replica.trust(body);
-            self.carry_out(fx)?;
-        }
-        Ok(Ok(()))
     }
 
     fn create_agenda(
@@ -1412,8 +1297,9 @@ impl EventLoop {
             remembered: self
                 .remembered
                 .values()
-                .map(|r| r.addr.to_string())
+                .flat_map(|r| r.addrs.iter().map(ToString::to_string))
                 .collect(),
+            remembered_peers: self.remembered_views(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
             trusted: self
                 .replica

@@ -77,7 +77,9 @@ mod tests {
             .as_socket()
             .expect("inet")
             .port();
-        let held: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().expect("multiaddr");
+        let held: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}")
+            .parse()
+            .expect("multiaddr");
         let taken = check_tcp_ports_free(std::slice::from_ref(&held)).expect_err("held");
         assert_eq!(taken.addr, held);
         assert_eq!(taken.error.kind(), std::io::ErrorKind::AddrInUse);
