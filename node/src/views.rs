@@ -270,6 +270,43 @@ pub struct PeerView {
     pub trusted: bool,
 }
 
+/// How far a member body holds a space, as this node knows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct DeliveryView {
+    pub body: BodyView,
+    /// `current`: a connected node of that body holds everything this node holds of it;
+    /// `behind`: a connected node holds it and is catching up (`missing` entries to go);
+    /// `refused`: its node refused it (`reason`, `detail`, `at`); `waiting`: a node of
+    /// it is connected and has not said yet; `offline`: none of its nodes is connected —
+    /// it gets the space and every change when one connects.
+    pub state: String,
+    /// Entries this node holds that the body's best-placed connected node lacks.
+    #[serde(default)]
+    pub missing: u64,
+    /// For `refused`: `not_trusted` (that body has not added this node), `not_accepted`
+    /// (its operator has not accepted the invitation), `not_member`, `unknown_space`,
+    /// `invalid`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For `refused`: the refusing node's own words (English).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// For `refused`: unix seconds of the last refusal.
+    #[serde(default)]
+    pub at: Option<u64>,
+}
+
+/// What a space's entries are, by writer, for people.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct AuthorCount {
+    /// The member key.
+    pub author: String,
+    /// The body it writes for here, if it wrote anything yet.
+    pub body: Option<BodyView>,
+    /// Its entries applied here (its highest contiguous seq).
+    pub entries: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SpaceView {
     pub id: String,
@@ -282,6 +319,12 @@ pub struct SpaceView {
     pub pending: usize,
     /// Member keys caught signing two different entries at one seq.
     pub equivocators: Vec<String>,
+    /// The vector by writer, each with its body.
+    #[serde(default)]
+    pub authors: Vec<AuthorCount>,
+    /// Each other member body and how far it holds the space.
+    #[serde(default)]
+    pub delivery: Vec<DeliveryView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -381,6 +424,9 @@ pub struct AgendaView {
     /// The workflow records, by collection (`round`, `suggestion`, `handling`, …).
     #[serde(default)]
     pub records: BTreeMap<String, Vec<RecordView>>,
+    /// Each other member body and how far it holds the agenda.
+    #[serde(default)]
+    pub delivery: Vec<DeliveryView>,
     /// Each outcome, whether it is adopted and which bodies signed its current text.
     #[serde(default)]
     pub outcomes: Vec<confer_protocol::model::agenda::outcomes::OutcomeStatus>,

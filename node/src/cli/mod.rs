@@ -11,6 +11,7 @@ mod attachments;
 mod body_key;
 mod client;
 mod dates;
+mod delivery;
 mod followup;
 mod ids;
 mod ledger;
@@ -942,14 +943,21 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             if let Some(topic) = &topic {
                 ledger::link_topic(&ctx, &topic.id, &created.id).await?;
             }
+            let reached = delivery::settle(&client, &created.id)
+                .await
+                .map_err(explain)?;
             if json {
-                print_json(&created)
+                print_json(&serde_json::json!({ "id": created.id, "delivery": reached }))
             } else {
-                println!(
+                let first = format!(
                     "{} {}",
-                    lang.pick("Created joint agenda", "已创建联动协商议题"),
+                    lang.pick(
+                        "Created joint agenda (saved):",
+                        "已创建联动协商议题（已保存）："
+                    ),
                     created.id
                 );
+                print!("{}", delivery::after_write(&first, &reached, lang));
                 Ok(())
             }
         }
@@ -983,16 +991,15 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 )
                 .await
                 .map_err(explain)?;
+            let reached = delivery::settle(&client, &id).await.map_err(explain)?;
             if json {
-                print_json(&serde_json::json!({ "id": id, "saved": true }))
+                print_json(&serde_json::json!({ "id": id, "saved": true, "delivery": reached }))
             } else {
-                println!(
+                let first = format!(
                     "{} {id}",
-                    lang.pick(
-                        "Saved (durable) and sent to the participating bodies:",
-                        "已保存并发送给参与机构："
-                    )
+                    lang.pick("Saved (durable):", "已保存（已落盘）：")
                 );
+                print!("{}", delivery::after_write(&first, &reached, lang));
                 Ok(())
             }
         }

@@ -456,6 +456,7 @@ mod tests {
             membership: Default::default(),
             records: by_collection,
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         }
     }
 

@@ -312,21 +312,10 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let vector: Vec<String> = sp
-            .vector
-            .iter()
-            .map(|(a, n)| format!("{}:{n}", ids::short(a)))
-            .collect();
-        put!(
-            out,
-            "    {} {{{}}}  {} {}  {} {}",
-            lang.pick("vector", "版本向量"),
-            vector.join(", "),
-            lang.pick("entries", "条目"),
-            sp.entries,
-            lang.pick("pending", "待补依赖"),
-            sp.pending
-        );
+        put!(out, "    {}", changes_in_words(sp, lang));
+        for d in &sp.delivery {
+            put!(out, "    {}", super::delivery::line(d, lang));
+        }
         for m in sp
             .members
             .iter()
@@ -401,6 +390,40 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         }
     }
     out
+}
+
+/// A space's vector and pending entries in words: how many changes, by which bodies,
+/// whether all are applied.
+fn changes_in_words(sp: &crate::views::SpaceView, lang: Lang) -> String {
+    let mut by_body: Vec<(String, u64)> = Vec::new();
+    for a in &sp.authors {
+        let label = a
+            .body
+            .as_ref()
+            .map_or_else(|| ids::short(&a.author), body_short);
+        match by_body.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += a.entries,
+            None => by_body.push((label, a.entries)),
+        }
+    }
+    let total: u64 = by_body.iter().map(|(_, n)| n).sum();
+    let who = by_body
+        .iter()
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect::<Vec<_>>()
+        .join(lang.pick(", ", "、"));
+    let held = match lang {
+        Lang::En if total == 0 => "no changes yet".to_owned(),
+        Lang::En => format!("{total} changes applied ({who})"),
+        Lang::Zh if total == 0 => "尚无修改".to_owned(),
+        Lang::Zh => format!("已应用 {total} 条修改（{who}）"),
+    };
+    match (sp.pending, lang) {
+        (0, Lang::En) => format!("{held}; all received changes applied"),
+        (0, Lang::Zh) => format!("{held}；收到的修改已全部应用"),
+        (n, Lang::En) => format!("{held}; {n} more received, waiting for earlier changes they build on (fetched from peers)"),
+        (n, Lang::Zh) => format!("{held}；另有 {n} 条已收到，正在等待其所依赖的更早修改（会从其他节点获取）"),
+    }
 }
 
 /// A role's name for people: 委员, 工作人员, 秘书长, 主席, 副主席.
@@ -607,6 +630,12 @@ pub fn agenda(view: &AgendaView, lang: Lang) -> String {
                 lang.pick("up to seq", "至序号"),
                 c.up_to
             );
+        }
+    }
+    if !view.delivery.is_empty() {
+        put!(out, "  {}", lang.pick("delivery:", "送达情况："));
+        for d in &view.delivery {
+            put!(out, "      {}", super::delivery::line(d, lang));
         }
     }
     for f in &view.fields {
@@ -820,6 +849,19 @@ mod tests {
                 entries: 3,
                 pending: 0,
                 equivocators: vec![],
+                authors: vec![crate::views::AuthorCount {
+                    author: MEMBER.into(),
+                    body: Some(body(PEER_BODY, EVIL)),
+                    entries: 3,
+                }],
+                delivery: vec![crate::views::DeliveryView {
+                    body: body(PEER_BODY, EVIL),
+                    state: "refused".into(),
+                    missing: 0,
+                    reason: Some("invalid".into()),
+                    detail: Some(EVIL.into()),
+                    at: Some(0),
+                }],
             }],
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
@@ -875,7 +917,11 @@ mod tests {
             // Two connected peers of that body, and the trusted-bodies list.
             assert_eq!(out.matches(PEER_BODY).count(), 3, "{out}");
             assert!(out.contains("fedcba9876543210…"), "{out}");
-            assert!(out.contains("7777777777777777…:3"), "{out}");
+            // The vector in words, by body (the evil name escaped there too).
+            assert!(
+                out.contains(lang.pick("3 changes applied (", "已应用 3 条修改（")),
+                "{out}"
+            );
             // Salvage lines are shown under a warning, escaped like everything else.
             assert!(
                 out.contains("  space 5555555555555555…: evil\\u{1b}"),
@@ -966,6 +1012,7 @@ mod tests {
             },
             records: BTreeMap::new(),
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -1031,6 +1078,7 @@ mod tests {
             membership: MembershipView::default(),
             records: BTreeMap::new(),
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {

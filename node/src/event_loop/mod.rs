@@ -32,6 +32,7 @@ use crate::net::{self, Behaviour, BehaviourEvent, Gate};
 use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
+mod delivery;
 mod members;
 mod membership;
 mod outbox;
@@ -83,6 +84,8 @@ pub(crate) struct EventLoop {
     foreign_use: Vec<ForeignUseView>,
     /// The entries `agenda show` has checked again since start.
     reverified: reverify::Reverified,
+    /// Refusals of spaces by member bodies' nodes (`agenda show`, `status`).
+    delivery: delivery::DeliveryBook,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -159,6 +162,7 @@ impl EventLoop {
             evidence,
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
+            delivery: delivery::DeliveryBook::default(),
         }
     }
 
@@ -256,6 +260,7 @@ impl EventLoop {
                 Some(decoded) = self.decoded_rx.recv() => self.on_decoded(decoded)?,
                 _ = housekeeping.tick() => {
                     self.redial();
+                    self.forget_settled_refusals();
                     self.drop_silent_strangers();
                     self.retry_relays();
                 }
@@ -468,6 +473,7 @@ impl EventLoop {
 
     /// Counts what became of the entries peers sent (shown in `status`).
     fn tally(&mut self, events: &[Event]) {
+        self.note_refusals(events);
         for event in events {
             let counts = &mut self.traffic.entries;
             match event {
@@ -1336,6 +1342,17 @@ impl EventLoop {
             entries: s.log().len(),
             pending: s.pending_len(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
+            authors: s
+                .vector()
+                .0
+                .iter()
+                .map(|(a, n)| crate::views::AuthorCount {
+                    author: a.to_string(),
+                    body: s.author_body(a).map(|b| self.body_view(&b)),
+                    entries: *n,
+                })
+                .collect(),
+            delivery: self.delivery_views(s),
         }
     }
 
@@ -1432,6 +1449,7 @@ impl EventLoop {
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
             records: self.records_view(s, view.records()),
+            delivery: self.delivery_views(s),
             outcomes: match &view {
                 ModelView::Agenda(agenda) => agenda.outcomes.clone(),
                 ModelView::Ledger(_) => Vec::new(),

@@ -179,3 +179,132 @@ fn peer_add_reports_dial_failures_keeps_every_address_and_replace_keeps_one() {
         "{status}"
     );
 }
+
+/// The delivery entry of `body` in an agenda view, status space or command output.
+fn delivery_of<'v>(view: &'v Value, body: &str) -> Option<&'v Value> {
+    view["delivery"]
+        .as_array()?
+        .iter()
+        .find(|d| d["body"]["id"] == body)
+}
+
+fn space_of<'v>(status: &'v Value, id: &str) -> Option<&'v Value> {
+    status["spaces"].as_array()?.iter().find(|s| s["id"] == id)
+}
+
+#[test]
+fn agenda_new_edit_show_and_status_say_which_bodies_hold_the_agenda_and_why_not() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+    let mut b = Node::init(root.path(), "b", "金山区政协");
+    a.start(LOOPBACK);
+    b.start(LOOPBACK);
+    // A adds B; B has not added A yet.
+    a.cli(&["peer", "add", &b.tcp_addr()]).ok();
+    wait_trusted(&a, &b);
+
+    // The creator sees the refusal in the command's own output, in words.
+    let out = a
+        .cli(&["agenda", "new", "--title", "跨界水污染", "--with", &b.body])
+        .ok();
+    assert!(
+        out.stdout.contains("金山区政协") && out.stdout.contains("has not added this node yet"),
+        "{}",
+        out.describe()
+    );
+    let id = a.cli(&["agenda", "list", "--json"]).json()[0]["id"]
+        .as_str()
+        .expect("agenda id")
+        .to_owned();
+    let refused = poll(
+        "the refusal in agenda show",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let view = a.try_json(&["agenda", "show", &id])?;
+            match delivery_of(&view, &b.body) {
+                Some(d) if d["state"] == "refused" => Ok(d.clone()),
+                _ => Err(view["delivery"].to_string()),
+            }
+        },
+    );
+    assert_eq!(refused["reason"], "not_trusted", "{refused}");
+    assert!(refused["at"].as_u64().is_some(), "{refused}");
+    let show = a.cli(&["agenda", "show", &id]).ok().stdout;
+    assert!(show.contains("has not added this node yet"), "{show}");
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["agenda", "show", &id])
+        .ok()
+        .stdout;
+    assert!(zh.contains("尚未添加本节点"), "{zh}");
+    let status = a.cli(&["status"]).ok().stdout;
+    assert!(status.contains("has not added this node yet"), "{status}");
+    assert!(status.contains("1 changes applied (平湖市政协"), "{status}");
+    assert!(status.contains("all received changes applied"), "{status}");
+    // B holds nothing of it.
+    assert!(b.status()["spaces"].as_array().is_some_and(Vec::is_empty));
+
+    // B adds A: the next sync brings the agenda, and A says B holds every change.
+    b.cli(&["peer", "add", &a.tcp_addr()]).ok();
+    poll(
+        "B to hold the agenda, as A sees it",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let status = a.try_json(&["status"])?;
+            let space = space_of(&status, &id).ok_or("no space")?;
+            match delivery_of(space, &b.body) {
+                Some(d) if d["state"] == "current" => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
+
+    // An edit while B is connected: delivered to B.
+    let out = a.cli(&["agenda", "edit", &id, "--summary", "第一稿"]).ok();
+    assert!(
+        out.stdout.starts_with("Saved (durable):"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout.contains("Delivered to 金山区政协"),
+        "{}",
+        out.describe()
+    );
+    let edit = a
+        .cli(&["agenda", "edit", &id, "--summary", "第二稿", "--json"])
+        .json();
+    assert_eq!(
+        delivery_of(&edit, &b.body).expect("B")["state"],
+        "current",
+        "{edit}"
+    );
+
+    // B stops: the edit is saved and will reach B when it connects.
+    b.kill9();
+    poll("A to notice B is gone", SYNC_DEADLINE, &[&a], || {
+        let status = a.try_json(&["status"])?;
+        let space = space_of(&status, &id).ok_or("no space")?;
+        match delivery_of(space, &b.body) {
+            Some(d) if d["state"] == "offline" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let out = a.cli(&["agenda", "edit", &id, "--summary", "第三稿"]).ok();
+    assert!(
+        out.stdout.contains("Will reach 金山区政协") && !out.stdout.contains("Delivered"),
+        "{}",
+        out.describe()
+    );
+    let zh = cli_lang(
+        &a.data,
+        "zh_CN.UTF-8",
+        &["agenda", "edit", &id, "--summary", "第四稿"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        zh.contains("已保存") && zh.contains("连接后即会收到"),
+        "{zh}"
+    );
+}
