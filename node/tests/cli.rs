@@ -1207,8 +1207,8 @@ fn errors_exit_non_zero_with_one_line_saying_what_to_do() {
 
     let missing = root.path().join("missing");
     let line = cli(&missing, &["status"]).one_line_error();
-    assert!(line.contains("does not exist"), "{line}");
-    assert!(line.contains("confer init"), "{line}");
+    assert!(line.contains("no data directory at"), "{line}");
+    assert!(line.contains("--data DIR or set CONFER_DATA"), "{line}");
     assert!(line.contains(&missing.display().to_string()), "{line}");
 
     // A name that could rewrite a partner's screen is refused before anything is created.

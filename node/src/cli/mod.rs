@@ -10,6 +10,7 @@
 mod attachments;
 mod body_key;
 mod client;
+mod data_dir;
 mod dates;
 mod delivery;
 mod followup;
@@ -46,7 +47,8 @@ use ids::IdKind;
     about = "Federated sync of joint consultations between neighbouring committees (政协联动协商)"
 )]
 pub struct Cli {
-    /// Data directory: keys, identity, the redb file, api.json.
+    /// Data directory: keys, identity, the redb file, api.json (default:
+    /// $XDG_DATA_HOME/confer, else ~/.local/share/confer).
     #[arg(long, global = true, env = "CONFER_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
@@ -459,14 +461,6 @@ fn init_tracing() {
         .try_init();
 }
 
-fn default_data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("confer")
-}
-
 /// Prints `value` as JSON in which no control, bidi or zero-width character appears raw.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
     let text = render::json(value).map_err(|e| e.to_string())?;
@@ -475,7 +469,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
 }
 
 async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
-    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let data = cli.data.clone().unwrap_or_else(data_dir::default_data_dir);
     let json = cli.json;
     match cli.command {
         Command::Init {
@@ -756,10 +750,10 @@ async fn run(
         .validate()
         .map_err(|e| crate::i18n::config_error(lang, &e))?;
     if !data.exists() {
-        return Err(match lang {
-            Lang::En => format!("data directory {} does not exist; create it with `confer init --data {} --name <body name>`", data.display(), data.display()),
-            Lang::Zh => format!("数据目录 {} 不存在；请先运行 `confer init --data {} --name <机构名称>`", data.display(), data.display()),
-        });
+        return Err(data_dir::missing(lang, data));
+    }
+    if !crate::identity::initialised(data) {
+        return Err(data_dir::not_initialised(lang, data));
     }
     let shutdown = shutdown_signal()?;
     crate::runtime::run(config, shutdown)

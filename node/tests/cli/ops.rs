@@ -308,3 +308,47 @@ fn agenda_new_edit_show_and_status_say_which_bodies_hold_the_agenda_and_why_not(
         "{zh}"
     );
 }
+
+#[test]
+fn a_forgotten_or_wrong_data_directory_gets_one_coherent_hint() {
+    let root = TempDir::new().expect("tempdir");
+    // No --data and no CONFER_DATA: the default is named, not a new committee suggested.
+    let home = root.path().join("home");
+    fs::create_dir_all(&home).expect("home");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("status")
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("CONFER_DATA")
+        .env("LANG", "C")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .stdin(Stdio::null());
+    let out = finish(cmd, "confer status (no --data)".into(), CLI_TIMEOUT);
+    let line = out.one_line_error();
+    let default = home.join(".local/share/confer").display().to_string();
+    assert!(
+        line.contains("pass --data DIR or set CONFER_DATA")
+            && line.contains(&format!("(default: {default})")),
+        "{line}"
+    );
+    // An existing directory that is no data directory (`--data /tmp`): the same one hint
+    // from a command and from `run`, never "not running" beside "not initialised".
+    let plain = root.path().join("plain");
+    fs::create_dir_all(&plain).expect("plain dir");
+    for args in [
+        &["status"][..],
+        &["run", "--listen", LOOPBACK, "--api", "127.0.0.1:0"],
+    ] {
+        let line = cli(&plain, args).one_line_error();
+        assert!(line.contains("is not a confer data directory"), "{line}");
+        assert!(line.contains("--data DIR or set CONFER_DATA"), "{line}");
+        assert!(!line.contains("not running"), "{line}");
+        let zh = cli_lang(&plain, "zh_CN.UTF-8", args).one_line_error();
+        assert!(zh.contains("不是 confer 数据目录"), "{zh}");
+    }
+    assert!(
+        fs::read_dir(&plain).expect("read").next().is_none(),
+        "nothing written there"
+    );
+}
