@@ -38,7 +38,7 @@ fn refused(d: &DeliveryView, name: &str, lang: Lang) -> String {
         (Some("not_member"), Lang::En) => format!("{name}'s node refused the agenda: it does not count this body or itself as a member ({at})"),
         (Some("not_member"), Lang::Zh) => format!("{name} 的节点拒绝了该议题：其认为本机构或其自身不是成员（{at}）"),
         (_, Lang::En) => format!("{name}'s node refused the agenda ({at}): {}", d.detail.as_deref().map(super::render::text).unwrap_or_default()),
-        (_, Lang::Zh) => format!("{name} 的节点拒绝了该议题（{at}）；详情见 `confer agenda show --json`"),
+        (_, Lang::Zh) => format!("{name} 的节点拒绝了该议题（{at}）；以 LANG=C 运行 `confer agenda show` 可看到其英文原文"),
     }
 }
 

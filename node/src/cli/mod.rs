@@ -118,7 +118,7 @@ pub enum Command {
     },
     /// Withdraw trust from a body: it introduces nothing new here; agendas it shares stay.
     Untrust {
-        /// The body id (64 hex characters).
+        /// The body id (64 hex characters, or a unique prefix of 8+ of a trusted body's).
         body: String,
     },
     /// Joint agendas (联动协商议题).
@@ -370,7 +370,8 @@ pub enum AgendaCommand {
     Remove {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
-        /// The body to remove (its full id).
+        /// The body to remove: its name, its id, or a unique prefix of 8+ hex characters
+        /// of it.
         #[arg(long, value_name = "BODY_ID")]
         body: String,
         /// Consent as this member (name or key; default: the first who may sign).
@@ -614,7 +615,17 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
 /// `confer trust` (`grant`) and `confer untrust`: one full body id, one request.
 async fn trust(data: &Path, body: &str, grant: bool, json: bool, lang: Lang) -> Result<(), String> {
     let client = connect(data, lang)?;
-    let body = body.trim().to_ascii_lowercase();
+    let mut body = body.trim().to_ascii_lowercase();
+    if !grant && !ids::is_full(&body) {
+        // Withdrawing trust: a unique prefix of a trusted body's id will do.
+        let status: StatusView = client
+            .get("/v1/status")
+            .await
+            .map_err(|e| e.explain(lang, data))?;
+        body = ids::resolve_prefix(&body, status.trusted.iter().map(|b| b.id.as_str()))
+            .map(str::to_owned)
+            .map_err(|e| e.explain(lang, IdKind::TrustedBody, &body))?;
+    }
     if !ids::is_full(&body) {
         return Err(lang
             .pick(
@@ -1092,7 +1103,12 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             as_member,
         } => {
             let id = agenda_id(&client, &id, lang, data).await?;
-            let body = body.trim().to_ascii_lowercase();
+            // A member body by name, full id or unique prefix of 8+ hex characters.
+            let view: AgendaView = client
+                .get(&format!("/v1/agendas/{id}"))
+                .await
+                .map_err(explain)?;
+            let body = records::member_body(lang, &view, &body)?;
             membership(
                 &client,
                 &id,
