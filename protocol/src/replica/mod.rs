@@ -590,6 +590,12 @@ impl Replica {
             .map(|(k, p)| (*k, p.body.map(|b| (b, p.body_name.as_str()))))
     }
 
+    /// What `peer` last told us it holds of `space` (its vector in a request, response
+    /// or acknowledgement on this connection); `None`: it has said nothing of it yet.
+    pub fn peer_told(&self, peer: &PeerKey, space: &SpaceId) -> Option<&Vector> {
+        self.peers.get(peer).and_then(|p| p.told.get(space))
+    }
+
     pub fn peer_body(&self, peer: &PeerKey) -> Option<BodyId> {
         self.peers.get(peer).and_then(|p| p.body)
     }
