@@ -59,7 +59,26 @@ struct Writer<'a> {
     seq: u64,
 }
 
+/// `author`'s seq in `space` as `node` holds it (a write that changes nothing signs no
+/// entry, so a count of writes can run ahead of it).
+async fn seq_on(node: &TestNode, space: SpaceId, author: confer_protocol::PublicKey) -> u64 {
+    node.handle
+        .status()
+        .await
+        .expect("status")
+        .spaces
+        .into_iter()
+        .find(|v| v.id == space.to_string())
+        .and_then(|v| v.vector.get(&author.to_string()).copied())
+        .unwrap_or(0)
+}
+
 impl Writer<'_> {
+    /// Takes the seq from the node: what the writes so far really signed.
+    async fn resync(&mut self) {
+        self.seq = seq_on(self.node, self.space, self.node.member_public()).await;
+    }
+
     async fn apply(&mut self, action: ModelAction) {
         self.node
             .handle
@@ -70,13 +89,59 @@ impl Writer<'_> {
     }
 }
 
+/// Waits until B holds `author`'s entries up to `seq`; after two minutes without that,
+/// panics with what each side holds of the space (a stalled sync is a bug to see, not a
+/// bench that hangs).
+async fn caught_up(
+    a: &TestNode,
+    b: &TestNode,
+    space: SpaceId,
+    author: confer_protocol::PublicKey,
+    seq: u64,
+) {
+    let wait = b.handle.wait_for(space, author, seq);
+    if tokio::time::timeout(Duration::from_secs(120), wait)
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    let held = |node: &TestNode| {
+        let node = node.handle.clone();
+        async move {
+            node.status()
+                .await
+                .ok()
+                .and_then(|s| s.spaces.into_iter().find(|v| v.id == space.to_string()))
+                .map(|v| {
+                    format!(
+                        "vector {:?}, entries {}, pending {}",
+                        v.vector, v.entries, v.pending
+                    )
+                })
+        }
+    };
+    panic!(
+        "B has not caught up with {author} to seq {seq} in two minutes.\nA: {:?}\nB: {:?}",
+        held(a).await,
+        held(b).await
+    );
+}
+
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1e3
 }
 
 /// Edits suggestion `target` on A `writes` times, each time waiting until B holds it.
-async fn live(a: &mut Writer<'_>, b: &TestNode, target: u64, writes: usize) -> Vec<Duration> {
+async fn live(
+    a: &mut Writer<'_>,
+    b: &TestNode,
+    target: u64,
+    writes: usize,
+    phase: &str,
+) -> Vec<Duration> {
+    a.resync().await;
     let member = a.node.member_public();
     let mut out = Vec::with_capacity(writes);
     for i in 0..writes {
@@ -85,7 +150,7 @@ async fn live(a: &mut Writer<'_>, b: &TestNode, target: u64, writes: usize) -> V
             "suggestion",
             target,
             false,
-            vec![("text", format!("第 {i} 稿：建立交界河道联合河长制"))],
+            vec![("text", format!("{phase}第 {i} 稿：建立交界河道联合河长制"))],
         ))
         .await;
         b.handle
@@ -261,7 +326,7 @@ async fn main() {
         vec![("round", rid(1).to_string()), ("text", "建议".into())],
     ))
     .await;
-    let baseline = live(&mut w, &b, 2, writes).await;
+    let baseline = live(&mut w, &b, 2, writes, "基线").await;
     eprintln!("workflow_live: baseline measured; writing the workflow-size agenda on A");
 
     // The workflow issue's agenda, written on A while B stays connected and applies the
@@ -341,16 +406,14 @@ async fn main() {
         .await;
     }
     let build = started.elapsed();
+    w.resync().await;
     eprintln!("workflow_live: {} entries written; waiting for B", w.seq);
     let started = Instant::now();
-    b.handle
-        .wait_for(big, a.member_public(), w.seq)
-        .await
-        .expect("B catches up");
+    caught_up(&a, &b, big, a.member_public(), w.seq).await;
     let catch_up = started.elapsed();
     let entries = w.seq;
     eprintln!("workflow_live: B holds them; measuring live writes");
-    let at_size = live(&mut w, &b, 100 + 250, writes).await;
+    let at_size = live(&mut w, &b, 100 + 250, writes, "议题").await;
     let (read, show) = views(&a, big).await;
 
     // The same agenda grown to `CONFER_BENCH_CHANGES` changes of a long-lived agenda: text
@@ -360,6 +423,23 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000u64);
+    // Staff take turns: one member key cannot write more than the per-author quota
+    // (MAX_BYTES_PER_AUTHOR), and in a long-lived agenda several people write. A's first
+    // member and four more share the changes in turn.
+    let mut staff: Vec<confer_protocol::PublicKey> = vec![a.member_public()];
+    for n in 1..=4 {
+        let cert = confer_node::identity::members::add_member(
+            &a.dir,
+            &a.body_secret(),
+            &format!("工作人员{n}"),
+            confer_protocol::Role::Staff,
+            false,
+            confer_tests::unix_now(),
+        )
+        .expect("member add");
+        staff.push(cert.key);
+    }
+    a.handle.reload_members().await.expect("reload members");
     let started = Instant::now();
     let mut grown = History {
         step: 0,
@@ -368,23 +448,37 @@ async fn main() {
         findings: 200,
     };
     let mut last_report = Instant::now();
-    while w.seq < history {
+    let mut total = w.seq;
+    while total < history {
         let action = grown.next();
-        w.apply(action).await;
+        let turn = (grown.step as usize) % staff.len();
+        a.handle
+            .apply(big, action, Some(staff[turn]))
+            .await
+            .unwrap_or_else(|e| panic!("apply on A as staff {turn}: {e}"));
+        total += 1;
         if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("workflow_live: {} of {history} changes written", w.seq);
+            eprintln!("workflow_live: {total} of {history} changes written");
             last_report = Instant::now();
         }
     }
     let grow = started.elapsed();
     let started = Instant::now();
-    b.handle
-        .wait_for(big, a.member_public(), w.seq)
-        .await
-        .expect("B catches up");
+    for key in &staff {
+        let seq = seq_on(&a, big, *key).await;
+        caught_up(&a, &b, big, *key, seq).await;
+    }
     let grow_behind = started.elapsed();
-    let long_entries = w.seq;
-    let at_history = live(&mut w, &b, 100 + 250, writes).await;
+    let long_entries = a
+        .handle
+        .status()
+        .await
+        .expect("status")
+        .spaces
+        .into_iter()
+        .find(|v| v.id == big.to_string())
+        .map_or(0, |v| v.entries as u64);
+    let at_history = live(&mut w, &b, 100 + 250, writes, "长期").await;
     let (long_read, long_show) = views(&a, big).await;
 
     let (b50, b99) = (pct(&baseline, 0.5), pct(&baseline, 0.99));
