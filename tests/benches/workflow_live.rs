@@ -9,18 +9,23 @@
 //! Prints one JSON object per line, then a table. `CONFER_BENCH_WRITES` sets the number of
 //! live writes (default 200).
 //!
-//! Measured 2026-11-23 on this 2-core machine (release profile), 200 writes each:
+//! Measured 2026-12-07 on this 2-core machine (release profile) while three other builds
+//! ran (load average about 7), 200 writes each:
 //!
 //! | scenario | p50 ms | p99 ms |
 //! |---|---|---|
-//! | live, fresh agenda (baseline) | 1.63 | 1.96 |
-//! | live, 4,306 entries | 1.77 | 2.17 (1.1× the fresh p99; target 50) |
-//! | model view on A (`handle.read`) | 35 | |
-//! | `agenda show` on A (re-verifies every signature) | 184 | |
+//! | live, fresh agenda (baseline) | 1.61 | 10.9 |
+//! | live, 4,306 entries | 1.75 | 9.8 (0.9× the fresh p99; target 50) |
+//! | live, 93,785 entries (100,000 writes by five staff) | 5.7 | 9.4 (0.9×) |
+//! | model view on A (`handle.read`), 4,306 / 93,785 entries | 40.5 / 675 | |
+//! | `agenda show` on A, 4,306 / 93,785 entries | 66.6 / 950 | |
 //!
-//! Writing the 4,306 entries on A took 4.0 s with B applying them as they came (32 ms
-//! behind at the end). `agenda show` misses the 50 ms view target at this size because it
-//! verifies every signature again on each call.
+//! Writing the 4,306 entries on A took 11.1 s with B applying them as they came (22 ms
+//! behind at the end); growing to 93,785 took 264 s (B 3.5 s behind). The grown agenda
+//! holds about 48,000 records (its history makes four in ten changes new records), so its
+//! views, which read every record, take ten times as long. One member key cannot write it
+//! alone: past `MAX_BYTES_PER_AUTHOR` (256 MiB, about 95,000 such changes) a key's edits
+//! are refused where they are made.
 
 use std::time::{Duration, Instant};
 
