@@ -47,7 +47,10 @@ async fn a_joint_agenda_converges_through_files_alone() {
     // B edits and sends its part back; A's receipt says what A holds.
     b.edit(id, Some("B 修改的标题"), None).await;
     let back = import(&a, export(&b, &a, None).await).await;
-    assert_eq!(back.spaces[0].accepted, 1, "only B's edit is new to A: {back:?}");
+    assert_eq!(
+        back.spaces[0].accepted, 1,
+        "only B's edit is new to A: {back:?}"
+    );
     assert_eq!(back.spaces[0].duplicates, 2, "{back:?}");
     let receipt_from_a = back.receipt;
 
@@ -56,7 +59,12 @@ async fn a_joint_agenda_converges_through_files_alone() {
     b.edit(id, Some("B 的第二个标题"), None).await;
     let full = export(&a, &b, None).await;
     let difference = export(&a, &b, Some(&receipt_from_b)).await;
-    assert!(difference.len() < full.len(), "{} < {}", difference.len(), full.len());
+    assert!(
+        difference.len() < full.len(),
+        "{} < {}",
+        difference.len(),
+        full.len()
+    );
     let to_b = import(&b, difference).await;
     // What B lacked when it wrote its receipt: A's new edit, and B's own first edit,
     // which A received after that receipt (a duplicate on B).
@@ -104,9 +112,12 @@ async fn a_joint_agenda_converges_through_files_alone() {
     unchanged(&b, id, &before, "the altered files").await;
     // The genuine file still goes in.
     assert_eq!(import(&b, file).await.spaces[0].accepted, 1);
-    converged(&[&a, &b], id, "the genuine file after the altered ones", |v| {
-        v.entries == 6
-    })
+    converged(
+        &[&a, &b],
+        id,
+        "the genuine file after the altered ones",
+        |v| v.entries == 6,
+    )
     .await;
 
     for node in [&a, &b, &c] {
@@ -116,4 +127,51 @@ async fn a_joint_agenda_converges_through_files_alone() {
             node.name
         );
     }
+}
+
+/// A stolen node key of A's body, revoked by A, reaches a partner with no network path to
+/// A through a sync file: the partner drops the node and refuses its Hello from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_node_key_reaches_an_unconnected_partner_through_a_file() {
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let c = fed.spawn("C 政协").await;
+    c.handle.trust(a.body).await.expect("C trusts A");
+    let mut stolen = Rogue::new(random_seed(), &a.body_secret(), "A 政协");
+    stolen.dial(&c.addr()).await;
+    stolen.hello().await;
+    let peer = stolen.swarm.local_peer_id().to_string();
+    assert!(c.has_proven_peer(&peer).await, "C took the node as A's");
+
+    let reach = confer_node::views::Reach {
+        body: a.body.to_string(),
+        key: stolen.node_key.public().to_string(),
+        spaces: Default::default(),
+        since: unix_now(),
+    };
+    let body_key = a.body_secret();
+    let signed = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    a.handle.revoke(signed).await.expect("revoke the node key");
+    import(&c, export(&a, &c, None).await).await;
+
+    eventually("C drops the revoked node", WAIT, || async {
+        ensure(!c.has_proven_peer(&peer).await, || "still connected".into())
+    })
+    .await;
+    stolen.dial(&c.addr()).await;
+    let again = stolen
+        .request(&confer_protocol::Message::Hello {
+            node: stolen.cert.clone(),
+            chain: vec![],
+        })
+        .await;
+    assert!(
+        matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
+        "C accepted a revoked node key again: {again:?}"
+    );
 }

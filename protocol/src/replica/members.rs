@@ -207,7 +207,7 @@ impl Replica {
     }
 
     /// The held revocations of scope `Later` of this body and the bodies it trusts.
-    fn lasting_revocations(&self) -> impl Iterator<Item = &Revocation> {
+    pub(super) fn lasting_revocations(&self) -> impl Iterator<Item = &Revocation> {
         let own = self.identity.body();
         self.revocations
             .all()

@@ -2,7 +2,8 @@
 //!
 //! [`Replica::export_for`] lists, as the messages a member peer would have been sent, what
 //! `body` lacks of every space both bodies are members of now: this node's `Hello` (its
-//! node certificate and body-key chain, so the file says who sent it), then per space a
+//! node certificate and body-key chain, so the file says who sent it), the revocations of
+//! scope `Later` it holds (`Revocations`, as sent on a connection), then per space a
 //! `Push` carrying the genesis and the entries beyond the vector the body last reported
 //! (in log order, cut into batches a peer accepts, each with the member certificates of
 //! authors the body has not seen), the space's membership consents and the revocations
@@ -35,6 +36,13 @@ impl Replica {
         let mut listed = Vec::new();
         if *body == own {
             return (out, listed);
+        }
+        // Revocations that hold everywhere (a stolen node key's), as on a connection.
+        let lasting: Vec<Revocation> = self.lasting_revocations().cloned().collect();
+        for batch in lasting.chunks(MAX_MESSAGE_REVOCATIONS) {
+            out.push(Message::Revocations {
+                revocations: batch.to_vec(),
+            });
         }
         for s in self.spaces.values() {
             if !s.is_member(body) || !s.is_member(&own) {
