@@ -14,6 +14,7 @@ pub mod net;
 pub mod relay;
 pub mod runtime;
 pub mod store;
+pub mod ui;
 pub mod views;
 
 pub use config::Config;

@@ -52,7 +52,7 @@ use utoipa_axum::routes;
 
 mod ledger;
 pub mod openapi;
-mod workflow;
+pub(crate) mod workflow;
 
 pub use openapi::{RefusalBody, RefusalCode};
 pub use workflow::{OnQuery, OverdueItem, ReportQuery, SignOutcome, WriteRecord};
