@@ -95,7 +95,9 @@ impl AccountError {
             Self::NotAMember(key) => {
                 format!("{key} 不是本机构在本节点上的成员密钥（见 `confer member list`）")
             }
-            Self::WeakPassword => format!("密码至少 {MIN_PASSWORD} 个字符（至多 {MAX_PASSWORD} 个）"),
+            Self::WeakPassword => {
+                format!("密码至少 {MIN_PASSWORD} 个字符（至多 {MAX_PASSWORD} 个）")
+            }
             Self::Hash(e) => format!("密码散列失败：{e}"),
         }
     }
@@ -132,7 +134,8 @@ pub fn load(dir: &Path) -> Result<Vec<Account>, AccountError> {
 fn save(dir: &Path, accounts: &[Account]) -> Result<(), AccountError> {
     let path = accounts_path(dir);
     let tmp = dir.join("ui-accounts.json.tmp");
-    let json = serde_json::to_vec_pretty(accounts).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let json =
+        serde_json::to_vec_pretty(accounts).map_err(|e| AccountError::Hash(e.to_string()))?;
     write_private(&tmp, &json)?;
     std::fs::rename(&tmp, &path).map_err(|e| AccountError::Damaged {
         path: path.display().to_string(),
@@ -162,7 +165,11 @@ fn one_time_password() -> String {
         .collect()
 }
 
-fn argon2(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Argon2<'static>, AccountError> {
+fn argon2(
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> Result<Argon2<'static>, AccountError> {
     let params = Params::new(memory_kib, iterations, parallelism, Some(32))
         .map_err(|e| AccountError::Hash(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))

@@ -65,7 +65,9 @@ impl FormState {
     }
 
     pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.entry(field.to_owned()).or_insert(message.into());
+        self.errors
+            .entry(field.to_owned())
+            .or_insert(message.into());
     }
 
     pub(crate) fn ok(&self) -> bool {
@@ -75,7 +77,10 @@ impl FormState {
     /// A required field left blank is a mistake.
     pub(crate) fn require(&mut self, lang: Lang, field: &str) {
         if self.values.get(field).is_empty() {
-            self.error(field, lang.pick("This field is required.", "此项为必填项。"));
+            self.error(
+                field,
+                lang.pick("This field is required.", "此项为必填项。"),
+            );
         }
     }
 
@@ -112,7 +117,13 @@ fn error_line(state: &FormState, name: &str) -> Markup {
 }
 
 /// A labelled one-line input.
-pub(crate) fn input(state: &FormState, name: &str, label: &str, kind: &str, required: bool) -> Markup {
+pub(crate) fn input(
+    state: &FormState,
+    name: &str,
+    label: &str,
+    kind: &str,
+    required: bool,
+) -> Markup {
     let id = id_of(&state.form, name);
     let invalid = state.errors.contains_key(name);
     html! {
@@ -142,7 +153,12 @@ pub(crate) fn textarea(state: &FormState, name: &str, label: &str, required: boo
 }
 
 /// A labelled choice among `options` (value, label).
-pub(crate) fn select(state: &FormState, name: &str, label: &str, options: &[(String, String)]) -> Markup {
+pub(crate) fn select(
+    state: &FormState,
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+) -> Markup {
     let id = id_of(&state.form, name);
     let invalid = state.errors.contains_key(name);
     let current = state.value(name);

@@ -187,12 +187,7 @@ pub(crate) fn short(id: &str) -> &str {
 }
 
 /// "written by BODY · PERSON ✓ signature verified".
-pub(crate) fn byline(
-    lang: Lang,
-    body: Option<&str>,
-    person: Option<&str>,
-    key: &str,
-) -> Markup {
+pub(crate) fn byline(lang: Lang, body: Option<&str>, person: Option<&str>, key: &str) -> Markup {
     html! {
         span.byline {
             span.body-name { (body.unwrap_or(lang.pick("unknown body", "未知机构"))) }

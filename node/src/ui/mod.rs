@@ -159,8 +159,7 @@ async fn not_found(lang: UiLang) -> Response {
         lang.0,
         StatusCode::NOT_FOUND,
         lang.0.pick("Not found", "页面不存在"),
-        lang.0
-            .pick("There is no such page.", "没有这个页面。"),
+        lang.0.pick("There is no such page.", "没有这个页面。"),
     )
 }
 

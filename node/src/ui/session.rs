@@ -36,8 +36,7 @@ pub fn random_token() -> String {
 /// Constant-time equality of two tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -196,11 +195,17 @@ mod tests {
         }
         assert!(!limiter.allowed("a", ip));
         let other: IpAddr = "192.0.2.2".parse().expect("ip");
-        assert!(!limiter.allowed("a", other), "per account, from any address");
+        assert!(
+            !limiter.allowed("a", other),
+            "per account, from any address"
+        );
         for i in 0..MAX_FAILURES_PER_ADDRESS {
             limiter.failed(&format!("x{i}"), other);
         }
-        assert!(!limiter.allowed("fresh", other), "per address, for any account");
+        assert!(
+            !limiter.allowed("fresh", other),
+            "per address, for any account"
+        );
         assert!(limiter.allowed("fresh", ip));
     }
 

@@ -16,13 +16,25 @@ fn not_admin(lang: Lang) -> Response {
         lang,
         StatusCode::FORBIDDEN,
         lang.pick("Administrators only", "仅限管理员"),
-        lang.pick("Only an administrator account may manage accounts.", "只有管理员账户才能管理账户。"),
+        lang.pick(
+            "Only an administrator account may manage accounts.",
+            "只有管理员账户才能管理账户。",
+        ),
     )
 }
 
-async fn page(state: &Shared, viewer: &Viewer, form: &FormState, notice: Option<Markup>) -> Result<Markup, Response> {
+async fn page(
+    state: &Shared,
+    viewer: &Viewer,
+    form: &FormState,
+    notice: Option<Markup>,
+) -> Result<Markup, Response> {
     let lang = viewer.lang;
-    let members = state.node.members().await.map_err(|e| node_failure(lang, &e))?;
+    let members = state
+        .node
+        .members()
+        .await
+        .map_err(|e| node_failure(lang, &e))?;
     let all = accounts::load(&state.dir).map_err(|e| server_error(lang, &e.say(lang)))?;
     let member_name = |key: &str| {
         members
@@ -34,8 +46,15 @@ async fn page(state: &Shared, viewer: &Viewer, form: &FormState, notice: Option<
         .iter()
         .filter(|m| !m.revoked)
         .map(|m| {
-            let sign = if m.can_sign { lang.pick(" (may sign)", "（可签署）") } else { "" };
-            (m.key.clone(), format!("{}{sign} · {}", m.name, layout::short(&m.key)))
+            let sign = if m.can_sign {
+                lang.pick(" (may sign)", "（可签署）")
+            } else {
+                ""
+            };
+            (
+                m.key.clone(),
+                format!("{}{sign} · {}", m.name, layout::short(&m.key)),
+            )
         })
         .collect();
     Ok(layout::page(
@@ -94,7 +113,14 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
     if !viewer.account.admin {
         return not_admin(viewer.lang);
     }
-    match page(&state, &viewer, &FormState::of("account", Fields::default()), None).await {
+    match page(
+        &state,
+        &viewer,
+        &FormState::of("account", Fields::default()),
+        None,
+    )
+    .await
+    {
         Ok(m) => html(m),
         Err(r) => r,
     }
@@ -109,7 +135,11 @@ fn password_notice(lang: Lang, name: &str, password: &str) -> Markup {
     }
 }
 
-pub(crate) async fn act(State(state): State<Shared>, viewer: Viewer, Form(fields): Form<Fields>) -> Response {
+pub(crate) async fn act(
+    State(state): State<Shared>,
+    viewer: Viewer,
+    Form(fields): Form<Fields>,
+) -> Response {
     if let Err(refused) = viewer.check_csrf(&fields) {
         return refused;
     }
@@ -129,7 +159,9 @@ pub(crate) async fn act(State(state): State<Shared>, viewer: Viewer, Form(fields
                 let member = fields.get("member").to_owned();
                 let admin = fields.get("admin") == "yes";
                 let n = name.clone();
-                match tokio::task::spawn_blocking(move || accounts::add(&dir, &n, &member, admin)).await {
+                match tokio::task::spawn_blocking(move || accounts::add(&dir, &n, &member, admin))
+                    .await
+                {
                     Ok(Ok(password)) => {
                         form = FormState::of("account", Fields::default());
                         Some(password_notice(lang, &name, &password))
@@ -138,7 +170,9 @@ pub(crate) async fn act(State(state): State<Shared>, viewer: Viewer, Form(fields
                         form.error("member", e.say(lang));
                         None
                     }
-                    Ok(Err(e @ (accounts::AccountError::BadName | accounts::AccountError::Exists(_)))) => {
+                    Ok(Err(
+                        e @ (accounts::AccountError::BadName | accounts::AccountError::Exists(_)),
+                    )) => {
                         form.error("name", e.say(lang));
                         None
                     }
@@ -171,7 +205,11 @@ pub(crate) async fn act(State(state): State<Shared>, viewer: Viewer, Form(fields
         },
         _ => return server_error(lang, lang.pick("Unknown request.", "未知请求。")),
     };
-    let status = if form.ok() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if form.ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     match page(&state, &viewer, &form, notice).await {
         Ok(m) => (status, html(m)).into_response(),
         Err(r) => r,

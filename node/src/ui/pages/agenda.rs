@@ -45,10 +45,7 @@ pub(crate) async fn save(
     let body = WriteRecord {
         collection: collection.to_owned(),
         id,
-        fields: fields
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+        fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         as_member: None,
     };
     let write = record_write(&confer_protocol::model::AGENDA_SCHEMA, &body)?;
@@ -167,7 +164,13 @@ fn sides(loaded: &Loaded, lang: Lang, units: &[UnitStatus], suggestion: &str) ->
     }
 }
 
-fn suggestion_card(loaded: &Loaded, lang: Lang, units: &[UnitStatus], n: usize, s: &RecordView) -> Markup {
+fn suggestion_card(
+    loaded: &Loaded,
+    lang: Lang,
+    units: &[UnitStatus],
+    n: usize,
+    s: &RecordView,
+) -> Markup {
     let id = s.id.to_string();
     html! {
         article.card id=(format!("s-{id}")) {
@@ -187,7 +190,8 @@ fn outcome_card(viewer: &Viewer, loaded: &Loaded, my_body: &str, o: &OutcomeStat
     let lang = viewer.lang;
     let record = loaded.view.record("outcome", &o.id);
     let mine = o.bodies.iter().find(|b| b.body == my_body);
-    let can_sign = viewer.member.can_sign && o.problem.is_none() && !mine.is_some_and(|b| b.matches);
+    let can_sign =
+        viewer.member.can_sign && o.problem.is_none() && !mine.is_some_and(|b| b.matches);
     html! {
         article.card id=(format!("o-{}", o.id)) {
             h3 {
@@ -272,19 +276,27 @@ async fn agenda_page(
     let suggestions = view.records("suggestion");
     let pages = suggestions.len().div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
-    let shown = suggestions.iter().enumerate().skip((page - 1) * PER_PAGE).take(PER_PAGE);
+    let shown = suggestions
+        .iter()
+        .enumerate()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE);
     let title = view.text("title");
     let sid = space.to_string();
     let suggestion_form = FormState::for_form(form, "suggestion");
     let outcome_form = FormState::for_form(form, "outcome");
     let finding_form = FormState::for_form(form, "finding");
     let sign_form = FormState::for_form(form, "sign");
-    let suggestion_options: Vec<(String, String)> = std::iter::once((String::new(), lang.pick("— none —", "— 无 —").to_owned()))
-        .chain(suggestions.iter().enumerate().map(|(i, s)| {
-            let text: String = s.get("text").chars().take(40).collect();
-            (s.id.to_string(), format!("{} {}：{text}", lang.pick("Suggestion", "意见建议"), i + 1))
-        }))
-        .collect();
+    let suggestion_options: Vec<(String, String)> =
+        std::iter::once((String::new(), lang.pick("— none —", "— 无 —").to_owned()))
+            .chain(suggestions.iter().enumerate().map(|(i, s)| {
+                let text: String = s.get("text").chars().take(40).collect();
+                (
+                    s.id.to_string(),
+                    format!("{} {}：{text}", lang.pick("Suggestion", "意见建议"), i + 1),
+                )
+            }))
+            .collect();
     Ok(layout::page(
         viewer,
         &state.body,
@@ -444,7 +456,12 @@ async fn suggestion_page(
     }
     let unit_options: Vec<(String, String)> = mine
         .iter()
-        .map(|u| (u.id.clone(), format!("{} · {}", u.unit, label(lang, labels::ROLES, &u.role))))
+        .map(|u| {
+            (
+                u.id.clone(),
+                format!("{} · {}", u.unit, label(lang, labels::ROLES, &u.role)),
+            )
+        })
         .collect();
     let title = format!("{}{n}", lang.pick("Suggestion ", "意见建议 "));
     Ok(layout::page(
@@ -541,14 +558,24 @@ pub(crate) async fn act(
         "feedback" => add_feedback(&state, &viewer, space, &mut form).await,
         "finding" => add_finding(&state, &viewer, space, &mut form).await,
         _ => {
-            return node_failure(lang, &NodeError::BadInput(format!("no such form: {action}")));
+            return node_failure(
+                lang,
+                &NodeError::BadInput(format!("no such form: {action}")),
+            );
         }
     };
     if let Some(to) = done {
         return see_other(&to);
     }
     let page = if on_suggestion_page {
-        suggestion_page(&state, &viewer, space, fields.get("suggestion"), Some(&form)).await
+        suggestion_page(
+            &state,
+            &viewer,
+            space,
+            fields.get("suggestion"),
+            Some(&form),
+        )
+        .await
     } else {
         agenda_page(&state, &viewer, space, 1, Some(&form)).await
     };
@@ -570,10 +597,24 @@ async fn current_round(state: &Shared, space: SpaceId) -> Result<Option<String>,
         .map(|r| r.id.to_string()))
 }
 
-async fn ensure_round(state: &Shared, viewer: &Viewer, space: SpaceId) -> Result<String, NodeError> {
+async fn ensure_round(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+) -> Result<String, NodeError> {
     match current_round(state, space).await? {
         Some(id) => Ok(id),
-        None => save(state, viewer, space, "round", None, vec![("number", "1".into())]).await,
+        None => {
+            save(
+                state,
+                viewer,
+                space,
+                "round",
+                None,
+                vec![("number", "1".into())],
+            )
+            .await
+        }
     }
 }
 
@@ -593,7 +634,12 @@ async fn finish(
     }
 }
 
-async fn add_suggestion(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn add_suggestion(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     form.require(lang, "text");
     if !form.ok() {
@@ -620,7 +666,12 @@ async fn add_suggestion(state: &Shared, viewer: &Viewer, space: SpaceId, form: &
     finish(result, lang, form, |id| format!("/agendas/{space}#s-{id}")).await
 }
 
-async fn add_outcome(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn add_outcome(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     form.require(lang, "title");
     form.require(lang, "text");
@@ -648,23 +699,40 @@ async fn add_outcome(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut
     finish(result, lang, form, |id| format!("/agendas/{space}#o-{id}")).await
 }
 
-async fn sign(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn sign(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     let outcome: Result<RecordId, _> = form.value("outcome").parse();
     let Ok(outcome) = outcome else {
-        form.general = Some(lang.pick("No such outcome.", "没有这项协商成果。").to_owned());
+        form.general = Some(
+            lang.pick("No such outcome.", "没有这项协商成果。")
+                .to_owned(),
+        );
         return None;
     };
     let id = RecordId::from_bytes(rand::rng().random());
     let result = state
         .node
-        .apply(space, AgendaAction::Sign { outcome, id }.into(), viewer.author())
+        .apply(
+            space,
+            AgendaAction::Sign { outcome, id }.into(),
+            viewer.author(),
+        )
         .await
         .map(|()| outcome.to_string());
     finish(result, lang, form, |o| format!("/agendas/{space}#o-{o}")).await
 }
 
-async fn add_handling(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn add_handling(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     for f in ["unit", "assigned", "due"] {
         form.require(lang, f);
@@ -672,11 +740,23 @@ async fn add_handling(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mu
     form.date(lang, "assigned");
     form.date(lang, "due");
     if !labels::valid(labels::ROLES, form.value("role")) {
-        form.error("role", lang.pick("Choose lead or co-handling.", "请选择主办或协办。"));
+        form.error(
+            "role",
+            lang.pick("Choose lead or co-handling.", "请选择主办或协办。"),
+        );
     }
-    if let (Some(a), Some(d)) = (Date::parse(form.value("assigned")), Date::parse(form.value("due"))) {
+    if let (Some(a), Some(d)) = (
+        Date::parse(form.value("assigned")),
+        Date::parse(form.value("due")),
+    ) {
         if d < a {
-            form.error("due", lang.pick("The deadline is before the assignment.", "办理期限早于交办日期。"));
+            form.error(
+                "due",
+                lang.pick(
+                    "The deadline is before the assignment.",
+                    "办理期限早于交办日期。",
+                ),
+            );
         }
     }
     if !form.ok() {
@@ -688,10 +768,18 @@ async fn add_handling(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mu
         .map(|f| (f, form.value(f).to_owned()))
         .collect();
     let result = save(state, viewer, space, "handling", None, fields).await;
-    finish(result, lang, form, |_| format!("/agendas/{space}/suggestions/{suggestion}")).await
+    finish(result, lang, form, |_| {
+        format!("/agendas/{space}/suggestions/{suggestion}")
+    })
+    .await
 }
 
-async fn add_feedback(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn add_feedback(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     for f in ["handling", "text", "date"] {
         form.require(lang, f);
@@ -701,7 +789,10 @@ async fn add_feedback(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mu
         form.error("result", lang.pick("Choose a result.", "请选择办理结果。"));
     }
     if form.value("result") == "not-adopted" && form.value("reason").is_empty() {
-        form.error("reason", lang.pick("Say why it was not adopted.", "未采纳须说明理由。"));
+        form.error(
+            "reason",
+            lang.pick("Say why it was not adopted.", "未采纳须说明理由。"),
+        );
     }
     if !form.ok() {
         return None;
@@ -715,23 +806,41 @@ async fn add_feedback(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mu
         fields.push(("reason", form.value("reason").to_owned()));
     }
     let result = save(state, viewer, space, "feedback", None, fields).await;
-    finish(result, lang, form, |_| format!("/agendas/{space}/suggestions/{suggestion}")).await
+    finish(result, lang, form, |_| {
+        format!("/agendas/{space}/suggestions/{suggestion}")
+    })
+    .await
 }
 
-async fn add_finding(state: &Shared, viewer: &Viewer, space: SpaceId, form: &mut FormState) -> Option<String> {
+async fn add_finding(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
     let lang = viewer.lang;
     form.require(lang, "text");
     form.date(lang, "date");
     if !labels::valid(labels::VISITS, form.value("visit")) {
-        form.error("visit", lang.pick("Choose a kind of visit.", "请选择监督方式。"));
+        form.error(
+            "visit",
+            lang.pick("Choose a kind of visit.", "请选择监督方式。"),
+        );
     }
     if !labels::valid(labels::SEVERITIES, form.value("severity")) {
-        form.error("severity", lang.pick("Choose a severity.", "请选择严重程度。"));
+        form.error(
+            "severity",
+            lang.pick("Choose a severity.", "请选择严重程度。"),
+        );
     }
     if !form.ok() {
         return None;
     }
-    let date = if form.value("date").is_empty() { today().to_string() } else { form.value("date").to_owned() };
+    let date = if form.value("date").is_empty() {
+        today().to_string()
+    } else {
+        form.value("date").to_owned()
+    };
     let mut fields: Vec<(&str, String)> = vec![
         ("visit", form.value("visit").to_owned()),
         ("severity", form.value("severity").to_owned()),

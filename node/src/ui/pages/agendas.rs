@@ -103,7 +103,11 @@ pub(crate) async fn list(State(state): State<Shared>, viewer: Viewer) -> Respons
     }
 }
 
-pub(crate) async fn create(State(state): State<Shared>, viewer: Viewer, Form(fields): Form<Fields>) -> Response {
+pub(crate) async fn create(
+    State(state): State<Shared>,
+    viewer: Viewer,
+    Form(fields): Form<Fields>,
+) -> Response {
     if let Err(refused) = viewer.check_csrf(&fields) {
         return refused;
     }
@@ -111,7 +115,10 @@ pub(crate) async fn create(State(state): State<Shared>, viewer: Viewer, Form(fie
     let mut form = FormState::of("new", fields.clone());
     form.require(lang, "title");
     if fields.get("title").contains('\n') {
-        form.error("title", lang.pick("The title is one line.", "议题名称只能是一行。"));
+        form.error(
+            "title",
+            lang.pick("The title is one line.", "议题名称只能是一行。"),
+        );
     }
     let mut with = Vec::new();
     for id in fields.all("with") {
@@ -121,7 +128,13 @@ pub(crate) async fn create(State(state): State<Shared>, viewer: Viewer, Form(fie
         }
     }
     if with.is_empty() {
-        form.error("with", lang.pick("Choose at least one partner committee.", "请至少选择一个合作方政协。"));
+        form.error(
+            "with",
+            lang.pick(
+                "Choose at least one partner committee.",
+                "请至少选择一个合作方政协。",
+            ),
+        );
     }
     if form.ok() {
         let summary = Some(fields.get("summary")).filter(|s| !s.is_empty());
@@ -132,7 +145,15 @@ pub(crate) async fn create(State(state): State<Shared>, viewer: Viewer, Form(fie
         {
             Ok(id) => {
                 // The first round, so suggestions have a round to belong to.
-                let round = save(&state, &viewer, id, "round", None, vec![("number", "1".into())]).await;
+                let round = save(
+                    &state,
+                    &viewer,
+                    id,
+                    "round",
+                    None,
+                    vec![("number", "1".into())],
+                )
+                .await;
                 if let Err(e) = round {
                     return node_failure(lang, &e);
                 }

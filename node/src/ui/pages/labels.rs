@@ -37,7 +37,11 @@ pub(crate) const SEVERITIES: &[(&str, &str, &str)] = &[
 ];
 
 /// The label of `value` among `choices` (the value itself if unknown).
-pub(crate) fn label<'a>(lang: Lang, choices: &'a [(&'a str, &'a str, &'a str)], value: &'a str) -> &'a str {
+pub(crate) fn label<'a>(
+    lang: Lang,
+    choices: &'a [(&'a str, &'a str, &'a str)],
+    value: &'a str,
+) -> &'a str {
     choices
         .iter()
         .find(|(v, _, _)| *v == value)

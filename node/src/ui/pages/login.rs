@@ -13,7 +13,13 @@ use crate::ui::forms::{self, Fields, FormState};
 use crate::ui::session::{self, cookie, set_cookie};
 use crate::ui::{accounts, forbidden, layout, see_other, server_error, Shared, UiLang, Viewer};
 
-fn login_page(lang: Lang, token: &str, state: &FormState, status: StatusCode, secure: bool) -> Response {
+fn login_page(
+    lang: Lang,
+    token: &str,
+    state: &FormState,
+    status: StatusCode,
+    secure: bool,
+) -> Response {
     let markup = layout::bare(
         lang,
         lang.pick("Log in", "登录"),
@@ -46,14 +52,24 @@ fn login_page(lang: Lang, token: &str, state: &FormState, status: StatusCode, se
         .into_response()
 }
 
-pub(crate) async fn form(State(state): State<Shared>, UiLang(lang): UiLang, headers: HeaderMap) -> Response {
+pub(crate) async fn form(
+    State(state): State<Shared>,
+    UiLang(lang): UiLang,
+    headers: HeaderMap,
+) -> Response {
     if let Some(token) = cookie(&headers, session::SESSION_COOKIE) {
         if state.sessions.get(token).is_some() {
             return see_other("/");
         }
     }
     let token = session::random_token();
-    login_page(lang, &token, &FormState::of("login", Fields::default()), StatusCode::OK, state.secure)
+    login_page(
+        lang,
+        &token,
+        &FormState::of("login", Fields::default()),
+        StatusCode::OK,
+        state.secure,
+    )
 }
 
 pub(crate) async fn submit(
@@ -78,10 +94,16 @@ pub(crate) async fn submit(
         .unwrap_or_default();
     let mut form = FormState::of("login", Fields(vec![("name".into(), name.clone())]));
     if name.is_empty() {
-        form.error("name", lang.pick("Enter your account name.", "请填写账户名。"));
+        form.error(
+            "name",
+            lang.pick("Enter your account name.", "请填写账户名。"),
+        );
     }
     if password.is_empty() {
-        form.error("password", lang.pick("Enter your password.", "请填写密码。"));
+        form.error(
+            "password",
+            lang.pick("Enter your password.", "请填写密码。"),
+        );
     }
     if !form.ok() {
         return login_page(lang, &fresh, &form, StatusCode::BAD_REQUEST, state.secure);
@@ -95,7 +117,13 @@ pub(crate) async fn submit(
             )
             .to_owned(),
         );
-        return login_page(lang, &fresh, &form, StatusCode::TOO_MANY_REQUESTS, state.secure);
+        return login_page(
+            lang,
+            &fresh,
+            &form,
+            StatusCode::TOO_MANY_REQUESTS,
+            state.secure,
+        );
     }
     let account = match accounts::load(&state.dir) {
         Ok(all) => all.into_iter().find(|a| a.name == name),
@@ -116,8 +144,11 @@ pub(crate) async fn submit(
         state.limiter.failed(&name, ip);
         tracing::info!(account = %confer_protocol::text::display_line(&name), %ip, "web UI: failed login");
         form.general = Some(
-            lang.pick("The account name or the password is wrong.", "账户名或密码错误。")
-                .to_owned(),
+            lang.pick(
+                "The account name or the password is wrong.",
+                "账户名或密码错误。",
+            )
+            .to_owned(),
         );
         return login_page(lang, &fresh, &form, StatusCode::UNAUTHORIZED, state.secure);
     };
@@ -127,7 +158,11 @@ pub(crate) async fn submit(
         accounts::visited(&state.dir, &account.name, crate::runtime::unix_now_ms()).unwrap_or(0)
     };
     let token = state.sessions.open(&account.name, since);
-    let to = if account.must_change { "/password" } else { "/" };
+    let to = if account.must_change {
+        "/password"
+    } else {
+        "/"
+    };
     (
         StatusCode::SEE_OTHER,
         [
@@ -141,7 +176,11 @@ pub(crate) async fn submit(
         .into_response()
 }
 
-pub(crate) async fn logout(State(state): State<Shared>, viewer: Viewer, Form(fields): Form<Fields>) -> Response {
+pub(crate) async fn logout(
+    State(state): State<Shared>,
+    viewer: Viewer,
+    Form(fields): Form<Fields>,
+) -> Response {
     if let Err(refused) = viewer.check_csrf(&fields) {
         return refused;
     }
@@ -168,7 +207,10 @@ pub(crate) struct LangQuery {
 }
 
 /// Sets the language cookie and goes back to the page (a path on this site only).
-pub(crate) async fn switch_language(State(state): State<Shared>, Query(q): Query<LangQuery>) -> Response {
+pub(crate) async fn switch_language(
+    State(state): State<Shared>,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = if q.to == "en" { "en" } else { "zh" };
     let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
         q.back

@@ -37,7 +37,11 @@ fn page(state: &Shared, viewer: &Viewer, form: &FormState) -> maud::Markup {
 }
 
 pub(crate) async fn form(State(state): State<Shared>, viewer: Viewer) -> Response {
-    html(page(&state, &viewer, &FormState::of("password", Fields::default())))
+    html(page(
+        &state,
+        &viewer,
+        &FormState::of("password", Fields::default()),
+    ))
 }
 
 fn raw(fields: &Fields, name: &str) -> String {
@@ -49,23 +53,49 @@ fn raw(fields: &Fields, name: &str) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) async fn submit(State(state): State<Shared>, viewer: Viewer, Form(fields): Form<Fields>) -> Response {
+pub(crate) async fn submit(
+    State(state): State<Shared>,
+    viewer: Viewer,
+    Form(fields): Form<Fields>,
+) -> Response {
     if let Err(refused) = viewer.check_csrf(&fields) {
         return refused;
     }
     let lang = viewer.lang;
-    let (current, new, repeat) = (raw(&fields, "current"), raw(&fields, "new"), raw(&fields, "repeat"));
+    let (current, new, repeat) = (
+        raw(&fields, "current"),
+        raw(&fields, "new"),
+        raw(&fields, "repeat"),
+    );
     let mut form = FormState::of("password", Fields::default());
     if current.is_empty() {
-        form.error("current", lang.pick("Enter your current password.", "请填写当前密码。"));
+        form.error(
+            "current",
+            lang.pick("Enter your current password.", "请填写当前密码。"),
+        );
     }
     if new.chars().count() < accounts::MIN_PASSWORD {
-        form.error("new", lang.pick("The new password needs at least 10 characters.", "新密码至少需要 10 个字符。"));
+        form.error(
+            "new",
+            lang.pick(
+                "The new password needs at least 10 characters.",
+                "新密码至少需要 10 个字符。",
+            ),
+        );
     } else if new == current {
-        form.error("new", lang.pick("Choose a password other than the current one.", "新密码不能与当前密码相同。"));
+        form.error(
+            "new",
+            lang.pick(
+                "Choose a password other than the current one.",
+                "新密码不能与当前密码相同。",
+            ),
+        );
     }
     if repeat != new {
-        form.error("repeat", lang.pick("The two new passwords differ.", "两次输入的新密码不一致。"));
+        form.error(
+            "repeat",
+            lang.pick("The two new passwords differ.", "两次输入的新密码不一致。"),
+        );
     }
     if form.ok() {
         let hash = viewer.account.password.clone();
@@ -73,7 +103,10 @@ pub(crate) async fn submit(State(state): State<Shared>, viewer: Viewer, Form(fie
             .await
             .unwrap_or(false);
         if !ok {
-            form.error("current", lang.pick("The current password is wrong.", "当前密码错误。"));
+            form.error(
+                "current",
+                lang.pick("The current password is wrong.", "当前密码错误。"),
+            );
         }
     }
     if !form.ok() {
@@ -87,7 +120,9 @@ pub(crate) async fn submit(State(state): State<Shared>, viewer: Viewer, Form(fie
     };
     match result {
         Ok(Ok(())) => {
-            state.sessions.close_account(&viewer.account.name, Some(&viewer.token));
+            state
+                .sessions
+                .close_account(&viewer.account.name, Some(&viewer.token));
             see_other("/")
         }
         Ok(Err(e)) => server_error(lang, &e.say(lang)),
