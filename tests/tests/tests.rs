@@ -2,6 +2,7 @@
 //! file each. Fixtures live in the `confer_tests` library (`tests/src/lib.rs`).
 
 mod adversarial;
+mod browser;
 mod hostile;
 mod members;
 mod membership;
