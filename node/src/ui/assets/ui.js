@@ -1,13 +1,22 @@
 // confer web UI: live refresh. The page's live regions ([data-live]) are fetched again
 // when the node reports a change to a space they show (data-space, or "*" for any).
-// Forms are never inside a live region, so nothing being typed is lost.
+// Forms are never inside a live region; a region holding the keyboard focus waits until
+// focus leaves it, so nothing being read or typed jumps.
 (function () {
   "use strict";
-  var regions = document.querySelectorAll("[data-live]");
-  if (!regions.length || !window.EventSource) return;
-  var pending = false;
+  if (!document.querySelector("[data-live]") || !window.EventSource) return;
+  var timer = null;
+  function busy() {
+    var active = document.activeElement;
+    var hit = false;
+    document.querySelectorAll("[data-live]").forEach(function (r) {
+      if (active && active !== document.body && r.contains(active)) hit = true;
+    });
+    return hit;
+  }
   function refresh() {
-    pending = false;
+    timer = null;
+    if (busy()) { schedule(1000); return; }
     fetch(location.href, { credentials: "same-origin", headers: { "X-Confer-Live": "1" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (text) {
@@ -25,16 +34,14 @@
       })
       .catch(function () {});
   }
+  function schedule(ms) { if (!timer) timer = setTimeout(refresh, ms); }
   var source = new EventSource("/events");
   source.addEventListener("change", function (e) {
-    var match = false;
-    regions.forEach(function (r) {
+    var match = e.data === "*";
+    document.querySelectorAll("[data-live]").forEach(function (r) {
       var s = r.getAttribute("data-space");
       if (s === "*" || s === e.data) match = true;
     });
-    if (match && !pending) {
-      pending = true;
-      setTimeout(refresh, 150);
-    }
+    if (match) schedule(150);
   });
 })();

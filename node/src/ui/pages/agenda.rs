@@ -240,7 +240,7 @@ fn history_list(lang: Lang, items: &[HistoryItem]) -> Markup {
                     (layout::byline(lang, item.body_name.as_deref(), item.member_name.as_deref(), &item.author))
                     " — "
                     @if item.made { (lang.pick("made ", "新建 ")) } @else { (lang.pick("changed ", "修改 ")) }
-                    code { (item.target.split('/').rev().nth(1).unwrap_or(&item.target)) }
+                    strong { (labels::target(lang, &item.target)) }
                     " "
                     span.muted { (item.fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")) }
                 }

@@ -96,7 +96,7 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                         ul { @for (id, title, i) in news.iter().take(NEW_SHOWN) {
                             li {
                                 a href=(format!("/agendas/{id}")) { (title) } " — "
-                                (i.target.split('/').rev().nth(1).unwrap_or(&i.target)) br;
+                                (labels::target(lang, &i.target)) br;
                                 (layout::byline(lang, i.body_name.as_deref(), i.member_name.as_deref(), &i.author))
                                 " " span.muted { (layout::beijing_time(i.time_ms)) }
                             }

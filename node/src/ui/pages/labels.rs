@@ -36,6 +36,36 @@ pub(crate) const SEVERITIES: &[(&str, &str, &str)] = &[
     ("high", "High", "高"),
 ];
 
+/// What a record of each collection is called (history, dashboard).
+pub(crate) const COLLECTIONS: &[(&str, &str, &str)] = &[
+    ("round", "round", "协商轮次"),
+    ("meeting", "meeting", "会议"),
+    ("suggestion", "suggestion", "意见建议"),
+    ("outcome", "outcome", "协商成果"),
+    ("finding", "finding", "监督发现"),
+    ("attestation", "signature", "签署"),
+    ("preselection", "preselection", "预选"),
+    ("submission", "submission", "报送"),
+    ("instruction", "instruction", "批示"),
+    ("handling", "handling unit", "交办"),
+    ("feedback", "feedback", "办理反馈"),
+    ("evaluation", "evaluation", "委员评价"),
+    ("carry", "carried over", "转入下年"),
+    ("expert", "expert", "专家"),
+    ("assessment", "assessment", "成效评估"),
+    ("attachment", "attachment", "附件"),
+    ("title", "title", "标题"),
+    ("summary", "summary", "简介"),
+    ("kind", "kind", "类型"),
+    ("topic", "topic", "台账选题"),
+];
+
+/// What a history item wrote to: a root field or a record's collection, for people.
+pub(crate) fn target(lang: Lang, target: &str) -> &str {
+    let collection = target.split('/').rev().nth(1).unwrap_or(target);
+    label(lang, COLLECTIONS, collection)
+}
+
 /// The label of `value` among `choices` (the value itself if unknown).
 pub(crate) fn label<'a>(
     lang: Lang,
