@@ -158,7 +158,10 @@ impl Browser {
     /// The page's visible text.
     async fn text(&self) -> String {
         self.client
-            .execute("return document.body ? document.body.innerText : '';", vec![])
+            .execute(
+                "return document.body ? document.body.innerText : '';",
+                vec![],
+            )
             .await
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -270,7 +273,10 @@ async fn suggestions(node: &TestNode, id: SpaceId) -> Vec<confer_protocol::model
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
-    let chromium = find_binary("CONFER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromium = find_binary(
+        "CONFER_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
     let chromedriver = find_binary("CONFER_CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
         if std::env::var("CONFER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
@@ -289,7 +295,8 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     // may sign; one at 金山, its chair.
     let li_key = add_signer(&pinghu, "李主席").await;
     let wang_key = add_signer(&jinshan, "王主席").await;
-    let zhang_once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), true).expect("account");
+    let zhang_once =
+        accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), true).expect("account");
     let li_once = accounts::add(&pinghu.dir, "li", &li_key, false).expect("account");
     let wang_once = accounts::add(&jinshan.dir, "wang", &wang_key, false).expect("account");
     let ui_p = ui_for(&pinghu).await;
@@ -310,7 +317,8 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     p.goto("/").await;
     p.wait_path("/login").await;
 
-    p.first_login("zhang", &zhang_once, "zhang-password-1").await;
+    p.first_login("zhang", &zhang_once, "zhang-password-1")
+        .await;
     p.wait_text("工作台").await;
 
     // A missing field: the title is required; the mistake shows next to it and nothing
@@ -346,12 +354,19 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     j.mark().await;
 
     // 平湖's staff add a suggestion; 金山's page shows it without a reload.
-    p.fill("#suggestion-text", "建立跨界河长联合巡河制度，每月联合巡查一次。").await;
+    p.fill(
+        "#suggestion-text",
+        "建立跨界河长联合巡河制度，每月联合巡查一次。",
+    )
+    .await;
     p.fill("#suggestion-proposer", "张委员").await;
     p.click("form[action$='/suggestion'] button").await;
     p.wait_text("建立跨界河长联合巡河制度").await;
     j.wait_text("建立跨界河长联合巡河制度").await;
-    assert!(j.still_marked().await, "金山's page changed without being loaded again");
+    assert!(
+        j.still_marked().await,
+        "金山's page changed without being loaded again"
+    );
 
     // A missing field in the suggestion form: refused inline, nothing saved.
     p.goto(&format!("/agendas/{id}")).await;
@@ -362,7 +377,9 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     // A stale CSRF token: zhang's token, sent after zhang logged out and li logged in.
     let stale: String = p
         .client
-        .find(Locator::Css("form[action$='/suggestion'] input[name='_csrf']"))
+        .find(Locator::Css(
+            "form[action$='/suggestion'] input[name='_csrf']",
+        ))
         .await
         .expect("the form's token")
         .attr("value")
@@ -387,12 +404,16 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
 
     // The chair adds the second suggestion: two people of one node.
     p.goto(&format!("/agendas/{id}")).await;
-    p.fill("#suggestion-text", "共建水质自动监测站，数据实时共享。").await;
+    p.fill("#suggestion-text", "共建水质自动监测站，数据实时共享。")
+        .await;
     p.click("form[action$='/suggestion'] button").await;
     p.wait_text("共建水质自动监测站").await;
     let text = j.wait_text("共建水质自动监测站").await;
     assert!(j.still_marked().await);
-    assert!(text.contains("平湖市政协 秘书处") || text.contains("秘书处"), "{text}");
+    assert!(
+        text.contains("平湖市政协 秘书处") || text.contains("秘书处"),
+        "{text}"
+    );
     assert!(text.contains("李主席"), "{text}");
     let on_jinshan = eventually("金山 holds both suggestions", WAIT, || async {
         let s = suggestions(&jinshan, id).await;
@@ -407,17 +428,30 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
             (by.author.to_string(), by.member_name.clone())
         })
         .collect();
-    assert_ne!(authors[0].0, authors[1].0, "two different member keys: {authors:?}");
+    assert_ne!(
+        authors[0].0, authors[1].0,
+        "two different member keys: {authors:?}"
+    );
     let names: Vec<&str> = authors.iter().filter_map(|(_, n)| n.as_deref()).collect();
-    assert!(names.contains(&"李主席") && names.iter().any(|n| n.contains("秘书处")), "{names:?}");
+    assert!(
+        names.contains(&"李主席") && names.iter().any(|n| n.contains("秘书处")),
+        "{names:?}"
+    );
     j.screenshot("04-agenda-partner-live").await;
 
     // An outcome from both suggestions; each body's signer signs it.
-    p.fill("#outcome-title", "关于跨界河道联防联治的联合意见").await;
-    p.fill("#outcome-text", "两地政协建议：一、建立联合巡河制度；二、共建水质监测站。").await;
+    p.fill("#outcome-title", "关于跨界河道联防联治的联合意见")
+        .await;
+    p.fill(
+        "#outcome-text",
+        "两地政协建议：一、建立联合巡河制度；二、共建水质监测站。",
+    )
+    .await;
     for box_ in p
         .client
-        .find_all(Locator::Css("form[action$='/outcome'] input[name='suggestions']"))
+        .find_all(Locator::Css(
+            "form[action$='/outcome'] input[name='suggestions']",
+        ))
         .await
         .expect("suggestion boxes")
     {
@@ -434,7 +468,10 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     j.click("form[action$='/sign'] button").await;
     j.wait_text("已通过").await;
     p.wait_text("已通过").await;
-    assert!(p.still_marked().await, "平湖's page showed the adoption without a reload");
+    assert!(
+        p.still_marked().await,
+        "平湖's page showed the adoption without a reload"
+    );
     p.screenshot("03-agenda").await;
     j.screenshot("05-agenda-adopted-partner").await;
 

@@ -11,4 +11,5 @@ mod restart;
 mod scenario;
 mod support;
 mod sync;
+mod ui_http;
 mod workflow;

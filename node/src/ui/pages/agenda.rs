@@ -30,6 +30,9 @@ use crate::views::BodyView;
 
 /// Suggestions shown per page of the agenda.
 pub(crate) const PER_PAGE: usize = 100;
+/// Up to this many suggestions, the outcome form offers a checkbox for each; beyond, a
+/// field for their numbers.
+const CHECKBOXES_UP_TO: usize = 20;
 /// History items shown on the agenda page (newest first).
 const HISTORY_SHOWN: usize = 60;
 
@@ -287,16 +290,6 @@ async fn agenda_page(
     let outcome_form = FormState::for_form(form, "outcome");
     let finding_form = FormState::for_form(form, "finding");
     let sign_form = FormState::for_form(form, "sign");
-    let suggestion_options: Vec<(String, String)> =
-        std::iter::once((String::new(), lang.pick("— none —", "— 无 —").to_owned()))
-            .chain(suggestions.iter().enumerate().map(|(i, s)| {
-                let text: String = s.get("text").chars().take(40).collect();
-                (
-                    s.id.to_string(),
-                    format!("{} {}：{text}", lang.pick("Suggestion", "意见建议"), i + 1),
-                )
-            }))
-            .collect();
     Ok(layout::page(
         viewer,
         &state.body,
@@ -368,11 +361,13 @@ async fn agenda_page(
                             (forms::select(&outcome_form, "kind", lang.pick("Kind", "成果类型"), &labels::options(lang, labels::OUTCOME_KINDS)))
                             (forms::input(&outcome_form, "title", lang.pick("Title", "标题"), "text", true))
                             (forms::textarea(&outcome_form, "text", lang.pick("Text", "正文"), true))
-                            @if !suggestions.is_empty() {
+                            @if suggestions.len() > CHECKBOXES_UP_TO {
+                                (forms::input(&outcome_form, "numbers", lang.pick("Built from suggestions no. (e.g. 1, 2, 5)", "所依据的意见建议编号（如 1, 2, 5）"), "text", false))
+                            } @else if !suggestions.is_empty() {
                                 fieldset {
                                     legend { (viewer.t("Built from the suggestions", "所依据的意见建议")) }
                                     @let chosen = outcome_form.values.all("suggestions");
-                                    @for (i, s) in suggestions.iter().enumerate().take(PER_PAGE) {
+                                    @for (i, s) in suggestions.iter().enumerate() {
                                         @let id = s.id.to_string();
                                         label.check { input type="checkbox" name="suggestions" value=(id) checked[chosen.contains(&id.as_str())]; " " (i + 1) ". " (s.get("text").chars().take(30).collect::<String>()) }
                                     }
@@ -386,7 +381,7 @@ async fn agenda_page(
                         form method="post" action=(format!("/agendas/{sid}/finding")) novalidate {
                             (forms::csrf(&viewer.session.csrf))
                             (forms::general(&finding_form))
-                            (forms::select(&finding_form, "suggestion", lang.pick("About the suggestion", "涉及的意见建议"), &suggestion_options))
+                            (forms::input(&finding_form, "suggestion", lang.pick("About suggestion no. (optional)", "涉及的意见建议编号（可选）"), "text", false))
                             (forms::select(&finding_form, "visit", lang.pick("Visit", "监督方式"), &labels::options(lang, labels::VISITS)))
                             (forms::input(&finding_form, "date", lang.pick("Date (YYYY-MM-DD)", "日期（YYYY-MM-DD）"), "text", false))
                             (forms::select(&finding_form, "severity", lang.pick("Severity", "严重程度"), &labels::options(lang, labels::SEVERITIES)))
@@ -678,6 +673,22 @@ async fn add_outcome(
     if !labels::valid(labels::OUTCOME_KINDS, form.value("kind")) {
         form.error("kind", lang.pick("Choose a kind.", "请选择成果类型。"));
     }
+    let mut chosen: Vec<String> = form
+        .values
+        .all("suggestions")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    match by_numbers(state, space, form.value("numbers")).await {
+        Ok(ids) => chosen.extend(ids),
+        Err(()) => form.error(
+            "numbers",
+            lang.pick(
+                "Give suggestion numbers from the list, separated by commas.",
+                "请填写列表中的意见建议编号，以逗号分隔。",
+            ),
+        ),
+    }
     if !form.ok() {
         return None;
     }
@@ -689,9 +700,8 @@ async fn add_outcome(
             ("title", form.value("title").to_owned()),
             ("text", form.value("text").to_owned()),
         ];
-        let chosen = form.values.all("suggestions").join(",");
         if !chosen.is_empty() {
-            fields.push(("suggestions", chosen));
+            fields.push(("suggestions", chosen.join(",")));
         }
         save(state, viewer, space, "outcome", None, fields).await
     }
@@ -833,6 +843,19 @@ async fn add_finding(
             lang.pick("Choose a severity.", "请选择严重程度。"),
         );
     }
+    let about = match by_numbers(state, space, form.value("suggestion")).await {
+        Ok(ids) if ids.len() <= 1 => ids.into_iter().next(),
+        _ => {
+            form.error(
+                "suggestion",
+                lang.pick(
+                    "Give one suggestion number from the list.",
+                    "请填写列表中的一个意见建议编号。",
+                ),
+            );
+            None
+        }
+    };
     if !form.ok() {
         return None;
     }
@@ -847,11 +870,39 @@ async fn add_finding(
         ("text", form.value("text").to_owned()),
         ("date", date),
     ];
-    if !form.value("suggestion").is_empty() {
-        fields.push(("suggestion", form.value("suggestion").to_owned()));
+    if let Some(id) = about {
+        fields.push(("suggestion", id));
     }
     let result = save(state, viewer, space, "finding", None, fields).await;
     finish(result, lang, form, |_| format!("/agendas/{space}#findings")).await
+}
+
+/// The ids of the suggestions numbered (1-based, as the page lists them) in `numbers`
+/// ("1, 2，5"); an empty field is none. A number not in the list is a mistake.
+async fn by_numbers(state: &Shared, space: SpaceId, numbers: &str) -> Result<Vec<String>, ()> {
+    let numbers: Vec<&str> = numbers
+        .split([',', '，', '、', ' '])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(ModelView::Agenda(view)) = state.node.read(space).await else {
+        return Err(());
+    };
+    let all = view.records("suggestion");
+    numbers
+        .iter()
+        .map(|n| {
+            n.parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| all.get(i))
+                .map(|r| r.id.to_string())
+                .ok_or(())
+        })
+        .collect()
 }
 
 /// Outcomes of every agenda that await this body's signature: (agenda id, title, outcome).
