@@ -12,6 +12,9 @@
 //! two calls into the node, a page out. Form mistakes are shown next to the field in the
 //! person's language and nothing is saved.
 
+// A handler's early exit is the whole page to answer with, as axum's own rejections are.
+#![allow(clippy::result_large_err)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
