@@ -369,3 +369,92 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
     );
     ui.stop().await;
 }
+
+/// A command-line tool, if installed.
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_serves_https_with_secure_cookies_and_names_a_bad_key_file() {
+    let (Some(openssl), Some(curl)) = (tool("openssl"), tool("curl")) else {
+        println!("HTTPS test did not run: openssl or curl not found");
+        return;
+    };
+    let fed = Federation::new();
+    let node = fed.spawn("平湖市政协").await;
+    let (cert, key) = (fed.path().join("cert.pem"), fed.path().join("key.pem"));
+    let made = std::process::Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    // A key file that is not a key: refused at start, naming the file.
+    let bad = fed.path().join("bad.pem");
+    std::fs::write(&bad, "not a key").expect("write");
+    let refused = serve(
+        &UiConfig {
+            addr: "127.0.0.1:0".parse().expect("address"),
+            tls: Some((cert.clone(), bad.clone())),
+        },
+        node.handle.clone(),
+        node.dir.clone(),
+    )
+    .await;
+    let Err(e) = refused else {
+        panic!("a bad key file must not start the UI");
+    };
+    assert!(e.to_string().contains("bad.pem"), "{e}");
+
+    let ui = serve(
+        &UiConfig {
+            addr: "127.0.0.1:0".parse().expect("address"),
+            tls: Some((cert, key)),
+        },
+        node.handle.clone(),
+        node.dir.clone(),
+    )
+    .await
+    .expect("the UI serves HTTPS");
+    assert!(ui.https);
+    let out = tokio::process::Command::new(curl)
+        .args(["-sk", "-i", &format!("https://{}/login", ui.addr)])
+        .output()
+        .await
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/2 200"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("set-cookie:") && l.contains("; Secure")),
+        "cookies are Secure under HTTPS: {text}"
+    );
+    assert!(text.contains("登录"));
+    ui.stop().await;
+}
