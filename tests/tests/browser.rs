@@ -485,7 +485,20 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     let first = suggestions(&pinghu, id).await[0].id.to_string();
     p.goto(&format!("/agendas/{id}/suggestions/{first}")).await;
     p.wait_text("交办承办单位").await;
+    // 平湖 assigns the suggestion to a unit and records its feedback.
+    p.fill("#handling-unit", "平湖市水利局").await;
+    p.click("form[action$='/handling'] button").await;
+    p.wait_text("平湖市水利局").await;
+    p.fill("#feedback-text", "已建立联合巡河制度，每月巡查。")
+        .await;
+    p.click("form[action$='/feedback'] button").await;
+    p.wait_text("已建立联合巡河制度").await;
     p.screenshot("08-suggestion").await;
+    j.goto(&format!("/agendas/{id}/suggestions/{first}")).await;
+    j.wait_text("已建立联合巡河制度").await;
+    p.goto("/report").await;
+    p.wait_text("年终通报").await;
+    p.screenshot("10-report").await;
     p.goto(&format!("/lang?to=en&back=/agendas/{id}")).await;
     p.wait_text("Adopted").await;
     p.screenshot("09-agenda-english").await;

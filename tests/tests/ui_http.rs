@@ -344,6 +344,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         format!("/agendas/{id}/suggestions/{first}"),
         "/overdue".to_owned(),
         "/network".to_owned(),
+        "/report".to_owned(),
         "/admin".to_owned(),
         "/assets/ui.css".to_owned(),
         "/assets/ui.js".to_owned(),

@@ -55,6 +55,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/", "Dashboard", "工作台"),
     ("/agendas", "Joint agendas", "联动议题"),
     ("/overdue", "Overdue", "督办"),
+    ("/report", "Year-end report", "年终通报"),
     ("/network", "Network", "网络"),
 ];
 

@@ -149,6 +149,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/agendas/{id}/{action}", post(pages::agenda::act))
         .route("/overdue", get(pages::overdue::show))
         .route("/network", get(pages::network::show))
+        .route("/report", get(pages::report::show))
         .route("/admin", get(pages::admin::show).post(pages::admin::act))
         .route("/events", get(live::events))
         .route("/assets/ui.css", get(layout::css))

@@ -9,3 +9,4 @@ pub(crate) mod login;
 pub(crate) mod network;
 pub(crate) mod overdue;
 pub(crate) mod password;
+pub(crate) mod report;
