@@ -496,6 +496,11 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     p.screenshot("08-suggestion").await;
     j.goto(&format!("/agendas/{id}/suggestions/{first}")).await;
     j.wait_text("已建立联合巡河制度").await;
+    // 金山 finds 平湖's suggestion and feedback, Chinese words inside Chinese text.
+    j.goto(&format!("/search?q={}", "巡河")).await;
+    j.wait_text("建立跨界河长联合巡河制度").await;
+    j.wait_text("已建立联合巡河制度").await;
+    j.screenshot("11-search").await;
     p.goto("/report").await;
     p.wait_text("年终通报").await;
     p.screenshot("10-report").await;

@@ -345,6 +345,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         "/overdue".to_owned(),
         "/network".to_owned(),
         "/report".to_owned(),
+        "/search?q=%E5%B7%A1%E6%B2%B3".to_owned(),
         "/admin".to_owned(),
         "/assets/ui.css".to_owned(),
         "/assets/ui.js".to_owned(),

@@ -57,6 +57,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/overdue", "Overdue", "督办"),
     ("/report", "Year-end report", "年终通报"),
     ("/network", "Network", "网络"),
+    ("/search", "Search", "搜索"),
 ];
 
 fn language_switch(lang: Lang, path: &str) -> Markup {

@@ -38,6 +38,7 @@ mod forms;
 mod layout;
 mod live;
 mod pages;
+mod search;
 pub mod session;
 pub mod tls;
 
@@ -63,6 +64,7 @@ pub(crate) struct UiState {
     pub(crate) accounts_lock: tokio::sync::Mutex<()>,
     /// Cookies get `Secure` (HTTPS).
     pub(crate) secure: bool,
+    pub(crate) search: search::SearchIndex,
 }
 
 pub(crate) type Shared = Arc<UiState>;
@@ -73,12 +75,16 @@ pub struct UiServer {
     pub https: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    /// Keeps the search index current.
+    indexing: JoinHandle<()>,
 }
 
 impl UiServer {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+        self.indexing.abort();
+        let _ = self.indexing.await;
     }
 }
 
@@ -91,7 +97,10 @@ pub async fn serve(config: &UiConfig, node: NodeHandle, dir: PathBuf) -> std::io
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
     };
+    let search = search::SearchIndex::default();
+    let indexing = search.keep_current(node.clone());
     let state = Arc::new(UiState {
+        search,
         node,
         dir,
         body: status.body,
@@ -124,6 +133,7 @@ pub async fn serve(config: &UiConfig, node: NodeHandle, dir: PathBuf) -> std::io
         https,
         stop,
         task,
+        indexing,
     })
 }
 
@@ -150,6 +160,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/overdue", get(pages::overdue::show))
         .route("/network", get(pages::network::show))
         .route("/report", get(pages::report::show))
+        .route("/search", get(pages::search::show))
         .route("/admin", get(pages::admin::show).post(pages::admin::act))
         .route("/events", get(live::events))
         .route("/assets/ui.css", get(layout::css))

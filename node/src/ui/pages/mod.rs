@@ -10,3 +10,4 @@ pub(crate) mod network;
 pub(crate) mod overdue;
 pub(crate) mod password;
 pub(crate) mod report;
+pub(crate) mod search;
