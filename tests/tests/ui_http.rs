@@ -262,6 +262,36 @@ async fn a_post_without_the_sessions_csrf_token_is_refused_and_writes_nothing() 
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert!(entries(&pinghu).await > before);
 
+    // The ledger: a topic missing its title is refused inline; a complete one is kept.
+    let ledger = "/ledger";
+    let topic = [
+        ("_csrf", token.as_str()),
+        ("source", "member"),
+        ("urgency", "routine"),
+        ("category", "livelihood"),
+    ];
+    let answer = http.post(ledger, &topic).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("topic-title-error"));
+    assert!(pinghu
+        .handle
+        .show_ledger()
+        .await
+        .expect("ledger")
+        .records("topic")
+        .is_empty());
+    let mut full = topic.to_vec();
+    full.push(("title", "跨界河道水环境治理"));
+    let answer = http.post(ledger, &full).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let page = http.get("/ledger?source=member").await;
+    assert!(page.body.contains("跨界河道水环境治理"));
+    let page = http.get("/ledger?source=online").await;
+    assert!(
+        !page.body.contains("跨界河道水环境治理"),
+        "the filter leaves it out"
+    );
+
     // After logging out, the old token is stale.
     let out = http.post("/logout", &[("_csrf", &token)]).await;
     assert_eq!(out.location, "/login");
@@ -345,6 +375,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         "/overdue".to_owned(),
         "/network".to_owned(),
         "/report".to_owned(),
+        "/ledger".to_owned(),
         "/search?q=%E5%B7%A1%E6%B2%B3".to_owned(),
         "/admin".to_owned(),
         "/assets/ui.css".to_owned(),

@@ -54,6 +54,7 @@ fn head(lang: Lang, title: &str) -> Markup {
 const NAV: &[(&str, &str, &str)] = &[
     ("/", "Dashboard", "工作台"),
     ("/agendas", "Joint agendas", "联动议题"),
+    ("/ledger", "Topic ledger", "台账"),
     ("/overdue", "Overdue", "督办"),
     ("/report", "Year-end report", "年终通报"),
     ("/network", "Network", "网络"),

@@ -157,6 +157,7 @@ pub(crate) fn router(state: Shared) -> Router {
             get(pages::agenda::show_suggestion),
         )
         .route("/agendas/{id}/{action}", post(pages::agenda::act))
+        .route("/ledger", get(pages::ledger::show).post(pages::ledger::add))
         .route("/overdue", get(pages::overdue::show))
         .route("/network", get(pages::network::show))
         .route("/report", get(pages::report::show))

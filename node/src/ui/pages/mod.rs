@@ -5,6 +5,7 @@ pub(crate) mod agenda;
 pub(crate) mod agendas;
 pub(crate) mod dashboard;
 pub(crate) mod labels;
+pub(crate) mod ledger;
 pub(crate) mod login;
 pub(crate) mod network;
 pub(crate) mod overdue;
