@@ -198,7 +198,7 @@ fn outcome_card(viewer: &Viewer, loaded: &Loaded, my_body: &str, o: &OutcomeStat
     html! {
         article.card id=(format!("o-{}", o.id)) {
             h3 {
-                (label(lang, labels::OUTCOME_KINDS, &o.kind)) "：" (o.title)
+                (label(lang, labels::OUTCOME_KINDS, &o.kind)) (lang.pick(": ", "：")) (o.title)
                 @if o.adopted { span.badge.adopted data-adopted="yes" { (lang.pick("Adopted", "已通过")) } }
                 @else { span.badge.warn { (lang.pick("Awaiting signatures", "待签署")) } }
             }
@@ -210,7 +210,7 @@ fn outcome_card(viewer: &Viewer, loaded: &Loaded, my_body: &str, o: &OutcomeStat
             ul.sigs {
                 @for b in &o.bodies {
                     li data-body=(b.body) {
-                        strong { (b.body_name.as_deref().unwrap_or(loaded.body_name(&b.body))) } "："
+                        strong { (b.body_name.as_deref().unwrap_or(loaded.body_name(&b.body))) } (lang.pick(": ", "："))
                         @if b.matches {
                             span.badge.ok { (lang.pick("signed", "已签署")) }
                             " " (b.signer_name.as_deref().unwrap_or("")) " "

@@ -80,7 +80,7 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                         h2 style="margin-top:0" { (viewer.t("Awaiting our signature", "待本机构签署")) }
                         @if to_sign.is_empty() { p.muted { (viewer.t("Nothing to sign.", "暂无待签署事项。")) } }
                         ul { @for (id, title, o) in &to_sign {
-                            li { a href=(format!("/agendas/{id}#o-{}", o.id)) { (label(lang, labels::OUTCOME_KINDS, &o.kind)) "：" (o.title) } br; span.muted { (title) } }
+                            li { a href=(format!("/agendas/{id}#o-{}", o.id)) { (label(lang, labels::OUTCOME_KINDS, &o.kind)) (lang.pick(": ", "：")) (o.title) } br; span.muted { (title) } }
                         } }
                     }
                     section.card {
