@@ -171,6 +171,30 @@ async fn logins_are_refused_on_a_wrong_password_and_limited_after_five_failures(
     let ui = ui_for(&node).await;
     let mut http = Http::new(&ui);
 
+    // Pages may not be framed by another site, and run only this site's scripts.
+    let response = http
+        .client
+        .get(format!("{}/login", http.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        response
+            .headers()
+            .get("x-frame-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+
     // Without the login form's own token: 403.
     let refused = http
         .post("/login", &[("name", "zhang"), ("password", &once)])
