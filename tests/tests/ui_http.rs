@@ -286,6 +286,53 @@ async fn a_post_without_the_sessions_csrf_token_is_refused_and_writes_nothing() 
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert!(entries(&pinghu).await > before);
 
+    // A new round (re-consultation): numbered after the last; a bad date is refused.
+    let rounds = |node: &TestNode| {
+        let handle = node.handle.clone();
+        async move {
+            match handle.read(id).await.expect("read") {
+                ModelView::Agenda(view) => view
+                    .records("round")
+                    .iter()
+                    .map(|r| r.get("number").to_owned())
+                    .collect::<Vec<_>>(),
+                ModelView::Ledger(_) => Vec::new(),
+            }
+        }
+    };
+    let round_path = format!("/agendas/{id}/round");
+    let bad = http
+        .post(
+            &round_path,
+            &[
+                ("_csrf", &token),
+                ("form", "symposium"),
+                ("date", "2026-13-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("round-date-error"));
+    let before_rounds = rounds(&pinghu).await;
+    let made = http
+        .post(
+            &round_path,
+            &[
+                ("_csrf", &token),
+                ("form", "symposium"),
+                ("date", "2026-04-01"),
+                ("place", "平湖"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let after_rounds = rounds(&pinghu).await;
+    assert_eq!(after_rounds.len(), before_rounds.len() + 1);
+    assert!(
+        after_rounds.contains(&(before_rounds.len() + 1).to_string()),
+        "{after_rounds:?}"
+    );
+
     // The ledger: a topic missing its title is refused inline; a complete one is kept.
     let ledger = "/ledger";
     let topic = [

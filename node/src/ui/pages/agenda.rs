@@ -290,6 +290,27 @@ async fn agenda_page(
     let outcome_form = FormState::for_form(form, "outcome");
     let finding_form = FormState::for_form(form, "finding");
     let sign_form = FormState::for_form(form, "sign");
+    let round_form = FormState::for_form(form, "round");
+    let host_options: Vec<(String, String)> = loaded
+        .members
+        .iter()
+        .map(|b| {
+            (
+                b.id.clone(),
+                b.name
+                    .clone()
+                    .unwrap_or_else(|| layout::short(&b.id).to_owned()),
+            )
+        })
+        .collect();
+    let outcome_options: Vec<(String, String)> =
+        std::iter::once((String::new(), lang.pick("— none —", "— 无 —").to_owned()))
+            .chain(
+                view.outcomes
+                    .iter()
+                    .map(|o| (o.id.clone(), o.title.clone())),
+            )
+            .collect();
     Ok(layout::page(
         viewer,
         &state.body,
@@ -307,6 +328,40 @@ async fn agenda_page(
             }
             div.cols {
                 div {
+                    h2 { (viewer.t("Rounds", "协商轮次")) }
+                    section id="rounds" data-live data-space=(sid) {
+                        @for r in view.records("round") {
+                            article.card {
+                                h3 {
+                                    (viewer.t("Round ", "第 ")) (r.get("number")) (viewer.t("", " 轮"))
+                                    @if !r.get("host").is_empty() { " · " (viewer.t("host: ", "主办方：")) (loaded.body_name(r.get("host"))) }
+                                    @if let Some(from) = view.record("outcome", r.get("from_outcome")) {
+                                        span.badge { (viewer.t("re-consultation of ", "再协商：")) (from.get("title")) }
+                                    }
+                                }
+                                p.muted {
+                                    @if !r.get("form").is_empty() { (label(lang, labels::FORMS, r.get("form"))) " · " }
+                                    @if !r.get("date").is_empty() { (r.get("date")) " · " }
+                                    @if !r.get("place").is_empty() { (r.get("place")) " · " }
+                                    (record_byline(lang, r))
+                                }
+                                @if !r.get("research").is_empty() { p.suggestion-text { (r.get("research")) } }
+                            }
+                        }
+                    }
+                    details.form {
+                        summary { (viewer.t("Start a new round (re-consultation)", "开启新一轮协商（再协商）")) }
+                        form method="post" action=(format!("/agendas/{sid}/round")) novalidate {
+                            (forms::csrf(&viewer.session.csrf))
+                            (forms::general(&round_form))
+                            (forms::select(&round_form, "host", lang.pick("Host body", "主办方"), &host_options))
+                            (forms::select(&round_form, "from_outcome", lang.pick("Continues the outcome", "承接的协商成果"), &outcome_options))
+                            (forms::select(&round_form, "form", lang.pick("Form", "协商形式"), &labels::options(lang, labels::FORMS)))
+                            (forms::input(&round_form, "date", lang.pick("Date (YYYY-MM-DD)", "日期（YYYY-MM-DD）"), "text", false))
+                            (forms::input(&round_form, "place", lang.pick("Place", "地点"), "text", false))
+                            button type="submit" { (viewer.t("Start round", "开启")) }
+                        }
+                    }
                     h2 { (viewer.t("Outcomes", "协商成果")) }
                     (forms::general(&sign_form))
                     section id="outcomes" data-live data-space=(sid) {
@@ -552,6 +607,7 @@ pub(crate) async fn act(
         "handling" => add_handling(&state, &viewer, space, &mut form).await,
         "feedback" => add_feedback(&state, &viewer, space, &mut form).await,
         "finding" => add_finding(&state, &viewer, space, &mut form).await,
+        "round" => add_round(&state, &viewer, space, &mut form).await,
         _ => {
             return node_failure(
                 lang,
@@ -875,6 +931,46 @@ async fn add_finding(
     }
     let result = save(state, viewer, space, "finding", None, fields).await;
     finish(result, lang, form, |_| format!("/agendas/{space}#findings")).await
+}
+
+async fn add_round(
+    state: &Shared,
+    viewer: &Viewer,
+    space: SpaceId,
+    form: &mut FormState,
+) -> Option<String> {
+    let lang = viewer.lang;
+    form.date(lang, "date");
+    if !labels::valid(labels::FORMS, form.value("form")) {
+        form.error("form", lang.pick("Choose a form.", "请选择协商形式。"));
+    }
+    if !form.ok() {
+        return None;
+    }
+    let result = async {
+        let ModelView::Agenda(view) = state.node.read(space).await? else {
+            return Err(NodeError::UnknownAgenda(space.to_string()));
+        };
+        let number = view
+            .records("round")
+            .iter()
+            .filter_map(|r| r.get("number").parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut fields = vec![
+            ("number", number.to_string()),
+            ("form", form.value("form").to_owned()),
+        ];
+        for name in ["host", "from_outcome", "date", "place"] {
+            if !form.value(name).is_empty() {
+                fields.push((name, form.value(name).to_owned()));
+            }
+        }
+        save(state, viewer, space, "round", None, fields).await
+    }
+    .await;
+    finish(result, lang, form, |_| format!("/agendas/{space}#rounds")).await
 }
 
 /// The ids of the suggestions numbered (1-based, as the page lists them) in `numbers`

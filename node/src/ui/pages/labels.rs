@@ -24,6 +24,14 @@ pub(crate) const ROLES: &[(&str, &str, &str)] = &[
     ("co", "Co-handling unit", "协办单位"),
 ];
 
+pub(crate) const FORMS: &[(&str, &str, &str)] = &[
+    ("symposium", "Symposium", "座谈会/百姓说事会"),
+    ("hearing", "Hearing", "听证会/民主评议会"),
+    ("face-to-face", "Face-to-face consultation", "面对面协商"),
+    ("open-space", "Open-space meeting", "开放空间会议"),
+    ("online", "Online consultation", "网络协商"),
+];
+
 pub(crate) const VISITS: &[(&str, &str, &str)] = &[
     ("look-back", "Look-back", "回头看"),
     ("return-visit", "Return visit", "回访督查"),
