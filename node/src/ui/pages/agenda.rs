@@ -129,18 +129,20 @@ fn units_of<'a>(units: &'a [UnitStatus], suggestion: &str, body: &str) -> Vec<&'
         .collect()
 }
 
-fn unit_line(lang: Lang, u: &UnitStatus) -> Markup {
+fn unit_line(lang: Lang, view: &AgendaView, u: &UnitStatus) -> Markup {
     html! {
         li {
             strong { (u.unit) } " · " (label(lang, labels::ROLES, &u.role))
             " · " (lang.pick("due ", "期限 ")) (u.due)
             @if u.overdue_days > 0 { span.badge.bad { (lang.pick("overdue ", "逾期 ")) (u.overdue_days) (lang.pick(" d", " 天")) } }
+            @if let Some(r) = view.record("handling", &u.id) { br; (record_byline(lang, r)) }
             @match &u.feedback {
                 Some(f) => {
                     br;
                     span.badge.ok { (label(lang, labels::RESULTS, &f.result)) }
                     " " (f.text)
                     @if !f.reason.is_empty() { " (" (f.reason) ")" }
+                    @if let Some(r) = view.record("feedback", &f.id) { br; (record_byline(lang, r)) }
                 }
                 None => { @if u.overdue_days == 0 { span.badge { (lang.pick("in progress", "办理中")) } } }
             }
@@ -159,7 +161,7 @@ fn sides(loaded: &Loaded, lang: Lang, units: &[UnitStatus], suggestion: &str) ->
                     @if mine.is_empty() {
                         span.muted { (lang.pick("No handling unit yet", "尚未交办")) }
                     } @else {
-                        ul { @for u in mine { (unit_line(lang, u)) } }
+                        ul { @for u in mine { (unit_line(lang, &loaded.view, u)) } }
                     }
                 }
             }
