@@ -102,7 +102,7 @@ pub fn execute(data: &Path, command: AccountCommand, json: bool, lang: Lang) -> 
                     "{}",
                     lang.pick(
                         "New one-time password (it must be changed at the next login; a running node ends the account's sessions at its next request):",
-                        "新的一次性密码（下次登录时须修改）："
+                        "新的一次性密码（下次登录时须修改；运行中的节点会在该账户的下一次请求时结束其会话）："
                     )
                 );
                 println!("  {password}");

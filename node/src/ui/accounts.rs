@@ -278,18 +278,19 @@ fn update(
     Ok(out)
 }
 
-/// Sets a password the person chose (no longer one-time).
-pub fn set_password(dir: &Path, name: &str, password: &str) -> Result<(), AccountError> {
+/// Sets a password the person chose (no longer one-time); answers the new hash's salt.
+pub fn set_password(dir: &Path, name: &str, password: &str) -> Result<String, AccountError> {
     if password.chars().count() < MIN_PASSWORD || password.len() > MAX_PASSWORD {
         return Err(AccountError::WeakPassword);
     }
     let hash = hash_password(password)?;
+    let salt = hash.salt.clone();
     update(dir, name, |a| {
         a.password = hash;
         a.must_change = false;
         Ok(())
-    })
-    .map(|_| ())
+    })?;
+    Ok(salt)
 }
 
 /// Gives an account a new one-time password (an administrator's reset); answers it.

@@ -281,6 +281,11 @@ impl FromRequestParts<Shared> for Viewer {
                 state.sessions.close(&token);
                 to_login()
             })?;
+        if !session::same_token(&account.password.salt, &session.password_salt) {
+            // The password changed since this session began.
+            state.sessions.close(&token);
+            return Err(to_login());
+        }
         let path = parts.uri.path().to_owned();
         if account.must_change && path != "/password" && path != "/logout" {
             return Err(Redirect::to("/password").into_response());

@@ -49,6 +49,9 @@ pub struct Session {
     pub csrf: String,
     /// The previous visit (unix ms): "new since my last visit" counts from here.
     pub since_ms: i64,
+    /// The salt of the password hash the session was opened with: once the account's
+    /// password changes anywhere (another session, `confer account reset`), the session ends.
+    pub password_salt: String,
     last_used: Instant,
 }
 
@@ -59,7 +62,7 @@ pub struct Sessions {
 
 impl Sessions {
     /// Starts a session; answers its token.
-    pub fn open(&self, account: &str, since_ms: i64) -> String {
+    pub fn open(&self, account: &str, since_ms: i64, password_salt: &str) -> String {
         let token = random_token();
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, s| s.last_used.elapsed() < IDLE);
@@ -78,6 +81,7 @@ impl Sessions {
                 account: account.to_owned(),
                 csrf: random_token(),
                 since_ms,
+                password_salt: password_salt.to_owned(),
                 last_used: Instant::now(),
             },
         );
@@ -94,6 +98,18 @@ impl Sessions {
         }
         session.last_used = Instant::now();
         Some(session.clone())
+    }
+
+    /// The session's account changed its password here: the session stays.
+    pub fn set_password_salt(&self, token: &str, salt: &str) {
+        if let Some(s) = self
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(token)
+        {
+            s.password_salt = salt.to_owned();
+        }
     }
 
     pub fn close(&self, token: &str) {

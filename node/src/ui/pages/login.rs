@@ -157,7 +157,9 @@ pub(crate) async fn submit(
         let _guard = state.accounts_lock.lock().await;
         accounts::visited(&state.dir, &account.name, crate::runtime::unix_now_ms()).unwrap_or(0)
     };
-    let token = state.sessions.open(&account.name, since);
+    let token = state
+        .sessions
+        .open(&account.name, since, &account.password.salt);
     let to = if account.must_change {
         "/password"
     } else {

@@ -119,7 +119,8 @@ pub(crate) async fn submit(
         tokio::task::spawn_blocking(move || accounts::set_password(&dir, &name, &new)).await
     };
     match result {
-        Ok(Ok(())) => {
+        Ok(Ok(salt)) => {
+            state.sessions.set_password_salt(&viewer.token, &salt);
             state
                 .sessions
                 .close_account(&viewer.account.name, Some(&viewer.token));
