@@ -1,11 +1,22 @@
 //! 网络: partner committees, whether connected, trust, what each agenda holds and waits
-//! for, and alerts (equivocation, refused entries, damaged records, foreign use of keys).
+//! for, alerts (equivocation, refused entries, damaged records, foreign use of keys), and
+//! this body's members on this node with their roles and signing rights.
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
+use super::labels::label;
 use crate::ui::{html, layout, node_failure, Shared, Viewer};
+
+/// Member roles as certificates state them.
+const ROLES: &[(&str, &str, &str)] = &[
+    ("member", "Member", "委员"),
+    ("staff", "Staff", "工作人员"),
+    ("secretary-general", "Secretary-general", "秘书长"),
+    ("chair", "Chair", "主席"),
+    ("vice-chair", "Vice-chair", "副主席"),
+];
 
 pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Response {
     let lang = viewer.lang;
@@ -20,6 +31,10 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
             .any(|p| p.body.as_ref().is_some_and(|b| b.id == body))
     };
     let rejected = status.traffic.entries.rejected;
+    let members = match state.node.members().await {
+        Ok(m) => m,
+        Err(e) => return node_failure(lang, &e),
+    };
     html(layout::page(
         &viewer,
         &state.body,
@@ -72,6 +87,18 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                             td { (s.entries) }
                             td { @if s.pending > 0 { span.badge.warn { (s.pending) } } @else { "0" } }
                             td { @for b in &s.members { span.badge { (b.name.as_deref().unwrap_or(layout::short(&b.id))) } } }
+                        }
+                    } }
+                }
+                h2 { (viewer.t("Our members on this node", "本机构在本节点上的成员")) }
+                table {
+                    thead { tr { th { (viewer.t("Member", "成员")) } th { (viewer.t("Role", "职务")) } th { (viewer.t("May sign outcomes", "可签署成果")) } th { (viewer.t("Key", "密钥")) } } }
+                    tbody { @for m in &members {
+                        tr {
+                            td { (m.name) @if m.revoked { " " span.badge.bad { (viewer.t("revoked", "已撤销")) } } }
+                            td { (label(lang, ROLES, &m.role)) }
+                            td { @if m.can_sign { span.badge.sign { (viewer.t("yes", "是")) } } @else { (viewer.t("no", "否")) } }
+                            td { code title=(m.key) { (layout::short(&m.key)) "…" } }
                         }
                     } }
                 }
