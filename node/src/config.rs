@@ -40,6 +40,12 @@ pub struct Config {
     /// (at once if it sends anything but Hello first; peers added with `peer add`
     /// excepted). Default 30 s.
     pub hello_deadline: Duration,
+    /// Where the web UI listens, and its HTTPS certificate and key (`confer run --ui`);
+    /// `None`: no UI listener.
+    pub ui: Option<crate::ui::UiConfig>,
+    /// Allow the web UI on an address other than loopback without HTTPS
+    /// (`--ui-insecure`): passwords and session cookies would travel in clear.
+    pub ui_insecure: bool,
 }
 
 impl Config {
@@ -56,6 +62,8 @@ impl Config {
             relays: Vec::new(),
             mdns: false,
             hello_deadline: Duration::from_secs(30),
+            ui: None,
+            ui_insecure: false,
         }
     }
 
@@ -77,6 +85,11 @@ impl Config {
                 return Err(ConfigError::ApiNotLoopback(addr));
             }
         }
+        if let Some(ui) = &self.ui {
+            if !is_loopback(ui.addr.ip()) && ui.tls.is_none() && !self.ui_insecure {
+                return Err(ConfigError::UiNotLoopback(ui.addr));
+            }
+        }
         Ok(())
     }
 
@@ -95,6 +108,8 @@ impl Config {
 pub enum ConfigError {
     #[error("the local API address {0} is not a loopback address (its token would travel in clear); use --api-insecure to allow it")]
     ApiNotLoopback(SocketAddr),
+    #[error("the web UI address {0} is not a loopback address and has no HTTPS (passwords would travel in clear); give --ui-cert and --ui-key, or --ui-insecure")]
+    UiNotLoopback(SocketAddr),
 }
 
 /// Whether `ip` reaches only this host: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. The
@@ -155,6 +170,24 @@ mod tests {
                 "{api} with --api-insecure"
             );
         }
+        let mut ui = Config::loopback("/nonexistent");
+        ui.ui = Some(crate::ui::UiConfig {
+            addr: "0.0.0.0:8080".parse().expect("test address"),
+            tls: None,
+        });
+        assert!(matches!(ui.validate(), Err(ConfigError::UiNotLoopback(_))));
+        ui.ui_insecure = true;
+        assert_eq!(ui.validate(), Ok(()), "--ui-insecure");
+        ui.ui_insecure = false;
+        if let Some(u) = ui.ui.as_mut() {
+            u.tls = Some(("cert.pem".into(), "key.pem".into()));
+        }
+        assert_eq!(ui.validate(), Ok(()), "HTTPS");
+        if let Some(u) = ui.ui.as_mut() {
+            u.tls = None;
+            u.addr = "127.0.0.1:8080".parse().expect("test address");
+        }
+        assert_eq!(ui.validate(), Ok(()), "loopback");
         let mut no_api = Config::loopback("/nonexistent");
         no_api.api = None;
         assert_eq!(no_api.validate(), Ok(()));

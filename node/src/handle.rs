@@ -98,6 +98,8 @@ pub(crate) enum Command {
     /// A space's records as people see them (any kind of space).
     ShowRecords(SpaceId, Reply<BTreeMap<String, Vec<RecordView>>>),
     Equivocations(SpaceId, Reply<Vec<EquivocationView>>),
+    /// A receiver of the ids of spaces whose stored state changes (the web UI's live pages).
+    Subscribe(Reply<tokio::sync::broadcast::Receiver<SpaceId>>),
     WaitFor {
         space: SpaceId,
         author: PublicKey,
@@ -471,6 +473,14 @@ impl NodeHandle {
     }
 
     /// Asks the node to stop; see [`crate::runtime::RunningNode::shutdown`] to wait for it.
+    /// The ids of spaces as their stored state changes (local writes, partners' entries,
+    /// membership); a slow reader misses some (`RecvError::Lagged`) and should re-read.
+    pub async fn subscribe_changes(
+        &self,
+    ) -> Result<tokio::sync::broadcast::Receiver<SpaceId>, NodeError> {
+        self.ask(Command::Subscribe).await
+    }
+
     pub async fn request_shutdown(&self) {
         let _ = self.tx.send(Command::Shutdown).await;
     }

@@ -81,6 +81,10 @@ pub fn config_error(lang: Lang, error: &ConfigError) -> String {
             Lang::En => format!("--api {addr} is not a loopback address: the local API speaks plain HTTP, so its token and every agenda would travel unencrypted to anyone on that network; use --api 127.0.0.1:{port}, or add --api-insecure if you accept that", port = addr.port()),
             Lang::Zh => format!("--api {addr} 不是本机回环地址：本地 API 使用未加密的 HTTP，访问令牌和所有议题都会以明文经过该网络；请使用 --api 127.0.0.1:{port}，如确认接受此风险，请加上 --api-insecure", port = addr.port()),
         },
+        ConfigError::UiNotLoopback(addr) => match lang {
+            Lang::En => format!("--ui {addr} is not a loopback address and has no HTTPS: passwords and session cookies would travel unencrypted; give --ui-cert FILE --ui-key FILE, put a TLS reverse proxy in front (deploy/ui-proxy.nginx.conf) with --ui 127.0.0.1:{port}, or add --ui-insecure if you accept that", port = addr.port()),
+            Lang::Zh => format!("--ui {addr} 不是本机回环地址且未启用 HTTPS：密码和会话 Cookie 会以明文传输；请提供 --ui-cert 证书文件 --ui-key 私钥文件，或在前面部署 TLS 反向代理（deploy/ui-proxy.nginx.conf）并使用 --ui 127.0.0.1:{port}，如确认接受此风险，请加上 --ui-insecure", port = addr.port()),
+        },
     }
 }
 

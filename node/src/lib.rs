@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod store;
 pub mod sync_file;
 pub mod versions;
+pub mod ui;
 pub mod views;
 
 pub use config::Config;

@@ -555,12 +555,22 @@ fn decode_prefix(
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), NodeFailure> {
     let api_addr = config.api;
     let api_file = config.api_file();
+    let ui_config = config.ui.clone();
+    let data_dir = config.data_dir.clone();
     let node = start(config).await?;
     let api = match api_addr {
         Some(addr) => Some(
             crate::api::serve(addr, node.handle.clone(), &api_file)
                 .await
                 .map_err(|e| NodeFailure::Api(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let ui = match &ui_config {
+        Some(ui) => Some(
+            crate::ui::serve(ui, node.handle.clone(), data_dir)
+                .await
+                .map_err(|e| NodeFailure::Api(format!("web UI: {e}")))?,
         ),
         None => None,
     };
@@ -577,6 +587,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         Ok(result) => result,
         Err(e) => Err(NodeFailure::Net(format!("event loop panicked: {e}"))),
     };
+    if let Some(ui) = ui {
+        ui.stop().await;
+    }
     if let Some(api) = api {
         api.stop().await;
     }

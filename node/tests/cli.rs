@@ -2567,3 +2567,71 @@ fn workflow_bad_input_is_refused_in_both_languages_and_writes_nothing() {
     assert_eq!(entries(), before, "nothing was written");
     assert_clean_logs(&[&a]);
 }
+
+#[test]
+fn account_add_prints_a_one_time_password_and_refuses_what_it_cannot_bind() {
+    let root = TempDir::new().expect("tempdir");
+    let data = root.path().join("pinghu");
+    cli(&data, &["init", "--name", "平湖市政协"]).ok();
+    let identity: Value =
+        serde_json::from_slice(&fs::read(data.join("identity.json")).expect("identity.json"))
+            .expect("identity.json is JSON");
+    let cert = hex::decode(identity["member_cert"].as_str().expect("member_cert"))
+        .expect("member_cert is hex");
+    let key = confer_protocol::Certificate::decode(&cert)
+        .expect("a certificate")
+        .key
+        .to_string();
+
+    let out = cli(
+        &data,
+        &[
+            "account",
+            "add",
+            "zhang",
+            "--member",
+            &key[..12],
+            "--admin",
+            "--json",
+        ],
+    )
+    .json();
+    let password = out["password"].as_str().expect("{\"password\": P}");
+    assert_eq!(password.chars().count(), 16, "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(data.join("ui-accounts.json"))
+            .expect("the accounts file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stored = fs::read_to_string(data.join("ui-accounts.json")).expect("read");
+    assert!(!stored.contains(password), "only a hash is stored");
+
+    let again = cli(&data, &["account", "add", "zhang", "--member", &key]).one_line_error();
+    assert!(again.contains("exists"), "{again}");
+    let stranger = cli_lang(
+        &data,
+        "zh_CN.UTF-8",
+        &["account", "add", "li", "--member", "0000000000000000"],
+    )
+    .one_line_error();
+    assert!(stranger.contains("成员密钥"), "{stranger}");
+    assert!(
+        !stranger.contains("member key"),
+        "Chinese throughout: {stranger}"
+    );
+
+    let list = cli(&data, &["account", "list", "--json"]).json();
+    let list = list.as_array().expect("a list");
+    assert_eq!(
+        list.len(),
+        1,
+        "the refused accounts were not added: {list:?}"
+    );
+    assert_eq!(list[0]["member"].as_str(), Some(key.as_str()));
+    assert_eq!(list[0]["must_change"].as_bool(), Some(true));
+    assert_eq!(list[0]["admin"].as_bool(), Some(true));
+}

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod backup;
+mod browser;
 mod hostile;
 mod members;
 mod membership;
@@ -12,5 +13,6 @@ mod restart;
 mod scenario;
 mod support;
 mod sync;
+mod ui_http;
 mod upgrade;
 mod workflow;

@@ -54,7 +54,7 @@ mod ledger;
 pub mod openapi;
 mod ops;
 pub use ops::SyncExport;
-mod workflow;
+pub(crate) mod workflow;
 
 pub use openapi::{RefusalBody, RefusalCode};
 pub use workflow::{OnQuery, OverdueItem, ReportQuery, SignOutcome, WriteRecord};

@@ -129,7 +129,7 @@ pub(super) fn created_or_ok(created: bool, id: RecordId) -> (StatusCode, Json<Cr
 
 /// A record write from its request: a known collection and fields of `schema`, a fresh
 /// random id for a new record.
-pub(super) fn record_write(schema: &Schema, body: &WriteRecord) -> Result<RecordWrite, NodeError> {
+pub(crate) fn record_write(schema: &Schema, body: &WriteRecord) -> Result<RecordWrite, NodeError> {
     let collection = schema.collection(&body.collection).ok_or_else(|| {
         NodeError::BadInput(format!(
             "unknown collection {:?}; one of: {}",

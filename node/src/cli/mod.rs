@@ -7,6 +7,7 @@
 //! workflow — rounds, meetings, suggestions, outcomes, handling, findings — is in
 //! [`workflow`].
 
+mod account;
 mod attachments;
 mod body_key;
 mod client;
@@ -96,6 +97,8 @@ pub enum Command {
         /// Find and connect to confer nodes on the local network (mDNS). Off by default.
         #[arg(long)]
         mdns: bool,
+        #[command(flatten)]
+        ui: account::UiArgs,
     },
     /// Run a relay for partners behind NAT or firewalls, until SIGINT or SIGTERM. It
     /// carries their encrypted traffic and sees nothing of it; it needs no `init`.
@@ -219,6 +222,11 @@ pub enum Command {
     BodyKey {
         #[command(subcommand)]
         command: body_key::BodyKeyCommand,
+    },
+    /// Web UI accounts: each person's login, bound to one of this body's member keys.
+    Account {
+        #[command(subcommand)]
+        command: account::AccountCommand,
     },
     /// This body's people: member keys, roles, signing rights, revocation.
     Member {
@@ -520,7 +528,8 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             api_insecure,
             relays,
             mdns,
-        } => run(&data, listen, api, api_insecure, (relays, mdns), lang).await,
+            ui,
+        } => run(&data, listen, api, api_insecure, (relays, mdns, ui), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
         Command::Status => {
@@ -631,6 +640,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             let ctx = records::Ctx::connect(&data, json, lang)?;
             followup::year_report(&ctx, year, agenda.as_deref(), as_of.as_deref(), format).await
         }
+        Command::Account { command } => account::execute(&data, command, json, lang),
         Command::Member { command } => member::execute(&data, command, json, lang).await,
         Command::Node { command } => member::execute_node(&data, command, json, lang).await,
         Command::Verify { .. } => {
@@ -776,10 +786,11 @@ async fn run(
     listen: Vec<Multiaddr>,
     api: SocketAddr,
     api_insecure: bool,
-    (relays, mdns): (Vec<Multiaddr>, bool),
+    (relays, mdns, ui): (Vec<Multiaddr>, bool, account::UiArgs),
     lang: Lang,
 ) -> Result<(), String> {
     let mut config = Config::new(data);
+    ui.apply(&mut config);
     if !listen.is_empty() {
         config.listen = listen;
     }

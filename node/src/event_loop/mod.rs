@@ -96,6 +96,8 @@ pub(crate) struct EventLoop {
     agents: HashMap<PeerId, String>,
     /// Refusals of spaces by member bodies' nodes (`agenda show`, `status`).
     delivery: delivery::DeliveryBook,
+    /// Spaces whose stored state changed, for the web UI's live pages (`Command::Subscribe`).
+    changes: tokio::sync::broadcast::Sender<SpaceId>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -182,6 +184,7 @@ impl EventLoop {
             node_key,
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
+            changes: tokio::sync::broadcast::channel(256).0,
         }
     }
 
@@ -436,11 +439,30 @@ impl EventLoop {
         for (space, eq) in &p.equivocations {
             self.evidence.record(*space, eq, now);
         }
+        self.announce_changes(p);
         if !p.entries.is_empty() {
             self.snapshot_grown(false)?;
             self.answer_waiters();
         }
         Ok(())
+    }
+
+    /// Tells the subscribers (the web UI's live pages) which spaces changed; nobody
+    /// listening is fine.
+    fn announce_changes(&self, p: &confer_protocol::Persist) {
+        if self.changes.receiver_count() == 0 {
+            return;
+        }
+        let mut spaces: Vec<SpaceId> = p.entries.iter().map(|e| e.space()).collect();
+        spaces.extend(p.spaces.iter().map(|g| g.id()));
+        spaces.extend(p.invited.iter().map(|g| g.id()));
+        spaces.extend(p.consents.iter().map(|(s, _)| *s));
+        spaces.extend(p.withdrawals.iter().map(|(s, _)| *s));
+        spaces.sort_unstable_by_key(|s| *s.as_bytes());
+        spaces.dedup();
+        for space in spaces {
+            let _ = self.changes.send(space);
+        }
     }
 
     fn held(&self, space: &SpaceId, author: &PublicKey, seq: u64) -> bool {
@@ -1145,6 +1167,9 @@ impl EventLoop {
                     None => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
+            }
+            Command::Subscribe(reply) => {
+                let _ = reply.send(Ok(self.changes.subscribe()));
             }
             Command::Certificates(reply) => {
                 let _ = reply.send(Ok(self.replica.certs().clone()));

@@ -1,0 +1,564 @@
+//! The web UI over plain HTTP, without a browser (these run everywhere): logins refused
+//! and rate-limited, a POST without this session's CSRF token answered 403 with nothing
+//! written, and every page of an agenda of the workflow issue's size (500 suggestions)
+//! under 300 KB.
+
+use std::time::Instant;
+
+use confer_node::ui::{accounts, serve, UiConfig, UiServer};
+use confer_protocol::model::{AgendaAction, ModelView, RecordId, RecordKey, RecordWrite};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+async fn ui_for(node: &TestNode) -> UiServer {
+    let config = UiConfig {
+        addr: "127.0.0.1:0".parse().expect("address"),
+        tls: None,
+    };
+    serve(&config, node.handle.clone(), node.dir.clone())
+        .await
+        .expect("the UI listens")
+}
+
+/// A browser-like client: no redirects followed, cookies kept by hand.
+struct Http {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Http {
+    fn new(server: &UiServer) -> Http {
+        Http {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .expect("a client"),
+            base: format!("http://{}", server.addr),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn answer(&mut self, response: reqwest::Response) -> Answer {
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let text = value.to_str().unwrap_or("");
+            if let Some((pair, _)) = text.split_once(';') {
+                if let Some((k, v)) = pair.split_once('=') {
+                    self.cookies.retain(|(name, _)| name != k);
+                    if !v.is_empty() {
+                        self.cookies.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.text().await.unwrap_or_default();
+        Answer {
+            status,
+            location,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.answer(response).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.answer(response).await
+    }
+
+    /// Logs in (changing a one-time password to `new` first if asked).
+    async fn login(&mut self, name: &str, password: &str, new: &str) {
+        let page = self.get("/login").await;
+        let token = csrf_of(&page.body);
+        let answer = self
+            .post(
+                "/login",
+                &[("_csrf", &token), ("name", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        if answer.location == "/password" {
+            let page = self.get("/password").await;
+            let token = csrf_of(&page.body);
+            let done = self
+                .post(
+                    "/password",
+                    &[
+                        ("_csrf", &token),
+                        ("current", password),
+                        ("new", new),
+                        ("repeat", new),
+                    ],
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The first form's CSRF token in a page.
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .unwrap_or_else(|| panic!("a CSRF field in {}", &html[..html.len().min(500)]));
+    html[at + 20..at + 84].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_refused_on_a_wrong_password_and_limited_after_five_failures() {
+    let fed = Federation::new();
+    let node = fed.spawn("平湖市政协").await;
+    let once = accounts::add(&node.dir, "zhang", node.member_key(), false).expect("account");
+    let ui = ui_for(&node).await;
+    let mut http = Http::new(&ui);
+
+    // Pages may not be framed by another site, and run only this site's scripts.
+    let response = http
+        .client
+        .get(format!("{}/login", http.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        response
+            .headers()
+            .get("x-frame-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+
+    // Without the login form's own token: 403.
+    let refused = http
+        .post("/login", &[("name", "zhang"), ("password", &once)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let page = http.get("/login").await;
+    let mut token = csrf_of(&page.body);
+    for _ in 0..confer_node::ui::session::MAX_FAILURES_PER_ACCOUNT {
+        let wrong = http
+            .post(
+                "/login",
+                &[
+                    ("_csrf", &token),
+                    ("name", "zhang"),
+                    ("password", "wrong-one"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("账户名或密码错误"), "{}", wrong.body);
+        assert!(!http.cookies.iter().any(|(k, _)| k == "confer_session"));
+        // Each login page carries a fresh token (and its cookie).
+        token = csrf_of(&wrong.body);
+    }
+    // Locked: even the right password is not checked now.
+    let locked = http
+        .post(
+            "/login",
+            &[("_csrf", &token), ("name", "zhang"), ("password", &once)],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!http.cookies.iter().any(|(k, _)| k == "confer_session"));
+    // A page needing a session sends the visitor to the login page.
+    let home = http.get("/").await;
+    assert_eq!(
+        (home.status, home.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    ui.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_without_the_sessions_csrf_token_is_refused_and_writes_nothing() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    connect(&pinghu, &jinshan).await;
+    let id = pinghu
+        .create_agenda("跨界河道水环境联防联治", &[&jinshan])
+        .await;
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), false).expect("account");
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    let page = http.get(&format!("/agendas/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = csrf_of(&page.body);
+    let path = format!("/agendas/{id}/suggestion");
+
+    let entries = |node: &TestNode| {
+        let handle = node.handle.clone();
+        async move { handle.show_agenda(id).await.expect("show").entries }
+    };
+    let before = entries(&pinghu).await;
+    for bad in ["", "00", &"0".repeat(64), &token[1..]] {
+        let answer = http
+            .post(&path, &[("_csrf", bad), ("text", "不应保存")])
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "token {bad:?}");
+    }
+    let answer = http.post(&path, &[("text", "不应保存")]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "no token");
+    assert_eq!(entries(&pinghu).await, before, "nothing was written");
+
+    // A missing field: shown next to the field, nothing written.
+    let answer = http.post(&path, &[("_csrf", &token), ("text", "  ")]).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.body.contains("suggestion-text-error"),
+        "the error sits by the field"
+    );
+    assert_eq!(entries(&pinghu).await, before);
+
+    let answer = http
+        .post(&path, &[("_csrf", &token), ("text", "建立联合巡河制度")])
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert!(entries(&pinghu).await > before);
+
+    // A new round (re-consultation): numbered after the last; a bad date is refused.
+    let rounds = |node: &TestNode| {
+        let handle = node.handle.clone();
+        async move {
+            match handle.read(id).await.expect("read") {
+                ModelView::Agenda(view) => view
+                    .records("round")
+                    .iter()
+                    .map(|r| r.get("number").to_owned())
+                    .collect::<Vec<_>>(),
+                ModelView::Ledger(_) => Vec::new(),
+            }
+        }
+    };
+    let round_path = format!("/agendas/{id}/round");
+    let bad = http
+        .post(
+            &round_path,
+            &[
+                ("_csrf", &token),
+                ("form", "symposium"),
+                ("date", "2026-13-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("round-date-error"));
+    let before_rounds = rounds(&pinghu).await;
+    let made = http
+        .post(
+            &round_path,
+            &[
+                ("_csrf", &token),
+                ("form", "symposium"),
+                ("date", "2026-04-01"),
+                ("place", "平湖"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let after_rounds = rounds(&pinghu).await;
+    assert_eq!(after_rounds.len(), before_rounds.len() + 1);
+    assert!(
+        after_rounds.contains(&(before_rounds.len() + 1).to_string()),
+        "{after_rounds:?}"
+    );
+
+    // The ledger: a topic missing its title is refused inline; a complete one is kept.
+    let ledger = "/ledger";
+    let topic = [
+        ("_csrf", token.as_str()),
+        ("source", "member"),
+        ("urgency", "routine"),
+        ("category", "livelihood"),
+    ];
+    let answer = http.post(ledger, &topic).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("topic-title-error"));
+    assert!(pinghu
+        .handle
+        .show_ledger()
+        .await
+        .expect("ledger")
+        .records("topic")
+        .is_empty());
+    let mut full = topic.to_vec();
+    full.push(("title", "跨界河道水环境治理"));
+    let answer = http.post(ledger, &full).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let page = http.get("/ledger?source=member").await;
+    assert!(page.body.contains("跨界河道水环境治理"));
+    let page = http.get("/ledger?source=online").await;
+    assert!(
+        !page.body.contains("跨界河道水环境治理"),
+        "the filter leaves it out"
+    );
+
+    // After logging out, the old token is stale.
+    let out = http.post("/logout", &[("_csrf", &token)]).await;
+    assert_eq!(out.location, "/login");
+    http.login("zhang", "zhang-password-1", "").await;
+    let now = entries(&pinghu).await;
+    let stale = http
+        .post(&path, &[("_csrf", &token), ("text", "不应保存")])
+        .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    assert_eq!(entries(&pinghu).await, now);
+    ui.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    connect(&pinghu, &jinshan).await;
+    let id = pinghu
+        .create_agenda("跨界河道水环境联防联治", &[&jinshan])
+        .await;
+    let write = |collection: &'static str, id: RecordId, fields: Vec<(&'static str, String)>| {
+        AgendaAction::Write(RecordWrite {
+            key: RecordKey {
+                collection,
+                body: None,
+                id,
+            },
+            create: true,
+            fields,
+        })
+        .into()
+    };
+    let round = RecordId::from_bytes(1u64.to_be_bytes());
+    pinghu
+        .handle
+        .apply(
+            id,
+            write("round", round, vec![("number", "1".into())]),
+            None,
+        )
+        .await
+        .expect("a round");
+    for n in 0..500u64 {
+        let text = format!(
+            "第 {n} 条意见建议：建立跨界河长联合巡河制度，定期通报水质监测数据，落实属地责任。"
+        );
+        pinghu
+            .handle
+            .apply(
+                id,
+                write(
+                    "suggestion",
+                    RecordId::from_bytes((1000 + n).to_be_bytes()),
+                    vec![
+                        ("round", round.to_string()),
+                        ("text", text),
+                        ("date", "2026-03-01".into()),
+                    ],
+                ),
+                None,
+            )
+            .await
+            .expect("a suggestion");
+    }
+    let ModelView::Agenda(view) = pinghu.handle.read(id).await.expect("read") else {
+        panic!("an agenda");
+    };
+    let first = view.records("suggestion")[0].id.to_string();
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), true).expect("account");
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    for path in [
+        "/".to_owned(),
+        "/agendas".to_owned(),
+        format!("/agendas/{id}"),
+        format!("/agendas/{id}?page=5"),
+        format!("/agendas/{id}/suggestions/{first}"),
+        "/overdue".to_owned(),
+        "/network".to_owned(),
+        "/report".to_owned(),
+        "/ledger".to_owned(),
+        "/search?q=%E5%B7%A1%E6%B2%B3".to_owned(),
+        "/admin".to_owned(),
+        "/assets/ui.css".to_owned(),
+        "/assets/ui.js".to_owned(),
+    ] {
+        let started = Instant::now();
+        let page = http.get(&path).await;
+        let took = started.elapsed();
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(
+            page.body.len() < 300 * 1024,
+            "{path}: {} bytes",
+            page.body.len()
+        );
+        println!(
+            "{path}: {} bytes in {took:?} (debug build)",
+            page.body.len()
+        );
+    }
+    let page = http.get(&format!("/agendas/{id}?page=5")).await;
+    assert!(
+        page.body.contains("第 499 条意见建议"),
+        "the last page shows the last suggestions"
+    );
+    ui.stop().await;
+}
+
+/// A command-line tool, if installed.
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_serves_https_with_secure_cookies_and_names_a_bad_key_file() {
+    let (Some(openssl), Some(curl)) = (tool("openssl"), tool("curl")) else {
+        println!("HTTPS test did not run: openssl or curl not found");
+        return;
+    };
+    let fed = Federation::new();
+    let node = fed.spawn("平湖市政协").await;
+    let (cert, key) = (fed.path().join("cert.pem"), fed.path().join("key.pem"));
+    let made = std::process::Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    // A key file that is not a key: refused at start, naming the file.
+    let bad = fed.path().join("bad.pem");
+    std::fs::write(&bad, "not a key").expect("write");
+    let refused = serve(
+        &UiConfig {
+            addr: "127.0.0.1:0".parse().expect("address"),
+            tls: Some((cert.clone(), bad.clone())),
+        },
+        node.handle.clone(),
+        node.dir.clone(),
+    )
+    .await;
+    let Err(e) = refused else {
+        panic!("a bad key file must not start the UI");
+    };
+    assert!(e.to_string().contains("bad.pem"), "{e}");
+
+    let ui = serve(
+        &UiConfig {
+            addr: "127.0.0.1:0".parse().expect("address"),
+            tls: Some((cert, key)),
+        },
+        node.handle.clone(),
+        node.dir.clone(),
+    )
+    .await
+    .expect("the UI serves HTTPS");
+    assert!(ui.https);
+    let out = tokio::process::Command::new(curl)
+        .args(["-sk", "-i", &format!("https://{}/login", ui.addr)])
+        .output()
+        .await
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/2 200"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("set-cookie:") && l.contains("; Secure")),
+        "cookies are Secure under HTTPS: {text}"
+    );
+    assert!(text.contains("登录"));
+    ui.stop().await;
+}
