@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::render::body_short;
 use super::{body_ids, connect, dates, print_json};
-use crate::backup::{self, Archive, BackupSummary, CatchUpView};
+use crate::backup::{self, Archive, BackupSummary, CatchUpSpace, CatchUpView};
 use crate::i18n::Lang;
 use crate::sync_file::{ImportReport, Receipt};
 
@@ -187,14 +187,7 @@ pub(super) async fn catch_up(
                     "已从备份恢复；以下议题须先与下列机构同步，才能修改："
                 )
             );
-            for space in &view.waiting {
-                let bodies: Vec<String> = space.waiting_for.iter().map(body_short).collect();
-                println!(
-                    "  {}  {}",
-                    super::ids::short(&space.space),
-                    bodies.join(lang.pick(", ", "、"))
-                );
-            }
+            print!("{}", waiting_lines(&view.waiting, lang));
         }
     }
     Ok(())
@@ -380,4 +373,34 @@ pub(super) async fn sync(
             Ok(())
         }
     }
+}
+
+/// One line per agenda waiting for catch-up: its id and the bodies it waits for.
+fn waiting_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
+    let mut out = String::new();
+    for space in waiting {
+        let bodies: Vec<String> = space.waiting_for.iter().map(body_short).collect();
+        out.push_str(&format!(
+            "  {}  {}\n",
+            super::ids::short(&space.space),
+            bodies.join(lang.pick(", ", "、"))
+        ));
+    }
+    out
+}
+
+/// What `status` says of a restored node's agendas that take no edits yet (nothing when
+/// none waits).
+pub(super) fn catch_up_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
+    if waiting.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}\n{}",
+        lang.pick(
+            "Restored from a backup; no edits until synced with (confer catch-up):",
+            "已从备份恢复；须先与下列机构同步，才能修改（confer catch-up）："
+        ),
+        waiting_lines(waiting, lang)
+    )
 }

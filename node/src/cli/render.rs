@@ -371,6 +371,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
     for e in &s.equivocations {
         out.push_str(&equivocation(e, "", lang));
     }
+    out.push_str(&super::ops::catch_up_lines(&s.catch_up, lang));
     let e = &s.traffic.entries;
     put!(
         out,
@@ -917,6 +918,7 @@ mod tests {
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
             foreign_use: vec![],
             equivocations: vec![],
+            catch_up: vec![],
         }
     }
 

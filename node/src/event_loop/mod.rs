@@ -1477,6 +1477,7 @@ impl EventLoop {
             damaged: self.store.salvaged().to_vec(),
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
+            catch_up: self.catch_up_view().waiting,
         }
     }
 

@@ -149,6 +149,16 @@ fn files_carry_an_agenda_between_unconnected_nodes_and_a_backup_restores_and_cat
     a2.start(LOOPBACK);
     let waiting = a2.cli(&["catch-up", "--json"]).json();
     assert_eq!(waiting["waiting"][0]["space"], id.as_str(), "{waiting}");
+    let status = a2.cli(&["status"]).ok();
+    assert!(
+        status.stdout.contains("Restored from a backup") && status.stdout.contains("金山区政协"),
+        "{}",
+        status.describe()
+    );
+    assert_eq!(
+        a2.status()["catch_up"][0]["waiting_for"][0]["id"],
+        b.body.as_str()
+    );
     let refused = a2
         .cli(&["agenda", "edit", &id, "--title", "同步前"])
         .one_line_error();
