@@ -128,3 +128,45 @@ async fn an_older_store_is_migrated_and_a_newer_one_refused_naming_both_releases
     a.restart_with(config).await.expect("restart A");
     assert_eq!(a.show(id).await.entries, 4);
 }
+
+/// A peer announcing another release and sync version is shown as such in `status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_on_another_sync_version_is_named_in_status() {
+    use confer_node::net::{self, NetConfig};
+    use confer_protocol::sync::MESSAGE_VERSION;
+    use futures::StreamExt;
+
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let keypair = net::keypair_from_seed(random_seed()).expect("keypair");
+    let config = NetConfig {
+        agent: format!(
+            "confer/99.0.0 sync/{} store/{}",
+            MESSAGE_VERSION + 1,
+            SCHEMA_VERSION + 1
+        ),
+        ..NetConfig::default()
+    };
+    let mut swarm = net::build_swarm(keypair, &config).expect("swarm");
+    let newer = swarm.local_peer_id().to_string();
+    swarm.dial(a.addr()).expect("dial");
+    let pump = tokio::spawn(async move {
+        loop {
+            swarm.select_next_some().await;
+        }
+    });
+    let seen = eventually("A shows the newer peer's software", WAIT, || async {
+        let status = a.status_now().await;
+        status
+            .peers
+            .iter()
+            .find(|p| p.peer_id == newer)
+            .and_then(|p| p.software.clone())
+            .ok_or_else(|| format!("{:?}", status.peers))
+    })
+    .await;
+    pump.abort();
+    assert_eq!(seen.release.as_deref(), Some("99.0.0"));
+    assert_eq!(seen.sync, Some(MESSAGE_VERSION + 1));
+    assert!(seen.differs && seen.incompatible, "{seen:?}");
+}

@@ -404,3 +404,28 @@ pub(super) fn catch_up_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
         waiting_lines(waiting, lang)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_on_other_software_is_described_in_both_languages() {
+        let same = crate::versions::software(&crate::versions::agent());
+        assert_eq!(software_line(&same, Lang::En), None);
+        let newer = crate::versions::software("confer/99.0.0 sync/200 store/9");
+        let en = software_line(&newer, Lang::En).expect("a line");
+        assert!(
+            en.contains("confer 99.0.0") && en.contains("cannot sync"),
+            "{en}"
+        );
+        let zh = software_line(&newer, Lang::Zh).expect("a line");
+        assert!(
+            zh.contains("无法同步") && !zh.contains("sync protocol"),
+            "{zh}"
+        );
+        let older = crate::versions::software("confer/0.0.1");
+        let zh = software_line(&older, Lang::Zh).expect("a line");
+        assert!(zh.contains("同步协议 未知"), "{zh}");
+    }
+}
