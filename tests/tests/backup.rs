@@ -44,8 +44,10 @@ async fn a_backup_during_writes_restores_and_waits_for_catch_up_before_writing()
     })
     .await;
     let acked_before = acked.load(Ordering::SeqCst);
-    let archive = a.handle.backup().await.expect("backup");
+    let store = a.handle.backup().await.expect("backup");
     writer.await.expect("writer");
+    // As `confer backup` does: the keys come from the data directory, not from the node.
+    let archive = backup::with_keys(&store, &a.dir).expect("add the keys");
     let a_key = a.member_key().to_owned();
     converged(&[&a, &b], id, "B holds every edit of A", |v| {
         v.vector.get(&a_key) == Some(&(1 + WRITES))
@@ -152,7 +154,13 @@ async fn restore_refuses_a_used_directory_and_an_altered_archive_and_skip_lifts_
     connect(&a, &b).await;
     let id = a.create_agenda("备份校验议题", &[&b]).await;
     wait_has_agenda(&b, id).await;
-    let archive = a.handle.backup().await.expect("backup");
+    let store = a.handle.backup().await.expect("backup");
+    let nothing_secret = backup::Archive::decode(&store).expect("the node's archive");
+    assert!(
+        nothing_secret.files.is_empty(),
+        "the node hands out no key file"
+    );
+    let archive = backup::with_keys(&store, &a.dir).expect("add the keys");
     // Neither is around when the copy runs: it cannot catch up.
     a.shutdown().await;
     b.shutdown().await;

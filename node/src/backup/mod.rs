@@ -1,6 +1,7 @@
 //! Backup archives of a node's data directory (`confer backup`, `confer restore`): the
-//! store's every table as one read transaction saw it, plus the keys and the identity.
-//! Format: `docs/backup.md`.
+//! store's every table as one read transaction saw it, made by the running node, plus the
+//! keys and the identity, which the CLI adds from the data directory ([`with_keys`]): the
+//! node never reads the body key, and its API hands out no key. Format: `docs/backup.md`.
 //!
 //! Invariants:
 //! - An archive is made from one redb read transaction ([`rows::dump`]): it holds exactly
@@ -394,6 +395,19 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut Vec<ArchiveFile>) -> Result<
         }
     }
     Ok(())
+}
+
+/// A complete archive: the node's store archive (`GET /v1/backup`, which holds no
+/// files) with the identity and key files of the data directory `dir` added, read here,
+/// in the caller's process: the running node never reads the body key.
+pub fn with_keys(store_archive: &[u8], dir: &Path) -> Result<Vec<u8>, BackupError> {
+    let archive = Archive::decode(store_archive)?;
+    if !archive.files.is_empty() {
+        return Err(BackupError::Damaged(
+            "the node's archive already holds files".into(),
+        ));
+    }
+    Ok(Archive::of(dir, archive.tables, archive.created_at)?.encode())
 }
 
 /// Writes `bytes` to `path` readable by its owner only (0600), refusing to overwrite.

@@ -73,8 +73,10 @@ pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> 
         .get_bytes("/v1/backup")
         .await
         .map_err(|e| e.explain(lang, data))?;
-    // What the node sent is read back before it is kept: a backup that cannot be
-    // restored is worse than none.
+    // The keys are read here, from the data directory: the node never reads the body
+    // key. What is kept is read back first: a backup that cannot be restored is worse
+    // than none.
+    let bytes = backup::with_keys(&bytes, data).map_err(|e| e.explain(lang))?;
     let archive = Archive::decode(&bytes).map_err(|e| e.explain(lang))?;
     backup::write_private_new(file, &bytes).map_err(|e| e.explain(lang))?;
     let summary = archive.summary(bytes.len());
