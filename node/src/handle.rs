@@ -1,6 +1,7 @@
 //! The cloneable handle through which the API, the CLI's demo and tests talk to a running
 //! node's event loop, over a bounded channel; and the errors those requests can return.
 
+pub use crate::event_loop::Added;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
@@ -51,7 +52,8 @@ type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 #[derive(Debug)]
 pub(crate) enum Command {
     Status(Reply<StatusView>),
-    AddPeer(Multiaddr, Reply<()>),
+    /// Remember a peer's address (`true`: instead of its other addresses).
+    AddPeer(Multiaddr, bool, Reply<Added>),
     CreateAgenda {
         edit: AgendaEdit,
         with: Vec<BodyId>,
@@ -170,7 +172,16 @@ impl NodeHandle {
 
     /// Remembers a peer (durably) and keeps a connection to it.
     pub async fn add_peer(&self, addr: Multiaddr) -> Result<(), NodeError> {
-        self.ask(|r| Command::AddPeer(addr, r)).await
+        self.add_peer_replacing(addr, false).await.map(|_| ())
+    }
+
+    /// Remembers a peer's address; `replace`: forget its other addresses.
+    pub async fn add_peer_replacing(
+        &self,
+        addr: Multiaddr,
+        replace: bool,
+    ) -> Result<Added, NodeError> {
+        self.ask(|r| Command::AddPeer(addr, replace, r)).await
     }
 
     /// Creates a joint agenda with `with` (this body is added); durable when it returns.

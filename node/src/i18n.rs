@@ -60,15 +60,15 @@ pub fn node_error(lang: Lang, error: &NodeError) -> String {
         },
         NodeError::BadInput(detail) => match lang {
             Lang::En => format!("invalid input: {detail}"),
-            Lang::Zh => format!("输入有误：{detail}"),
+            Lang::Zh => format!("输入有误：{}", crate::i18n_input::bad_input_zh(detail)),
         },
         NodeError::BadAddress(detail) => match lang {
             Lang::En => format!("bad peer address: {detail} (expected e.g. /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…)"),
-            Lang::Zh => format!("节点地址有误：{detail}（格式如 /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…）"),
+            Lang::Zh => format!("节点地址有误（格式如 /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…；以 LANG=C 重新运行可看到节点的英文原文）：{}", detail.split_whitespace().find(|w| w.starts_with('/') || w.starts_with("12D3")).unwrap_or_default()),
         },
         NodeError::Storage(detail) => match lang {
             Lang::En => format!("the node could not store the change: {detail}; nothing was changed, check the disk and the node log"),
-            Lang::Zh => format!("节点无法保存修改：{detail}；本次未作任何修改，请检查磁盘和节点日志"),
+            Lang::Zh => "节点无法保存修改；本次未作任何修改，请检查磁盘和节点日志（以 LANG=C 重新运行可看到英文详情）".to_owned(),
         },
         NodeError::Stopped => lang.pick("the node is shutting down; try again once it runs", "节点正在停止，请在其重新运行后再试").to_owned(),
     }

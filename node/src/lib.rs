@@ -10,6 +10,7 @@ mod event_loop;
 mod evidence;
 pub mod handle;
 pub mod i18n;
+mod i18n_input;
 pub mod identity;
 pub mod net;
 pub mod relay;

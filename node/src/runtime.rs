@@ -32,6 +32,8 @@ pub enum NodeFailure {
     Net(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+    #[error("cannot listen on {addr}: {reason}; another process (another `confer run`?) holds that port: stop it or choose another with --listen")]
+    PortTaken { addr: String, reason: String },
     #[error("API: {0}")]
     Api(String),
 }
@@ -125,6 +127,11 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     };
     let mut swarm =
         net::build_swarm(keypair, &net_config).map_err(|e| NodeFailure::Net(e.to_string()))?;
+    // libp2p listens with SO_REUSEPORT: refuse a port another process holds first.
+    net::ports::check_tcp_ports_free(&config.listen).map_err(|taken| NodeFailure::PortTaken {
+        addr: taken.addr.to_string(),
+        reason: taken.error.to_string(),
+    })?;
     for addr in &config.listen {
         swarm
             .listen_on(addr.clone())
@@ -152,7 +159,9 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
     );
     for addr in remembered {
         match addr.parse() {
-            Ok(addr) => event_loop.remember(addr),
+            Ok(addr) => {
+                event_loop.remember(addr);
+            }
             Err(e) => {
                 tracing::warn!(%addr, error = %e, "ignoring a stored peer address that does not parse")
             }

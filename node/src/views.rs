@@ -22,8 +22,11 @@ pub struct StatusView {
     /// Full multiaddrs, ending in `/p2p/<peer id>`.
     pub listen: Vec<String>,
     pub peers: Vec<PeerView>,
-    /// Peers added with `peer add`, kept connected.
+    /// Peers added with `peer add`, kept connected: every address.
     pub remembered: Vec<String>,
+    /// Each remembered peer, its addresses and its state.
+    #[serde(default)]
+    pub remembered_peers: Vec<RememberedPeerView>,
     pub spaces: Vec<SpaceView>,
     /// Bodies this node trusts (other than its own): they may introduce spaces here.
     #[serde(default)]
@@ -226,6 +229,37 @@ impl Reach {
     }
 }
 
+/// A peer added with `peer add`, and what became of dialling it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct RememberedPeerView {
+    pub peer_id: String,
+    /// Every address it was added with; the node dials them all at once.
+    pub addresses: Vec<String>,
+    /// `connected`, `dialing`, or `waiting` (for the next dial, after a failure).
+    pub state: String,
+    /// Unix seconds since when it is connected.
+    #[serde(default)]
+    pub connected_since: Option<u64>,
+    /// The last dial that failed (kept after a later success, as history).
+    #[serde(default)]
+    pub last_error: Option<DialErrorView>,
+    /// Seconds until the next dial, while waiting.
+    #[serde(default)]
+    pub next_dial_in: Option<u64>,
+}
+
+/// Why dialling a peer failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct DialErrorView {
+    /// `wrong_peer_id` (another node answers at that address), `refused` (nothing listens
+    /// on that port), `timeout`, `unreachable`, `denied` or `other`.
+    pub kind: String,
+    /// libp2p's own words (English), one line.
+    pub detail: String,
+    /// Unix seconds.
+    pub at: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PeerView {
     pub peer_id: String,
@@ -243,6 +277,43 @@ pub struct PeerView {
     pub software: Option<crate::versions::SoftwareView>,
 }
 
+/// How far a member body holds a space, as this node knows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct DeliveryView {
+    pub body: BodyView,
+    /// `current`: a connected node of that body holds everything this node holds of it;
+    /// `behind`: a connected node holds it and is catching up (`missing` entries to go);
+    /// `refused`: its node refused it (`reason`, `detail`, `at`); `waiting`: a node of
+    /// it is connected and has not said yet; `offline`: none of its nodes is connected —
+    /// it gets the space and every change when one connects.
+    pub state: String,
+    /// Entries this node holds that the body's best-placed connected node lacks.
+    #[serde(default)]
+    pub missing: u64,
+    /// For `refused`: `not_trusted` (that body has not added this node), `not_accepted`
+    /// (its operator has not accepted the invitation), `not_member`, `unknown_space`,
+    /// `invalid`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For `refused`: the refusing node's own words (English).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// For `refused`: unix seconds of the last refusal.
+    #[serde(default)]
+    pub at: Option<u64>,
+}
+
+/// What a space's entries are, by writer, for people.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct AuthorCount {
+    /// The member key.
+    pub author: String,
+    /// The body it writes for here, if it wrote anything yet.
+    pub body: Option<BodyView>,
+    /// Its entries applied here (its highest contiguous seq).
+    pub entries: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SpaceView {
     pub id: String,
@@ -255,6 +326,12 @@ pub struct SpaceView {
     pub pending: usize,
     /// Member keys caught signing two different entries at one seq.
     pub equivocators: Vec<String>,
+    /// The vector by writer, each with its body.
+    #[serde(default)]
+    pub authors: Vec<AuthorCount>,
+    /// Each other member body and how far it holds the space.
+    #[serde(default)]
+    pub delivery: Vec<DeliveryView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -354,6 +431,9 @@ pub struct AgendaView {
     /// The workflow records, by collection (`round`, `suggestion`, `handling`, …).
     #[serde(default)]
     pub records: BTreeMap<String, Vec<RecordView>>,
+    /// Each other member body and how far it holds the agenda.
+    #[serde(default)]
+    pub delivery: Vec<DeliveryView>,
     /// Each outcome, whether it is adopted and which bodies signed its current text.
     #[serde(default)]
     pub outcomes: Vec<confer_protocol::model::agenda::outcomes::OutcomeStatus>,

@@ -24,6 +24,8 @@ use tempfile::TempDir;
 mod ledger;
 #[path = "cli/ops.rs"]
 mod ops;
+#[path = "cli/truth.rs"]
+mod truth;
 #[path = "cli/outcome.rs"]
 mod outcome;
 #[path = "cli/verify.rs"]
@@ -1207,8 +1209,8 @@ fn errors_exit_non_zero_with_one_line_saying_what_to_do() {
 
     let missing = root.path().join("missing");
     let line = cli(&missing, &["status"]).one_line_error();
-    assert!(line.contains("does not exist"), "{line}");
-    assert!(line.contains("confer init"), "{line}");
+    assert!(line.contains("no data directory at"), "{line}");
+    assert!(line.contains("--data DIR or set CONFER_DATA"), "{line}");
     assert!(line.contains(&missing.display().to_string()), "{line}");
 
     // A name that could rewrite a partner's screen is refused before anything is created.
@@ -1479,7 +1481,8 @@ fn trust_untrust_and_peer_management() {
         .unwrap_or_else(|| panic!("B listed: {list}"));
     assert_eq!(row["connected"], true);
     assert_eq!(row["trusted"], true);
-    assert_eq!(row["address"], b.tcp_addr().as_str());
+    assert_eq!(row["addresses"], serde_json::json!([b.tcp_addr()]));
+    assert_eq!(row["state"], "connected");
     let human = a.cli(&["peer", "list"]).ok();
     assert!(human.stdout.contains(&b.body), "{}", human.stdout);
 
@@ -1509,7 +1512,7 @@ fn trust_untrust_and_peer_management() {
     let list = a.cli(&["peer", "list", "--json"]).json();
     assert!(
         list.as_array()
-            .is_some_and(|rows| rows.iter().all(|r| r["address"].is_null())),
+            .is_some_and(|rows| rows.iter().all(|r| r["addresses"] == serde_json::json!([]))),
         "{list}"
     );
     let again = a.cli(&["peer", "remove", &peer_id]);

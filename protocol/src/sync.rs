@@ -163,6 +163,15 @@ pub enum Message {
         space: SpaceId,
         revocations: Vec<Revocation>,
     },
+    /// Revocations that hold in every space, present and later ([`Scope::Later`]): how a
+    /// revoked node key reaches partners that share no space with its body. Sent once the
+    /// peer has acknowledged our Hello and when a new one is held; answered with the
+    /// receiver's own such revocations the sender has not had from it (often none).
+    ///
+    /// [`Scope::Later`]: crate::revocation::Scope::Later
+    Revocations {
+        revocations: Vec<Revocation>,
+    },
     /// Consents to changes of the space's member bodies (answered with `PushAck`), with
     /// the genesis when the receiver may not hold the space (a body just added).
     Membership {
@@ -208,6 +217,7 @@ impl Message {
             Message::Push { .. } => "push",
             Message::PushAck { .. } => "push-ack",
             Message::Revoke { .. } => "revoke",
+            Message::Revocations { .. } => "revocations",
             Message::Membership { .. } => "membership",
             Message::Refused { .. } => "refused",
         }
@@ -216,7 +226,7 @@ impl Message {
     /// The space a message is about, if any.
     pub fn space(&self) -> Option<SpaceId> {
         match self {
-            Message::Hello { .. } | Message::HelloAck { .. } => None,
+            Message::Hello { .. } | Message::HelloAck { .. } | Message::Revocations { .. } => None,
             Message::SyncRequest { space, .. }
             | Message::SyncResponse { space, .. }
             | Message::Push { space, .. }
@@ -284,6 +294,13 @@ impl Message {
             }
             Message::Revoke { space, revocations } => {
                 w.u8(8).raw(space.as_bytes());
+                w.u32(revocations.len() as u32);
+                for r in revocations {
+                    w.bytes(&r.encode());
+                }
+            }
+            Message::Revocations { revocations } => {
+                w.u8(10);
                 w.u32(revocations.len() as u32);
                 for r in revocations {
                     w.bytes(&r.encode());
@@ -407,6 +424,16 @@ impl Message {
                     )?);
                 }
                 Message::Revoke { space, revocations }
+            }
+            10 => {
+                let n = r.count("revocations", MAX_MESSAGE_REVOCATIONS, 4 + REVOCATION_BYTES)?;
+                let mut revocations = Vec::with_capacity(n);
+                for _ in 0..n {
+                    revocations.push(Revocation::decode(
+                        r.bytes("revocation", MAX_REVOCATION_BYTES)?,
+                    )?);
+                }
+                Message::Revocations { revocations }
             }
             9 => {
                 let space = SpaceId(r.array()?);

@@ -637,3 +637,58 @@ async fn a_certificate_flood_stores_nothing_but_the_certificates_of_authors() {
         );
     }
 }
+
+/// Lasting revocations (outside any agenda) are taken only from bodies the node is or
+/// trusts, and only of scope `Later`: a node of member body B relays one by a body A does
+/// not trust, revoking that body's node key, and one of B's naming an agenda. A answers,
+/// warns naming the peer, and takes neither: the stranger's node still proves its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lasting_revocations_from_untrusted_bodies_or_of_other_scopes_are_refused() {
+    use confer_protocol::revocation::{Revocation, Scope};
+    record_warnings();
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let stranger_body = SecretKey::from_seed(random_seed());
+    let mut stranger = Rogue::new(random_seed(), &stranger_body, "Z 政协");
+    let mut courier = Rogue::new(random_seed(), &b.body_secret(), "B 政协");
+    courier.dial(&a.addr()).await;
+    courier.hello().await;
+    let peer = courier.swarm.local_peer_id().to_string();
+    let foreign = Revocation::unsigned(
+        BodyId(stranger_body.public()),
+        stranger.node_key.public(),
+        unix_now(),
+        Scope::Later,
+    )
+    .sign(&stranger_body)
+    .expect("sign");
+    let scoped = Revocation::unsigned(
+        b.body,
+        b.member_public(),
+        unix_now(),
+        Scope::Space {
+            space: id,
+            up_to: 1,
+        },
+    )
+    .sign(&b.body_secret())
+    .expect("sign");
+    let answer = courier
+        .request(&Message::Revocations {
+            revocations: vec![foreign, scoped],
+        })
+        .await;
+    assert!(
+        matches!(&answer, Ok(Message::Revocations { .. })),
+        "{answer:?}"
+    );
+    wait_warning(&peer, "2 lasting revocation(s)").await;
+    stranger.dial(&a.addr()).await;
+    stranger.hello().await;
+    assert!(
+        a.has_proven_peer(&stranger.swarm.local_peer_id().to_string())
+            .await,
+        "A took a revocation from a body it does not trust"
+    );
+    honest_sync_still_works(&a, &b, id, "转发撤销之后").await;
+}

@@ -318,3 +318,72 @@ async fn a_revoked_node_key_is_disconnected_and_refused() {
     );
     honest_sync_still_works(&a, &b, id, "撤销节点之后").await;
 }
+
+/// A stolen node key of A's body is revoked while the partners it fooled share no agenda
+/// with A: the revocation reaches them anyway, outside any agenda — C, connected to A when
+/// A revokes, and D, which meets A only afterwards — and each drops the node and refuses
+/// its Hello from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_node_key_reaches_partners_that_share_no_agenda() {
+    let fed = Federation::new();
+    let (a, b, id) = pair(&fed).await;
+    let c = fed.spawn("C 政协").await;
+    let d = fed.spawn("D 政协").await;
+    connect(&a, &c).await;
+
+    // One stolen node key, used from two places.
+    let seed = random_seed();
+    let mut stolen = Rogue::new(seed, &a.body_secret(), "A 政协");
+    let mut at_d = Rogue::new(seed, &a.body_secret(), "A 政协");
+    stolen.dial(&c.addr()).await;
+    stolen.hello().await;
+    at_d.dial(&d.addr()).await;
+    at_d.hello().await;
+    let peer = stolen.swarm.local_peer_id().to_string();
+    assert!(c.has_proven_peer(&peer).await, "C took the node as A's");
+    assert!(d.has_proven_peer(&peer).await, "D took the node as A's");
+
+    let reach = confer_node::views::Reach {
+        body: a.body.to_string(),
+        key: stolen.node_key.public().to_string(),
+        spaces: std::iter::once((id.to_string(), 0)).collect(),
+        since: unix_now(),
+    };
+    let body_key = a.body_secret();
+    let signed = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    a.handle.revoke(signed).await.expect("revoke the node key");
+
+    eventually("C drops the revoked node", WAIT, || async {
+        ensure(!c.has_proven_peer(&peer).await, || "still connected".into())
+    })
+    .await;
+    assert!(
+        d.has_proven_peer(&peer).await,
+        "D has not met A yet, so it cannot know"
+    );
+    connect(&a, &d).await;
+    eventually("D drops the revoked node once it meets A", WAIT, || async {
+        ensure(!d.has_proven_peer(&peer).await, || "still connected".into())
+    })
+    .await;
+    for (node, rogue) in [(&c, &mut stolen), (&d, &mut at_d)] {
+        rogue.dial(&node.addr()).await;
+        let again = rogue
+            .request(&confer_protocol::Message::Hello {
+                node: rogue.cert.clone(),
+                chain: vec![],
+            })
+            .await;
+        assert!(
+            matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
+            "{} accepted a revoked node key again: {again:?}",
+            node.name
+        );
+    }
+    honest_sync_still_works(&a, &b, id, "撤销节点之后").await;
+}

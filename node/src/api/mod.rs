@@ -86,6 +86,9 @@ pub struct AddPeer {
     /// A multiaddr ending in `/p2p/<peer id>`, e.g. `/ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…`.
     #[schema(pattern = "^/.+/p2p/[1-9A-HJ-NP-Za-km-z]+$")]
     pub addr: String,
+    /// Forget the peer's other addresses (default: keep them; the node dials them all).
+    #[serde(default)]
+    pub replace: bool,
 }
 
 /// `POST /v1/agendas`: a new joint agenda.
@@ -479,7 +482,7 @@ async fn add_peer(
         .addr
         .parse()
         .map_err(|e| NodeError::BadAddress(format!("{}: {e}", body.addr)))?;
-    node.add_peer(addr).await?;
+    node.add_peer_replacing(addr, body.replace).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -29,6 +29,8 @@ const PROVE_MAX_BYTES: usize = 1024;
 #[derive(Debug)]
 pub enum ClientError {
     NoDataDir,
+    /// The directory exists but `confer init` never ran there.
+    NotInitialised,
     NotRunning,
     BadApiFile(String),
     Unreachable(String),
@@ -49,8 +51,8 @@ impl ClientError {
     pub fn explain(&self, lang: Lang, data: &Path) -> String {
         let dir = data.display();
         match (self, lang) {
-            (ClientError::NoDataDir, Lang::En) => format!("data directory {dir} does not exist; create it with `confer init --data {dir} --name <body name>`"),
-            (ClientError::NoDataDir, Lang::Zh) => format!("数据目录 {dir} 不存在；请先运行 `confer init --data {dir} --name <机构名称>`"),
+            (ClientError::NoDataDir, _) => super::data_dir::missing(lang, data),
+            (ClientError::NotInitialised, _) => super::data_dir::not_initialised(lang, data),
             (ClientError::NotRunning, Lang::En) => format!("the node for {dir} is not running; start it with `confer run --data {dir}`"),
             (ClientError::NotRunning, Lang::Zh) => format!("{dir} 的节点未运行；请用 `confer run --data {dir}` 启动"),
             (ClientError::Unreachable(e), Lang::En) => format!("cannot reach the node for {dir} ({e}); is `confer run --data {dir}` still running?"),
@@ -84,6 +86,9 @@ impl Client {
     pub fn from_data_dir(data: &Path) -> Result<Client, ClientError> {
         if !data.is_dir() {
             return Err(ClientError::NoDataDir);
+        }
+        if !crate::identity::initialised(data) {
+            return Err(ClientError::NotInitialised);
         }
         let path = data.join("api.json");
         let bytes = std::fs::read(&path).map_err(|_| ClientError::NotRunning)?;

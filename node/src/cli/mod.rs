@@ -10,12 +10,15 @@
 mod attachments;
 mod body_key;
 mod client;
+mod data_dir;
 mod dates;
+mod delivery;
 mod followup;
 mod ids;
 mod ledger;
 mod member;
 mod ops;
+mod peers;
 mod records;
 mod render;
 mod render_workflow;
@@ -29,7 +32,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
 
-use crate::api::{AddPeer, BodyRequest, EditAgenda, NewAgenda, PeerRequest};
+use crate::api::{BodyRequest, EditAgenda, NewAgenda, PeerRequest};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::identity::BodyKeyStorage;
@@ -45,7 +48,8 @@ use ids::IdKind;
     about = "Federated sync of joint consultations between neighbouring committees (政协联动协商)"
 )]
 pub struct Cli {
-    /// Data directory: keys, identity, the redb file, api.json.
+    /// Data directory: keys, identity, the redb file, api.json (default:
+    /// $XDG_DATA_HOME/confer, else ~/.local/share/confer).
     #[arg(long, global = true, env = "CONFER_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
@@ -115,7 +119,7 @@ pub enum Command {
     },
     /// Withdraw trust from a body: it introduces nothing new here; agendas it shares stay.
     Untrust {
-        /// The body id (64 hex characters).
+        /// The body id (64 hex characters, or a unique prefix of 8+ of a trusted body's).
         body: String,
     },
     /// Joint agendas (联动协商议题).
@@ -292,9 +296,17 @@ pub enum AttachmentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum PeerCommand {
-    /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>).
-    Add { addr: Multiaddr },
-    /// List remembered and connected peers, their bodies and whether they are trusted.
+    /// Remember a peer and keep connected to it (address ends in /p2p/<peer id>). A peer
+    /// already remembered at another address keeps both; the node dials all of them.
+    Add {
+        /// Its address, e.g. /ip4/203.0.113.5/tcp/4646/p2p/12D3Koo…
+        addr: Multiaddr,
+        /// Forget the peer's other addresses: keep only this one.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List remembered and connected peers: state (connected, dialling, the last error
+    /// and when), bodies and whether they are trusted.
     List,
     /// Forget a remembered peer and disconnect it (its body stays trusted).
     Remove {
@@ -384,7 +396,8 @@ pub enum AgendaCommand {
     Remove {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
-        /// The body to remove (its full id).
+        /// The body to remove: its name, its id, or a unique prefix of 8+ hex characters
+        /// of it.
         #[arg(long, value_name = "BODY_ID")]
         body: String,
         /// Consent as this member (name or key; default: the first who may sign).
@@ -475,14 +488,6 @@ fn init_tracing() {
         .try_init();
 }
 
-fn default_data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("confer")
-}
-
 /// Prints `value` as JSON in which no control, bidi or zero-width character appears raw.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
     let text = render::json(value).map_err(|e| e.to_string())?;
@@ -491,7 +496,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
 }
 
 async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
-    let data = cli.data.clone().unwrap_or_else(default_data_dir);
+    let data = cli.data.clone().unwrap_or_else(data_dir::default_data_dir);
     let json = cli.json;
     match cli.command {
         Command::Init {
@@ -531,31 +536,8 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             }
         }
         Command::Peer {
-            command: PeerCommand::Add { addr },
-        } => {
-            let client = connect(&data, lang)?;
-            client
-                .post_empty(
-                    "/v1/peers",
-                    &AddPeer {
-                        addr: addr.to_string(),
-                    },
-                )
-                .await
-                .map_err(|e| e.explain(lang, &data))?;
-            if json {
-                print_json(&serde_json::json!({ "added": addr.to_string() }))
-            } else {
-                println!(
-                    "{} {addr}",
-                    lang.pick(
-                        "Remembered peer; the node keeps connected to it:",
-                        "已记录该节点，将保持连接："
-                    )
-                );
-                Ok(())
-            }
-        }
+            command: PeerCommand::Add { addr, replace },
+        } => peers::add(&connect(&data, lang)?, &addr, replace, json, (lang, &data)).await,
         Command::Peer {
             command: PeerCommand::List,
         } => {
@@ -564,11 +546,11 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
                 .get("/v1/status")
                 .await
                 .map_err(|e| e.explain(lang, &data))?;
-            let list = render::peer_rows(&status);
+            let list = peers::peer_rows(&status);
             if json {
                 print_json(&list)
             } else {
-                print!("{}", render::peer_list(&list, lang));
+                print!("{}", peers::peer_list(&list, lang));
                 Ok(())
             }
         }
@@ -663,7 +645,17 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
 /// `confer trust` (`grant`) and `confer untrust`: one full body id, one request.
 async fn trust(data: &Path, body: &str, grant: bool, json: bool, lang: Lang) -> Result<(), String> {
     let client = connect(data, lang)?;
-    let body = body.trim().to_ascii_lowercase();
+    let mut body = body.trim().to_ascii_lowercase();
+    if !grant && !ids::is_full(&body) {
+        // Withdrawing trust: a unique prefix of a trusted body's id will do.
+        let status: StatusView = client
+            .get("/v1/status")
+            .await
+            .map_err(|e| e.explain(lang, data))?;
+        body = ids::resolve_prefix(&body, status.trusted.iter().map(|b| b.id.as_str()))
+            .map(str::to_owned)
+            .map_err(|e| e.explain(lang, IdKind::TrustedBody, &body))?;
+    }
     if !ids::is_full(&body) {
         return Err(lang
             .pick(
@@ -799,16 +791,19 @@ async fn run(
         .validate()
         .map_err(|e| crate::i18n::config_error(lang, &e))?;
     if !data.exists() {
-        return Err(match lang {
-            Lang::En => format!("data directory {} does not exist; create it with `confer init --data {} --name <body name>`", data.display(), data.display()),
-            Lang::Zh => format!("数据目录 {} 不存在；请先运行 `confer init --data {} --name <机构名称>`", data.display(), data.display()),
-        });
+        return Err(data_dir::missing(lang, data));
+    }
+    if !crate::identity::initialised(data) {
+        return Err(data_dir::not_initialised(lang, data));
     }
     let shutdown = shutdown_signal()?;
     crate::runtime::run(config, shutdown)
         .await
         .map_err(|e| match e {
             crate::runtime::NodeFailure::Identity(e) => body_key::explain(lang, &e),
+            crate::runtime::NodeFailure::PortTaken { addr, .. } if lang == Lang::Zh => format!(
+                "无法监听 {addr}：该端口已被另一个进程（可能是另一个 `confer run`）占用；请先停止该进程，或用 --listen 另选端口"
+            ),
             e => ops::store_failure(lang, &e).unwrap_or_else(|| e.to_string()),
         })
 }
@@ -983,14 +978,21 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             if let Some(topic) = &topic {
                 ledger::link_topic(&ctx, &topic.id, &created.id).await?;
             }
+            let reached = delivery::settle(&client, &created.id)
+                .await
+                .map_err(explain)?;
             if json {
-                print_json(&created)
+                print_json(&serde_json::json!({ "id": created.id, "delivery": reached }))
             } else {
-                println!(
+                let first = format!(
                     "{} {}",
-                    lang.pick("Created joint agenda", "已创建联动协商议题"),
+                    lang.pick(
+                        "Created joint agenda (saved):",
+                        "已创建联动协商议题（已保存）："
+                    ),
                     created.id
                 );
+                print!("{}", delivery::after_write(&first, &reached, lang));
                 Ok(())
             }
         }
@@ -1024,16 +1026,15 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
                 )
                 .await
                 .map_err(explain)?;
+            let reached = delivery::settle(&client, &id).await.map_err(explain)?;
             if json {
-                print_json(&serde_json::json!({ "id": id, "saved": true }))
+                print_json(&serde_json::json!({ "id": id, "saved": true, "delivery": reached }))
             } else {
-                println!(
+                let first = format!(
                     "{} {id}",
-                    lang.pick(
-                        "Saved (durable) and sent to the participating bodies:",
-                        "已保存并发送给参与机构："
-                    )
+                    lang.pick("Saved (durable):", "已保存（已落盘）：")
                 );
+                print!("{}", delivery::after_write(&first, &reached, lang));
                 Ok(())
             }
         }
@@ -1132,7 +1133,12 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             as_member,
         } => {
             let id = agenda_id(&client, &id, lang, data).await?;
-            let body = body.trim().to_ascii_lowercase();
+            // A member body by name, full id or unique prefix of 8+ hex characters.
+            let view: AgendaView = client
+                .get(&format!("/v1/agendas/{id}"))
+                .await
+                .map_err(explain)?;
+            let body = records::member_body(lang, &view, &body)?;
             membership(
                 &client,
                 &id,

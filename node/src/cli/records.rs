@@ -240,15 +240,20 @@ impl<'a> Ctx<'a> {
             };
         }
         let new = write.id.is_none();
-        println!(
+        let first = say::written(
+            self.lang,
+            write.collection,
+            &created.id,
+            &write.view.id,
+            new,
+        );
+        // What reached whom (the ledger has no other member: nothing to wait for).
+        let reached = super::delivery::settle(&self.client, &write.view.id)
+            .await
+            .map_err(|e| self.api(e))?;
+        print!(
             "{}",
-            say::written(
-                self.lang,
-                write.collection,
-                &created.id,
-                &write.view.id,
-                new
-            )
+            super::delivery::after_write(&first, &reached, self.lang)
         );
         if let Some(note) = write.note {
             println!("  {note}");
@@ -456,6 +461,7 @@ mod tests {
             membership: Default::default(),
             records: by_collection,
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         }
     }
 

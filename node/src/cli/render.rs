@@ -67,7 +67,7 @@ pub(super) fn block(value: &str, indent: &str) -> String {
 }
 
 /// `YYYY-MM-DD hh:mm:ss UTC` for a unix time in seconds.
-fn utc(secs: u64) -> String {
+pub(super) fn utc(secs: u64) -> String {
     // Days to a civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`;
     // every quantity is non-negative from 1970 on, so unsigned arithmetic serves.
     let (days, rest) = (secs / 86_400, secs % 86_400);
@@ -285,12 +285,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             put!(out, "      {line}");
         }
     }
-    if !s.remembered.is_empty() {
-        put!(out, "{}", lang.pick("Remembered peers:", "已记录节点："));
-        for r in &s.remembered {
-            put!(out, "  {}", text(r));
-        }
-    }
+    out.push_str(&super::peers::status_lines(&s.remembered_peers, lang));
     put!(
         out,
         "{} {}",
@@ -324,21 +319,10 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let vector: Vec<String> = sp
-            .vector
-            .iter()
-            .map(|(a, n)| format!("{}:{n}", ids::short(a)))
-            .collect();
-        put!(
-            out,
-            "    {} {{{}}}  {} {}  {} {}",
-            lang.pick("vector", "版本向量"),
-            vector.join(", "),
-            lang.pick("entries", "条目"),
-            sp.entries,
-            lang.pick("pending", "待补依赖"),
-            sp.pending
-        );
+        put!(out, "    {}", changes_in_words(sp, lang));
+        for d in &sp.delivery {
+            put!(out, "    {}", super::delivery::line(d, lang));
+        }
         for m in sp
             .members
             .iter()
@@ -416,81 +400,38 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
     out
 }
 
-/// One peer as `confer peer list` shows it.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
-pub struct PeerRow {
-    pub peer_id: String,
-    /// The address it was added with (`peer add`), if remembered.
-    pub address: Option<String>,
-    pub connected: bool,
-    pub body: Option<BodyView>,
-    pub trusted: bool,
-}
-
-/// Remembered and connected peers, from a status view.
-pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
-    let mut rows: Vec<PeerRow> = status
-        .peers
+/// A space's vector and pending entries in words: how many changes, by which bodies,
+/// whether all are applied.
+fn changes_in_words(sp: &crate::views::SpaceView, lang: Lang) -> String {
+    let mut by_body: Vec<(String, u64)> = Vec::new();
+    for a in &sp.authors {
+        let label = a
+            .body
+            .as_ref()
+            .map_or_else(|| ids::short(&a.author), body_short);
+        match by_body.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += a.entries,
+            None => by_body.push((label, a.entries)),
+        }
+    }
+    let total: u64 = by_body.iter().map(|(_, n)| n).sum();
+    let who = by_body
         .iter()
-        .map(|p| PeerRow {
-            peer_id: p.peer_id.clone(),
-            address: None,
-            connected: true,
-            body: p.body.clone(),
-            trusted: p.trusted,
-        })
-        .collect();
-    for addr in &status.remembered {
-        let peer_id = addr.rsplit('/').next().unwrap_or_default().to_owned();
-        match rows.iter_mut().find(|r| r.peer_id == peer_id) {
-            Some(row) => row.address = Some(addr.clone()),
-            None => rows.push(PeerRow {
-                peer_id,
-                address: Some(addr.clone()),
-                connected: false,
-                body: None,
-                trusted: false,
-            }),
-        }
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect::<Vec<_>>()
+        .join(lang.pick(", ", "、"));
+    let held = match lang {
+        Lang::En if total == 0 => "no changes yet".to_owned(),
+        Lang::En => format!("{total} changes applied ({who})"),
+        Lang::Zh if total == 0 => "尚无修改".to_owned(),
+        Lang::Zh => format!("已应用 {total} 条修改（{who}）"),
+    };
+    match (sp.pending, lang) {
+        (0, Lang::En) => format!("{held}; all received changes applied"),
+        (0, Lang::Zh) => format!("{held}；收到的修改已全部应用"),
+        (n, Lang::En) => format!("{held}; {n} more received, waiting for earlier changes they build on (fetched from peers)"),
+        (n, Lang::Zh) => format!("{held}；另有 {n} 条已收到，正在等待其所依赖的更早修改（会从其他节点获取）"),
     }
-    rows.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
-    rows
-}
-
-pub fn peer_list(rows: &[PeerRow], lang: Lang) -> String {
-    let mut out = String::new();
-    if rows.is_empty() {
-        put!(
-            out,
-            "{}",
-            lang.pick(
-                "No peers. Add one with `confer peer add <address>`.",
-                "暂无节点。可用 `confer peer add <地址>` 添加。"
-            )
-        );
-        return out;
-    }
-    for r in rows {
-        let state = match (r.connected, r.trusted) {
-            (true, true) => lang.pick("connected, trusted", "已连接，受信任"),
-            (true, false) => lang.pick("connected, not trusted", "已连接，未信任"),
-            (false, _) => lang.pick("not connected", "未连接"),
-        };
-        put!(out, "{}  {state}", r.peer_id);
-        if let Some(body) = &r.body {
-            put!(
-                out,
-                "    {} {}  {}",
-                lang.pick("body:", "机构："),
-                ids::full(&body.id),
-                body.name.as_deref().map(text).unwrap_or_default()
-            );
-        }
-        if let Some(addr) = &r.address {
-            put!(out, "    {} {addr}", lang.pick("added as:", "添加地址："));
-        }
-    }
-    out
 }
 
 /// A role's name for people: 委员, 工作人员, 秘书长, 主席, 副主席.
@@ -699,6 +640,12 @@ pub fn agenda(view: &AgendaView, lang: Lang) -> String {
             );
         }
     }
+    if !view.delivery.is_empty() {
+        put!(out, "  {}", lang.pick("delivery:", "送达情况："));
+        for d in &view.delivery {
+            put!(out, "      {}", super::delivery::line(d, lang));
+        }
+    }
     for f in &view.fields {
         let label = match (f.name.as_str(), lang) {
             ("title", Lang::Zh) => "标题".into(),
@@ -902,6 +849,7 @@ mod tests {
                 },
             ],
             remembered: vec![],
+            remembered_peers: Vec::new(),
             spaces: vec![SpaceView {
                 id: SPACE.into(),
                 kind: "agenda".into(),
@@ -911,6 +859,19 @@ mod tests {
                 entries: 3,
                 pending: 0,
                 equivocators: vec![],
+                authors: vec![crate::views::AuthorCount {
+                    author: MEMBER.into(),
+                    body: Some(body(PEER_BODY, EVIL)),
+                    entries: 3,
+                }],
+                delivery: vec![crate::views::DeliveryView {
+                    body: body(PEER_BODY, EVIL),
+                    state: "refused".into(),
+                    missing: 0,
+                    reason: Some("invalid".into()),
+                    detail: Some(EVIL.into()),
+                    at: Some(0),
+                }],
             }],
             trusted: vec![body(PEER_BODY, EVIL)],
             traffic: TrafficView::default(),
@@ -967,7 +928,11 @@ mod tests {
             // Two connected peers of that body, and the trusted-bodies list.
             assert_eq!(out.matches(PEER_BODY).count(), 3, "{out}");
             assert!(out.contains("fedcba9876543210…"), "{out}");
-            assert!(out.contains("7777777777777777…:3"), "{out}");
+            // The vector in words, by body (the evil name escaped there too).
+            assert!(
+                out.contains(lang.pick("3 changes applied (", "已应用 3 条修改（")),
+                "{out}"
+            );
             // Salvage lines are shown under a warning, escaped like everything else.
             assert!(
                 out.contains("  space 5555555555555555…: evil\\u{1b}"),
@@ -1058,6 +1023,7 @@ mod tests {
             },
             records: BTreeMap::new(),
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             let out = agenda(&view, lang);
@@ -1123,6 +1089,7 @@ mod tests {
             membership: MembershipView::default(),
             records: BTreeMap::new(),
             outcomes: Vec::new(),
+            delivery: Vec::new(),
         };
         for lang in [Lang::En, Lang::Zh] {
             for (out, indent) in [(status(&s, lang), ""), (agenda(&view, lang), "  ")] {

@@ -162,10 +162,10 @@ fn head(id: &str) -> String {
 pub fn written(lang: Lang, name: &str, id: &str, agenda: &str, new: bool) -> String {
     let (label, id, agenda) = (collection(lang, name), display_line(id), head(agenda));
     match (lang, new) {
-        (Lang::En, true) => format!("Saved new {label} {id} in agenda {agenda} (durable), and sent it to the participating bodies"),
-        (Lang::En, false) => format!("Saved {label} {id} in agenda {agenda} (durable), and sent it to the participating bodies"),
-        (Lang::Zh, true) => format!("已新建{label} {id}（议题 {agenda}），已保存并发送给参与机构"),
-        (Lang::Zh, false) => format!("已保存{label} {id}（议题 {agenda}），并发送给参与机构"),
+        (Lang::En, true) => format!("Saved new {label} {id} in agenda {agenda} (durable)"),
+        (Lang::En, false) => format!("Saved {label} {id} in agenda {agenda} (durable)"),
+        (Lang::Zh, true) => format!("已新建{label} {id}（议题 {agenda}），已保存"),
+        (Lang::Zh, false) => format!("已保存{label} {id}（议题 {agenda}）"),
     }
 }
 

@@ -63,8 +63,11 @@ impl EventLoop {
                         return Ok(());
                     }
                     n => {
+                        let list: Vec<String> =
+                            matches.iter().map(|c| hex::encode(c.id())).collect();
                         let _ = reply.send(Err(NodeError::BadInput(format!(
-                            "{n} proposed changes in agenda {space} start with {change}: give more of its id"
+                            "{n} proposed changes in agenda {space} start with {change}: {}; give more of its id",
+                            list.join(", ")
                         ))));
                         return Ok(());
                     }

@@ -33,11 +33,13 @@ use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
+mod delivery;
 mod members;
 mod membership;
 mod offline;
 mod ops;
 mod outbox;
+mod peers;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
@@ -45,23 +47,13 @@ use crate::views::{
 };
 pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
+pub use peers::Added;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
 /// Messages at least this large are decoded on a blocking thread, not on the event loop.
 const DECODE_INLINE_MAX: usize = 64 * 1024;
-const FIRST_REDIAL: Duration = Duration::from_millis(500);
-
-/// A peer added with `peer add`, and when to dial it next.
-#[derive(Debug)]
-struct Remembered {
-    addr: Multiaddr,
-    delay: Duration,
-    next: Instant,
-    dialing: bool,
-}
-
 pub(crate) struct EventLoop {
     config: Config,
     swarm: Swarm<Behaviour>,
@@ -77,7 +69,7 @@ pub(crate) struct EventLoop {
     /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
     listen: Vec<Multiaddr>,
-    remembered: BTreeMap<PeerId, Remembered>,
+    remembered: BTreeMap<PeerId, peers::Remembered>,
     snapshot_counts: HashMap<SpaceId, u64>,
     traffic: TrafficView,
     waiters: Vec<Waiter>,
@@ -102,6 +94,8 @@ pub(crate) struct EventLoop {
     node_key: confer_protocol::SecretKey,
     /// What each connected peer announced of its software (identify's agent string).
     agents: HashMap<PeerId, String>,
+    /// Refusals of spaces by member bodies' nodes (`agenda show`, `status`).
+    delivery: delivery::DeliveryBook,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -187,6 +181,7 @@ impl EventLoop {
             catch_up,
             node_key,
             agents: HashMap::new(),
+            delivery: delivery::DeliveryBook::default(),
         }
     }
 
@@ -243,24 +238,6 @@ impl EventLoop {
         }
     }
 
-    /// Keeps a connection to the peer at `addr` (which ends in `/p2p/<id>`).
-    pub(crate) fn remember(&mut self, addr: Multiaddr) {
-        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return;
-        };
-        // The operator added it: connection limits never lock it out.
-        self.swarm.behaviour_mut().limits.bypass_peer_id(&peer);
-        self.remembered.insert(
-            peer,
-            Remembered {
-                addr,
-                delay: FIRST_REDIAL,
-                next: Instant::now(),
-                dialing: false,
-            },
-        );
-    }
-
     /// Drives the swarm until every listener reported its address.
     pub(crate) async fn wait_listening(&mut self, limit: Duration) -> Result<(), NodeFailure> {
         let deadline = tokio::time::Instant::now() + limit;
@@ -302,6 +279,7 @@ impl EventLoop {
                 Some(decoded) = self.decoded_rx.recv() => self.on_decoded(decoded)?,
                 _ = housekeeping.tick() => {
                     self.redial();
+                    self.forget_settled_refusals();
                     self.drop_silent_strangers();
                     self.retry_relays();
                 }
@@ -414,7 +392,7 @@ impl EventLoop {
             || self
                 .remembered
                 .values()
-                .any(|r| relay_of(&r.addr) == Some(*peer))
+                .any(|r| r.addrs.iter().any(|a| relay_of(a) == Some(*peer)))
     }
 
     /// A peer this node's operator added (`peer add`) proved its body: trust that body.
@@ -514,6 +492,7 @@ impl EventLoop {
 
     /// Counts what became of the entries peers sent (shown in `status`).
     fn tally(&mut self, events: &[Event]) {
+        self.note_refusals(events);
         for event in events {
             let counts = &mut self.traffic.entries;
             match event {
@@ -729,10 +708,7 @@ impl EventLoop {
                     .entry(peer_id)
                     .or_default()
                     .push((connection_id, endpoint.get_remote_address().clone()));
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.delay = FIRST_REDIAL;
-                }
+                self.remembered_connected(&peer_id);
                 let Some(key) =
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
                 else {
@@ -784,22 +760,14 @@ impl EventLoop {
                         self.replica.request_failed(&key, Sent::of(&message));
                     }
                 }
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.next = Instant::now() + r.delay;
-                }
+                self.remembered_disconnected(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer_id),
                 error,
                 ..
             } => {
-                if let Some(r) = self.remembered.get_mut(&peer_id) {
-                    r.dialing = false;
-                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
-                    r.next = Instant::now() + r.delay;
-                    tracing::debug!(peer = %peer_id, error = %error, retry_in = ?r.delay, "dial failed");
-                }
+                self.dial_failed(&peer_id, &error);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(libp2p::mdns::Event::Discovered(found))) => {
@@ -1037,29 +1005,6 @@ impl EventLoop {
         }
     }
 
-    fn redial(&mut self) {
-        let now = Instant::now();
-        let due: Vec<(PeerId, Multiaddr)> = self
-            .remembered
-            .iter()
-            .filter(|(peer, r)| !r.dialing && r.next <= now && !self.swarm.is_connected(peer))
-            .map(|(peer, r)| (*peer, r.addr.clone()))
-            .collect();
-        for (peer, addr) in due {
-            let Some(r) = self.remembered.get_mut(&peer) else {
-                continue;
-            };
-            match self.swarm.dial(addr.clone()) {
-                Ok(()) => r.dialing = true,
-                Err(e) => {
-                    r.delay = (r.delay * 2).min(self.config.max_redial_backoff);
-                    r.next = now + r.delay;
-                    tracing::debug!(peer = %peer, error = %e, "dial not started");
-                }
-            }
-        }
-    }
-
     // ---- commands -------------------------------------------------------------------
 
     fn on_command(&mut self, command: Command) -> Result<(), NodeFailure> {
@@ -1067,7 +1012,7 @@ impl EventLoop {
             Command::Status(reply) => {
                 let _ = reply.send(Ok(self.status()));
             }
-            Command::AddPeer(addr, reply) => match self.add_peer(addr) {
+            Command::AddPeer(addr, replace, reply) => match self.add_peer(addr, replace) {
                 Ok(result) => {
                     let _ = reply.send(result);
                 }
@@ -1166,24 +1111,8 @@ impl EventLoop {
                 let _ = reply.send(Ok(()));
             }
             Command::RemovePeer(peer, reply) => {
-                let Some(r) = self.remembered.remove(&peer) else {
-                    let _ = reply.send(Err(NodeError::BadAddress(format!(
-                        "{peer} is not a remembered peer (see `confer peer list`)"
-                    ))));
-                    return Ok(());
-                };
-                let batch = WriteBatch {
-                    peers_removed: vec![r.addr.to_string()],
-                    ..WriteBatch::default()
-                };
-                self.store.commit(&batch).map_err(|e| {
-                    tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
-                    NodeFailure::Storage(e)
-                })?;
-                self.swarm.behaviour_mut().limits.remove_peer_id(&peer);
-                let _ = self.swarm.disconnect_peer_id(peer);
-                tracing::info!(peer = %peer, "the operator removed a peer");
-                let _ = reply.send(Ok(()));
+                let result = self.forget_peer(peer)?;
+                let _ = reply.send(result);
             }
             Command::AcceptAgenda(id, reply) => match self.replica.accept(&id) {
                 Ok(fx) => {
@@ -1289,44 +1218,6 @@ impl EventLoop {
             Command::Shutdown => {}
         }
         Ok(())
-    }
-
-    /// Remembers a peer. The outer error is a storage failure that must stop the node.
-    fn add_peer(&mut self, addr: Multiaddr) -> Result<Result<(), NodeError>, NodeFailure> {
-        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{addr} does not end in /p2p/<peer id>"
-            ))));
-        };
-        if peer == *self.swarm.local_peer_id() {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{addr} is this node itself"
-            ))));
-        }
-        if net::peer_ed25519_key(&peer).is_none() {
-            return Ok(Err(NodeError::BadAddress(format!(
-                "{peer} is not a confer node's peer id"
-            ))));
-        }
-        let batch = WriteBatch {
-            peers_added: vec![addr.to_string()],
-            ..WriteBatch::default()
-        };
-        self.store.commit(&batch).map_err(|e| {
-            tracing::error!(error = %e, "storage failed; stopping the node so memory and disk cannot disagree");
-            NodeFailure::Storage(e)
-        })?;
-        self.remember(addr);
-        self.redial();
-        // Already connected and proven (it dialled us first): trust its body now.
-        let body = net::peer_ed25519_key(&peer)
-            .map(confer_protocol::PublicKey::from_bytes)
-            .and_then(|key| self.replica.peer_body(&key));
-        if let Some(body) = body {
-            let fx = self.replica.trust(body);
-            self.carry_out(fx)?;
-        }
-        Ok(Ok(()))
     }
 
     fn create_agenda(
@@ -1460,8 +1351,9 @@ impl EventLoop {
             remembered: self
                 .remembered
                 .values()
-                .map(|r| r.addr.to_string())
+                .flat_map(|r| r.addrs.iter().map(ToString::to_string))
                 .collect(),
+            remembered_peers: self.remembered_views(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
             trusted: self
                 .replica
@@ -1499,6 +1391,17 @@ impl EventLoop {
             entries: s.log().len(),
             pending: s.pending_len(),
             equivocators: s.equivocators().iter().map(ToString::to_string).collect(),
+            authors: s
+                .vector()
+                .0
+                .iter()
+                .map(|(a, n)| crate::views::AuthorCount {
+                    author: a.to_string(),
+                    body: s.author_body(a).map(|b| self.body_view(&b)),
+                    entries: *n,
+                })
+                .collect(),
+            delivery: self.delivery_views(s),
         }
     }
 
@@ -1595,6 +1498,7 @@ impl EventLoop {
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
             records: self.records_view(s, view.records()),
+            delivery: self.delivery_views(s),
             outcomes: match &view {
                 ModelView::Agenda(agenda) => agenda.outcomes.clone(),
                 ModelView::Ledger(_) => Vec::new(),

@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod codec;
 pub mod gate;
+pub mod ports;
 pub mod swarm;
 
 pub use codec::*;

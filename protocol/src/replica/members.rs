@@ -172,6 +172,116 @@ impl Replica {
         }
     }
 
+    /// Revocations of scope `Later` a peer sent outside any space: taken from a body this
+    /// node is or trusts, signed by a key authorised for it; the rest are refused.
+    pub(super) fn receive_lasting_revocations(
+        &mut self,
+        peer: PeerKey,
+        revocations: Vec<Revocation>,
+        fx: &mut Effects,
+    ) {
+        let mut refused = 0usize;
+        for r in revocations {
+            let body_known = r.body == self.identity.body() || self.trusted.contains(&r.body);
+            if matches!(r.scope, Scope::Later)
+                && body_known
+                && self.certs.authorised(&r.signer, &r.body)
+            {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.revocations_sent.insert(digest(&r));
+                }
+                self.take_revocation(r, fx);
+            } else {
+                refused += 1;
+            }
+        }
+        if refused > 0 {
+            fx.events.push(Event::PeerRefused {
+                peer,
+                space: None,
+                reason: format!(
+                    "{refused} lasting revocation(s) of other scopes, by bodies this node does not trust, or by unauthorised keys"
+                ),
+            });
+        }
+    }
+
+    /// The held revocations of scope `Later` of this body and the bodies it trusts.
+    fn lasting_revocations(&self) -> impl Iterator<Item = &Revocation> {
+        let own = self.identity.body();
+        self.revocations
+            .all()
+            .filter(|r| matches!(r.scope, Scope::Later))
+            .filter(move |r| r.body == own || self.trusted.contains(&r.body))
+    }
+
+    /// The answer to a peer's lasting revocations: all ours (at most one message's worth),
+    /// whether sent before or not — it asks when it may have refused them (it had not
+    /// trusted their body yet), and asks rarely.
+    pub(super) fn lasting_revocations_answer(&mut self, peer: PeerKey) -> Vec<Revocation> {
+        let all: Vec<Revocation> = self
+            .lasting_revocations()
+            .take(MAX_MESSAGE_REVOCATIONS)
+            .cloned()
+            .collect();
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.revocations_sent.extend(all.iter().map(digest));
+        }
+        all
+    }
+
+    /// The lasting revocations `peer` has not had from or to us (at most one message's
+    /// worth); marks them sent.
+    fn lasting_revocations_for(&mut self, peer: PeerKey) -> Vec<Revocation> {
+        let Some(sent) = self.peers.get(&peer).map(|p| &p.revocations_sent) else {
+            return Vec::new();
+        };
+        let fresh: Vec<Revocation> = self
+            .lasting_revocations()
+            .filter(|r| !sent.contains(&digest(r)))
+            .take(MAX_MESSAGE_REVOCATIONS)
+            .cloned()
+            .collect();
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.revocations_sent.extend(fresh.iter().map(digest));
+        }
+        fresh
+    }
+
+    /// After this node trusts `body`: asks each connected node of it for its lasting
+    /// revocations (offering ours), which it may have sent before we would take them.
+    pub(super) fn ask_lasting_revocations(&mut self, body: BodyId, fx: &mut Effects) {
+        let peers: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.body == Some(body) && p.acked)
+            .map(|(k, _)| *k)
+            .collect();
+        for peer in peers {
+            let revocations = self.lasting_revocations_for(peer);
+            fx.send.push((peer, Message::Revocations { revocations }));
+        }
+    }
+
+    /// Sends `peer` the lasting revocations it has not had, once it reads our requests.
+    pub(super) fn offer_lasting_revocations(&mut self, peer: PeerKey, fx: &mut Effects) {
+        if !self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.body.is_some() && p.acked)
+        {
+            return;
+        }
+        loop {
+            let batch = self.lasting_revocations_for(peer);
+            if batch.is_empty() {
+                break;
+            }
+            fx.send
+                .push((peer, Message::Revocations { revocations: batch }));
+        }
+    }
+
     fn take_revocation(&mut self, revocation: Revocation, fx: &mut Effects) {
         if !self.revocations.insert(revocation.clone()) {
             return;
@@ -187,6 +297,12 @@ impl Replica {
         for peer in revoked_nodes {
             self.peers.remove(&peer);
             fx.events.push(Event::NodeRevoked { peer });
+        }
+        if matches!(revocation.scope, Scope::Later) {
+            let peers: Vec<PeerKey> = self.peers.keys().copied().collect();
+            for peer in peers {
+                self.offer_lasting_revocations(peer, fx);
+            }
         }
         let spaces: Vec<SpaceId> = match revocation.scope {
             Scope::Space { space, .. } | Scope::Fork { space, .. } => vec![space],

@@ -359,6 +359,7 @@ impl Replica {
             return fx;
         }
         fx.persist.trusted.push(body);
+        self.ask_lasting_revocations(body, &mut fx);
         let certs: Vec<Certificate> = self
             .peers
             .values()
@@ -587,6 +588,12 @@ impl Replica {
         self.peers
             .iter()
             .map(|(k, p)| (*k, p.body.map(|b| (b, p.body_name.as_str()))))
+    }
+
+    /// What `peer` last told us it holds of `space` (its vector in a request, response
+    /// or acknowledgement on this connection); `None`: it has said nothing of it yet.
+    pub fn peer_told(&self, peer: &PeerKey, space: &SpaceId) -> Option<&Vector> {
+        self.peers.get(peer).and_then(|p| p.told.get(space))
     }
 
     pub fn peer_body(&self, peer: &PeerKey) -> Option<BodyId> {
@@ -909,6 +916,22 @@ impl Replica {
                     }
                 }
             }
+            Message::Revocations { revocations } => {
+                if self.peer_body(&peer).is_none() {
+                    self.refuse(
+                        peer,
+                        None,
+                        Refusal::NotIdentified,
+                        "send hello first".into(),
+                        &mut fx,
+                    )
+                } else {
+                    self.receive_lasting_revocations(peer, revocations, &mut fx);
+                    Message::Revocations {
+                        revocations: self.lasting_revocations_answer(peer),
+                    }
+                }
+            }
             other => self.refuse(
                 peer,
                 other.space(),
@@ -940,6 +963,10 @@ impl Replica {
                     p.resync_on_ack = false;
                 }
                 self.sync_all_with(peer, &mut fx);
+                self.offer_lasting_revocations(peer, &mut fx);
+            }
+            Message::Revocations { revocations } => {
+                self.receive_lasting_revocations(peer, revocations, &mut fx);
             }
             Message::SyncResponse {
                 space,

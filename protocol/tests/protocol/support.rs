@@ -295,6 +295,19 @@ pub fn sample_messages() -> Vec<Message> {
                 .expect("sign"),
             ],
         },
+        Message::Revocations {
+            revocations: vec![confer_protocol::revocation::Revocation::unsigned(
+                body_id(3),
+                member_secret(3).public(),
+                1_800_000_000,
+                confer_protocol::revocation::Scope::Later,
+            )
+            .sign(&body_secret(3))
+            .expect("sign")],
+        },
+        Message::Revocations {
+            revocations: vec![],
+        },
         Message::Membership {
             space: id,
             genesis: Some(pool.genesis.clone()),
