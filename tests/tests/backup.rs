@@ -215,6 +215,13 @@ async fn restore_refuses_a_used_directory_and_an_altered_archive_and_skip_lifts_
         matches!(refused, Err(NodeError::Refused { .. })),
         "{refused:?}"
     );
+    // Membership statements wait too: a restored node may have consented already.
+    match restored.handle.leave(id, None).await {
+        Err(NodeError::Refused { en, .. }) => {
+            assert!(en.contains("restored from a backup"), "{en}")
+        }
+        other => panic!("leaving before catch-up must be refused, got {other:?}"),
+    }
     let view = restored.handle.catch_up(true).await.expect("skip");
     assert!(
         view.waiting.is_empty() && view.restored_at.is_some(),
