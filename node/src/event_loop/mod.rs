@@ -794,6 +794,10 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Identify(
                 libp2p::identify::Event::Received { peer_id, info, .. },
             )) if self.swarm.is_connected(&peer_id) => {
+                let software = crate::versions::software(&info.agent_version);
+                if software.incompatible && !self.agents.contains_key(&peer_id) {
+                    tracing::warn!(peer = %peer_id, agent = %display_line(&software.agent), "the peer speaks another sync protocol version; the two nodes cannot sync until one is upgraded");
+                }
                 self.agents.insert(peer_id, info.agent_version);
             }
             SwarmEvent::ExternalAddrConfirmed { address } => {
