@@ -53,7 +53,7 @@ impl SyncFileError {
                 )
             }
             SyncFileError::Signature => "文件已被改动或损坏：签名验证不通过".into(),
-            SyncFileError::Damaged(what) => format!("文件已损坏：{what}"),
+            SyncFileError::Damaged(_) => "文件已损坏，无法解析".into(),
         }
     }
 }

@@ -112,7 +112,7 @@ pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> 
 pub(super) fn restore(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| match lang {
         Lang::En => format!("cannot read {}: {e}", file.display()),
-        Lang::Zh => format!("无法读取 {}：{e}", file.display()),
+        Lang::Zh => format!("无法读取 {}：{}", file.display(), backup::io_zh(&e)),
     })?;
     let summary = backup::restore(&bytes, data).map_err(|e| e.explain(lang))?;
     if json {
@@ -263,7 +263,7 @@ pub(super) async fn sync(
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| match lang {
             Lang::En => format!("cannot read {}: {e}", path.display()),
-            Lang::Zh => format!("无法读取 {}：{e}", path.display()),
+            Lang::Zh => format!("无法读取 {}：{}", path.display(), backup::io_zh(&e)),
         })
     };
     match command {
@@ -286,7 +286,9 @@ pub(super) async fn sync(
                 Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(
                     |e| match lang {
                         Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
-                        Lang::Zh => format!("{} 不是同步回执：{e}", path.display()),
+                        Lang::Zh => {
+                            format!("{} 不是同步回执（无法按回执格式读取）", path.display())
+                        }
                     },
                 )?),
             };
@@ -334,7 +336,11 @@ pub(super) async fn sync(
                     "imported, but cannot write the receipt {}: {e}",
                     receipt_path.display()
                 ),
-                Lang::Zh => format!("已导入，但无法写入回执 {}：{e}", receipt_path.display()),
+                Lang::Zh => format!(
+                    "已导入，但无法写入回执 {}：{}",
+                    receipt_path.display(),
+                    backup::io_zh(&e)
+                ),
             })?;
             if json {
                 return print_json(&serde_json::json!({
@@ -361,8 +367,19 @@ pub(super) async fn sync(
                         Lang::Zh => format!("议题 {id}：新增 {accepted} 条，已有 {duplicates} 条，拒收 {rejected} 条，{pending} 条等待其依赖"),
                     }
                 );
-                for why in &s.refusals {
-                    println!("    {}", super::render::text(why));
+                match lang {
+                    Lang::En => {
+                        for why in &s.refusals {
+                            println!("    {}", super::render::text(why));
+                        }
+                    }
+                    // The node states its reasons in English only: say where to read them.
+                    Lang::Zh if !s.refusals.is_empty() => {
+                        println!(
+                            "    （拒收原因由节点以英文说明，见 --json 输出或以 LANG=C 重新运行）"
+                        )
+                    }
+                    Lang::Zh => {}
                 }
             }
             println!(
