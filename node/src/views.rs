@@ -53,6 +53,10 @@ pub struct StatusView {
     /// (space, author, seq).
     #[serde(default)]
     pub equivocations: Vec<EquivocationView>,
+    /// Restored from a backup: the agendas that take no edits yet, each with the member
+    /// bodies it waits for (`confer catch-up`, `docs/backup.md`).
+    #[serde(default)]
+    pub catch_up: Vec<crate::backup::CatchUpSpace>,
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a

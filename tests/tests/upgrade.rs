@@ -14,8 +14,10 @@ use crate::support::*;
 fn make_schema_2(dir: &std::path::Path) {
     let db = Database::create(dir.join("confer.redb")).expect("open the store");
     let txn = db.begin_write().expect("write");
-    txn.delete_table(tables::EVIDENCE_SEEN).expect("drop evidence_seen_v1");
-    txn.delete_table(tables::CONSENTS).expect("drop consents_v1");
+    txn.delete_table(tables::EVIDENCE_SEEN)
+        .expect("drop evidence_seen_v1");
+    txn.delete_table(tables::CONSENTS)
+        .expect("drop consents_v1");
     {
         let mut meta = txn.open_table(tables::META).expect("meta");
         meta.insert(SCHEMA_VERSION_KEY, 2u64.to_be_bytes().as_slice())
@@ -32,7 +34,8 @@ fn set_version(dir: &std::path::Path, version: u64, release: &str) {
         let mut meta = txn.open_table(tables::META).expect("meta");
         meta.insert(SCHEMA_VERSION_KEY, version.to_be_bytes().as_slice())
             .expect("version");
-        meta.insert(WRITTEN_BY_KEY, release.as_bytes()).expect("release");
+        meta.insert(WRITTEN_BY_KEY, release.as_bytes())
+            .expect("release");
     }
     txn.commit().expect("commit");
 }
@@ -90,7 +93,10 @@ async fn an_older_store_is_migrated_and_a_newer_one_refused_naming_both_releases
     // The migrated node syncs on as before.
     a.edit(id, Some("升级后 A 的标题"), None).await;
     b.edit(id, None, Some("升级后 B 的摘要")).await;
-    let view = converged(&[&a, &b], id, "edits after the upgrade meet", |v| v.entries == 4).await;
+    let view = converged(&[&a, &b], id, "edits after the upgrade meet", |v| {
+        v.entries == 4
+    })
+    .await;
     assert_eq!(view.text("title"), "升级后 A 的标题");
     a.shutdown().await;
     assert_eq!(
@@ -121,4 +127,131 @@ async fn an_older_store_is_migrated_and_a_newer_one_refused_naming_both_releases
     set_version(&a.dir, SCHEMA_VERSION, RELEASE);
     a.restart_with(config).await.expect("restart A");
     assert_eq!(a.show(id).await.entries, 4);
+}
+
+/// A peer announcing another release and sync version is shown as such in `status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_on_another_sync_version_is_named_in_status() {
+    use confer_node::net::{self, NetConfig};
+    use confer_protocol::sync::MESSAGE_VERSION;
+    use futures::StreamExt;
+
+    let fed = Federation::new();
+    let a = fed.spawn("A 政协").await;
+    let keypair = net::keypair_from_seed(random_seed()).expect("keypair");
+    let config = NetConfig {
+        agent: format!(
+            "confer/99.0.0 sync/{} store/{}",
+            MESSAGE_VERSION + 1,
+            SCHEMA_VERSION + 1
+        ),
+        ..NetConfig::default()
+    };
+    let mut swarm = net::build_swarm(keypair, &config).expect("swarm");
+    let newer = swarm.local_peer_id().to_string();
+    swarm.dial(a.addr()).expect("dial");
+    let pump = tokio::spawn(async move {
+        loop {
+            swarm.select_next_some().await;
+        }
+    });
+    let seen = eventually("A shows the newer peer's software", WAIT, || async {
+        let status = a.status_now().await;
+        status
+            .peers
+            .iter()
+            .find(|p| p.peer_id == newer)
+            .and_then(|p| p.software.clone())
+            .ok_or_else(|| format!("{:?}", status.peers))
+    })
+    .await;
+    pump.abort();
+    assert_eq!(seen.release.as_deref(), Some("99.0.0"));
+    assert_eq!(seen.sync, Some(MESSAGE_VERSION + 1));
+    assert!(seen.differs && seen.incompatible, "{seen:?}");
+}
+
+/// Where the committed store fixture lives: a `confer.redb` written by this release
+/// (schema 3) and what it holds, made by `tests/fixtures/make-store-fixture.sh`.
+fn fixture_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/store-schema-3")
+}
+
+/// What the fixture holds, as `expected.txt` states it: `agenda <id>`, `entries <n>`.
+fn fixture_expectations() -> (String, usize) {
+    let text = std::fs::read_to_string(fixture_dir().join("expected.txt")).expect("expected.txt");
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("expected.txt names {name}"))
+    };
+    (
+        field("agenda "),
+        field("entries ").parse().expect("entries is a number"),
+    )
+}
+
+/// A store written by a release of schema 3, committed: this release (and every later
+/// one) opens it, migrated if it must be, with every entry intact and verifying.
+#[test]
+fn the_committed_store_of_schema_3_opens_with_everything() {
+    use confer_node::store::Store;
+    let (agenda, entries) = fixture_expectations();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("confer.redb");
+    std::fs::copy(fixture_dir().join("confer.redb"), &path).expect("copy the fixture");
+    let store = Store::open(&path).expect("the fixture opens");
+    assert_eq!(
+        store.meta_get(SCHEMA_VERSION_KEY).expect("meta"),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+    );
+    let loaded = store.load().expect("load");
+    let space = loaded
+        .spaces
+        .iter()
+        .find(|s| hex::encode(s.id) == agenda)
+        .expect("the fixture's agenda");
+    assert!(space.damage.is_empty(), "{:?}", space.damage);
+    assert_eq!(space.entries.len(), entries);
+    for bytes in &space.entries {
+        let entry = confer_protocol::Entry::decode(bytes.clone()).expect("an entry decodes");
+        entry.verify().expect("its signature verifies");
+    }
+    assert!(!loaded.certificates.is_empty());
+}
+
+/// Writes the fixture (`tests/fixtures/make-store-fixture.sh` runs it): two nodes, a joint
+/// agenda edited on both, A's store copied when A has stopped cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes tests/fixtures/store-schema-3; run by tests/fixtures/make-store-fixture.sh"]
+async fn write_store_fixture() {
+    let fed = Federation::new();
+    let mut a = fed.spawn("A 政协").await;
+    let b = fed.spawn("B 政协").await;
+    connect(&a, &b).await;
+    let id = a.create_agenda("升级样本议题", &[&b]).await;
+    wait_has_agenda(&b, id).await;
+    a.edit(id, None, Some("A 的摘要")).await;
+    b.edit(id, Some("B 的标题"), None).await;
+    let view = converged(&[&a, &b], id, "both hold the fixture's agenda", |v| {
+        v.entries == 3
+    })
+    .await;
+    a.shutdown().await;
+    let out = fixture_dir();
+    std::fs::create_dir_all(&out).expect("mkdir");
+    std::fs::copy(a.dir.join("confer.redb"), out.join("confer.redb")).expect("copy");
+    // Compacted: the same rows in fewer pages.
+    let mut db = Database::create(out.join("confer.redb")).expect("open the copy");
+    db.compact().expect("compact");
+    drop(db);
+    std::fs::write(
+        out.join("expected.txt"),
+        format!(
+            "written by confer {RELEASE}, store schema {SCHEMA_VERSION}\nagenda {id}\nentries {}\n",
+            view.entries
+        ),
+    )
+    .expect("write expected.txt");
 }

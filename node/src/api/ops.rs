@@ -1,6 +1,7 @@
 //! Operating a node through its API:
 //!
-//! - `GET /v1/backup` → a backup archive (`docs/backup.md`), `application/octet-stream`
+//! - `GET /v1/backup` → an archive of the store (`docs/backup.md`), without the key files
+//!   (the CLI adds them from the data directory), `application/octet-stream`
 //! - `GET /v1/catch-up` → what a restored store still waits for before it takes edits
 //! - `POST /v1/catch-up/skip` → stop waiting (the operator's override), then the same view
 //! - `POST /v1/sync/export {body, since?}` → a signed sync file (`docs/sync-files.md`) of
@@ -92,13 +93,13 @@ async fn sync_import(
     Ok(Json(node.sync_import(bytes.to_vec()).await?))
 }
 
-/// A backup archive of the store (one read transaction) and the keys
+/// An archive of the store (one read transaction), without the keys
 #[utoipa::path(
     get,
     path = "/v1/backup",
     tag = "node",
     responses(
-        (status = 200, description = "The archive (docs/backup.md); it holds the keys: keep it private", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The archive (docs/backup.md) of the store; `confer backup` adds the key and identity files", content_type = "application/octet-stream", body = Vec<u8>),
         Failures,
     )
 )]

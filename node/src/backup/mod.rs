@@ -1,6 +1,7 @@
 //! Backup archives of a node's data directory (`confer backup`, `confer restore`): the
-//! store's every table as one read transaction saw it, plus the keys and the identity.
-//! Format: `docs/backup.md`.
+//! store's every table as one read transaction saw it, made by the running node, plus the
+//! keys and the identity, which the CLI adds from the data directory ([`with_keys`]): the
+//! node never reads the body key, and its API hands out no key. Format: `docs/backup.md`.
 //!
 //! Invariants:
 //! - An archive is made from one redb read transaction ([`rows::dump`]): it holds exactly
@@ -80,7 +81,7 @@ impl BackupError {
         match (self, lang) {
             (_, Lang::En) => self.to_string(),
             (BackupError::Io { path, source }, Lang::Zh) => {
-                format!("{}：读写失败（{source}）", path.display())
+                format!("{}：{}", path.display(), io_zh(source))
             }
             (BackupError::NotEmpty { path }, Lang::Zh) => {
                 format!("{} 不是空目录：只能恢复到空目录或尚不存在的数据目录", path.display())
@@ -90,7 +91,7 @@ impl BackupError {
                 format!("备份格式版本 {found} 比本程序能读取的版本（{supported}）新")
             }
             (BackupError::Checksum, Lang::Zh) => "备份文件已损坏或被改动（校验和不符）".into(),
-            (BackupError::Damaged(what), Lang::Zh) => format!("备份文件已损坏：{what}"),
+            (BackupError::Damaged(_), Lang::Zh) => "备份文件已损坏，无法解析".into(),
             (
                 BackupError::SchemaTooNew {
                     found,
@@ -101,9 +102,25 @@ impl BackupError {
             ) => format!(
                 "备份中的数据库格式版本为 {found}；本程序（confer {program}）只能打开 {supported} 及更早的版本：请用更新的版本恢复"
             ),
-            (BackupError::Rows(e), Lang::Zh) => format!("备份文件已损坏：{e}"),
-            (BackupError::Store(e), Lang::Zh) => format!("数据库错误：{e}"),
+            (BackupError::Rows(rows::RowsError::UnknownTable(name)), Lang::Zh) => {
+                format!("备份中的数据表 {name} 不为本程序所知（备份由更新的版本制作）")
+            }
+            (BackupError::Rows(_), Lang::Zh) => "备份文件已损坏：有数据行的格式不符".into(),
+            (BackupError::Store(_), Lang::Zh) => {
+                "数据库读写失败（以 LANG=C 重新运行可看到详细原因）".into()
+            }
         }
+    }
+}
+
+/// What went wrong with a file, in Chinese (the system's own text is English).
+pub fn io_zh(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "文件或目录不存在",
+        std::io::ErrorKind::PermissionDenied => "没有访问权限",
+        std::io::ErrorKind::AlreadyExists => "文件已存在",
+        std::io::ErrorKind::StorageFull => "磁盘空间不足",
+        _ => "读写失败（以 LANG=C 重新运行可看到详细原因）",
     }
 }
 
@@ -394,6 +411,19 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut Vec<ArchiveFile>) -> Result<
         }
     }
     Ok(())
+}
+
+/// A complete archive: the node's store archive (`GET /v1/backup`, which holds no
+/// files) with the identity and key files of the data directory `dir` added, read here,
+/// in the caller's process: the running node never reads the body key.
+pub fn with_keys(store_archive: &[u8], dir: &Path) -> Result<Vec<u8>, BackupError> {
+    let archive = Archive::decode(store_archive)?;
+    if !archive.files.is_empty() {
+        return Err(BackupError::Damaged(
+            "the node's archive already holds files".into(),
+        ));
+    }
+    Ok(Archive::of(dir, archive.tables, archive.created_at)?.encode())
 }
 
 /// Writes `bytes` to `path` readable by its owner only (0600), refusing to overwrite.

@@ -15,6 +15,7 @@ mod data_dir;
 mod dates;
 mod delivery;
 mod followup;
+mod help_zh_ops;
 mod ids;
 mod ledger;
 mod member;

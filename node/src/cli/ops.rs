@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::render::body_short;
 use super::{body_ids, connect, dates, print_json};
-use crate::backup::{self, Archive, BackupSummary, CatchUpView};
+use crate::backup::{self, Archive, BackupSummary, CatchUpSpace, CatchUpView};
 use crate::i18n::Lang;
 use crate::sync_file::{ImportReport, Receipt};
 
@@ -59,16 +59,24 @@ fn day(unix: u64) -> String {
 pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), String> {
     if file.exists() {
         return Err(match lang {
-            Lang::En => format!("{} already exists; name a new file (nothing was written)", file.display()),
-            Lang::Zh => format!("{} 已存在；请指定一个新文件（未写入任何内容）", file.display()),
+            Lang::En => format!(
+                "{} already exists; name a new file (nothing was written)",
+                file.display()
+            ),
+            Lang::Zh => format!(
+                "{} 已存在；请指定一个新文件（未写入任何内容）",
+                file.display()
+            ),
         });
     }
     let bytes = connect(data, lang)?
         .get_bytes("/v1/backup")
         .await
         .map_err(|e| e.explain(lang, data))?;
-    // What the node sent is read back before it is kept: a backup that cannot be
-    // restored is worse than none.
+    // The keys are read here, from the data directory: the node never reads the body
+    // key. What is kept is read back first: a backup that cannot be restored is worse
+    // than none.
+    let bytes = backup::with_keys(&bytes, data).map_err(|e| e.explain(lang))?;
     let archive = Archive::decode(&bytes).map_err(|e| e.explain(lang))?;
     backup::write_private_new(file, &bytes).map_err(|e| e.explain(lang))?;
     let summary = archive.summary(bytes.len());
@@ -79,7 +87,10 @@ pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> 
         });
     }
     let BackupSummary {
-        bytes, files, entries, ..
+        bytes,
+        files,
+        entries,
+        ..
     } = summary;
     println!(
         "{}",
@@ -101,7 +112,7 @@ pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> 
 pub(super) fn restore(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| match lang {
         Lang::En => format!("cannot read {}: {e}", file.display()),
-        Lang::Zh => format!("无法读取 {}：{e}", file.display()),
+        Lang::Zh => format!("无法读取 {}：{}", file.display(), backup::io_zh(&e)),
     })?;
     let summary = backup::restore(&bytes, data).map_err(|e| e.explain(lang))?;
     if json {
@@ -128,10 +139,17 @@ pub(super) fn restore(data: &Path, file: &Path, json: bool, lang: Lang) -> Resul
 }
 
 /// `confer catch-up [--skip]`.
-pub(super) async fn catch_up(data: &Path, skip: bool, json: bool, lang: Lang) -> Result<(), String> {
+pub(super) async fn catch_up(
+    data: &Path,
+    skip: bool,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
     let client = connect(data, lang)?;
     let view: CatchUpView = if skip {
-        client.post("/v1/catch-up/skip", &serde_json::json!({})).await
+        client
+            .post("/v1/catch-up/skip", &serde_json::json!({}))
+            .await
     } else {
         client.get("/v1/catch-up").await
     }
@@ -171,10 +189,7 @@ pub(super) async fn catch_up(data: &Path, skip: bool, json: bool, lang: Lang) ->
                     "已从备份恢复；以下议题须先与下列机构同步，才能修改："
                 )
             );
-            for space in &view.waiting {
-                let bodies: Vec<String> = space.waiting_for.iter().map(body_short).collect();
-                println!("  {}  {}", super::ids::short(&space.space), bodies.join(lang.pick(", ", "、")));
-            }
+            print!("{}", waiting_lines(&view.waiting, lang));
         }
     }
     Ok(())
@@ -238,33 +253,49 @@ pub(super) fn software_line(sw: &crate::versions::SoftwareView, lang: Lang) -> O
 }
 
 /// `confer sync export|import`.
-pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: Lang) -> Result<(), String> {
+pub(super) async fn sync(
+    data: &Path,
+    command: SyncCommand,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
     let client = connect(data, lang)?;
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| match lang {
             Lang::En => format!("cannot read {}: {e}", path.display()),
-            Lang::Zh => format!("无法读取 {}：{e}", path.display()),
+            Lang::Zh => format!("无法读取 {}：{}", path.display(), backup::io_zh(&e)),
         })
     };
     match command {
         SyncCommand::Export { body, since, out } => {
             if out.exists() {
                 return Err(match lang {
-                    Lang::En => format!("{} already exists; name a new file (nothing was written)", out.display()),
-                    Lang::Zh => format!("{} 已存在；请指定一个新文件（未写入任何内容）", out.display()),
+                    Lang::En => format!(
+                        "{} already exists; name a new file (nothing was written)",
+                        out.display()
+                    ),
+                    Lang::Zh => format!(
+                        "{} 已存在；请指定一个新文件（未写入任何内容）",
+                        out.display()
+                    ),
                 });
             }
-            let body = body_ids(&client, vec![body], lang, data)
-                .await?
-                .remove(0);
+            let body = body_ids(&client, vec![body], lang, data).await?.remove(0);
             let since: Option<Receipt> = match since {
                 None => None,
-                Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(|e| match lang {
-                    Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
-                    Lang::Zh => format!("{} 不是同步回执：{e}", path.display()),
-                })?),
+                Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(
+                    |e| match lang {
+                        Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
+                        Lang::Zh => {
+                            format!("{} 不是同步回执（无法按回执格式读取）", path.display())
+                        }
+                    },
+                )?),
             };
-            let request = crate::api::SyncExport { body: body.clone(), since };
+            let request = crate::api::SyncExport {
+                body: body.clone(),
+                since,
+            };
             let bytes = client
                 .post_for_bytes("/v1/sync/export", &request)
                 .await
@@ -301,8 +332,15 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
             });
             let text = serde_json::to_vec_pretty(&report.receipt).map_err(|e| e.to_string())?;
             std::fs::write(&receipt_path, text).map_err(|e| match lang {
-                Lang::En => format!("imported, but cannot write the receipt {}: {e}", receipt_path.display()),
-                Lang::Zh => format!("已导入，但无法写入回执 {}：{e}", receipt_path.display()),
+                Lang::En => format!(
+                    "imported, but cannot write the receipt {}: {e}",
+                    receipt_path.display()
+                ),
+                Lang::Zh => format!(
+                    "已导入，但无法写入回执 {}：{}",
+                    receipt_path.display(),
+                    backup::io_zh(&e)
+                ),
             })?;
             if json {
                 return print_json(&serde_json::json!({
@@ -320,7 +358,8 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
             );
             for s in &report.spaces {
                 let id = super::ids::short(&s.space);
-                let (accepted, duplicates, rejected, pending) = (s.accepted, s.duplicates, s.rejected, s.pending);
+                let (accepted, duplicates, rejected, pending) =
+                    (s.accepted, s.duplicates, s.rejected, s.pending);
                 println!(
                     "  {}",
                     match lang {
@@ -328,8 +367,19 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
                         Lang::Zh => format!("议题 {id}：新增 {accepted} 条，已有 {duplicates} 条，拒收 {rejected} 条，{pending} 条等待其依赖"),
                     }
                 );
-                for why in &s.refusals {
-                    println!("    {}", super::render::text(why));
+                match lang {
+                    Lang::En => {
+                        for why in &s.refusals {
+                            println!("    {}", super::render::text(why));
+                        }
+                    }
+                    // The node states its reasons in English only: say where to read them.
+                    Lang::Zh if !s.refusals.is_empty() => {
+                        println!(
+                            "    （拒收原因由节点以英文说明，见 --json 输出或以 LANG=C 重新运行）"
+                        )
+                    }
+                    Lang::Zh => {}
                 }
             }
             println!(
@@ -341,5 +391,60 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
             );
             Ok(())
         }
+    }
+}
+
+/// One line per agenda waiting for catch-up: its id and the bodies it waits for.
+fn waiting_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
+    let mut out = String::new();
+    for space in waiting {
+        let bodies: Vec<String> = space.waiting_for.iter().map(body_short).collect();
+        out.push_str(&format!(
+            "  {}  {}\n",
+            super::ids::short(&space.space),
+            bodies.join(lang.pick(", ", "、"))
+        ));
+    }
+    out
+}
+
+/// What `status` says of a restored node's agendas that take no edits yet (nothing when
+/// none waits).
+pub(super) fn catch_up_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
+    if waiting.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}\n{}",
+        lang.pick(
+            "Restored from a backup; no edits until synced with (confer catch-up):",
+            "已从备份恢复；须先与下列机构同步，才能修改（confer catch-up）："
+        ),
+        waiting_lines(waiting, lang)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_on_other_software_is_described_in_both_languages() {
+        let same = crate::versions::software(&crate::versions::agent());
+        assert_eq!(software_line(&same, Lang::En), None);
+        let newer = crate::versions::software("confer/99.0.0 sync/200 store/9");
+        let en = software_line(&newer, Lang::En).expect("a line");
+        assert!(
+            en.contains("confer 99.0.0") && en.contains("cannot sync"),
+            "{en}"
+        );
+        let zh = software_line(&newer, Lang::Zh).expect("a line");
+        assert!(
+            zh.contains("无法同步") && !zh.contains("sync protocol"),
+            "{zh}"
+        );
+        let older = crate::versions::software("confer/0.0.1");
+        let zh = software_line(&older, Lang::Zh).expect("a line");
+        assert!(zh.contains("同步协议 未知"), "{zh}");
     }
 }

@@ -277,7 +277,11 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         for a in &p.addresses {
             put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
         }
-        if let Some(line) = p.software.as_ref().and_then(|sw| super::ops::software_line(sw, lang)) {
+        if let Some(line) = p
+            .software
+            .as_ref()
+            .and_then(|sw| super::ops::software_line(sw, lang))
+        {
             put!(out, "      {line}");
         }
     }
@@ -351,6 +355,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
     for e in &s.equivocations {
         out.push_str(&equivocation(e, "", lang));
     }
+    out.push_str(&super::ops::catch_up_lines(&s.catch_up, lang));
     let e = &s.traffic.entries;
     put!(
         out,
@@ -874,6 +879,7 @@ mod tests {
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
             foreign_use: vec![],
             equivocations: vec![],
+            catch_up: vec![],
         }
     }
 

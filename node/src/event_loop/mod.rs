@@ -813,14 +813,14 @@ impl EventLoop {
             })) => {
                 tracing::debug!(peer = %remote_peer_id, direct = result.is_ok(), "hole punching");
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received {
-                peer_id,
-                info,
-                ..
-            })) => {
-                if self.swarm.is_connected(&peer_id) {
-                    self.agents.insert(peer_id, info.agent_version);
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(
+                libp2p::identify::Event::Received { peer_id, info, .. },
+            )) if self.swarm.is_connected(&peer_id) => {
+                let software = crate::versions::software(&info.agent_version);
+                if software.incompatible && !self.agents.contains_key(&peer_id) {
+                    tracing::warn!(peer = %peer_id, agent = %display_line(&software.agent), "the peer speaks another sync protocol version; the two nodes cannot sync until one is upgraded");
                 }
+                self.agents.insert(peer_id, info.agent_version);
             }
             SwarmEvent::ExternalAddrConfirmed { address } => {
                 tracing::info!(%address, "confirmed reachable from outside at");
@@ -1398,6 +1398,7 @@ impl EventLoop {
             damaged: self.store.salvaged().to_vec(),
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
+            catch_up: self.catch_up_view().waiting,
         }
     }
 

@@ -37,7 +37,7 @@ impl EventLoop {
                 }
                 receipt.vectors().map_err(|e| NodeError::Refused {
                     en: format!("the receipt does not read: {e}"),
-                    zh: format!("回执无法读取：{e}"),
+                    zh: "回执无法读取：其中的议题编号或成员密钥有误".into(),
                 })?
             }
         };
@@ -97,7 +97,7 @@ impl EventLoop {
                     }
                     return Ok(Err(NodeError::Refused {
                         en: format!("the file's sender could not be identified ({detail}); nothing was imported"),
-                        zh: format!("无法确认该文件的发送方（{detail}）；未导入任何内容"),
+                        zh: "无法确认该文件的发送方（其节点证书未通过核验，或该节点密钥已被其机构撤销）；未导入任何内容".into(),
                     }));
                 }
                 if let Some(space) = space {
@@ -111,7 +111,10 @@ impl EventLoop {
             }
         }
         let Some(from) = sender else {
-            return Ok(Err(NodeError::BadInput("the file's sender was not identified".into())));
+            return Ok(Err(NodeError::Refused {
+                en: "the file's sender was not identified; nothing was imported".into(),
+                zh: "无法确认该文件的发送方；未导入任何内容".into(),
+            }));
         };
         // The file held everything its sender had of each space it lists beyond our
         // receipt: a restored store counts that as synced with that body.
@@ -137,7 +140,11 @@ impl EventLoop {
                 .filter(|s| s.is_member(&from) && s.is_member(&own))
                 .map(|s| {
                     let vector = s.vector();
-                    let authors = vector.0.iter().map(|(a, seq)| (a.to_string(), *seq)).collect();
+                    let authors = vector
+                        .0
+                        .iter()
+                        .map(|(a, seq)| (a.to_string(), *seq))
+                        .collect();
                     (s.id().to_string(), authors)
                 })
                 .collect(),

@@ -1,9 +1,10 @@
-//! The event loop's operations commands: backups (the read transaction is begun here, on
-//! the loop, so the archive holds exactly what was committed before; it is read and
-//! encoded on a blocking thread) and a restored store's catch-up.
+//! The event loop's operations commands: backups of the store (the read transaction is
+//! begun here, on the loop, so the archive holds exactly what was committed before; it is
+//! read and encoded on a blocking thread; the key files are added by the caller, so `run`
+//! never reads the body key) and a restored store's catch-up.
 
 use super::EventLoop;
-use crate::backup::{rows, Archive, BackupError};
+use crate::backup::{rows, Archive};
 use crate::handle::ops::OpsCommand;
 use crate::handle::{MembershipCommand, NodeError};
 use crate::runtime::{unix_now, NodeFailure};
@@ -19,15 +20,18 @@ impl EventLoop {
                         return Ok(());
                     }
                 };
-                let dir = self.config.data_dir.clone();
+                // The store only: the node never reads the body key (nor hands any key
+                // out through its API); the CLI adds the key files (`backup::with_keys`).
                 tokio::task::spawn_blocking(move || {
-                    let made = rows::dump(&txn)
-                        .map_err(BackupError::from)
-                        .and_then(|tables| {
-                            drop(txn);
-                            Archive::of(&dir, tables, unix_now())
-                        })
-                        .map(|archive| archive.encode());
+                    let made = rows::dump(&txn).map(|tables| {
+                        drop(txn);
+                        Archive {
+                            created_at: unix_now(),
+                            files: Vec::new(),
+                            tables,
+                        }
+                        .encode()
+                    });
                     let _ = reply.send(made.map_err(|e| NodeError::Storage(e.to_string())));
                 });
             }

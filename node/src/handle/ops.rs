@@ -11,11 +11,14 @@ use crate::sync_file::{ImportReport, Receipt, SyncFile};
 #[derive(Debug)]
 pub(crate) enum OpsCommand {
     /// A backup archive (`docs/backup.md`) of the store, as one read transaction sees
-    /// it, and of the keys.
+    /// it, without files (the caller adds the keys: `backup::with_keys`).
     Backup(Reply<Vec<u8>>),
     /// What a restored store still waits for; with `skip`, stop waiting (the operator's
     /// override).
-    CatchUp { skip: bool, reply: Reply<CatchUpView> },
+    CatchUp {
+        skip: bool,
+        reply: Reply<CatchUpView>,
+    },
     /// A signed sync file of what `body` lacks beyond `since` (`docs/sync-files.md`).
     SyncExport {
         body: BodyId,
@@ -30,8 +33,9 @@ pub(crate) enum OpsCommand {
 }
 
 impl NodeHandle {
-    /// A backup archive of the running node: the store as one read transaction sees it
-    /// (every write acknowledged before the call is in it) and the keys.
+    /// A backup archive of the running node's store as one read transaction sees it
+    /// (every write acknowledged before the call is in it). It holds no key: add them
+    /// from the data directory with `backup::with_keys`.
     pub async fn backup(&self) -> Result<Vec<u8>, NodeError> {
         self.ask(|r| Command::Ops(OpsCommand::Backup(r))).await
     }
@@ -50,10 +54,8 @@ impl NodeHandle {
         body: BodyId,
         since: Option<Receipt>,
     ) -> Result<Vec<u8>, NodeError> {
-        self.ask(|reply| {
-            Command::Ops(OpsCommand::SyncExport { body, since, reply })
-        })
-        .await
+        self.ask(|reply| Command::Ops(OpsCommand::SyncExport { body, since, reply }))
+            .await
     }
 
     /// Imports a sync file: its signature is checked before anything is read, then its
