@@ -14,6 +14,7 @@ mod data_dir;
 mod dates;
 mod delivery;
 mod followup;
+mod help_zh;
 mod ids;
 mod ledger;
 mod member;
@@ -300,6 +301,7 @@ pub enum AgendaCommand {
         /// the topic records the agenda.
         #[arg(long, value_name = "TOPIC")]
         from_topic: Option<String>,
+        /// The agenda's summary (default with --from-topic: the topic's).
         #[arg(long)]
         summary: Option<String>,
         /// Body id of a participating body (repeatable); a unique prefix of 8+ hex
@@ -397,8 +399,10 @@ pub enum AgendaCommand {
 pub struct EditArgs {
     /// Agenda id, or a unique prefix of 8+ hex characters of it.
     pub id: String,
+    /// The new title (one line).
     #[arg(long)]
     pub title: Option<String>,
+    /// The new summary.
     #[arg(long)]
     pub summary: Option<String>,
     /// Write as this member (name or key; default: the first member).
@@ -424,8 +428,8 @@ pub fn field_label(lang: Lang, name: &str) -> String {
 
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
     let lang = Lang::from_env();
+    let cli = parse(lang);
     if let Command::Verify { file, text } = &cli.command {
         // Offline and synchronous: no runtime, no data directory, its own exit statuses.
         return verify::run(file, *text, cli.json, lang);
@@ -449,6 +453,17 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, its `--help` in the locale's language.
+fn parse(lang: Lang) -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if lang == Lang::Zh {
+        command = help_zh::localize(command);
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn init_tracing() {

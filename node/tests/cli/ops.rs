@@ -352,3 +352,165 @@ fn a_forgotten_or_wrong_data_directory_gets_one_coherent_hint() {
         "nothing written there"
     );
 }
+
+/// Latin words in Chinese output that are not ids, paths, commands, flags, placeholders,
+/// values to type or names of standards: what a Chinese reader should never meet.
+fn english_words(text: &str) -> Vec<String> {
+    const ALLOWED: &[&str] = &[
+        "confer",
+        "libp2p",
+        "TCP",
+        "QUIC",
+        "HTTP",
+        "API",
+        "JSON",
+        "mDNS",
+        "NAT",
+        "SIGINT",
+        "SIGTERM",
+        "UTF-8",
+        "SHA-256",
+        "Markdown",
+        "HTML",
+        "A4",
+        "KiB",
+        "redb",
+        "UTC",
+        "LANG=C",
+        "YYYY-MM-DD",
+        "FILE",
+        "ID",
+    ];
+    let mut out = Vec::new();
+    // The usage line is a synopsis of the command to type.
+    for line in text.lines().filter(|l| !l.starts_with("用法：")) {
+        // Backticks quote commands; ［可选值：…］ and ［默认值：…］ hold values to type.
+        let mut cleaned = String::new();
+        let mut in_code = false;
+        let mut in_values = false;
+        let mut rest = line;
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("［可选值：") || rest.starts_with("［默认值：") {
+                in_values = true;
+            }
+            match c {
+                '`' => in_code = !in_code,
+                // “…” quotes what the operator typed.
+                '“' => in_code = true,
+                '”' => in_code = false,
+                '］' => in_values = false,
+                _ if in_code || in_values => {}
+                _ => cleaned.push(c),
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        // A word right after a flag is its value (`--reason other`).
+        let mut after_flag = false;
+        for word in cleaned.split(|c: char| {
+            c.is_whitespace()
+                || !c.is_ascii()
+                || matches!(c, ',' | ';' | '(' | ')' | '[' | ']' | '"')
+        }) {
+            let word = word.trim_matches(|c: char| matches!(c, '.' | ':' | '…'));
+            if word.is_empty() {
+                after_flag = false;
+                continue;
+            }
+            let value = std::mem::replace(&mut after_flag, word.starts_with("--"));
+            if value {
+                continue;
+            }
+            let latin = word.chars().any(|c| c.is_ascii_alphabetic());
+            let code_like = word.starts_with('-')
+                || word.contains('/')
+                || word.contains('$')
+                || word.contains('~')
+                || word.contains('<')
+                || word.contains('_')
+                || word.contains('@')
+                || word.contains('.')
+                || (word.len() >= 8 && word.chars().all(|c| c.is_ascii_hexdigit()))
+                || word.starts_with("12D3Koo")
+                || word.chars().all(|c| !c.is_ascii_lowercase());
+            if latin && !code_like && !ALLOWED.contains(&word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The subcommands a `--help` lists under 命令.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("命令"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn chinese_help_and_errors_are_entirely_chinese() {
+    let root = TempDir::new().expect("tempdir");
+    let a = Node::init(root.path(), "a", "平湖市政协");
+    let zh = |args: &[&str]| cli_lang(&a.data, "zh_CN.UTF-8", args);
+    // Every command's --help, recursively.
+    let mut queue: Vec<Vec<String>> = vec![vec![]];
+    let mut seen = 0;
+    while let Some(path) = queue.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = zh(&args).ok();
+        seen += 1;
+        let names = subcommands(&out.stdout);
+        let words: Vec<String> = english_words(&out.stdout)
+            .into_iter()
+            .filter(|w| !names.contains(w))
+            .collect();
+        assert!(
+            words.is_empty(),
+            "English in `{}`: {words:?}\n{}",
+            args.join(" "),
+            out.stdout
+        );
+        assert!(out.stdout.contains("用法："), "{}", out.stdout);
+        for sub in subcommands(&out.stdout) {
+            let mut next = path.clone();
+            next.push(sub);
+            queue.push(next);
+        }
+    }
+    assert!(seen > 80, "walked {seen} commands");
+    // And English stays English.
+    let en = cli(&a.data, &["agenda", "new", "--help"]).ok().stdout;
+    assert!(en.contains("Usage:") && en.contains("--summary"), "{en}");
+
+    // Error paths, with the node not running and running.
+    let not_running = zh(&["status"]).one_line_error();
+    assert!(english_words(&not_running).is_empty(), "{not_running}");
+    let mut a = a;
+    a.start(LOOPBACK);
+    let zh = |args: &[&str]| cli_lang(&a.data, "zh_CN.UTF-8", args);
+    let errors = [
+        zh(&["agenda", "new", "--title", "T", "--with", "194b3a70"]),
+        zh(&["agenda", "new", "--title", "T", "--with", "not-hex"]),
+        zh(&["agenda", "show", "194B3A70"]),
+        zh(&["agenda", "show", "12"]),
+        zh(&["peer", "add", "/ip4/127.0.0.1/tcp/1"]),
+        zh(&[
+            "peer",
+            "remove",
+            "12D3KooWDPQ1CRCpcw2dngWzMVasjv1RJqKsNLPmBqh8aSus1uqx",
+        ]),
+        zh(&["trust", "194b3a70"]),
+        zh(&["untrust", "194b3a70"]),
+        zh(&["agenda", "edit", &"ab".repeat(32)]),
+        zh(&["history", &"ab".repeat(32)]),
+    ];
+    for out in errors {
+        let line = out.one_line_error();
+        let words = english_words(&line);
+        assert!(words.is_empty(), "English in {line}: {words:?}");
+    }
+}
