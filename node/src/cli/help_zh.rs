@@ -32,6 +32,7 @@ const TABLE: &[(&str, &str)] = &[
     ("Body id of a participating body (repeatable); a unique prefix of 8+ hex characters of a trusted, connected body's id will do", "参与机构的机构编号（可重复）；已信任且已连接的机构，给出其编号至少 8 位十六进制的唯一前缀即可"),
     ("Carry a suggestion not yet adopted into a year's inspection plan (列为专题视察计划)", "将尚未采纳的意见建议列为某年的专题视察计划"),
     ("Change an agenda's title or summary", "修改议题的标题或摘要"),
+    ("Check this node and say what to fix: data directory and key permissions, ports, each remembered peer, free disk", "检查本节点并说明如何处理：数据目录和密钥文件权限、端口、每个已记录节点、磁盘剩余空间"),
     ("Check an outcome bundle (协商成果文件包) offline: who signed, whether every listed body did. Needs no data directory, node or network. Exit status 0: adopted; 3: valid but a body has not signed; 4: invalid; 1: the file cannot be read", "离线核验协商成果文件包：谁已签署、所列机构是否都已签署。无需数据目录、节点或网络。退出码 0：已通过；3：有效但尚有机构未签署；4：无效；1：无法读取文件"),
     ("Comments", "意见"),
     ("Consent as this member (name or key; default: the first who may sign)", "以该成员身份同意（名称或密钥；默认：第一位有签署权的成员）"),

@@ -13,6 +13,7 @@ mod client;
 mod data_dir;
 mod dates;
 mod delivery;
+mod doctor;
 mod followup;
 mod help_zh;
 mod ids;
@@ -106,6 +107,9 @@ pub enum Command {
     },
     /// Show this node: body, peer id, addresses, peers, spaces.
     Status,
+    /// Check this node and say what to fix: data directory and key permissions, ports,
+    /// each remembered peer, free disk.
+    Doctor,
     /// Manage peers (nodes this node keeps connected to).
     Peer {
         #[command(subcommand)]
@@ -511,6 +515,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             mdns,
         } => run(&data, listen, api, api_insecure, (relays, mdns), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
+        Command::Doctor => doctor::run(&data, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
         Command::Status => {
             let status: StatusView = connect(&data, lang)?

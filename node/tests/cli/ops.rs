@@ -374,6 +374,8 @@ fn english_words(text: &str) -> Vec<String> {
         "HTML",
         "A4",
         "KiB",
+        "MiB",
+        "NTP",
         "redb",
         "UTC",
         "LANG=C",
@@ -513,4 +515,115 @@ fn chinese_help_and_errors_are_entirely_chinese() {
         let words = english_words(&line);
         assert!(words.is_empty(), "English in {line}: {words:?}");
     }
+}
+
+fn doctor_check<'v>(report: &'v Value, name: &str) -> Vec<&'v Value> {
+    report["checks"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["check"] == name).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn doctor_says_what_to_fix() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+    let mut b = Node::init(root.path(), "b", "金山区政协");
+
+    // Not running, keys private, body key in plaintext.
+    let out = a.cli(&["doctor", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        doctor_check(&report, "data_dir")[0]["status"],
+        "ok",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "key_files")[0]["status"],
+        "ok",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "body_key")[0]["status"],
+        "warn",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "node")[0]["status"],
+        "warn",
+        "{report}"
+    );
+    assert_eq!(doctor_check(&report, "disk")[0]["status"], "ok", "{report}");
+    assert_eq!(
+        doctor_check(&report, "clock")[0]["status"],
+        "skipped",
+        "{report}"
+    );
+
+    // A key file others can read: a failure naming the fix, exit status 1.
+    let key = a.data.join("keys/node.key");
+    let key = if key.exists() {
+        key
+    } else {
+        fs::read_dir(a.data.join("keys"))
+            .expect("keys")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.is_file())
+            .expect("a key file")
+    };
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = a.cli(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    assert!(
+        out.stdout.contains("FAIL") && out.stdout.contains(&format!("chmod 600 {}", key.display())),
+        "{}",
+        out.describe()
+    );
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    // Running, with one peer that cannot be reached and one that is connected.
+    a.start(LOOPBACK);
+    b.start(LOOPBACK);
+    let dead = Node::init(root.path(), "c", "嘉善县政协");
+    let nowhere = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", closed_port(), dead.peer);
+    a.cli(&["peer", "add", &nowhere]).ok();
+    a.cli(&["peer", "add", &b.tcp_addr()]).ok();
+    wait_trusted(&a, &b);
+    let out = a.cli(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(doctor_check(&report, "node")[0]["status"], "ok", "{report}");
+    let peers = doctor_check(&report, "peer");
+    let bad = peers
+        .iter()
+        .find(|p| p["detail"].as_str().is_some_and(|d| d.contains(&dead.peer)))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(bad["status"], "fail");
+    assert!(
+        bad["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not accept TCP connections from here")),
+        "{bad}"
+    );
+    assert!(
+        bad["fix"].as_str().is_some_and(|f| f.contains("--replace")),
+        "{bad}"
+    );
+    let good = peers
+        .iter()
+        .find(|p| p["detail"].as_str().is_some_and(|d| d.contains(&b.peer)))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(good["status"], "ok", "{report}");
+
+    // Fixed: nothing fails, exit 0; in Chinese, entirely.
+    a.cli(&["peer", "remove", &dead.peer]).ok();
+    let out = a.cli(&["doctor"]).ok();
+    assert!(out.stdout.contains("connected"), "{}", out.stdout);
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["doctor"]).ok().stdout;
+    assert!(zh.contains("已连接") && zh.contains("处理："), "{zh}");
+    let words = english_words(&zh);
+    assert!(words.is_empty(), "English in {zh}: {words:?}");
 }
