@@ -356,6 +356,70 @@ fn localize_arg(mut arg: Arg) -> Arg {
     }
 }
 
+/// A command-line error (clap's words are English) said in Chinese, naming the argument
+/// and value concerned; `None` for what is not an error (help, version).
+pub fn error_zh(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let get = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        Some(ContextValue::StyledStrs(v)) => v
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("、"),
+        Some(ContextValue::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let arg = get(ContextKind::InvalidArg);
+    let value = get(ContextKind::InvalidValue);
+    let text = match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => return None,
+        ErrorKind::InvalidValue => {
+            let valid = get(ContextKind::ValidValue);
+            if valid.is_empty() {
+                format!("{arg} 的值“{value}”无效")
+            } else {
+                format!("{arg} 的值“{value}”无效［可选值：{valid}］")
+            }
+        }
+        ErrorKind::ValueValidation => format!("{arg} 的值“{value}”格式有误"),
+        ErrorKind::UnknownArgument => match get(ContextKind::SuggestedArg) {
+            s if s.is_empty() => format!("不认识的参数“{arg}”"),
+            s => format!("不认识的参数“{arg}”；是否想用 {s}？"),
+        },
+        ErrorKind::InvalidSubcommand => {
+            let sub = get(ContextKind::InvalidSubcommand);
+            match get(ContextKind::SuggestedSubcommand) {
+                s if s.is_empty() => format!("没有“{sub}”这个命令"),
+                s => format!("没有“{sub}”这个命令；是否想用 {s}？"),
+            }
+        }
+        ErrorKind::MissingRequiredArgument => format!("缺少必需的参数：{arg}"),
+        ErrorKind::MissingSubcommand => "缺少命令".to_owned(),
+        ErrorKind::ArgumentConflict => {
+            format!("{arg} 不能与 {} 同时使用", get(ContextKind::PriorArg))
+        }
+        ErrorKind::NoEquals => format!("{arg} 的值须用等号给出"),
+        ErrorKind::TooManyValues => format!("{arg} 的值过多（“{value}”）"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("{arg} 的值个数不对")
+        }
+        ErrorKind::InvalidUtf8 => "参数中含有无效的 UTF-8".to_owned(),
+        _ => "命令行参数有误".to_owned(),
+    };
+    let usage = get(ContextKind::Usage);
+    let usage = usage.trim().trim_start_matches("Usage:").trim();
+    Some(if usage.is_empty() {
+        format!("{text}（`--help` 显示用法）")
+    } else {
+        format!("{text}\n用法：{usage}\n（`--help` 显示详细说明）")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

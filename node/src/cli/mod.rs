@@ -466,8 +466,19 @@ fn parse(lang: Lang) -> Cli {
     if lang == Lang::Zh {
         command = help_zh::localize(command);
     }
-    let matches = command.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match matches {
+        Ok(cli) => cli,
+        Err(e) => match (lang, help_zh::error_zh(&e)) {
+            (Lang::Zh, Some(text)) => {
+                eprintln!("confer: {text}");
+                std::process::exit(2)
+            }
+            _ => e.exit(),
+        },
+    }
 }
 
 fn init_tracing() {

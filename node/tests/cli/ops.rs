@@ -488,6 +488,21 @@ fn chinese_help_and_errors_are_entirely_chinese() {
     let en = cli(&a.data, &["agenda", "new", "--help"]).ok().stdout;
     assert!(en.contains("Usage:") && en.contains("--summary"), "{en}");
 
+    // Command-line errors clap finds, in Chinese too.
+    for args in [
+        &["agenda", "new", "--title", "T"][..],
+        &["agenda", "nw"],
+        &["peer", "add", "notanaddr"],
+        &["report", "--year", "2025", "--format", "pdf"],
+        &["status", "--bogus"],
+    ] {
+        let out = zh(args);
+        assert_eq!(out.status.code(), Some(2), "{}", out.describe());
+        assert!(out.stderr.starts_with("confer: "), "{}", out.describe());
+        let words = english_words(&out.stderr);
+        assert!(words.is_empty(), "English in {}: {words:?}", out.stderr);
+    }
+
     // Error paths, with the node not running and running.
     let not_running = zh(&["status"]).one_line_error();
     assert!(english_words(&not_running).is_empty(), "{not_running}");
