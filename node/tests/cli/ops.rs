@@ -238,7 +238,7 @@ fn agenda_new_edit_show_and_status_say_which_bodies_hold_the_agenda_and_why_not(
     assert!(zh.contains("尚未添加本节点"), "{zh}");
     let status = a.cli(&["status"]).ok().stdout;
     assert!(status.contains("has not added this node yet"), "{status}");
-    assert!(status.contains("1 changes applied (平湖市政协"), "{status}");
+    assert!(status.contains("1 change applied (平湖市政协"), "{status}");
     assert!(status.contains("all received changes applied"), "{status}");
     // B holds nothing of it.
     assert!(b.status()["spaces"].as_array().is_some_and(Vec::is_empty));
