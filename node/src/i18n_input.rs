@@ -87,7 +87,7 @@ mod tests {
             (format!("{id} is not a member key (64 hexadecimal characters)"), vec![id, "confer member list"]),
             (format!("no member key {id} of this body on this node"), vec![id, "confer member list"]),
             (format!("no proposed change {id} in agenda abcd"), vec![id, "abcd", "confer agenda show"]),
-            (format!("2 proposed changes in agenda abcd start with {id}: {id}aa, {id}bb; give more of its id"), vec![id, "abcd", "confer agenda show"]),
+            (format!("2 proposed changes in agenda abcd start with {id}: {id}aa, {id}bb; give more of its id"), vec!["194b3a70aa", "194b3a70bb", id, "abcd", "confer agenda show"]),
             ("received: expected a date YYYY-MM-DD, got \"x\"".to_owned(), vec!["received", "YYYY-MM-DD", "\"x\""]),
             ("an agenda needs a title".to_owned(), vec![]),
             ("something new".to_owned(), vec!["LANG=C"]),

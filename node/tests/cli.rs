@@ -908,10 +908,18 @@ fn two_nodes_connect_share_an_agenda_and_converge() {
         ])
         .json();
     assert_eq!(
-        created.as_object().map(|o| o.len()),
-        Some(1),
-        "prints just the id: {created}"
+        created
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["delivery".to_owned(), "id".to_owned()]),
+        "prints the id and what reached whom: {created}"
     );
+    // B is connected and trusts A: it is listed, and did not refuse.
+    let to_b = created["delivery"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["body"]["id"] == b.body.as_str()))
+        .unwrap_or_else(|| panic!("B in delivery: {created}"));
+    assert_ne!(to_b["state"], "refused", "{created}");
     let id = created["id"].as_str().expect("id").to_owned();
     assert!(is_hex64(&id), "{id}");
 

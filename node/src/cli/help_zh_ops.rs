@@ -22,7 +22,6 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
 ];
 
 /// The Chinese for `en`, if this table has it.
-#[allow(dead_code)] // looked up by `help_zh` once both branches are merged
 pub(crate) fn zh(en: &str) -> Option<&'static str> {
     TABLE.iter().find(|(e, _)| *e == en).map(|(_, z)| *z)
 }

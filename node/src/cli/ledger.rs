@@ -89,6 +89,7 @@ pub enum TopicCommand {
         /// Emergency topics take the fast track.
         #[arg(long, value_enum, default_value = "routine")]
         urgency: Urgency,
+        /// The topic's field.
         #[arg(long, value_enum)]
         category: Category,
         /// The day it came in, YYYY-MM-DD (default: today).
@@ -104,6 +105,7 @@ pub enum TopicCommand {
         /// Accept it (default: screen it out, which needs --reason).
         #[arg(long)]
         accept: bool,
+        /// Why it is screened out.
         #[arg(long, value_enum)]
         reason: Option<Reason>,
         /// The reason in words (required with --reason other).
@@ -138,8 +140,10 @@ pub enum PlanCommand {
         /// The plan's year.
         #[arg(long)]
         year: u32,
+        /// The item's field.
         #[arg(long, value_enum)]
         category: Category,
+        /// The item's title.
         #[arg(long)]
         title: String,
         /// A topic of the ledger it takes up (repeatable).
@@ -163,13 +167,16 @@ pub enum PlanCommand {
 pub enum ExpertCommand {
     /// Add an expert to this body's pool (第三方专家库).
     Add {
+        /// The expert's name.
         #[arg(long)]
         name: String,
         /// Field of expertise.
         #[arg(long)]
         field: Option<String>,
+        /// Where the expert works.
         #[arg(long)]
         affiliation: Option<String>,
+        /// How to reach the expert (kept in this body's ledger only).
         #[arg(long)]
         contact: Option<String>,
         #[command(flatten)]

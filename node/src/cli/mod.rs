@@ -14,7 +14,9 @@ mod client;
 mod data_dir;
 mod dates;
 mod delivery;
+mod doctor;
 mod followup;
+mod help_zh;
 mod help_zh_ops;
 mod ids;
 mod ledger;
@@ -110,6 +112,9 @@ pub enum Command {
     },
     /// Show this node: body, peer id, addresses, peers, spaces.
     Status,
+    /// Check this node and say what to fix: data directory and key permissions, ports,
+    /// each remembered peer, free disk.
+    Doctor,
     /// Manage peers (nodes this node keeps connected to).
     Peer {
         #[command(subcommand)]
@@ -335,6 +340,7 @@ pub enum AgendaCommand {
         /// the topic records the agenda.
         #[arg(long, value_name = "TOPIC")]
         from_topic: Option<String>,
+        /// The agenda's summary (default with --from-topic: the topic's).
         #[arg(long)]
         summary: Option<String>,
         /// Body id of a participating body (repeatable); a unique prefix of 8+ hex
@@ -432,8 +438,10 @@ pub enum AgendaCommand {
 pub struct EditArgs {
     /// Agenda id, or a unique prefix of 8+ hex characters of it.
     pub id: String,
+    /// The new title (one line).
     #[arg(long)]
     pub title: Option<String>,
+    /// The new summary.
     #[arg(long)]
     pub summary: Option<String>,
     /// Write as this member (name or key; default: the first member).
@@ -459,8 +467,8 @@ pub fn field_label(lang: Lang, name: &str) -> String {
 
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
     let lang = Lang::from_env();
+    let cli = parse(lang);
     if let Command::Verify { file, text } = &cli.command {
         // Offline and synchronous: no runtime, no data directory, its own exit statuses.
         return verify::run(file, *text, cli.json, lang);
@@ -483,6 +491,28 @@ pub fn main() -> ExitCode {
             eprintln!("confer: {}", display_line(&message));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The command line, its `--help` in the locale's language.
+fn parse(lang: Lang) -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if lang == Lang::Zh {
+        command = help_zh::localize(command);
+    }
+    let matches = command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match matches {
+        Ok(cli) => cli,
+        Err(e) => match (lang, help_zh::error_zh(&e)) {
+            (Lang::Zh, Some(text)) => {
+                eprintln!("confer: {text}");
+                std::process::exit(2)
+            }
+            _ => e.exit(),
+        },
     }
 }
 
@@ -532,6 +562,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             ui,
         } => run(&data, listen, api, api_insecure, (relays, mdns, ui), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
+        Command::Doctor => doctor::run(&data, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
         Command::Status => {
             let status: StatusView = connect(&data, lang)?

@@ -422,6 +422,7 @@ fn changes_in_words(sp: &crate::views::SpaceView, lang: Lang) -> String {
         .join(lang.pick(", ", "、"));
     let held = match lang {
         Lang::En if total == 0 => "no changes yet".to_owned(),
+        Lang::En if total == 1 => format!("1 change applied ({who})"),
         Lang::En => format!("{total} changes applied ({who})"),
         Lang::Zh if total == 0 => "尚无修改".to_owned(),
         Lang::Zh => format!("已应用 {total} 条修改（{who}）"),

@@ -238,7 +238,7 @@ fn agenda_new_edit_show_and_status_say_which_bodies_hold_the_agenda_and_why_not(
     assert!(zh.contains("尚未添加本节点"), "{zh}");
     let status = a.cli(&["status"]).ok().stdout;
     assert!(status.contains("has not added this node yet"), "{status}");
-    assert!(status.contains("1 changes applied (平湖市政协"), "{status}");
+    assert!(status.contains("1 change applied (平湖市政协"), "{status}");
     assert!(status.contains("all received changes applied"), "{status}");
     // B holds nothing of it.
     assert!(b.status()["spaces"].as_array().is_some_and(Vec::is_empty));
@@ -351,4 +351,294 @@ fn a_forgotten_or_wrong_data_directory_gets_one_coherent_hint() {
         fs::read_dir(&plain).expect("read").next().is_none(),
         "nothing written there"
     );
+}
+
+/// Latin words in Chinese output that are not ids, paths, commands, flags, placeholders,
+/// values to type or names of standards: what a Chinese reader should never meet.
+fn english_words(text: &str) -> Vec<String> {
+    const ALLOWED: &[&str] = &[
+        "confer",
+        "libp2p",
+        "TCP",
+        "QUIC",
+        "HTTP",
+        "API",
+        "JSON",
+        "mDNS",
+        "NAT",
+        "SIGINT",
+        "SIGTERM",
+        "UTF-8",
+        "SHA-256",
+        "Markdown",
+        "HTML",
+        "A4",
+        "KiB",
+        "MiB",
+        "NTP",
+        "redb",
+        "UTC",
+        "LANG=C",
+        "YYYY-MM-DD",
+        "FILE",
+        "ID",
+    ];
+    let mut out = Vec::new();
+    // The usage line is a synopsis of the command to type.
+    for line in text.lines().filter(|l| !l.starts_with("用法：")) {
+        // Backticks quote commands; ［可选值：…］ and ［默认值：…］ hold values to type.
+        let mut cleaned = String::new();
+        let mut in_code = false;
+        let mut in_values = false;
+        let mut rest = line;
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("［可选值：") || rest.starts_with("［默认值：") {
+                in_values = true;
+            }
+            match c {
+                '`' => in_code = !in_code,
+                // “…” quotes what the operator typed.
+                '“' => in_code = true,
+                '”' => in_code = false,
+                '］' => in_values = false,
+                _ if in_code || in_values => {}
+                _ => cleaned.push(c),
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        // A word right after a flag is its value (`--reason other`).
+        let mut after_flag = false;
+        for word in cleaned.split(|c: char| {
+            c.is_whitespace()
+                || !c.is_ascii()
+                || matches!(c, ',' | ';' | '(' | ')' | '[' | ']' | '"')
+        }) {
+            let word = word.trim_matches(|c: char| matches!(c, '.' | ':' | '…'));
+            if word.is_empty() {
+                after_flag = false;
+                continue;
+            }
+            let value = std::mem::replace(&mut after_flag, word.starts_with("--"));
+            if value {
+                continue;
+            }
+            let latin = word.chars().any(|c| c.is_ascii_alphabetic());
+            let code_like = word.starts_with('-')
+                || word.contains('/')
+                || word.contains('$')
+                || word.contains('~')
+                || word.contains('<')
+                || word.contains('_')
+                || word.contains('@')
+                || word.contains('.')
+                || (word.len() >= 8 && word.chars().all(|c| c.is_ascii_hexdigit()))
+                || word.starts_with("12D3Koo")
+                || word.chars().all(|c| !c.is_ascii_lowercase());
+            if latin && !code_like && !ALLOWED.contains(&word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The subcommands a `--help` lists under 命令.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("命令"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn chinese_help_and_errors_are_entirely_chinese() {
+    let root = TempDir::new().expect("tempdir");
+    let a = Node::init(root.path(), "a", "平湖市政协");
+    let zh = |args: &[&str]| cli_lang(&a.data, "zh_CN.UTF-8", args);
+    // Every command's --help, recursively.
+    let mut queue: Vec<Vec<String>> = vec![vec![]];
+    let mut seen = 0;
+    while let Some(path) = queue.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = zh(&args).ok();
+        seen += 1;
+        let names = subcommands(&out.stdout);
+        let words: Vec<String> = english_words(&out.stdout)
+            .into_iter()
+            .filter(|w| !names.contains(w))
+            .collect();
+        assert!(
+            words.is_empty(),
+            "English in `{}`: {words:?}\n{}",
+            args.join(" "),
+            out.stdout
+        );
+        assert!(out.stdout.contains("用法："), "{}", out.stdout);
+        for sub in subcommands(&out.stdout) {
+            let mut next = path.clone();
+            next.push(sub);
+            queue.push(next);
+        }
+    }
+    assert!(seen > 80, "walked {seen} commands");
+    // And English stays English.
+    let en = cli(&a.data, &["agenda", "new", "--help"]).ok().stdout;
+    assert!(en.contains("Usage:") && en.contains("--summary"), "{en}");
+
+    // Command-line errors clap finds, in Chinese too.
+    for args in [
+        &["agenda", "new", "--title", "T"][..],
+        &["agenda", "nw"],
+        &["peer", "add", "notanaddr"],
+        &["report", "--year", "2025", "--format", "pdf"],
+        &["status", "--bogus"],
+    ] {
+        let out = zh(args);
+        assert_eq!(out.status.code(), Some(2), "{}", out.describe());
+        assert!(out.stderr.starts_with("confer: "), "{}", out.describe());
+        let words = english_words(&out.stderr);
+        assert!(words.is_empty(), "English in {}: {words:?}", out.stderr);
+    }
+
+    // Error paths, with the node not running and running.
+    let not_running = zh(&["status"]).one_line_error();
+    assert!(english_words(&not_running).is_empty(), "{not_running}");
+    let mut a = a;
+    a.start(LOOPBACK);
+    let zh = |args: &[&str]| cli_lang(&a.data, "zh_CN.UTF-8", args);
+    let errors = [
+        zh(&["agenda", "new", "--title", "T", "--with", "194b3a70"]),
+        zh(&["agenda", "new", "--title", "T", "--with", "not-hex"]),
+        zh(&["agenda", "show", "194B3A70"]),
+        zh(&["agenda", "show", "12"]),
+        zh(&["peer", "add", "/ip4/127.0.0.1/tcp/1"]),
+        zh(&[
+            "peer",
+            "remove",
+            "12D3KooWDPQ1CRCpcw2dngWzMVasjv1RJqKsNLPmBqh8aSus1uqx",
+        ]),
+        zh(&["trust", "194b3a70"]),
+        zh(&["untrust", "194b3a70"]),
+        zh(&["agenda", "edit", &"ab".repeat(32)]),
+        zh(&["history", &"ab".repeat(32)]),
+    ];
+    for out in errors {
+        let line = out.one_line_error();
+        let words = english_words(&line);
+        assert!(words.is_empty(), "English in {line}: {words:?}");
+    }
+}
+
+fn doctor_check<'v>(report: &'v Value, name: &str) -> Vec<&'v Value> {
+    report["checks"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["check"] == name).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn doctor_says_what_to_fix() {
+    let root = TempDir::new().expect("tempdir");
+    let mut a = Node::init(root.path(), "a", "平湖市政协");
+    let mut b = Node::init(root.path(), "b", "金山区政协");
+
+    // Not running, keys private, body key in plaintext.
+    let out = a.cli(&["doctor", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        doctor_check(&report, "data_dir")[0]["status"],
+        "ok",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "key_files")[0]["status"],
+        "ok",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "body_key")[0]["status"],
+        "warn",
+        "{report}"
+    );
+    assert_eq!(
+        doctor_check(&report, "node")[0]["status"],
+        "warn",
+        "{report}"
+    );
+    assert_eq!(doctor_check(&report, "disk")[0]["status"], "ok", "{report}");
+    assert_eq!(
+        doctor_check(&report, "clock")[0]["status"],
+        "skipped",
+        "{report}"
+    );
+
+    // A key file others can read: a failure naming the fix, exit status 1.
+    let key = a.data.join("keys/node.key");
+    let key = if key.exists() {
+        key
+    } else {
+        fs::read_dir(a.data.join("keys"))
+            .expect("keys")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.is_file())
+            .expect("a key file")
+    };
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = a.cli(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    assert!(
+        out.stdout.contains("FAIL") && out.stdout.contains(&format!("chmod 600 {}", key.display())),
+        "{}",
+        out.describe()
+    );
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    // Running, with one peer that cannot be reached and one that is connected.
+    a.start(LOOPBACK);
+    b.start(LOOPBACK);
+    let dead = Node::init(root.path(), "c", "嘉善县政协");
+    let nowhere = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", closed_port(), dead.peer);
+    a.cli(&["peer", "add", &nowhere]).ok();
+    a.cli(&["peer", "add", &b.tcp_addr()]).ok();
+    wait_trusted(&a, &b);
+    let out = a.cli(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(doctor_check(&report, "node")[0]["status"], "ok", "{report}");
+    let peers = doctor_check(&report, "peer");
+    let bad = peers
+        .iter()
+        .find(|p| p["detail"].as_str().is_some_and(|d| d.contains(&dead.peer)))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(bad["status"], "fail");
+    assert!(
+        bad["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not accept TCP connections from here")),
+        "{bad}"
+    );
+    assert!(
+        bad["fix"].as_str().is_some_and(|f| f.contains("--replace")),
+        "{bad}"
+    );
+    let good = peers
+        .iter()
+        .find(|p| p["detail"].as_str().is_some_and(|d| d.contains(&b.peer)))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(good["status"], "ok", "{report}");
+
+    // Fixed: nothing fails, exit 0; in Chinese, entirely.
+    a.cli(&["peer", "remove", &dead.peer]).ok();
+    let out = a.cli(&["doctor"]).ok();
+    assert!(out.stdout.contains("connected"), "{}", out.stdout);
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["doctor"]).ok().stdout;
+    assert!(zh.contains("已连接") && zh.contains("处理："), "{zh}");
+    let words = english_words(&zh);
+    assert!(words.is_empty(), "English in {zh}: {words:?}");
 }

@@ -297,6 +297,7 @@ pub enum OutcomeCommand {
         /// The assessment.
         #[arg(long)]
         text: String,
+        /// How well the outcome was carried out.
         #[arg(long, value_enum)]
         rating: Satisfaction,
         /// The expert giving it (an expert shared into the agenda; default: this body).

@@ -1,0 +1,410 @@
+//! `confer doctor`: checks what an operator would otherwise find out the hard way, and
+//! says what to fix — the data directory and its key files' permissions, the body key
+//! kept in plaintext on the node, whether the node runs and its ports (or, when it does
+//! not run, whether the default ones are free), each remembered peer (the node's own
+//! view, and a plain TCP connection from here to each address), free disk. Clock skew is
+//! reported as not checked: the sync protocol carries no clock, by design (acceptance
+//! never depends on one).
+//!
+//! Exit status 0 when nothing failed (warnings allowed), 1 otherwise.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::client::Client;
+use super::peers::dial_error;
+use super::print_json;
+use super::render::text;
+use crate::i18n::Lang;
+use crate::views::StatusView;
+
+/// Longest a TCP connection to a remembered peer's address may take here.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Free space under which the data directory's file system is a warning.
+const LOW_DISK_BYTES: u64 = 1 << 30;
+
+/// One check and its verdict.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Check {
+    /// `data_dir`, `key_files`, `body_key`, `node`, `port`, `peer`, `disk`, `clock`.
+    pub check: &'static str,
+    /// `ok`, `warn`, `fail`, or `skipped`.
+    pub status: &'static str,
+    pub detail: String,
+    /// What to do, if anything.
+    pub fix: Option<String>,
+}
+
+fn check(check: &'static str, status: &'static str, detail: String, fix: Option<String>) -> Check {
+    Check {
+        check,
+        status,
+        detail,
+        fix,
+    }
+}
+
+/// The permission bits group and others hold on `path`.
+fn open_bits(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o077)
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => files_under(&path, out),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// The checks on the data directory itself, without the node.
+pub fn local_checks(data: &Path, lang: Lang) -> Vec<Check> {
+    let mut out = Vec::new();
+    let dir = data.display().to_string();
+    if !data.is_dir() {
+        out.push(check(
+            "data_dir",
+            "fail",
+            super::data_dir::missing(lang, data),
+            None,
+        ));
+        return out;
+    }
+    if !crate::identity::initialised(data) {
+        out.push(check(
+            "data_dir",
+            "fail",
+            super::data_dir::not_initialised(lang, data),
+            None,
+        ));
+        return out;
+    }
+    match open_bits(data) {
+        Some(bits) if bits & 0o022 != 0 => out.push(check(
+            "data_dir",
+            "warn",
+            match lang {
+                Lang::En => format!("{dir} can be written by group or others"),
+                Lang::Zh => format!("{dir} 可被同组或其他用户写入"),
+            },
+            Some(format!("chmod go-w {dir}")),
+        )),
+        _ => out.push(check(
+            "data_dir",
+            "ok",
+            match lang {
+                Lang::En => format!("{dir} holds this body's identity"),
+                Lang::Zh => format!("{dir} 中有本机构的身份"),
+            },
+            None,
+        )),
+    }
+    let keys = crate::identity::keys_dir(data);
+    let mut files = Vec::new();
+    files_under(&keys, &mut files);
+    files.sort();
+    let open: Vec<String> = files
+        .iter()
+        .filter(|f| open_bits(f).is_some_and(|b| b != 0))
+        .map(|f| f.display().to_string())
+        .collect();
+    if open.is_empty() {
+        out.push(check(
+            "key_files",
+            "ok",
+            match lang {
+                Lang::En => format!("{} key files, readable by their owner only", files.len()),
+                Lang::Zh => format!("{} 个密钥文件，仅所有者可读", files.len()),
+            },
+            None,
+        ));
+    } else {
+        out.push(check(
+            "key_files",
+            "fail",
+            match lang {
+                Lang::En => format!(
+                    "group or others can read {} (`confer run` refuses to start)",
+                    open.join(", ")
+                ),
+                Lang::Zh => format!(
+                    "同组或其他用户可读取 {}（`confer run` 会拒绝启动）",
+                    open.join("、")
+                ),
+            },
+            Some(format!("chmod 600 {}", open.join(" "))),
+        ));
+    }
+    if keys.join("body.key").exists() {
+        out.push(check(
+            "body_key",
+            "warn",
+            lang.pick(
+                "the body key is kept in plaintext on the node (keys/body.key): whoever copies it can act for the body",
+                "机构密钥以明文保存在节点上（keys/body.key）：复制到它的人即可代表本机构",
+            )
+            .to_owned(),
+            Some(lang.pick(
+                "`confer body-key encrypt`, or copy it offline and `confer body-key remove`",
+                "运行 `confer body-key encrypt`，或离线备份后运行 `confer body-key remove`",
+            ).to_owned()),
+        ));
+    } else {
+        out.push(check(
+            "body_key",
+            "ok",
+            lang.pick(
+                "the body key is encrypted or kept offline",
+                "机构密钥已加密或离线保存",
+            )
+            .to_owned(),
+            None,
+        ));
+    }
+    out.push(disk(data, lang));
+    out
+}
+
+fn disk(data: &Path, lang: Lang) -> Check {
+    match nix::sys::statvfs::statvfs(data) {
+        Ok(stat) => {
+            // 32-bit on some platforms.
+            #[allow(clippy::useless_conversion)]
+            let free = u64::from(stat.blocks_available()) * u64::from(stat.fragment_size());
+            let mib = free / (1 << 20);
+            if free < LOW_DISK_BYTES {
+                check(
+                    "disk",
+                    "warn",
+                    match lang {
+                        Lang::En => format!("only {mib} MiB free where the data directory is; a full disk stops the node"),
+                        Lang::Zh => format!("数据目录所在磁盘仅剩 {mib} MiB；磁盘写满会使节点停止"),
+                    },
+                    Some(lang.pick("free space or move the data directory", "请清理磁盘或迁移数据目录").to_owned()),
+                )
+            } else {
+                check(
+                    "disk",
+                    "ok",
+                    match lang {
+                        Lang::En => format!("{mib} MiB free where the data directory is"),
+                        Lang::Zh => format!("数据目录所在磁盘剩余 {mib} MiB"),
+                    },
+                    None,
+                )
+            }
+        }
+        Err(e) => check(
+            "disk",
+            "skipped",
+            match lang {
+                Lang::En => format!("cannot read the file system's free space: {e}"),
+                Lang::Zh => "无法读取磁盘剩余空间".to_owned(),
+            },
+            None,
+        ),
+    }
+}
+
+/// Whether a TCP port on this machine is free to listen on (no SO_REUSEPORT).
+fn port_free(addr: SocketAddr) -> bool {
+    std::net::TcpListener::bind(addr).is_ok()
+}
+
+/// The IP and TCP port of a peer address (`/ip4|ip6/…/tcp/PORT/…`).
+fn tcp_target(addr: &str) -> Option<SocketAddr> {
+    let addr: libp2p::Multiaddr = addr.parse().ok()?;
+    let mut ip = None;
+    for p in addr.iter() {
+        match p {
+            libp2p::multiaddr::Protocol::Ip4(a) => ip = Some(std::net::IpAddr::from(a)),
+            libp2p::multiaddr::Protocol::Ip6(a) => ip = Some(std::net::IpAddr::from(a)),
+            libp2p::multiaddr::Protocol::Tcp(port) => {
+                return ip.map(|ip| SocketAddr::new(ip, port))
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The checks that need the running node (or, if it does not run, the default ports).
+async fn node_checks(data: &Path, lang: Lang) -> Vec<Check> {
+    let mut out = Vec::new();
+    let status = match Client::from_data_dir(data) {
+        Ok(client) => client
+            .get::<StatusView>("/v1/status")
+            .await
+            .map_err(|e| e.explain(lang, data)),
+        Err(e) => Err(e.explain(lang, data)),
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(why) => {
+            out.push(check("node", "warn", why, None));
+            for (what, addr) in [("p2p", "0.0.0.0:4646"), ("api", "127.0.0.1:4647")] {
+                let Ok(addr) = addr.parse::<SocketAddr>() else {
+                    continue;
+                };
+                let free = port_free(addr);
+                out.push(check(
+                    "port",
+                    if free { "ok" } else { "fail" },
+                    match (free, lang) {
+                        (true, Lang::En) => format!("the default {what} port {addr} is free for `confer run`"),
+                        (true, Lang::Zh) => format!("`confer run` 的默认端口 {addr} 空闲"),
+                        (false, Lang::En) => format!("another process holds the default {what} port {addr}"),
+                        (false, Lang::Zh) => format!("默认端口 {addr} 已被另一进程占用"),
+                    },
+                    (!free).then(|| lang.pick("stop that process, or start the node with --listen / --api on another port", "请停止该进程，或用 --listen / --api 另选端口启动节点").to_owned()),
+                ));
+            }
+            return out;
+        }
+    };
+    out.push(check(
+        "node",
+        "ok",
+        match lang {
+            Lang::En => format!("running, listening on {}", status.listen.join(", ")),
+            Lang::Zh => format!("正在运行，监听 {}", status.listen.join("、")),
+        },
+        None,
+    ));
+    if status.remembered_peers.is_empty() {
+        out.push(check(
+            "peer",
+            "warn",
+            lang.pick(
+                "no remembered peers: this node syncs with nobody",
+                "没有已记录的节点：本节点不与任何节点同步",
+            )
+            .to_owned(),
+            Some(
+                lang.pick(
+                    "`confer peer add ADDRESS` with the address the other committee sent",
+                    "用对方政协提供的地址运行 `confer peer add 地址`",
+                )
+                .to_owned(),
+            ),
+        ));
+    }
+    for p in &status.remembered_peers {
+        let name = status
+            .peers
+            .iter()
+            .find(|c| c.peer_id == p.peer_id)
+            .and_then(|c| c.body.as_ref())
+            .and_then(|b| b.name.clone())
+            .map(|n| format!(" ({})", text(&n)))
+            .unwrap_or_default();
+        if p.state == "connected" {
+            out.push(check(
+                "peer",
+                "ok",
+                match lang {
+                    Lang::En => format!("{}{name}: connected", p.peer_id),
+                    Lang::Zh => format!("{}{name}：已连接", p.peer_id),
+                },
+                None,
+            ));
+            continue;
+        }
+        let tcp: Vec<String> = p
+            .addresses
+            .iter()
+            .filter_map(|a| tcp_target(a))
+            .map(|target| {
+                let reached = TcpStream::connect_timeout(&target, CONNECT_TIMEOUT).is_ok();
+                match (reached, lang) {
+                    (true, Lang::En) => format!("{target} accepts TCP connections from here"),
+                    (true, Lang::Zh) => format!("从本机可以连接 {target}"),
+                    (false, Lang::En) => {
+                        format!("{target} does not accept TCP connections from here")
+                    }
+                    (false, Lang::Zh) => format!("从本机无法连接 {target}"),
+                }
+            })
+            .collect();
+        let last = p
+            .last_error
+            .as_ref()
+            .map(|e| dial_error(e, lang))
+            .unwrap_or_default();
+        out.push(check(
+            "peer",
+            "fail",
+            match lang {
+                Lang::En => format!("{}{name}: not connected; last error {last}; {}", p.peer_id, tcp.join("; ")),
+                Lang::Zh => format!("{}{name}：未连接；最近一次错误 {last}；{}", p.peer_id, tcp.join("；")),
+            },
+            Some(lang.pick(
+                "check the address and peer id with the other committee, and that its node runs and its firewall lets this node in; `confer peer add ADDRESS --replace` fixes a wrong address",
+                "请与对方政协核对地址和节点编号，确认其节点在运行、防火墙允许本节点连接；地址有误时用 `confer peer add 地址 --replace` 更正",
+            ).to_owned()),
+        ));
+    }
+    out
+}
+
+/// `confer doctor`.
+pub async fn run(data: &Path, json: bool, lang: Lang) -> Result<(), String> {
+    let mut checks = local_checks(data, lang);
+    let usable = checks
+        .iter()
+        .all(|c| c.check != "data_dir" || c.status != "fail");
+    if usable {
+        checks.extend(node_checks(data, lang).await);
+    }
+    checks.push(check(
+        "clock",
+        "skipped",
+        lang.pick(
+            "clock skew against peers is not checked: the sync protocol carries no clock (whether an entry counts never depends on one); dates the CLI writes use this machine's clock, so keep it synchronised (NTP)",
+            "未检查与其他节点的时钟偏差：同步协议不携带时间（条目是否有效从不取决于时钟）；命令行写入的日期取自本机时钟，请保持时间同步（NTP）",
+        )
+        .to_owned(),
+        None,
+    ));
+    let failed = checks.iter().filter(|c| c.status == "fail").count();
+    if json {
+        print_json(&serde_json::json!({ "ok": failed == 0, "checks": checks }))?;
+    } else {
+        for c in &checks {
+            let mark = match (c.status, lang) {
+                ("ok", Lang::En) => "OK  ",
+                ("ok", Lang::Zh) => "正常",
+                ("warn", Lang::En) => "WARN",
+                ("warn", Lang::Zh) => "注意",
+                ("fail", Lang::En) => "FAIL",
+                ("fail", Lang::Zh) => "问题",
+                (_, Lang::En) => "SKIP",
+                (_, Lang::Zh) => "未查",
+            };
+            println!("{mark}  {}", c.detail);
+            if let Some(fix) = &c.fix {
+                println!("      {} {fix}", lang.pick("fix:", "处理："));
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(match lang {
+            Lang::En => format!("{n} checks failed (see above)"),
+            Lang::Zh => format!("{n} 项检查未通过（见上）"),
+        }),
+    }
+}
