@@ -59,9 +59,15 @@ pub enum AccountCommand {
     /// Every account, its member key and state.
     List,
     /// Give an account a new one-time password.
-    Reset { name: String },
+    Reset {
+        /// The account's login name
+        name: String,
+    },
     /// Remove an account.
-    Remove { name: String },
+    Remove {
+        /// The account's login name
+        name: String,
+    },
 }
 
 pub fn execute(data: &Path, command: AccountCommand, json: bool, lang: Lang) -> Result<(), String> {

@@ -258,6 +258,19 @@ const TABLE: &[(&str, &str)] = &[
     ("libp2p listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces", "libp2p 监听地址（可重复）。默认：所有网络接口的 4646 端口，TCP 和 QUIC"),
     ("member (委员), staff (工作人员), secretary-general (秘书长), chair (主席) or vice-chair (副主席)", "角色：委员、工作人员、秘书长、主席或副主席"),
     ("提与落: one suggestion across rounds and bodies — submissions, instructions, each unit's handling and feedback, evaluations, findings", "提与落：一条意见建议跨轮次、跨机构的全过程——报送、批示、各承办单位的办理和反馈、评价、监督发现"),
+    ("Serve the web UI on this address (none: no UI). Loopback, or HTTPS (--ui-cert, --ui-key), or --ui-insecure", "在此地址提供网页界面（不填则没有网页界面）。须为本机回环地址，或启用 HTTPS（--ui-cert、--ui-key），或加 --ui-insecure"),
+    ("PEM certificate chain for the UI's HTTPS", "网页界面 HTTPS 的 PEM 证书链"),
+    ("PEM private key for the UI's HTTPS", "网页界面 HTTPS 的 PEM 私钥"),
+    ("Allow --ui on an address other than loopback without HTTPS, although passwords and session cookies then travel unencrypted", "允许在非回环地址上不用 HTTPS 提供网页界面（密码和会话 Cookie 将以明文传输）"),
+    ("Web UI accounts: each person's login, bound to one of this body's member keys", "网页界面账户：每人一个登录账户，绑定本机构的一把成员密钥"),
+    ("Make an account bound to a member key; prints its one-time password, which must be changed at the first login", "创建绑定成员密钥的账户；输出一次性密码，首次登录时必须修改"),
+    ("The login name, e.g. zhang.san", "登录名，例如 zhang.san"),
+    ("The member key the person signs as (full hex, or a unique prefix of 8+ characters; see `confer member list`)", "此人签名所用的成员密钥（完整十六进制，或至少 8 位的唯一前缀；见 `confer member list`）"),
+    ("May manage accounts in the UI", "可在网页界面中管理账户"),
+    ("Every account, its member key and state", "所有账户及其成员密钥和状态"),
+    ("Give an account a new one-time password", "为账户重新生成一次性密码"),
+    ("The account's login name", "账户的登录名"),
+    ("Remove an account", "删除账户"),
 ];
 
 /// The Chinese for `en`, if this table or the operations commands' has it.
