@@ -17,8 +17,8 @@ pub mod relay;
 pub mod runtime;
 pub mod store;
 pub mod sync_file;
-pub mod versions;
 pub mod ui;
+pub mod versions;
 pub mod views;
 
 pub use config::Config;

@@ -261,7 +261,7 @@ const TABLE: &[(&str, &str)] = &[
     ("Serve the web UI on this address (none: no UI). Loopback, or HTTPS (--ui-cert, --ui-key), or --ui-insecure", "在此地址提供网页界面（不填则没有网页界面）。须为本机回环地址，或启用 HTTPS（--ui-cert、--ui-key），或加 --ui-insecure"),
     ("PEM certificate chain for the UI's HTTPS", "网页界面 HTTPS 的 PEM 证书链"),
     ("PEM private key for the UI's HTTPS", "网页界面 HTTPS 的 PEM 私钥"),
-    ("Allow --ui on an address other than loopback without HTTPS, although passwords and session cookies then travel unencrypted", "允许在非回环地址上不用 HTTPS 提供网页界面（密码和会话 Cookie 将以明文传输）"),
+    ("Allow --ui on an address other than loopback without HTTPS, although passwords and session cookies then travel unencrypted", "允许在非回环地址上不用 HTTPS 提供网页界面（密码和会话凭据将以明文传输）"),
     ("Web UI accounts: each person's login, bound to one of this body's member keys", "网页界面账户：每人一个登录账户，绑定本机构的一把成员密钥"),
     ("Make an account bound to a member key; prints its one-time password, which must be changed at the first login", "创建绑定成员密钥的账户；输出一次性密码，首次登录时必须修改"),
     ("The login name, e.g. zhang.san", "登录名，例如 zhang.san"),
