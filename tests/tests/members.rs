@@ -281,41 +281,17 @@ async fn a_revoked_node_key_is_disconnected_and_refused() {
     let mut stolen = Rogue::new(random_seed(), &a.body_secret(), "A 政协");
     stolen.dial(&b.addr()).await;
     stolen.hello().await;
-    let node_key = stolen.node_key.public();
     let peer = stolen.swarm.local_peer_id().to_string();
     assert!(b.has_proven_peer(&peer).await, "B took the node as A's");
 
-    let reach = confer_node::views::Reach {
-        body: a.body.to_string(),
-        key: node_key.to_string(),
-        spaces: std::iter::once((id.to_string(), 0)).collect(),
-        since: unix_now(),
-    };
-    let body_key = a.body_secret();
-    let signed = reach
-        .revocations()
-        .expect("revocations")
-        .into_iter()
-        .map(|r| r.sign(&body_key).expect("sign"))
-        .collect();
-    a.handle.revoke(signed).await.expect("revoke the node key");
+    revoke_node_key(&a, &stolen, &[id]).await;
 
     eventually("B drops the revoked node", WAIT, || async {
         ensure(!b.has_proven_peer(&peer).await, || "still connected".into())
     })
     .await;
     // It comes back: its Hello is refused, with the reason.
-    stolen.dial(&b.addr()).await;
-    let again = stolen
-        .request(&confer_protocol::Message::Hello {
-            node: stolen.cert.clone(),
-            chain: vec![],
-        })
-        .await;
-    assert!(
-        matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
-        "B accepted a revoked node key again: {again:?}"
-    );
+    hello_refused_as_revoked(&b, &mut stolen).await;
     honest_sync_still_works(&a, &b, id, "撤销节点之后").await;
 }
 
@@ -343,20 +319,7 @@ async fn a_revoked_node_key_reaches_partners_that_share_no_agenda() {
     assert!(c.has_proven_peer(&peer).await, "C took the node as A's");
     assert!(d.has_proven_peer(&peer).await, "D took the node as A's");
 
-    let reach = confer_node::views::Reach {
-        body: a.body.to_string(),
-        key: stolen.node_key.public().to_string(),
-        spaces: std::iter::once((id.to_string(), 0)).collect(),
-        since: unix_now(),
-    };
-    let body_key = a.body_secret();
-    let signed = reach
-        .revocations()
-        .expect("revocations")
-        .into_iter()
-        .map(|r| r.sign(&body_key).expect("sign"))
-        .collect();
-    a.handle.revoke(signed).await.expect("revoke the node key");
+    revoke_node_key(&a, &stolen, &[id]).await;
 
     eventually("C drops the revoked node", WAIT, || async {
         ensure(!c.has_proven_peer(&peer).await, || "still connected".into())
@@ -371,19 +334,7 @@ async fn a_revoked_node_key_reaches_partners_that_share_no_agenda() {
         ensure(!d.has_proven_peer(&peer).await, || "still connected".into())
     })
     .await;
-    for (node, rogue) in [(&c, &mut stolen), (&d, &mut at_d)] {
-        rogue.dial(&node.addr()).await;
-        let again = rogue
-            .request(&confer_protocol::Message::Hello {
-                node: rogue.cert.clone(),
-                chain: vec![],
-            })
-            .await;
-        assert!(
-            matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
-            "{} accepted a revoked node key again: {again:?}",
-            node.name
-        );
-    }
+    hello_refused_as_revoked(&c, &mut stolen).await;
+    hello_refused_as_revoked(&d, &mut at_d).await;
     honest_sync_still_works(&a, &b, id, "撤销节点之后").await;
 }

@@ -143,35 +143,12 @@ async fn a_revoked_node_key_reaches_an_unconnected_partner_through_a_file() {
     let peer = stolen.swarm.local_peer_id().to_string();
     assert!(c.has_proven_peer(&peer).await, "C took the node as A's");
 
-    let reach = confer_node::views::Reach {
-        body: a.body.to_string(),
-        key: stolen.node_key.public().to_string(),
-        spaces: Default::default(),
-        since: unix_now(),
-    };
-    let body_key = a.body_secret();
-    let signed = reach
-        .revocations()
-        .expect("revocations")
-        .into_iter()
-        .map(|r| r.sign(&body_key).expect("sign"))
-        .collect();
-    a.handle.revoke(signed).await.expect("revoke the node key");
+    revoke_node_key(&a, &stolen, &[]).await;
     import(&c, export(&a, &c, None).await).await;
 
     eventually("C drops the revoked node", WAIT, || async {
         ensure(!c.has_proven_peer(&peer).await, || "still connected".into())
     })
     .await;
-    stolen.dial(&c.addr()).await;
-    let again = stolen
-        .request(&confer_protocol::Message::Hello {
-            node: stolen.cert.clone(),
-            chain: vec![],
-        })
-        .await;
-    assert!(
-        matches!(&again, Ok(confer_protocol::Message::Refused { detail, .. }) if detail.contains("revoked")),
-        "C accepted a revoked node key again: {again:?}"
-    );
+    hello_refused_as_revoked(&c, &mut stolen).await;
 }

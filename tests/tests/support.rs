@@ -166,3 +166,42 @@ pub async fn push(
         other => panic!("expected PushAck from a member-body peer's push, got {other:?}"),
     }
 }
+
+/// `body_node` revokes the stolen node key of `rogue` (its body's) as `confer node revoke`
+/// does: cutoff 0 in each space of `spaces`, and one revocation of scope `Later`.
+pub async fn revoke_node_key(body_node: &TestNode, rogue: &Rogue, spaces: &[SpaceId]) {
+    let reach = confer_node::views::Reach {
+        body: body_node.body.to_string(),
+        key: rogue.node_key.public().to_string(),
+        spaces: spaces.iter().map(|s| (s.to_string(), 0)).collect(),
+        since: unix_now(),
+    };
+    let body_key = body_node.body_secret();
+    let signed = reach
+        .revocations()
+        .expect("revocations")
+        .into_iter()
+        .map(|r| r.sign(&body_key).expect("sign"))
+        .collect();
+    body_node
+        .handle
+        .revoke(signed)
+        .await
+        .expect("revoke the node key");
+}
+
+/// After `node` dropped the revoked `rogue`: its Hello is refused, naming the revocation.
+pub async fn hello_refused_as_revoked(node: &TestNode, rogue: &mut Rogue) {
+    rogue.dial(&node.addr()).await;
+    let again = rogue
+        .request(&Message::Hello {
+            node: rogue.cert.clone(),
+            chain: vec![],
+        })
+        .await;
+    assert!(
+        matches!(&again, Ok(Message::Refused { detail, .. }) if detail.contains("revoked")),
+        "{} accepted a revoked node key again: {again:?}",
+        node.name
+    );
+}
