@@ -144,32 +144,21 @@ impl Replica {
         revocations: Vec<Revocation>,
         fx: &mut Effects,
     ) {
-        let Some(genesis) = self.spaces.get(&space).map(|s| s.genesis().clone()) else {
+        let Some(created_at) = self.spaces.get(&space).map(|s| s.genesis().created_at) else {
             return;
         };
-        let mut refused = 0usize;
-        for r in revocations {
-            if self.spaces.get(&space).is_some_and(|s| s.has_had(&r.body))
-                && r.applies_to(&space, genesis.created_at)
-                && self.certs.authorised(&r.signer, &r.body)
-            {
-                if let Some(p) = self.peers.get_mut(&peer) {
-                    p.revocations_sent.insert(digest(&r));
-                }
-                self.take_revocation(r, fx);
-            } else {
-                refused += 1;
-            }
-        }
-        if refused > 0 {
-            fx.events.push(Event::PeerRefused {
-                peer,
-                space: Some(space),
-                reason: format!(
+        let accept = |me: &Self, r: &Revocation| {
+            me.spaces.get(&space).is_some_and(|s| s.has_had(&r.body))
+                && r.applies_to(&space, created_at)
+        };
+        self.take_from_peer(peer, revocations, accept, fx, |refused| {
+            (
+                Some(space),
+                format!(
                     "{refused} revocation(s) by bodies that are not members of the space, or for other spaces"
                 ),
-            });
-        }
+            )
+        });
     }
 
     /// Revocations of scope `Later` a peer sent outside any space: taken from a body this
@@ -180,13 +169,34 @@ impl Replica {
         revocations: Vec<Revocation>,
         fx: &mut Effects,
     ) {
+        let accept = |me: &Self, r: &Revocation| {
+            matches!(r.scope, Scope::Later)
+                && (r.body == me.identity.body() || me.trusted.contains(&r.body))
+        };
+        self.take_from_peer(peer, revocations, accept, fx, |refused| {
+            (
+                None,
+                format!(
+                    "{refused} lasting revocation(s) of other scopes, by bodies this node does not trust, or by unauthorised keys"
+                ),
+            )
+        });
+    }
+
+    /// Takes each of a peer's revocations that `accept` allows and whose signer is
+    /// authorised for its body (remembering the peer has it); reports the rest, if any,
+    /// with `refusal(count)`: the space it concerns and the reason.
+    fn take_from_peer(
+        &mut self,
+        peer: PeerKey,
+        revocations: Vec<Revocation>,
+        accept: impl Fn(&Self, &Revocation) -> bool,
+        fx: &mut Effects,
+        refusal: impl FnOnce(usize) -> (Option<SpaceId>, String),
+    ) {
         let mut refused = 0usize;
         for r in revocations {
-            let body_known = r.body == self.identity.body() || self.trusted.contains(&r.body);
-            if matches!(r.scope, Scope::Later)
-                && body_known
-                && self.certs.authorised(&r.signer, &r.body)
-            {
+            if accept(self, &r) && self.certs.authorised(&r.signer, &r.body) {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.revocations_sent.insert(digest(&r));
                 }
@@ -196,12 +206,11 @@ impl Replica {
             }
         }
         if refused > 0 {
+            let (space, reason) = refusal(refused);
             fx.events.push(Event::PeerRefused {
                 peer,
-                space: None,
-                reason: format!(
-                    "{refused} lasting revocation(s) of other scopes, by bodies this node does not trust, or by unauthorised keys"
-                ),
+                space,
+                reason,
             });
         }
     }
