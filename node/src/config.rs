@@ -40,6 +40,9 @@ pub struct Config {
     /// (at once if it sends anything but Hello first; peers added with `peer add`
     /// excepted). Default 30 s.
     pub hello_deadline: Duration,
+    /// Where `run` serves Prometheus metrics without a token (`--metrics`,
+    /// [`crate::metrics`]); `None`: only on the local API, with its token.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             relays: Vec::new(),
             mdns: false,
             hello_deadline: Duration::from_secs(30),
+            metrics: None,
         }
     }
 

@@ -36,6 +36,11 @@ pub enum NodeFailure {
     PortTaken { addr: String, reason: String },
     #[error("API: {0}")]
     Api(String),
+    #[error("cannot serve metrics on {addr} (--metrics): {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A node running in this process.
@@ -555,6 +560,7 @@ fn decode_prefix(
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), NodeFailure> {
     let api_addr = config.api;
     let api_file = config.api_file();
+    let metrics_addr = config.metrics;
     let node = start(config).await?;
     let api = match api_addr {
         Some(addr) => Some(
@@ -562,6 +568,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
                 .await
                 .map_err(|e| NodeFailure::Api(e.to_string()))?,
         ),
+        None => None,
+    };
+    let metrics = match metrics_addr {
+        Some(addr) => match crate::metrics::serve(addr, node.handle.clone()).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                if let Some(api) = api {
+                    api.stop().await;
+                }
+                let _ = std::fs::remove_file(&api_file);
+                let _ = node.shutdown().await;
+                return Err(NodeFailure::Metrics { addr, source: e });
+            }
+        },
         None => None,
     };
     let handle = node.handle.clone();
@@ -579,6 +599,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     };
     if let Some(api) = api {
         api.stop().await;
+    }
+    if let Some(metrics) = metrics {
+        metrics.stop().await;
     }
     let _ = std::fs::remove_file(&api_file);
     result

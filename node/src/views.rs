@@ -53,6 +53,9 @@ pub struct StatusView {
     /// (space, author, seq).
     #[serde(default)]
     pub equivocations: Vec<EquivocationView>,
+    /// Durable store commits since start and how long they took (`GET /metrics`).
+    #[serde(default)]
+    pub store_commits: crate::metrics::CommitLatencyView,
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a
@@ -119,6 +122,10 @@ pub struct TrafficView {
     /// answer did not decode); each is also logged as a warning.
     #[serde(default)]
     pub requests_failed: u64,
+    /// Entries refused since start by kind of reason
+    /// (`confer_protocol::space::Rejection::code`: `bad_signature`, `unauthorized`, …).
+    #[serde(default)]
+    pub rejected_by_reason: BTreeMap<String, u64>,
 }
 
 /// What became of the entries peers sent: applied (or waiting for their dependencies),

@@ -504,7 +504,14 @@ impl EventLoop {
                     counts.accepted += *accepted as u64;
                     counts.duplicates += *duplicates as u64;
                 }
-                Event::EntriesRejected { count, .. } => counts.rejected += *count as u64,
+                Event::EntriesRejected { count, code, .. } => {
+                    counts.rejected += *count as u64;
+                    *self
+                        .traffic
+                        .rejected_by_reason
+                        .entry((*code).to_owned())
+                        .or_default() += *count as u64;
+                }
                 Event::ForeignUseOfOwnKey {
                     peer,
                     space,
@@ -585,6 +592,7 @@ impl EventLoop {
                     space,
                     count,
                     reason,
+                    ..
                 } => {
                     tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, reason = %display_line(reason), "rejected entries from peer")
                 }
@@ -1373,6 +1381,7 @@ impl EventLoop {
             damaged: self.store.salvaged().to_vec(),
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
+            store_commits: self.store.commit_times(),
         }
     }
 
