@@ -180,7 +180,11 @@ pub fn render(status: &StatusView) -> String {
         "gauge",
         "Entries applied in all spaces together.",
     );
-    f.sample("", &[], status.spaces.iter().map(|s| s.entries).sum::<usize>());
+    f.sample(
+        "",
+        &[],
+        status.spaces.iter().map(|s| s.entries).sum::<usize>(),
+    );
     let mut f = Family::new(
         o,
         "confer_space_pending_entries",
@@ -204,7 +208,11 @@ pub fn render(status: &StatusView) -> String {
         "gauge",
         "Connected peers that proved their body with a node certificate.",
     );
-    f.sample("", &[], status.peers.iter().filter(|p| p.body.is_some()).count());
+    f.sample(
+        "",
+        &[],
+        status.peers.iter().filter(|p| p.body.is_some()).count(),
+    );
     let mut f = Family::new(
         o,
         "confer_peers_remembered",

@@ -234,7 +234,10 @@ pub enum StoreError {
 fn schema_too_new(found: u64, supported: u64, written_by: Option<&str>) -> String {
     let (by, run) = match written_by {
         Some(r) => (format!("confer {r}"), format!("confer {r} or newer")),
-        None => ("a newer release".to_owned(), "that newer release".to_owned()),
+        None => (
+            "a newer release".to_owned(),
+            "that newer release".to_owned(),
+        ),
     };
     format!(
         "the store was written by {by} (store schema {found}); this program is confer {RELEASE} and opens store schema {supported} and older: run {run} with this data directory (nothing was changed)"
@@ -794,7 +797,12 @@ fn migrate(txn: &WriteTransaction, found: u64) -> Result<(), StoreError> {
             )));
         }
         (m.step)(txn)?;
-        tracing::info!(from = m.from, to = m.from + 1, what = m.what, "migrated the store");
+        tracing::info!(
+            from = m.from,
+            to = m.from + 1,
+            what = m.what,
+            "migrated the store"
+        );
         version = m.from + 1;
     }
     if version != SCHEMA_VERSION {
@@ -1513,7 +1521,10 @@ mod tests {
             "{err}"
         );
         let text = err.to_string();
-        assert!(text.contains("confer 9.9.9") && text.contains(&format!("confer {RELEASE}")), "{text}");
+        assert!(
+            text.contains("confer 9.9.9") && text.contains(&format!("confer {RELEASE}")),
+            "{text}"
+        );
         // Refused before anything was written: the file still names the newer release.
         let db = Database::create(&path).unwrap();
         let txn = db.begin_read().unwrap();
@@ -1562,7 +1573,10 @@ mod tests {
             store.meta_get(WRITTEN_BY_KEY).unwrap(),
             Some(RELEASE.as_bytes().to_vec())
         );
-        assert_eq!(store.meta_get("node.setting").unwrap(), Some(b"kept".to_vec()));
+        assert_eq!(
+            store.meta_get("node.setting").unwrap(),
+            Some(b"kept".to_vec())
+        );
         let loaded = store.load().unwrap();
         assert_eq!(loaded.spaces.len(), 1);
         assert_eq!(loaded.spaces[0].entries, vec![b"entry-0".to_vec()]);

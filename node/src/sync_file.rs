@@ -48,7 +48,9 @@ impl SyncFileError {
         match self {
             SyncFileError::NotASyncFile => "该文件不是 confer 同步文件".into(),
             SyncFileError::Format(v) => {
-                format!("同步文件格式 {v} 不是本程序能读取的格式（本程序读取格式 {FORMAT_VERSION}）")
+                format!(
+                    "同步文件格式 {v} 不是本程序能读取的格式（本程序读取格式 {FORMAT_VERSION}）"
+                )
             }
             SyncFileError::Signature => "文件已被改动或损坏：签名验证不通过".into(),
             SyncFileError::Damaged(what) => format!("文件已损坏：{what}"),
@@ -132,7 +134,9 @@ impl SyncFile {
             messages.push(m);
         }
         if !r.bytes.is_empty() {
-            return Err(SyncFileError::Damaged("bytes after the last message".into()));
+            return Err(SyncFileError::Damaged(
+                "bytes after the last message".into(),
+            ));
         }
         if !matches!(messages.first(), Some(Message::Hello { .. })) {
             return Err(SyncFileError::Damaged(

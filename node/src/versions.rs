@@ -83,7 +83,10 @@ mod tests {
     fn older_and_newer_peers_are_told_apart() {
         let old = software("confer/0.0.9");
         assert!(old.differs && !old.incompatible && old.sync.is_none());
-        let newer = software(&format!("confer/99.0.0 sync/{} store/9", MESSAGE_VERSION + 1));
+        let newer = software(&format!(
+            "confer/99.0.0 sync/{} store/9",
+            MESSAGE_VERSION + 1
+        ));
         assert!(newer.differs && newer.incompatible);
         assert_eq!(newer.store, Some(9));
         let junk = software("rust-libp2p/0.1");

@@ -24,10 +24,10 @@ use tempfile::TempDir;
 mod ledger;
 #[path = "cli/ops.rs"]
 mod ops;
-#[path = "cli/truth.rs"]
-mod truth;
 #[path = "cli/outcome.rs"]
 mod outcome;
+#[path = "cli/truth.rs"]
+mod truth;
 #[path = "cli/verify.rs"]
 mod verify;
 

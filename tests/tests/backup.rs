@@ -100,7 +100,11 @@ async fn a_backup_during_writes_restores_and_waits_for_catch_up_before_writing()
         restored.handle.add_peer(b.addr()).await.expect("add_peer");
     }
     eventually("the restored node caught up with B", WAIT, || async {
-        let view = restored.handle.catch_up(false).await.map_err(|e| e.to_string())?;
+        let view = restored
+            .handle
+            .catch_up(false)
+            .await
+            .map_err(|e| e.to_string())?;
         ensure(view.waiting.is_empty(), || format!("{view:?}"))
     })
     .await;
@@ -114,9 +118,7 @@ async fn a_backup_during_writes_restores_and_waits_for_catch_up_before_writing()
         status.foreign_use
     );
 
-    restored
-        .edit(id, Some("恢复并同步后的修改"), None)
-        .await;
+    restored.edit(id, Some("恢复并同步后的修改"), None).await;
     let view = converged(
         &[&restored, &b],
         id,
@@ -169,10 +171,7 @@ async fn restore_refuses_a_used_directory_and_an_altered_archive_and_skip_lifts_
         altered[at] ^= 0x01;
         let dir = fed.dir(&format!("altered-{at}"));
         let e = backup::restore(&altered, &dir).expect_err("an altered archive is refused");
-        assert!(
-            matches!(e, BackupError::Checksum),
-            "byte {at}: {e}"
-        );
+        assert!(matches!(e, BackupError::Checksum), "byte {at}: {e}");
         assert!(!dir.exists(), "nothing was written for byte {at}");
     }
     let e = backup::restore(b"not a backup", &fed.dir("junk")).expect_err("junk");
@@ -181,8 +180,16 @@ async fn restore_refuses_a_used_directory_and_an_altered_archive_and_skip_lifts_
     let dir = fed.dir("A 恢复");
     backup::restore(&archive, &dir).expect("restore");
     use std::os::unix::fs::PermissionsExt;
-    for file in ["confer.redb", "keys/member.key", "keys/node.key", "identity.json"] {
-        let mode = std::fs::metadata(dir.join(file)).expect(file).permissions().mode();
+    for file in [
+        "confer.redb",
+        "keys/member.key",
+        "keys/node.key",
+        "identity.json",
+    ] {
+        let mode = std::fs::metadata(dir.join(file))
+            .expect(file)
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "{file} is private to its owner: {mode:o}");
     }
     let restored = TestNode::start("A 恢复", Config::loopback(&dir)).await;
@@ -196,8 +203,14 @@ async fn restore_refuses_a_used_directory_and_an_altered_archive_and_skip_lifts_
             },
         )
         .await;
-    assert!(matches!(refused, Err(NodeError::Refused { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(NodeError::Refused { .. })),
+        "{refused:?}"
+    );
     let view = restored.handle.catch_up(true).await.expect("skip");
-    assert!(view.waiting.is_empty() && view.restored_at.is_some(), "{view:?}");
+    assert!(
+        view.waiting.is_empty() && view.restored_at.is_some(),
+        "{view:?}"
+    );
     restored.edit(id, Some("跳过后"), None).await;
 }

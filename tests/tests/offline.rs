@@ -47,7 +47,10 @@ async fn a_joint_agenda_converges_through_files_alone() {
     // B edits and sends its part back; A's receipt says what A holds.
     b.edit(id, Some("B 修改的标题"), None).await;
     let back = import(&a, export(&b, &a, None).await).await;
-    assert_eq!(back.spaces[0].accepted, 1, "only B's edit is new to A: {back:?}");
+    assert_eq!(
+        back.spaces[0].accepted, 1,
+        "only B's edit is new to A: {back:?}"
+    );
     assert_eq!(back.spaces[0].duplicates, 2, "{back:?}");
     let receipt_from_a = back.receipt;
 
@@ -56,7 +59,12 @@ async fn a_joint_agenda_converges_through_files_alone() {
     b.edit(id, Some("B 的第二个标题"), None).await;
     let full = export(&a, &b, None).await;
     let difference = export(&a, &b, Some(&receipt_from_b)).await;
-    assert!(difference.len() < full.len(), "{} < {}", difference.len(), full.len());
+    assert!(
+        difference.len() < full.len(),
+        "{} < {}",
+        difference.len(),
+        full.len()
+    );
     let to_b = import(&b, difference).await;
     // What B lacked when it wrote its receipt: A's new edit, and B's own first edit,
     // which A received after that receipt (a duplicate on B).
@@ -104,9 +112,12 @@ async fn a_joint_agenda_converges_through_files_alone() {
     unchanged(&b, id, &before, "the altered files").await;
     // The genuine file still goes in.
     assert_eq!(import(&b, file).await.spaces[0].accepted, 1);
-    converged(&[&a, &b], id, "the genuine file after the altered ones", |v| {
-        v.entries == 6
-    })
+    converged(
+        &[&a, &b],
+        id,
+        "the genuine file after the altered ones",
+        |v| v.entries == 6,
+    )
     .await;
 
     for node in [&a, &b, &c] {

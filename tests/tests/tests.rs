@@ -6,6 +6,7 @@ mod backup;
 mod hostile;
 mod members;
 mod membership;
+mod metrics;
 mod offline;
 mod reach;
 mod restart;

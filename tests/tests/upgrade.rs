@@ -14,8 +14,10 @@ use crate::support::*;
 fn make_schema_2(dir: &std::path::Path) {
     let db = Database::create(dir.join("confer.redb")).expect("open the store");
     let txn = db.begin_write().expect("write");
-    txn.delete_table(tables::EVIDENCE_SEEN).expect("drop evidence_seen_v1");
-    txn.delete_table(tables::CONSENTS).expect("drop consents_v1");
+    txn.delete_table(tables::EVIDENCE_SEEN)
+        .expect("drop evidence_seen_v1");
+    txn.delete_table(tables::CONSENTS)
+        .expect("drop consents_v1");
     {
         let mut meta = txn.open_table(tables::META).expect("meta");
         meta.insert(SCHEMA_VERSION_KEY, 2u64.to_be_bytes().as_slice())
@@ -32,7 +34,8 @@ fn set_version(dir: &std::path::Path, version: u64, release: &str) {
         let mut meta = txn.open_table(tables::META).expect("meta");
         meta.insert(SCHEMA_VERSION_KEY, version.to_be_bytes().as_slice())
             .expect("version");
-        meta.insert(WRITTEN_BY_KEY, release.as_bytes()).expect("release");
+        meta.insert(WRITTEN_BY_KEY, release.as_bytes())
+            .expect("release");
     }
     txn.commit().expect("commit");
 }
@@ -90,7 +93,10 @@ async fn an_older_store_is_migrated_and_a_newer_one_refused_naming_both_releases
     // The migrated node syncs on as before.
     a.edit(id, Some("升级后 A 的标题"), None).await;
     b.edit(id, None, Some("升级后 B 的摘要")).await;
-    let view = converged(&[&a, &b], id, "edits after the upgrade meet", |v| v.entries == 4).await;
+    let view = converged(&[&a, &b], id, "edits after the upgrade meet", |v| {
+        v.entries == 4
+    })
+    .await;
     assert_eq!(view.text("title"), "升级后 A 的标题");
     a.shutdown().await;
     assert_eq!(

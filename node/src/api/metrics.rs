@@ -3,12 +3,13 @@
 //! `confer run --metrics HOST:PORT` listener instead, which needs no token.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::Failures;
-use super::ApiState;
+use super::{ApiError, ApiState};
 use crate::handle::NodeHandle;
 
 pub(super) fn routes() -> OpenApiRouter<ApiState> {
@@ -28,6 +29,11 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
         Failures,
     )
 )]
-async fn metrics(State(node): State<NodeHandle>) -> Response {
-    crate::metrics::answer(&node).await
+async fn metrics(State(node): State<NodeHandle>) -> Result<Response, ApiError> {
+    let status = node.status().await?;
+    Ok((
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        crate::metrics::render(&status),
+    )
+        .into_response())
 }

@@ -525,7 +525,17 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             relays,
             mdns,
             metrics,
-        } => run(&data, listen, api, api_insecure, (relays, mdns, metrics), lang).await,
+        } => {
+            run(
+                &data,
+                listen,
+                api,
+                api_insecure,
+                (relays, mdns, metrics),
+                lang,
+            )
+            .await
+        }
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
         Command::Status => {

@@ -59,8 +59,14 @@ fn day(unix: u64) -> String {
 pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> Result<(), String> {
     if file.exists() {
         return Err(match lang {
-            Lang::En => format!("{} already exists; name a new file (nothing was written)", file.display()),
-            Lang::Zh => format!("{} 已存在；请指定一个新文件（未写入任何内容）", file.display()),
+            Lang::En => format!(
+                "{} already exists; name a new file (nothing was written)",
+                file.display()
+            ),
+            Lang::Zh => format!(
+                "{} 已存在；请指定一个新文件（未写入任何内容）",
+                file.display()
+            ),
         });
     }
     let bytes = connect(data, lang)?
@@ -79,7 +85,10 @@ pub(super) async fn backup(data: &Path, file: &Path, json: bool, lang: Lang) -> 
         });
     }
     let BackupSummary {
-        bytes, files, entries, ..
+        bytes,
+        files,
+        entries,
+        ..
     } = summary;
     println!(
         "{}",
@@ -128,10 +137,17 @@ pub(super) fn restore(data: &Path, file: &Path, json: bool, lang: Lang) -> Resul
 }
 
 /// `confer catch-up [--skip]`.
-pub(super) async fn catch_up(data: &Path, skip: bool, json: bool, lang: Lang) -> Result<(), String> {
+pub(super) async fn catch_up(
+    data: &Path,
+    skip: bool,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
     let client = connect(data, lang)?;
     let view: CatchUpView = if skip {
-        client.post("/v1/catch-up/skip", &serde_json::json!({})).await
+        client
+            .post("/v1/catch-up/skip", &serde_json::json!({}))
+            .await
     } else {
         client.get("/v1/catch-up").await
     }
@@ -173,7 +189,11 @@ pub(super) async fn catch_up(data: &Path, skip: bool, json: bool, lang: Lang) ->
             );
             for space in &view.waiting {
                 let bodies: Vec<String> = space.waiting_for.iter().map(body_short).collect();
-                println!("  {}  {}", super::ids::short(&space.space), bodies.join(lang.pick(", ", "、")));
+                println!(
+                    "  {}  {}",
+                    super::ids::short(&space.space),
+                    bodies.join(lang.pick(", ", "、"))
+                );
             }
         }
     }
@@ -238,7 +258,12 @@ pub(super) fn software_line(sw: &crate::versions::SoftwareView, lang: Lang) -> O
 }
 
 /// `confer sync export|import`.
-pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: Lang) -> Result<(), String> {
+pub(super) async fn sync(
+    data: &Path,
+    command: SyncCommand,
+    json: bool,
+    lang: Lang,
+) -> Result<(), String> {
     let client = connect(data, lang)?;
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| match lang {
@@ -250,21 +275,30 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
         SyncCommand::Export { body, since, out } => {
             if out.exists() {
                 return Err(match lang {
-                    Lang::En => format!("{} already exists; name a new file (nothing was written)", out.display()),
-                    Lang::Zh => format!("{} 已存在；请指定一个新文件（未写入任何内容）", out.display()),
+                    Lang::En => format!(
+                        "{} already exists; name a new file (nothing was written)",
+                        out.display()
+                    ),
+                    Lang::Zh => format!(
+                        "{} 已存在；请指定一个新文件（未写入任何内容）",
+                        out.display()
+                    ),
                 });
             }
-            let body = body_ids(&client, vec![body], lang, data)
-                .await?
-                .remove(0);
+            let body = body_ids(&client, vec![body], lang, data).await?.remove(0);
             let since: Option<Receipt> = match since {
                 None => None,
-                Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(|e| match lang {
-                    Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
-                    Lang::Zh => format!("{} 不是同步回执：{e}", path.display()),
-                })?),
+                Some(path) => Some(serde_json::from_slice(&read(&path)?).map_err(
+                    |e| match lang {
+                        Lang::En => format!("{} is not a sync receipt: {e}", path.display()),
+                        Lang::Zh => format!("{} 不是同步回执：{e}", path.display()),
+                    },
+                )?),
             };
-            let request = crate::api::SyncExport { body: body.clone(), since };
+            let request = crate::api::SyncExport {
+                body: body.clone(),
+                since,
+            };
             let bytes = client
                 .post_for_bytes("/v1/sync/export", &request)
                 .await
@@ -301,7 +335,10 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
             });
             let text = serde_json::to_vec_pretty(&report.receipt).map_err(|e| e.to_string())?;
             std::fs::write(&receipt_path, text).map_err(|e| match lang {
-                Lang::En => format!("imported, but cannot write the receipt {}: {e}", receipt_path.display()),
+                Lang::En => format!(
+                    "imported, but cannot write the receipt {}: {e}",
+                    receipt_path.display()
+                ),
                 Lang::Zh => format!("已导入，但无法写入回执 {}：{e}", receipt_path.display()),
             })?;
             if json {
@@ -320,7 +357,8 @@ pub(super) async fn sync(data: &Path, command: SyncCommand, json: bool, lang: La
             );
             for s in &report.spaces {
                 let id = super::ids::short(&s.space);
-                let (accepted, duplicates, rejected, pending) = (s.accepted, s.duplicates, s.rejected, s.pending);
+                let (accepted, duplicates, rejected, pending) =
+                    (s.accepted, s.duplicates, s.rejected, s.pending);
                 println!(
                     "  {}",
                     match lang {

@@ -277,7 +277,11 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         for a in &p.addresses {
             put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
         }
-        if let Some(line) = p.software.as_ref().and_then(|sw| super::ops::software_line(sw, lang)) {
+        if let Some(line) = p
+            .software
+            .as_ref()
+            .and_then(|sw| super::ops::software_line(sw, lang))
+        {
             put!(out, "      {line}");
         }
     }
@@ -874,6 +878,7 @@ mod tests {
             damaged: vec![format!("space 5555555555555555…: {EVIL}")],
             foreign_use: vec![],
             equivocations: vec![],
+            store_commits: Default::default(),
         }
     }
 

@@ -116,16 +116,18 @@ impl CatchUp {
         let spaces = self
             .waiting
             .iter()
-            .map(|(s, bodies)| (s.to_string(), bodies.iter().map(|b| b.to_string()).collect()))
+            .map(|(s, bodies)| {
+                (
+                    s.to_string(),
+                    bodies.iter().map(|b| b.to_string()).collect(),
+                )
+            })
             .collect();
         let mark = Mark {
             restored_at: self.restored_at.unwrap_or(0),
             spaces: Some(spaces),
         };
-        store.meta_put(
-            CATCH_UP_KEY,
-            &serde_json::to_vec(&mark).unwrap_or_default(),
-        )
+        store.meta_put(CATCH_UP_KEY, &serde_json::to_vec(&mark).unwrap_or_default())
     }
 
     pub(crate) fn waits_in(&self, space: &SpaceId) -> Option<&BTreeSet<BodyId>> {
@@ -179,7 +181,9 @@ impl EventLoop {
             self.catch_up.waiting.remove(&space);
             tracing::info!(space = %space.fmt_short(), "restored agenda caught up with every member body; it takes edits again");
         }
-        self.catch_up.save(&self.store).map_err(NodeFailure::Storage)
+        self.catch_up
+            .save(&self.store)
+            .map_err(NodeFailure::Storage)
     }
 
     /// Entries signed with this node's own keys that come back while a space waits for
@@ -217,7 +221,9 @@ impl EventLoop {
             "catch-up skipped by the operator: this node writes in restored agendas before it has synced them; partners refuse its keys if it signs a sequence number again"
         );
         self.catch_up.waiting.clear();
-        self.catch_up.save(&self.store).map_err(NodeFailure::Storage)
+        self.catch_up
+            .save(&self.store)
+            .map_err(NodeFailure::Storage)
     }
 
     pub(super) fn catch_up_view(&self) -> CatchUpView {

@@ -799,11 +799,9 @@ impl EventLoop {
             })) => {
                 tracing::debug!(peer = %remote_peer_id, direct = result.is_ok(), "hole punching");
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received {
-                peer_id,
-                info,
-                ..
-            })) => {
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(
+                libp2p::identify::Event::Received { peer_id, info, .. },
+            )) => {
                 if self.swarm.is_connected(&peer_id) {
                     self.agents.insert(peer_id, info.agent_version);
                 }

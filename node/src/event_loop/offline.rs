@@ -111,7 +111,9 @@ impl EventLoop {
             }
         }
         let Some(from) = sender else {
-            return Ok(Err(NodeError::BadInput("the file's sender was not identified".into())));
+            return Ok(Err(NodeError::BadInput(
+                "the file's sender was not identified".into(),
+            )));
         };
         // The file held everything its sender had of each space it lists beyond our
         // receipt: a restored store counts that as synced with that body.
@@ -137,7 +139,11 @@ impl EventLoop {
                 .filter(|s| s.is_member(&from) && s.is_member(&own))
                 .map(|s| {
                     let vector = s.vector();
-                    let authors = vector.0.iter().map(|(a, seq)| (a.to_string(), *seq)).collect();
+                    let authors = vector
+                        .0
+                        .iter()
+                        .map(|(a, seq)| (a.to_string(), *seq))
+                        .collect();
                     (s.id().to_string(), authors)
                 })
                 .collect(),

@@ -15,7 +15,10 @@ pub(crate) enum OpsCommand {
     Backup(Reply<Vec<u8>>),
     /// What a restored store still waits for; with `skip`, stop waiting (the operator's
     /// override).
-    CatchUp { skip: bool, reply: Reply<CatchUpView> },
+    CatchUp {
+        skip: bool,
+        reply: Reply<CatchUpView>,
+    },
     /// A signed sync file of what `body` lacks beyond `since` (`docs/sync-files.md`).
     SyncExport {
         body: BodyId,
@@ -50,10 +53,8 @@ impl NodeHandle {
         body: BodyId,
         since: Option<Receipt>,
     ) -> Result<Vec<u8>, NodeError> {
-        self.ask(|reply| {
-            Command::Ops(OpsCommand::SyncExport { body, since, reply })
-        })
-        .await
+        self.ask(|reply| Command::Ops(OpsCommand::SyncExport { body, since, reply }))
+            .await
     }
 
     /// Imports a sync file: its signature is checked before anything is read, then its
