@@ -46,6 +46,9 @@ pub struct Config {
     /// Allow the web UI on an address other than loopback without HTTPS
     /// (`--ui-insecure`): passwords and session cookies would travel in clear.
     pub ui_insecure: bool,
+    /// Where `run` serves Prometheus metrics without a token (`--metrics`,
+    /// [`crate::metrics`]); `None`: only on the local API, with its token.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Config {
@@ -64,6 +67,7 @@ impl Config {
             hello_deadline: Duration::from_secs(30),
             ui: None,
             ui_insecure: false,
+            metrics: None,
         }
     }
 

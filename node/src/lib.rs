@@ -12,6 +12,7 @@ pub mod handle;
 pub mod i18n;
 mod i18n_input;
 pub mod identity;
+pub mod metrics;
 pub mod net;
 pub mod relay;
 pub mod runtime;

@@ -36,6 +36,11 @@ pub enum NodeFailure {
     PortTaken { addr: String, reason: String },
     #[error("API: {0}")]
     Api(String),
+    #[error("cannot serve metrics on {addr} (--metrics): {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A node running in this process.
@@ -557,6 +562,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let api_file = config.api_file();
     let ui_config = config.ui.clone();
     let data_dir = config.data_dir.clone();
+    let metrics_addr = config.metrics;
     let node = start(config).await?;
     let api = match api_addr {
         Some(addr) => Some(
@@ -572,6 +578,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
                 .await
                 .map_err(|e| NodeFailure::Api(format!("web UI: {e}")))?,
         ),
+        None => None,
+    };
+    let metrics = match metrics_addr {
+        Some(addr) => match crate::metrics::serve(addr, node.handle.clone()).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                if let Some(api) = api {
+                    api.stop().await;
+                }
+                let _ = std::fs::remove_file(&api_file);
+                let _ = node.shutdown().await;
+                return Err(NodeFailure::Metrics { addr, source: e });
+            }
+        },
         None => None,
     };
     let handle = node.handle.clone();
@@ -592,6 +612,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     }
     if let Some(api) = api {
         api.stop().await;
+    }
+    if let Some(metrics) = metrics {
+        metrics.stop().await;
     }
     let _ = std::fs::remove_file(&api_file);
     result

@@ -407,6 +407,8 @@ pub struct Store {
     /// What start-up found damaged in the file and salvaged, one line each (shown in
     /// `status`); see [`Store::record_salvage`].
     salvaged: Vec<String>,
+    /// How long each durable commit took, since open.
+    commit_times: crate::metrics::CommitTimes,
 }
 
 impl std::fmt::Debug for Store {
@@ -433,6 +435,7 @@ impl Store {
                 Ok(Store {
                     db,
                     salvaged: Vec::new(),
+                    commit_times: Default::default(),
                 })
             }
             Err(e) => {
@@ -449,11 +452,13 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         match apply(&txn, batch) {
             Ok(appended) => {
                 txn.commit()?;
+                self.commit_times.record(started.elapsed());
                 tracing::debug!(
                     spaces = batch.spaces.len(),
                     certificates = batch.certificates.len(),
@@ -470,6 +475,11 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// The durable commits since open and how long they took.
+    pub fn commit_times(&self) -> crate::metrics::CommitLatencyView {
+        self.commit_times.view()
     }
 
     /// Reads everything back (used once at start-up).

@@ -57,6 +57,9 @@ pub struct StatusView {
     /// bodies it waits for (`confer catch-up`, `docs/backup.md`).
     #[serde(default)]
     pub catch_up: Vec<crate::backup::CatchUpSpace>,
+    /// Durable store commits since start and how long they took (`GET /metrics`).
+    #[serde(default)]
+    pub store_commits: crate::metrics::CommitLatencyView,
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a
@@ -123,6 +126,10 @@ pub struct TrafficView {
     /// answer did not decode); each is also logged as a warning.
     #[serde(default)]
     pub requests_failed: u64,
+    /// Entries refused since start by kind of reason
+    /// (`confer_protocol::space::Rejection::code`: `bad_signature`, `unauthorized`, …).
+    #[serde(default)]
+    pub rejected_by_reason: BTreeMap<String, u64>,
 }
 
 /// What became of the entries peers sent: applied (or waiting for their dependencies),

@@ -408,6 +408,29 @@ pub enum Rejection {
     NotChosen(PublicKey),
 }
 
+impl Rejection {
+    /// A stable snake_case name of the kind of rejection, without the values it carries:
+    /// what counters and dashboards group refusals by.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::WrongSpace => "wrong_space",
+            Rejection::Unauthorized(_) => "unauthorized",
+            Rejection::BodyMismatch(_) => "body_mismatch",
+            Rejection::TooManyAuthors(_) => "too_many_authors",
+            Rejection::UnknownActor(_) => "unknown_actor",
+            Rejection::Model(_) => "model",
+            Rejection::AuthorQuota(_) => "author_quota",
+            Rejection::Equivocator(_) => "equivocator",
+            Rejection::BadSignature(_) => "bad_signature",
+            Rejection::PendingFull => "pending_full",
+            Rejection::Apply(_) => "apply",
+            Rejection::Revoked(_) => "revoked",
+            Rejection::Withdrawn => "withdrawn",
+            Rejection::NotChosen(_) => "not_chosen",
+        }
+    }
+}
+
 /// Two different entries at the same (author, seq): proof that a key signed a fork.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Equivocation {

@@ -7,6 +7,7 @@ mod browser;
 mod hostile;
 mod members;
 mod membership;
+mod metrics;
 mod offline;
 mod reach;
 mod restart;

@@ -19,7 +19,9 @@
 //! `confer_protocol::Entry::decode` and `Entry::verify`), `POST peers/remove {peer}`,
 //! `POST trust {body}`, `POST untrust {body}`, `GET members`, `POST members/reload`,
 //! `POST members/freeze {key}` (answers a [`Reach`]), `POST revocations {revocations:
-//! [hex]}`, `POST body/chain` (read the body-key chain in `identity.json` again), `GET openapi.json`.
+//! [hex]}`, `POST body/chain` (read the body-key chain in `identity.json` again), `GET openapi.json`;
+//! and `GET /metrics` (Prometheus text, [`crate::metrics`]; with the token here, without
+//! it on the separate `--metrics` listener).
 //! Writing requests take `"as": KEY` (a member key of this body on this node; default: the
 //! first member). Errors are `{"code", "detail", "message"}`, refusals of the HTTP layer
 //! (no token, no such route or method, a body that is not the JSON asked for) too: every
@@ -51,6 +53,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod ledger;
+mod metrics;
 pub mod openapi;
 mod ops;
 pub use ops::SyncExport;
@@ -399,6 +402,7 @@ fn routes(token: ApiToken) -> OpenApiRouter<ApiState> {
         .merge(workflow::routes())
         .merge(ledger::routes())
         .merge(ops::routes())
+        .merge(metrics::routes())
         .layer(middleware::from_fn_with_state(token, require_token))
         // Added after the token layer, so it is the one route that needs no token.
         .routes(routes!(prove))

@@ -102,6 +102,10 @@ pub enum Command {
         mdns: bool,
         #[command(flatten)]
         ui: account::UiArgs,
+        /// Serve Prometheus metrics (GET /metrics, no token) on this address for a
+        /// monitoring server. It exposes counts only, so any address is allowed. Default: off.
+        #[arg(long, value_name = "HOST:PORT")]
+        metrics: Option<SocketAddr>,
     },
     /// Run a relay for partners behind NAT or firewalls, until SIGINT or SIGTERM. It
     /// carries their encrypted traffic and sees nothing of it; it needs no `init`.
@@ -560,7 +564,18 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             relays,
             mdns,
             ui,
-        } => run(&data, listen, api, api_insecure, (relays, mdns, ui), lang).await,
+            metrics,
+        } => {
+            run(
+                &data,
+                listen,
+                api,
+                api_insecure,
+                (relays, mdns, ui, metrics),
+                lang,
+            )
+            .await
+        }
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Doctor => doctor::run(&data, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
@@ -818,7 +833,7 @@ async fn run(
     listen: Vec<Multiaddr>,
     api: SocketAddr,
     api_insecure: bool,
-    (relays, mdns, ui): (Vec<Multiaddr>, bool, account::UiArgs),
+    (relays, mdns, ui, metrics): (Vec<Multiaddr>, bool, account::UiArgs, Option<SocketAddr>),
     lang: Lang,
 ) -> Result<(), String> {
     let mut config = Config::new(data);
@@ -830,6 +845,7 @@ async fn run(
     config.api_insecure = api_insecure;
     config.relays = relays;
     config.mdns = mdns;
+    config.metrics = metrics;
     config
         .validate()
         .map_err(|e| crate::i18n::config_error(lang, &e))?;
@@ -847,6 +863,15 @@ async fn run(
             crate::runtime::NodeFailure::PortTaken { addr, .. } if lang == Lang::Zh => format!(
                 "无法监听 {addr}：该端口已被另一个进程（可能是另一个 `confer run`）占用；请先停止该进程，或用 --listen 另选端口"
             ),
+            crate::runtime::NodeFailure::Metrics { addr, source } if lang == Lang::Zh => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::AddrInUse => "该端口已被另一个进程占用",
+                    std::io::ErrorKind::AddrNotAvailable => "本机没有这个地址",
+                    std::io::ErrorKind::PermissionDenied => "没有权限监听该端口",
+                    _ => "系统拒绝了监听",
+                };
+                format!("无法在 {addr} 上提供监控指标（--metrics）：{why}")
+            }
             e => ops::store_failure(lang, &e).unwrap_or_else(|| e.to_string()),
         })
 }

@@ -881,6 +881,7 @@ mod tests {
             foreign_use: vec![],
             equivocations: vec![],
             catch_up: vec![],
+            store_commits: Default::default(),
         }
     }
 

@@ -526,7 +526,14 @@ impl EventLoop {
                     counts.accepted += *accepted as u64;
                     counts.duplicates += *duplicates as u64;
                 }
-                Event::EntriesRejected { count, .. } => counts.rejected += *count as u64,
+                Event::EntriesRejected { count, code, .. } => {
+                    counts.rejected += *count as u64;
+                    *self
+                        .traffic
+                        .rejected_by_reason
+                        .entry((*code).to_owned())
+                        .or_default() += *count as u64;
+                }
                 Event::ForeignUseOfOwnKey {
                     peer,
                     space,
@@ -607,6 +614,7 @@ impl EventLoop {
                     space,
                     count,
                     reason,
+                    ..
                 } => {
                     tracing::warn!(peer = %self.peer_label(peer), space = %space.fmt_short(), count, reason = %display_line(reason), "rejected entries from peer")
                 }
@@ -1399,6 +1407,7 @@ impl EventLoop {
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
             catch_up: self.catch_up_view().waiting,
+            store_commits: self.store.commit_times(),
         }
     }
 

@@ -185,6 +185,7 @@ fn note(spaces: &mut BTreeMap<SpaceId, ImportedSpace>, peer: PeerKey, event: &Ev
             space,
             count,
             reason,
+            ..
         } if *p == peer => {
             let s = entry(spaces, *space);
             s.rejected += count;

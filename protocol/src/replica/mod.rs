@@ -190,6 +190,8 @@ pub enum Event {
         peer: PeerKey,
         space: SpaceId,
         count: usize,
+        /// [`crate::space::Rejection::code`] of the reason.
+        code: &'static str,
         reason: String,
     },
     Equivocation {
@@ -1328,15 +1330,18 @@ impl Replica {
             }
         }
         if !rejected.is_empty() {
-            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            let mut reasons: BTreeMap<(&'static str, String), usize> = BTreeMap::new();
             for (reason, _) in &rejected {
-                *reasons.entry(reason.to_string()).or_default() += 1;
+                *reasons
+                    .entry((reason.code(), reason.to_string()))
+                    .or_default() += 1;
             }
-            for (reason, count) in reasons {
+            for ((code, reason), count) in reasons {
                 fx.events.push(Event::EntriesRejected {
                     peer,
                     space,
                     count,
+                    code,
                     reason,
                 });
             }
