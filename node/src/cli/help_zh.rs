@@ -271,7 +271,7 @@ const TABLE: &[(&str, &str)] = &[
     ("Give an account a new one-time password", "为账户重新生成一次性密码"),
     ("The account's login name", "账户的登录名"),
     ("Remove an account", "删除账户"),
-    ("Serve Prometheus metrics (GET /metrics, no token) on this address for a monitoring server. It exposes counts only, so any address is allowed. Default: off", "在此地址为监控服务器提供 Prometheus 指标（GET /metrics，无需令牌）。只含计数，因此允许任何地址。默认：不提供"),
+    ("Serve Prometheus metrics (GET /metrics, no token) on this address for a monitoring server. It exposes counts only, so any address is allowed. Default: off", "在此地址为监控服务器提供监控指标（GET /metrics，无需令牌）。只含计数，因此允许任何地址。默认：不提供"),
 ];
 
 /// The Chinese for `en`, if this table or the operations commands' has it.
