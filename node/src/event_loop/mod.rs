@@ -61,9 +61,8 @@ pub(crate) struct EventLoop {
     store: Store,
     region: String,
     commands: mpsc::Receiver<Command>,
-    requests: HashMap<OutboundRequestId, (PeerKey, Sent)>,
     /// Requests held back so that no peer has more than its share in flight.
-    outbox: outbox::Outbox,
+    outbox: outbox::Outbox<OutboundRequestId>,
     peer_ids: HashMap<PeerKey, PeerId>,
     /// The open connections to each peer and the address each goes to, as this node sees
     /// it (a relayed one ends in `/p2p-circuit/p2p/PEER`): shown in `status`.
@@ -162,7 +161,6 @@ impl EventLoop {
             store,
             region,
             commands,
-            requests: HashMap::new(),
             outbox: outbox::Outbox::default(),
             peer_ids: HashMap::new(),
             connections: HashMap::new(),
@@ -673,11 +671,14 @@ impl EventLoop {
         }
     }
 
-    /// A request to `peer` ended: the next one held back for it goes.
-    fn request_ended(&mut self, peer: PeerKey) {
-        if let Some(next) = self.outbox.ended(peer) {
-            self.send_now(peer, next);
+    /// Request `id` ended: what it carried, if it was still in flight (not lost with its
+    /// peer's connection already); the next one held back for that peer goes.
+    fn request_ended(&mut self, id: OutboundRequestId) -> Option<(PeerKey, Sent)> {
+        let ended = self.outbox.ended(&id)?;
+        if let Some(next) = ended.next {
+            self.send_now(ended.peer, next);
         }
+        Some((ended.peer, ended.sent))
     }
 
     fn send_now(&mut self, peer: PeerKey, message: Message) {
@@ -693,7 +694,7 @@ impl EventLoop {
             .behaviour_mut()
             .sync
             .send_request(&peer_id, bytes);
-        self.requests.insert(id, (peer, sent));
+        self.outbox.sent(id, peer, sent);
     }
 
     // ---- swarm ----------------------------------------------------------------------
@@ -786,7 +787,11 @@ impl EventLoop {
                 {
                     self.replica.disconnected(&key);
                     self.peer_ids.remove(&key);
-                    for message in self.outbox.forget(&key) {
+                    let gone = self.outbox.forget(&key);
+                    for sent in gone.in_flight {
+                        self.replica.request_failed(&key, sent);
+                    }
+                    for message in gone.waiting {
                         self.replica.request_failed(&key, Sent::of(&message));
                     }
                 }
@@ -909,9 +914,8 @@ impl EventLoop {
             } => {
                 tracing::warn!(peer = %peer, error = %error, "request to peer failed");
                 self.traffic.requests_failed += 1;
-                if let Some((key, sent)) = self.requests.remove(&request_id) {
+                if let Some((key, sent)) = self.request_ended(request_id) {
                     self.replica.request_failed(&key, sent);
-                    self.request_ended(key);
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
@@ -1002,10 +1006,7 @@ impl EventLoop {
                 Ok(())
             }
             (Origin::Response(request_id), message) => {
-                let sent = self.requests.remove(&request_id).map(|(_, s)| s);
-                if sent.is_some() {
-                    self.request_ended(key);
-                }
+                let sent = self.request_ended(request_id).map(|(_, s)| s);
                 match message {
                     Ok(msg) => {
                         if let Some(sent) = sent {
