@@ -13,8 +13,8 @@ use confer_protocol::membership::{next_state, Change, Consent, Op};
 use confer_protocol::revocation::{Revocation, Scope};
 use confer_protocol::space::{Tips, TIP_BYTES};
 use confer_protocol::{
-    BodyId, Certificate, Certificates, Entry, Genesis, Message, Refusal, Role,
-    SecretKey, Space, SpaceKind, Subject, Vector,
+    BodyId, Certificate, Certificates, Entry, Genesis, Message, Refusal, Role, SecretKey, Space,
+    SpaceKind, Subject, Vector,
 };
 use sha2::{Digest, Sha256};
 
@@ -49,7 +49,10 @@ fn u32be(n: usize) -> [u8; 4] {
 /// A length prefix of `bytes`, then `bytes`, as two fields.
 fn prefixed(bytes: &[u8], what: &str) -> [Field; 2] {
     [
-        f(u32be(bytes.len()), format!("{what}: length {}", bytes.len())),
+        f(
+            u32be(bytes.len()),
+            format!("{what}: length {}", bytes.len()),
+        ),
         f(bytes, what),
     ]
 }
@@ -62,7 +65,10 @@ struct Block {
 
 impl Block {
     fn bytes(&self) -> Vec<u8> {
-        self.fields.iter().flat_map(|Field(b, _)| b.clone()).collect()
+        self.fields
+            .iter()
+            .flat_map(|Field(b, _)| b.clone())
+            .collect()
     }
 
     fn text(&self) -> String {
@@ -91,11 +97,7 @@ fn certificate_fields(cert: &Certificate) -> Vec<Field> {
         } => {
             out.push(f([1], "subject 1: member"));
             out.extend(prefixed(name.as_bytes(), "member name (UTF-8)"));
-            let code = Role::ALL
-                .iter()
-                .position(|r| r == role)
-                .expect("a role")
-                + 1;
+            let code = Role::ALL.iter().position(|r| r == role).expect("a role") + 1;
             out.push(f([code as u8], format!("role {code}: {role}")));
             out.push(f([u8::from(*can_sign)], "can sign"));
         }
@@ -126,9 +128,15 @@ fn vector_fields(vector: &Vector, tips: Option<&Tips>) -> Vec<Field> {
 }
 
 fn list(items: &[Vec<u8>], what: &str, name: &str) -> Vec<Field> {
-    let mut out = vec![f(u32be(items.len()), format!("{what}: count {}", items.len()))];
+    let mut out = vec![f(
+        u32be(items.len()),
+        format!("{what}: count {}", items.len()),
+    )];
     for item in items {
-        out.push(f(u32be(item.len()), format!("{what}: length {}", item.len())));
+        out.push(f(
+            u32be(item.len()),
+            format!("{what}: length {}", item.len()),
+        ));
         out.push(f(item, name));
     }
     out
@@ -168,7 +176,10 @@ fn change_fields(change: &Change) -> Vec<Field> {
     let mut out = vec![
         f([1], "version 1"),
         f(change.space.as_bytes(), "space id"),
-        f(change.prev, "prev: the state it follows (the space id: the first change)"),
+        f(
+            change.prev,
+            "prev: the state it follows (the space id: the first change)",
+        ),
     ];
     match &change.op {
         Op::Add(body) => {
@@ -191,7 +202,10 @@ fn change_fields(change: &Change) -> Vec<Field> {
             out.push(f(u32be(0), "cutoffs: count 0"));
         }
     }
-    out.push(f(change.issued_at.to_be_bytes(), "issued at (Unix seconds)"));
+    out.push(f(
+        change.issued_at.to_be_bytes(),
+        "issued at (Unix seconds)",
+    ));
     out
 }
 
@@ -318,7 +332,10 @@ fn genesis_fields(g: &Genesis) -> Vec<Field> {
     }
     out.push(f(g.created_at.to_be_bytes(), "created at (Unix seconds)"));
     out.push(f(g.nonce, "nonce"));
-    out.extend(prefixed(&g.creator.encode(), "creator's member certificate (C2)"));
+    out.extend(prefixed(
+        &g.creator.encode(),
+        "creator's member certificate (C2)",
+    ));
     out.push(f(g.signature.0, "signature by the creator's key"));
     out
 }
@@ -344,7 +361,12 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     let c2 = x.member_a.encode();
     let c3 = x.body_key_a2.encode();
     let c4 = x.node_b.encode();
-    let header = |ty: u8, name: &str| vec![f([1], "message version 1"), f([ty], format!("type {ty}: {name}"))];
+    let header = |ty: u8, name: &str| {
+        vec![
+            f([1], "message version 1"),
+            f([ty], format!("type {ty}: {name}")),
+        ]
+    };
     let genesis_some = || {
         let mut v = vec![f([1], "genesis: present")];
         v.extend(prefixed(&genesis, "genesis (G)"));
@@ -355,18 +377,49 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     let mut object = |name: &'static str, fields: Vec<Field>, encoded: Vec<u8>| {
         out.push((Block { name, fields }, encoded));
     };
-    object("C1: node certificate of body A", certificate_fields(&x.node_a), c1.clone());
-    object("C2: member certificate of body A", certificate_fields(&x.member_a), c2.clone());
-    object("C3: body-key certificate of body A", certificate_fields(&x.body_key_a2), c3.clone());
-    object("C4: node certificate of body B", certificate_fields(&x.node_b), c4.clone());
+    object(
+        "C1: node certificate of body A",
+        certificate_fields(&x.node_a),
+        c1.clone(),
+    );
+    object(
+        "C2: member certificate of body A",
+        certificate_fields(&x.member_a),
+        c2.clone(),
+    );
+    object(
+        "C3: body-key certificate of body A",
+        certificate_fields(&x.body_key_a2),
+        c3.clone(),
+    );
+    object(
+        "C4: node certificate of body B",
+        certificate_fields(&x.node_b),
+        c4.clone(),
+    );
     object("G: genesis", genesis_fields(&x.genesis), genesis.clone());
     object("E: entry", entry_fields(&x.entry), entry.clone());
-    object("R1: revocation, scope space", revocation_fields(&x.revocation_space), x.revocation_space.encode());
-    object("R2: revocation, scope later", revocation_fields(&x.revocation_later), x.revocation_later.encode());
-    object("M: membership change", change_fields(&x.change), x.change.encode());
+    object(
+        "R1: revocation, scope space",
+        revocation_fields(&x.revocation_space),
+        x.revocation_space.encode(),
+    );
+    object(
+        "R2: revocation, scope later",
+        revocation_fields(&x.revocation_later),
+        x.revocation_later.encode(),
+    );
+    object(
+        "M: membership change",
+        change_fields(&x.change),
+        x.change.encode(),
+    );
     let mut consent = vec![f(x.change.encode(), "the change (M), unprefixed")];
     consent.extend(prefixed(&c2, "signer's member certificate (C2)"));
-    consent.push(f(x.consent.signature.0, "signature by the signer's key over M"));
+    consent.push(f(
+        x.consent.signature.0,
+        "signature by the signer's key over M",
+    ));
     object("K: consent", consent, x.consent.encode());
 
     let mut message = |name: &'static str, fields: Vec<Field>, msg: Message| {
@@ -376,13 +429,31 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     };
     let mut hello = header(1, "Hello");
     hello.extend(prefixed(&c1, "node certificate (C1)"));
-    hello.extend(list(std::slice::from_ref(&c3), "chain", "body-key certificate (C3)"));
-    message("1: Hello", hello, Message::Hello { node: x.node_a.clone(), chain: vec![x.body_key_a2.clone()] });
+    hello.extend(list(
+        std::slice::from_ref(&c3),
+        "chain",
+        "body-key certificate (C3)",
+    ));
+    message(
+        "1: Hello",
+        hello,
+        Message::Hello {
+            node: x.node_a.clone(),
+            chain: vec![x.body_key_a2.clone()],
+        },
+    );
 
     let mut ack = header(2, "HelloAck");
     ack.extend(prefixed(&c4, "node certificate (C4)"));
     ack.extend(list(&[], "chain", "body-key certificate"));
-    message("2: HelloAck", ack, Message::HelloAck { node: x.node_b.clone(), chain: vec![] });
+    message(
+        "2: HelloAck",
+        ack,
+        Message::HelloAck {
+            node: x.node_b.clone(),
+            chain: vec![],
+        },
+    );
 
     let mut request = header(3, "SyncRequest");
     request.push(f(space.as_bytes(), "space id"));
@@ -391,13 +462,22 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     message(
         "3: SyncRequest",
         request,
-        Message::SyncRequest { space, genesis: Some(x.genesis.clone()), vector: x.vector.clone(), tips: x.tips.clone() },
+        Message::SyncRequest {
+            space,
+            genesis: Some(x.genesis.clone()),
+            vector: x.vector.clone(),
+            tips: x.tips.clone(),
+        },
     );
 
     let mut response = header(4, "SyncResponse");
     response.push(f(space.as_bytes(), "space id"));
     response.extend(vector_fields(&x.vector, Some(&x.tips)));
-    response.extend(list(std::slice::from_ref(&c2), "certificates", "member certificate (C2)"));
+    response.extend(list(
+        std::slice::from_ref(&c2),
+        "certificates",
+        "member certificate (C2)",
+    ));
     response.extend(list(std::slice::from_ref(&entry), "entries", "entry (E)"));
     response.push(f([0], "more: no"));
     message(
@@ -416,18 +496,34 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     let mut push = header(5, "Push");
     push.push(f(space.as_bytes(), "space id"));
     push.push(f([0], "genesis: absent"));
-    push.extend(list(std::slice::from_ref(&c2), "certificates", "member certificate (C2)"));
+    push.extend(list(
+        std::slice::from_ref(&c2),
+        "certificates",
+        "member certificate (C2)",
+    ));
     push.extend(list(std::slice::from_ref(&entry), "entries", "entry (E)"));
     message(
         "5: Push",
         push,
-        Message::Push { space, genesis: None, certs: vec![x.member_a.clone()], entries: vec![x.entry.clone()] },
+        Message::Push {
+            space,
+            genesis: None,
+            certs: vec![x.member_a.clone()],
+            entries: vec![x.entry.clone()],
+        },
     );
 
     let mut push_ack = header(6, "PushAck");
     push_ack.push(f(space.as_bytes(), "space id"));
     push_ack.extend(vector_fields(&x.vector, None));
-    message("6: PushAck", push_ack, Message::PushAck { space, vector: x.vector.clone() });
+    message(
+        "6: PushAck",
+        push_ack,
+        Message::PushAck {
+            space,
+            vector: x.vector.clone(),
+        },
+    );
 
     let detail = "your body is not a member of that space";
     let mut refused = header(7, "Refused");
@@ -438,13 +534,28 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     message(
         "7: Refused",
         refused,
-        Message::Refused { space: Some(space), reason: Refusal::NotMember, detail: detail.into() },
+        Message::Refused {
+            space: Some(space),
+            reason: Refusal::NotMember,
+            detail: detail.into(),
+        },
     );
 
     let mut revoke = header(8, "Revoke");
     revoke.push(f(space.as_bytes(), "space id"));
-    revoke.extend(list(&[x.revocation_space.encode()], "revocations", "revocation (R1)"));
-    message("8: Revoke", revoke, Message::Revoke { space, revocations: vec![x.revocation_space.clone()] });
+    revoke.extend(list(
+        &[x.revocation_space.encode()],
+        "revocations",
+        "revocation (R1)",
+    ));
+    message(
+        "8: Revoke",
+        revoke,
+        Message::Revoke {
+            space,
+            revocations: vec![x.revocation_space.clone()],
+        },
+    );
 
     let mut membership = header(9, "Membership");
     membership.push(f(space.as_bytes(), "space id"));
@@ -453,12 +564,26 @@ fn blocks(x: &Fixture) -> Vec<(Block, Vec<u8>)> {
     message(
         "9: Membership",
         membership,
-        Message::Membership { space, genesis: None, consents: vec![x.consent.clone()] },
+        Message::Membership {
+            space,
+            genesis: None,
+            consents: vec![x.consent.clone()],
+        },
     );
 
     let mut lasting = header(10, "Revocations");
-    lasting.extend(list(&[x.revocation_later.encode()], "revocations", "revocation (R2)"));
-    message("10: Revocations", lasting, Message::Revocations { revocations: vec![x.revocation_later.clone()] });
+    lasting.extend(list(
+        &[x.revocation_later.encode()],
+        "revocations",
+        "revocation (R2)",
+    ));
+    message(
+        "10: Revocations",
+        lasting,
+        Message::Revocations {
+            revocations: vec![x.revocation_later.clone()],
+        },
+    );
     out
 }
 
@@ -486,7 +611,10 @@ fn derived(x: &Fixture) -> Vec<(&'static str, String)> {
         ("change hash", hex::encode(change_hash)),
         ("tip", hex::encode(tip)),
         ("change id", hex::encode(x.change.id())),
-        ("state after M", hex::encode(next_state(&x.change.prev, &x.change.op))),
+        (
+            "state after M",
+            hex::encode(next_state(&x.change.prev, &x.change.op)),
+        ),
     ];
     assert_eq!(x.entry.author(), pk(0x20));
     out
