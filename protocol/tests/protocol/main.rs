@@ -14,4 +14,5 @@ mod revocation;
 mod sim;
 mod space;
 mod support;
+mod sync_vector;
 mod workflow;
