@@ -81,7 +81,10 @@ pub struct LastSyncView {
 impl StatusView {
     /// When this node last synced with `body` (its id), if since start.
     pub fn last_sync_with(&self, body: &str) -> Option<u64> {
-        self.last_sync.iter().find(|l| l.body.id == body).map(|l| l.at)
+        self.last_sync
+            .iter()
+            .find(|l| l.body.id == body)
+            .map(|l| l.at)
     }
 }
 

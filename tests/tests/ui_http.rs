@@ -420,7 +420,10 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
     http.login("zhang", &once, "zhang-password-1").await;
     let page = http.get(&format!("/agendas/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("添加协商会议"), "the meeting form is offered");
+    assert!(
+        page.body.contains("添加协商会议"),
+        "the meeting form is offered"
+    );
     assert!(
         !page.body.contains("记录会议纪要"),
         "no minutes form before any meeting"
@@ -436,7 +439,11 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
         )
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert!(missing.body.contains("meeting-date-error"), "{}", missing.body);
+    assert!(
+        missing.body.contains("meeting-date-error"),
+        "{}",
+        missing.body
+    );
     assert!(missing.body.contains("此项为必填项"));
     // A date that is no date, and a form that is none of the choices: refused too.
     let bad = http
@@ -478,7 +485,10 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
     assert_eq!(meeting.get("date"), "2026-04-01");
     assert_eq!(meeting.get("place"), "平湖市政协三楼会议室");
     assert_eq!(meeting.get("form"), "symposium");
-    assert_eq!(meeting.get("attendance"), "两地政协委员 12 人，水利部门负责人 4 人");
+    assert_eq!(
+        meeting.get("attendance"),
+        "两地政协委员 12 人，水利部门负责人 4 人"
+    );
     assert!(made.location.ends_with(&format!("#m-{}", meeting.id)));
     let page = http.get(&format!("/agendas/{id}")).await;
     assert!(page.body.contains("平湖市政协三楼会议室") && page.body.contains("尚未记录会议纪要"));
@@ -489,11 +499,19 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
     let empty = http
         .post(
             &minutes_path,
-            &[("_csrf", &token), ("meeting", &meeting_id), ("minutes", " ")],
+            &[
+                ("_csrf", &token),
+                ("meeting", &meeting_id),
+                ("minutes", " "),
+            ],
         )
         .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    assert!(empty.body.contains("minutes-minutes-error"), "{}", empty.body);
+    assert!(
+        empty.body.contains("minutes-minutes-error"),
+        "{}",
+        empty.body
+    );
     let no_meeting = http
         .post(
             &minutes_path,
@@ -502,14 +520,20 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
         .await;
     assert_eq!(no_meeting.status, StatusCode::BAD_REQUEST);
     assert!(no_meeting.body.contains("minutes-meeting-error"));
-    assert_eq!(records_of(&pinghu, id, "meeting").await[0].get("minutes"), "");
+    assert_eq!(
+        records_of(&pinghu, id, "meeting").await[0].get("minutes"),
+        ""
+    );
     let saved = http
         .post(
             &minutes_path,
             &[
                 ("_csrf", &token),
                 ("meeting", &meeting_id),
-                ("minutes", "会议议定：一、建立联合巡河制度；二、每月通报水质。"),
+                (
+                    "minutes",
+                    "会议议定：一、建立联合巡河制度；二、每月通报水质。",
+                ),
             ],
         )
         .await;
@@ -521,9 +545,10 @@ async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field
     // The partner sees the meeting and its minutes, signed by Pinghu's member.
     let on_jinshan = eventually("Jinshan holds the minutes", WAIT, || async {
         let m = records_of(&jinshan, id, "meeting").await;
-        ensure(m.first().is_some_and(|m| !m.get("minutes").is_empty()), || {
-            format!("{m:?}")
-        })?;
+        ensure(
+            m.first().is_some_and(|m| !m.get("minutes").is_empty()),
+            || format!("{m:?}"),
+        )?;
         Ok(m)
     })
     .await;
@@ -567,7 +592,9 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     let mut http = Http::new(&ui_p);
     http.login("li", &staff, "li-password-1").await;
     let page = http.get(&page_path).await;
-    assert!(page.body.contains("只有可代表本机构签署的成员才能邀请、同意、退出或移出"));
+    assert!(page
+        .body
+        .contains("只有可代表本机构签署的成员才能邀请、同意、退出或移出"));
     let token = csrf_of(&page.body);
     let refused = http
         .post(
@@ -576,7 +603,11 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.body.contains("该成员不能代表本机构签署"), "{}", refused.body);
+    assert!(
+        refused.body.contains("该成员不能代表本机构签署"),
+        "{}",
+        refused.body
+    );
     assert!(pending(&pinghu).await.is_empty());
 
     // Pinghu's secretary-general: no committee chosen is a mistake by the field.
@@ -584,14 +615,19 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     http.login("wang", &chair_p, "wang-password-1").await;
     let page = http.get(&page_path).await;
     assert!(!page.body.contains("只有可代表本机构签署的成员"));
-    assert!(page.body.contains("嘉善县政协"), "the trusted body is offered");
+    assert!(
+        page.body.contains("嘉善县政协"),
+        "the trusted body is offered"
+    );
     let token = csrf_of(&page.body);
     let invite = format!("/agendas/{id}/invite");
-    let missing = http
-        .post(&invite, &[("_csrf", &token), ("body", "")])
-        .await;
+    let missing = http.post(&invite, &[("_csrf", &token), ("body", "")]).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert!(missing.body.contains("invite-body-error"), "{}", missing.body);
+    assert!(
+        missing.body.contains("invite-body-error"),
+        "{}",
+        missing.body
+    );
     assert!(pending(&pinghu).await.is_empty());
     let invited = http
         .post(&invite, &[("_csrf", &token), ("body", &jiashan_id)])
@@ -599,7 +635,10 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
     let change = match pending(&pinghu).await.as_slice() {
         [p] => {
-            assert_eq!((p.op.as_str(), p.body.id.as_str()), ("add", jiashan_id.as_str()));
+            assert_eq!(
+                (p.op.as_str(), p.body.id.as_str()),
+                ("add", jiashan_id.as_str())
+            );
             assert_eq!(p.consented.len(), 1);
             assert_eq!(p.missing.len(), 1);
             assert_eq!(p.missing[0].id, jinshan.body.to_string());
@@ -619,9 +658,10 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
         let (path, change, mut client) = (page_path.clone(), change.clone(), partner.clone());
         async move {
             let page = client.get(&path).await;
-            ensure(page.body.contains(&format!("data-change=\"{change}\"")), || {
-                "not yet".to_owned()
-            })?;
+            ensure(
+                page.body.contains(&format!("data-change=\"{change}\"")),
+                || "not yet".to_owned(),
+            )?;
             Ok(page)
         }
     })
@@ -631,7 +671,11 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     let consent = format!("/agendas/{id}/consent");
     let missing = partner.post(&consent, &[("_csrf", &token)]).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert!(missing.body.contains("请选择要同意的成员变更"), "{}", missing.body);
+    assert!(
+        missing.body.contains("请选择要同意的成员变更"),
+        "{}",
+        missing.body
+    );
     assert_eq!(pending(&jinshan).await.len(), 1);
     assert_eq!(pending(&jinshan).await[0].consented.len(), 1);
     let done = partner
@@ -659,7 +703,11 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     let leave = format!("/agendas/{id}/leave");
     let unticked = http.post(&leave, &[("_csrf", &token)]).await;
     assert_eq!(unticked.status, StatusCode::BAD_REQUEST);
-    assert!(unticked.body.contains("leave-confirm-error"), "{}", unticked.body);
+    assert!(
+        unticked.body.contains("leave-confirm-error"),
+        "{}",
+        unticked.body
+    );
     assert!(pending(&pinghu).await.is_empty());
     let proposed = http
         .post(&remove, &[("_csrf", &token), ("body", &jiashan_id)])
@@ -667,11 +715,15 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
     assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
     match pending(&pinghu).await.as_slice() {
         [p] => {
-            assert_eq!((p.op.as_str(), p.body.id.as_str()), ("remove", jiashan_id.as_str()));
+            assert_eq!(
+                (p.op.as_str(), p.body.id.as_str()),
+                ("remove", jiashan_id.as_str())
+            );
         }
         other => panic!("one pending removal, got {other:?}"),
     }
-    // Jinshan leaves (its own change on the same state).
+    // Jinshan leaves: its own consent is all a leaving body needs, so it takes effect at
+    // once, and the page says so.
     let page = partner.get(&page_path).await;
     let token = csrf_of(&page.body);
     let left = partner
@@ -679,10 +731,15 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
         .await;
     assert_eq!(left.status, StatusCode::SEE_OTHER, "{}", left.body);
     let jinshan_id = jinshan.body.to_string();
-    assert!(pending(&jinshan)
+    let removed = jinshan
+        .handle
+        .membership(id)
         .await
-        .iter()
-        .any(|p| p.op == "remove" && p.body.id == jinshan_id));
+        .expect("membership")
+        .removed;
+    assert!(removed.iter().any(|b| b.id == jinshan_id), "{removed:?}");
+    let page = partner.get(&page_path).await;
+    assert!(page.body.contains("已退出或被移出"), "{}", page.body);
     ui_p.stop().await;
     ui_j.stop().await;
 }
@@ -743,7 +800,9 @@ async fn status_and_the_network_page_show_when_each_partner_last_synced() {
         .iter()
         .find(|p| p.peer_id == jinshan.peer_id())
         .expect("connected");
-    assert!(peer.last_sync.is_some_and(|t| (before..=after).contains(&t)));
+    assert!(peer
+        .last_sync
+        .is_some_and(|t| (before..=after).contains(&t)));
     let remembered = status
         .remembered_peers
         .iter()
@@ -752,10 +811,9 @@ async fn status_and_the_network_page_show_when_each_partner_last_synced() {
     assert_eq!(remembered.last_sync, peer.last_sync);
     eventually("Jinshan recorded a sync with Pinghu", WAIT, || async {
         let s = jinshan.status_now().await;
-        ensure(
-            s.last_sync_with(&pinghu.body.to_string()).is_some(),
-            || format!("{:?}", s.last_sync),
-        )
+        ensure(s.last_sync_with(&pinghu.body.to_string()).is_some(), || {
+            format!("{:?}", s.last_sync)
+        })
     })
     .await;
     // The network page shows it, in Beijing time.

@@ -29,7 +29,11 @@ impl LastSync {
     /// An exchange with `peer`, a node of `body`, completed at `now` (unix seconds).
     pub(super) fn completed(&mut self, peer: PeerId, body: BodyId, now: u64) {
         if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&peer) {
-            let oldest = self.peers.iter().min_by_key(|(_, (_, at))| *at).map(|(p, _)| *p);
+            let oldest = self
+                .peers
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(p, _)| *p);
             if let Some(oldest) = oldest {
                 self.peers.remove(&oldest);
             }
@@ -55,7 +59,7 @@ impl LastSync {
             .into_iter()
             .map(|(body, (at, peer))| (body, at, peer))
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by_key(|a| a.0);
         out
     }
 }

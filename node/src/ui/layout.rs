@@ -194,7 +194,6 @@ pub(crate) fn body_name(b: &BodyView) -> &str {
     b.name.as_deref().unwrap_or(short(&b.id))
 }
 
-
 /// "written by BODY · PERSON ✓ signature verified".
 pub(crate) fn byline(lang: Lang, body: Option<&str>, person: Option<&str>, key: &str) -> Markup {
     html! {

@@ -116,6 +116,8 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
 fn last_sync(viewer: &Viewer, at: Option<u64>) -> Markup {
     match at.and_then(|s| i64::try_from(s).ok()) {
         Some(secs) => html! { time { (layout::beijing_time(secs.saturating_mul(1000))) } },
-        None => html! { span.muted { (viewer.t("not since this node started", "本节点启动以来尚未同步")) } },
+        None => {
+            html! { span.muted { (viewer.t("not since this node started", "本节点启动以来尚未同步")) } }
+        }
     }
 }

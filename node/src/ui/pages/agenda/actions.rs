@@ -383,4 +383,3 @@ async fn by_numbers(state: &Shared, space: SpaceId, numbers: &str) -> Result<Vec
         })
         .collect()
 }
-

@@ -28,7 +28,11 @@ pub(super) fn record_byline(lang: Lang, r: &RecordView) -> Markup {
 }
 
 /// The units of `body` for `suggestion`.
-pub(super) fn units_of<'a>(units: &'a [UnitStatus], suggestion: &str, body: &str) -> Vec<&'a UnitStatus> {
+pub(super) fn units_of<'a>(
+    units: &'a [UnitStatus],
+    suggestion: &str,
+    body: &str,
+) -> Vec<&'a UnitStatus> {
     units
         .iter()
         .filter(|u| u.suggestion == suggestion && u.body == body)
@@ -97,7 +101,12 @@ pub(super) fn suggestion_card(
     }
 }
 
-pub(super) fn outcome_card(viewer: &Viewer, loaded: &Loaded, my_body: &str, o: &OutcomeStatus) -> Markup {
+pub(super) fn outcome_card(
+    viewer: &Viewer,
+    loaded: &Loaded,
+    my_body: &str,
+    o: &OutcomeStatus,
+) -> Markup {
     let lang = viewer.lang;
     let record = loaded.view.record("outcome", &o.id);
     let mine = o.bodies.iter().find(|b| b.body == my_body);
@@ -159,4 +168,3 @@ pub(super) fn history_list(lang: Lang, items: &[HistoryItem]) -> Markup {
         }
     }
 }
-

@@ -36,7 +36,10 @@ fn round_options(viewer: &Viewer, loaded: &Loaded) -> Vec<(String, String)> {
         options.push((
             String::new(),
             viewer
-                .t("Round 1 (started with this meeting)", "第 1 轮（随本次会议开启）")
+                .t(
+                    "Round 1 (started with this meeting)",
+                    "第 1 轮（随本次会议开启）",
+                )
                 .to_owned(),
         ));
     }
@@ -62,18 +65,22 @@ pub(super) fn section(viewer: &Viewer, loaded: &Loaded, form: Option<&FormState>
     let meetings = loaded.view.records("meeting");
     let meeting_form = FormState::for_form(form, "meeting");
     let minutes_form = FormState::for_form(form, "minutes");
-    let form_options: Vec<(String, String)> =
-        std::iter::once((String::new(), viewer.t("— not stated —", "— 未注明 —").to_owned()))
-            .chain(labels::options(lang, labels::FORMS))
-            .collect();
-    let meeting_options: Vec<(String, String)> =
-        std::iter::once((String::new(), viewer.t("— choose —", "— 请选择 —").to_owned()))
-            .chain(
-                meetings
-                    .iter()
-                    .map(|m| (m.id.to_string(), meeting_name(viewer, m))),
-            )
-            .collect();
+    let form_options: Vec<(String, String)> = std::iter::once((
+        String::new(),
+        viewer.t("— not stated —", "— 未注明 —").to_owned(),
+    ))
+    .chain(labels::options(lang, labels::FORMS))
+    .collect();
+    let meeting_options: Vec<(String, String)> = std::iter::once((
+        String::new(),
+        viewer.t("— choose —", "— 请选择 —").to_owned(),
+    ))
+    .chain(
+        meetings
+            .iter()
+            .map(|m| (m.id.to_string(), meeting_name(viewer, m))),
+    )
+    .collect();
     html! {
         h2 { (viewer.t("Meetings", "协商会议")) }
         section id="meetings" data-live data-space=(sid) {

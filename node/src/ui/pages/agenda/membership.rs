@@ -79,7 +79,12 @@ pub(super) fn section(
     let invite_form = FormState::for_form(form, "invite");
     let remove_form = FormState::for_form(form, "remove");
     let leave_form = FormState::for_form(form, "leave");
-    let choose = || (String::new(), viewer.t("— choose —", "— 请选择 —").to_owned());
+    let choose = || {
+        (
+            String::new(),
+            viewer.t("— choose —", "— 请选择 —").to_owned(),
+        )
+    };
     let invitable: Vec<(String, String)> = std::iter::once(choose())
         .chain(
             membership
@@ -221,16 +226,16 @@ pub(super) async fn act(
             let change = form.value("change").to_owned();
             if change.len() < 8 || !change.chars().all(|c| c.is_ascii_hexdigit()) {
                 form.general = Some(
-                    lang.pick(
-                        "Choose a change to consent to.",
-                        "请选择要同意的成员变更。",
-                    )
-                    .to_owned(),
+                    lang.pick("Choose a change to consent to.", "请选择要同意的成员变更。")
+                        .to_owned(),
                 );
                 return None;
             }
             node.consent(space, change, author).await
         }
     };
-    finish(result, lang, form, |_| format!("/agendas/{space}#membership")).await
+    finish(result, lang, form, |_| {
+        format!("/agendas/{space}#membership")
+    })
+    .await
 }

@@ -125,4 +125,3 @@ pub(crate) async fn show_suggestion(
         Err(response) => response,
     }
 }
-
