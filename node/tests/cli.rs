@@ -1495,22 +1495,30 @@ fn trust_untrust_and_peer_management() {
     assert!(human.stdout.contains(&b.body), "{}", human.stdout);
     // The agenda went to B, so a sync exchange with B's node completed: peer list and
     // status say when, in JSON and in both languages.
-    let synced = poll("A to record its sync with B", SYNC_DEADLINE, &[&a, &b], || {
-        let list = a.try_json(&["peer", "list"])?;
-        let row = list
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["body"]["id"] == b.body.as_str()))
-            .cloned()
-            .ok_or_else(|| list.to_string())?;
-        row["last_sync"].as_u64().ok_or_else(|| row.to_string())
-    });
+    let synced = poll(
+        "A to record its sync with B",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let list = a.try_json(&["peer", "list"])?;
+            let row = list
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["body"]["id"] == b.body.as_str()))
+                .cloned()
+                .ok_or_else(|| list.to_string())?;
+            row["last_sync"].as_u64().ok_or_else(|| row.to_string())
+        },
+    );
     let status = a.status();
     let by_body = status["last_sync"]
         .as_array()
         .and_then(|l| l.iter().find(|x| x["body"]["id"] == b.body.as_str()))
         .cloned()
         .unwrap_or_else(|| panic!("B in status's last_sync: {status}"));
-    assert!(by_body["at"].as_u64().is_some_and(|at| at >= synced), "{by_body}");
+    assert!(
+        by_body["at"].as_u64().is_some_and(|at| at >= synced),
+        "{by_body}"
+    );
     assert_eq!(by_body["peer"], row["peer_id"]);
     let human = a.cli(&["peer", "list"]).ok();
     assert!(human.stdout.contains("last sync: 20"), "{}", human.stdout);

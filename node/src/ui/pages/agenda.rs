@@ -267,7 +267,6 @@ async fn agenda_page(
                     }
                 }
                 aside {
-                    (membership::section(viewer, &loaded, &bodies, &my_body, form))
                     section.card {
                         h2 style="margin-top:0" { (viewer.t("Add a suggestion", "添加意见建议")) }
                         form method="post" action=(format!("/agendas/{sid}/suggestion")) novalidate {
@@ -314,6 +313,7 @@ async fn agenda_page(
                             button type="submit" { (viewer.t("Save finding", "保存")) }
                         }
                     }
+                    (membership::section(viewer, &loaded, &bodies, &my_body, form))
                 }
             }
         },
