@@ -12,8 +12,8 @@ use libp2p::Multiaddr;
 use std::collections::BTreeMap;
 
 use crate::views::{
-    AgendaSummary, AgendaView, EquivocationView, LedgerView, MemberView, Reach, RecordView,
-    StatusView,
+    AgendaSummary, AgendaView, EquivocationView, LedgerView, MemberView, MembershipView, Reach,
+    RecordView, StatusView,
 };
 use confer_protocol::revocation::Revocation;
 
@@ -86,6 +86,8 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     ShowAgenda(SpaceId, Reply<AgendaView>),
+    /// An agenda's membership part alone (bodies removed, changes waiting for consents).
+    MembershipOf(SpaceId, Reply<MembershipView>),
     /// The certificates this node knows (for documents exported with their chains).
     Certificates(Reply<confer_protocol::Certificates>),
     /// Who changed what, when, in a space (any kind), read from its entries; only one
@@ -447,6 +449,13 @@ impl NodeHandle {
 
     pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
         self.ask(|r| Command::ShowAgenda(id, r)).await
+    }
+
+    /// An agenda's member bodies removed and the changes waiting for consents (who
+    /// consented, who is missing): the membership part of [`NodeHandle::show_agenda`],
+    /// without checking the entries' signatures again.
+    pub async fn membership(&self, id: SpaceId) -> Result<MembershipView, NodeError> {
+        self.ask(|r| Command::MembershipOf(id, r)).await
     }
 
     /// The equivocation evidence this node holds for an agenda, with both signed entries'

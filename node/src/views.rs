@@ -27,6 +27,11 @@ pub struct StatusView {
     /// Each remembered peer, its addresses and its state.
     #[serde(default)]
     pub remembered_peers: Vec<RememberedPeerView>,
+    /// Each partner body a sync exchange completed with since this node started, when
+    /// it last did (with any of its nodes), by body id. A body absent here has not synced
+    /// since start.
+    #[serde(default)]
+    pub last_sync: Vec<LastSyncView>,
     pub spaces: Vec<SpaceView>,
     /// Bodies this node trusts (other than its own): they may introduce spaces here.
     #[serde(default)]
@@ -60,6 +65,27 @@ pub struct StatusView {
     /// Durable store commits since start and how long they took (`GET /metrics`).
     #[serde(default)]
     pub store_commits: crate::metrics::CommitLatencyView,
+}
+
+/// When this node last completed a sync exchange with a partner body: a pull answered to
+/// its end or a push acknowledged, either way, with one of the body's nodes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct LastSyncView {
+    pub body: BodyView,
+    /// Unix seconds.
+    pub at: u64,
+    /// The node of that body it was with.
+    pub peer: String,
+}
+
+impl StatusView {
+    /// When this node last synced with `body` (its id), if since start.
+    pub fn last_sync_with(&self, body: &str) -> Option<u64> {
+        self.last_sync
+            .iter()
+            .find(|l| l.body.id == body)
+            .map(|l| l.at)
+    }
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a
@@ -253,6 +279,9 @@ pub struct RememberedPeerView {
     /// Seconds until the next dial, while waiting.
     #[serde(default)]
     pub next_dial_in: Option<u64>,
+    /// Unix seconds when a sync exchange with it last completed (since start).
+    #[serde(default)]
+    pub last_sync: Option<u64>,
 }
 
 /// Why dialling a peer failed.
@@ -282,6 +311,9 @@ pub struct PeerView {
     /// Its software, as it announced it (`crate::versions`); absent until it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software: Option<crate::versions::SoftwareView>,
+    /// Unix seconds when a sync exchange with it last completed (since start).
+    #[serde(default)]
+    pub last_sync: Option<u64>,
 }
 
 /// How far a member body holds a space, as this node knows it.

@@ -1493,6 +1493,40 @@ fn trust_untrust_and_peer_management() {
     assert_eq!(row["state"], "connected");
     let human = a.cli(&["peer", "list"]).ok();
     assert!(human.stdout.contains(&b.body), "{}", human.stdout);
+    // The agenda went to B, so a sync exchange with B's node completed: peer list and
+    // status say when, in JSON and in both languages.
+    let synced = poll(
+        "A to record its sync with B",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let list = a.try_json(&["peer", "list"])?;
+            let row = list
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["body"]["id"] == b.body.as_str()))
+                .cloned()
+                .ok_or_else(|| list.to_string())?;
+            row["last_sync"].as_u64().ok_or_else(|| row.to_string())
+        },
+    );
+    let status = a.status();
+    let by_body = status["last_sync"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["body"]["id"] == b.body.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("B in status's last_sync: {status}"));
+    assert!(
+        by_body["at"].as_u64().is_some_and(|at| at >= synced),
+        "{by_body}"
+    );
+    assert_eq!(by_body["peer"], row["peer_id"]);
+    let human = a.cli(&["peer", "list"]).ok();
+    assert!(human.stdout.contains("last sync: 20"), "{}", human.stdout);
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["peer", "list"]).ok();
+    assert!(zh.stdout.contains("最近同步：20"), "{}", zh.stdout);
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["status"]).ok();
+    assert!(zh.stdout.contains("最近同步：20"), "{}", zh.stdout);
+    assert!(!zh.stdout.contains("last sync"), "{}", zh.stdout);
 
     // Untrust: status no longer lists B as trusted and flags the shared agenda's member.
     let untrusted = a.cli(&["untrust", &b.body, "--json"]).json();

@@ -201,6 +201,17 @@ impl Browser {
             .expect("write a screenshot");
     }
 
+    /// Scrolls the element `id` to the top of the window.
+    async fn scroll_to(&self, id: &str) {
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).scrollIntoView();",
+                vec![serde_json::json!(id)],
+            )
+            .await
+            .expect("scroll");
+    }
+
     /// A value the page's script keeps until the page is loaded again.
     async fn mark(&self) {
         self.client
@@ -501,6 +512,17 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     j.wait_text("建立跨界河长联合巡河制度").await;
     j.wait_text("已建立联合巡河制度").await;
     j.screenshot("11-search").await;
+    // 平湖 adds a meeting to the round; the page shows it and the member bodies' part.
+    p.goto(&format!("/agendas/{id}")).await;
+    p.click("#meetings + details > summary").await;
+    p.fill("#meeting-date", "2026-04-01").await;
+    p.fill("#meeting-place", "平湖市政协三楼会议室").await;
+    p.click("form[action$='/meeting'] button").await;
+    p.wait_text("平湖市政协三楼会议室").await;
+    p.scroll_to("meetings").await;
+    p.screenshot("12-agenda-meetings").await;
+    p.scroll_to("membership").await;
+    p.screenshot("13-agenda-membership").await;
     p.goto("/report").await;
     p.wait_text("年终通报").await;
     p.screenshot("10-report").await;

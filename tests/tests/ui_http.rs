@@ -1,12 +1,16 @@
 //! The web UI over plain HTTP, without a browser (these run everywhere): logins refused
 //! and rate-limited, a POST without this session's CSRF token answered 403 with nothing
-//! written, and every page of an agenda of the workflow issue's size (500 suggestions)
-//! under 300 KB.
+//! written, the agenda's meeting, minutes and membership forms (invite and consent across
+//! nodes, refused for a member who may not sign), when each partner last synced, and every
+//! page of an agenda of the workflow issue's size (500 suggestions) under 300 KB.
 
 use std::time::Instant;
 
 use confer_node::ui::{accounts, serve, UiConfig, UiServer};
-use confer_protocol::model::{AgendaAction, ModelView, RecordId, RecordKey, RecordWrite};
+use confer_protocol::model::{
+    AgendaAction, ModelView, RecordId, RecordKey, RecordView, RecordWrite,
+};
+use confer_protocol::Role;
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
@@ -23,6 +27,7 @@ async fn ui_for(node: &TestNode) -> UiServer {
 }
 
 /// A browser-like client: no redirects followed, cookies kept by hand.
+#[derive(Clone)]
 struct Http {
     client: reqwest::Client,
     base: String,
@@ -373,6 +378,448 @@ async fn a_post_without_the_sessions_csrf_token_is_refused_and_writes_nothing() 
         .await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN);
     assert_eq!(entries(&pinghu).await, now);
+    ui.stop().await;
+}
+
+/// Gives `node`'s body a member who may sign for it (loaded by the node) and an account
+/// bound to it; returns the account's one-time password.
+async fn signer_account(node: &TestNode, account: &str, name: &str) -> String {
+    let cert = confer_node::identity::members::add_member(
+        &node.dir,
+        &node.body_secret(),
+        name,
+        Role::SecretaryGeneral,
+        true,
+        unix_now(),
+    )
+    .expect("member add");
+    node.handle.reload_members().await.expect("reload");
+    accounts::add(&node.dir, account, &cert.key.to_string(), false).expect("account")
+}
+
+/// The records of one collection of agenda `id` on `node`.
+async fn records_of(node: &TestNode, id: SpaceId, collection: &str) -> Vec<RecordView> {
+    match node.handle.read(id).await.expect("read") {
+        ModelView::Agenda(view) => view.records(collection).to_vec(),
+        ModelView::Ledger(_) => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meetings_and_minutes_are_saved_from_the_agenda_page_and_a_missing_field_saves_nothing() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    connect(&pinghu, &jinshan).await;
+    let id = pinghu
+        .create_agenda("跨界河道水环境联防联治", &[&jinshan])
+        .await;
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), false).expect("account");
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    let page = http.get(&format!("/agendas/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("添加协商会议"),
+        "the meeting form is offered"
+    );
+    assert!(
+        !page.body.contains("记录会议纪要"),
+        "no minutes form before any meeting"
+    );
+    let token = csrf_of(&page.body);
+    let meeting_path = format!("/agendas/{id}/meeting");
+
+    // No date: refused next to the field, nothing written (not even round 1).
+    let missing = http
+        .post(
+            &meeting_path,
+            &[("_csrf", &token), ("round", ""), ("place", "平湖")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing.body.contains("meeting-date-error"),
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("此项为必填项"));
+    // A date that is no date, and a form that is none of the choices: refused too.
+    let bad = http
+        .post(
+            &meeting_path,
+            &[
+                ("_csrf", &token),
+                ("date", "2026-02-30"),
+                ("form", "banquet"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("meeting-date-error") && bad.body.contains("meeting-form-error"));
+    assert!(records_of(&pinghu, id, "meeting").await.is_empty());
+    assert!(records_of(&pinghu, id, "round").await.is_empty());
+
+    // A complete meeting: saved in round 1 (made with it), every field as typed.
+    let made = http
+        .post(
+            &meeting_path,
+            &[
+                ("_csrf", &token),
+                ("round", ""),
+                ("date", "2026-04-01"),
+                ("place", "平湖市政协三楼会议室"),
+                ("form", "symposium"),
+                ("attendance", "两地政协委员 12 人，水利部门负责人 4 人"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let meetings = records_of(&pinghu, id, "meeting").await;
+    assert_eq!(meetings.len(), 1);
+    let meeting = &meetings[0];
+    let rounds = records_of(&pinghu, id, "round").await;
+    assert_eq!(rounds.len(), 1);
+    assert_eq!(meeting.get("round"), rounds[0].id.to_string());
+    assert_eq!(meeting.get("date"), "2026-04-01");
+    assert_eq!(meeting.get("place"), "平湖市政协三楼会议室");
+    assert_eq!(meeting.get("form"), "symposium");
+    assert_eq!(
+        meeting.get("attendance"),
+        "两地政协委员 12 人，水利部门负责人 4 人"
+    );
+    assert!(made.location.ends_with(&format!("#m-{}", meeting.id)));
+    let page = http.get(&format!("/agendas/{id}")).await;
+    assert!(page.body.contains("平湖市政协三楼会议室") && page.body.contains("尚未记录会议纪要"));
+
+    // Minutes: none typed is refused by the field; typed, they are kept on the meeting.
+    let minutes_path = format!("/agendas/{id}/minutes");
+    let meeting_id = meeting.id.to_string();
+    let empty = http
+        .post(
+            &minutes_path,
+            &[
+                ("_csrf", &token),
+                ("meeting", &meeting_id),
+                ("minutes", " "),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(
+        empty.body.contains("minutes-minutes-error"),
+        "{}",
+        empty.body
+    );
+    let no_meeting = http
+        .post(
+            &minutes_path,
+            &[("_csrf", &token), ("minutes", "会议议定三项工作")],
+        )
+        .await;
+    assert_eq!(no_meeting.status, StatusCode::BAD_REQUEST);
+    assert!(no_meeting.body.contains("minutes-meeting-error"));
+    assert_eq!(
+        records_of(&pinghu, id, "meeting").await[0].get("minutes"),
+        ""
+    );
+    let saved = http
+        .post(
+            &minutes_path,
+            &[
+                ("_csrf", &token),
+                ("meeting", &meeting_id),
+                (
+                    "minutes",
+                    "会议议定：一、建立联合巡河制度；二、每月通报水质。",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        records_of(&pinghu, id, "meeting").await[0].get("minutes"),
+        "会议议定：一、建立联合巡河制度；二、每月通报水质。"
+    );
+    // The partner sees the meeting and its minutes, signed by Pinghu's member.
+    let on_jinshan = eventually("Jinshan holds the minutes", WAIT, || async {
+        let m = records_of(&jinshan, id, "meeting").await;
+        ensure(
+            m.first().is_some_and(|m| !m.get("minutes").is_empty()),
+            || format!("{m:?}"),
+        )?;
+        Ok(m)
+    })
+    .await;
+    assert_eq!(
+        on_jinshan[0]
+            .created_by
+            .as_ref()
+            .map(|a| a.author.to_string()),
+        Some(pinghu.member_key().to_owned())
+    );
+    ui.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who_may_not_sign_is_refused(
+) {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    let jiashan = fed.spawn("嘉善县政协").await;
+    connect(&pinghu, &jinshan).await;
+    connect(&pinghu, &jiashan).await;
+    connect(&jinshan, &jiashan).await;
+    let id = pinghu
+        .create_agenda("跨界河道水环境联防联治", &[&jinshan])
+        .await;
+    wait_has_agenda(&jinshan, id).await;
+    let staff = accounts::add(&pinghu.dir, "li", pinghu.member_key(), false).expect("account");
+    let chair_p = signer_account(&pinghu, "wang", "平湖秘书长").await;
+    let chair_j = signer_account(&jinshan, "zhao", "金山秘书长").await;
+    let ui_p = ui_for(&pinghu).await;
+    let ui_j = ui_for(&jinshan).await;
+    let page_path = format!("/agendas/{id}");
+    let jiashan_id = jiashan.body.to_string();
+    let pending = |node: &TestNode| {
+        let handle = node.handle.clone();
+        async move { handle.membership(id).await.expect("membership").pending }
+    };
+
+    // A member who may not sign is told so on the page and refused inline: nothing sent.
+    let mut http = Http::new(&ui_p);
+    http.login("li", &staff, "li-password-1").await;
+    let page = http.get(&page_path).await;
+    assert!(page
+        .body
+        .contains("只有可代表本机构签署的成员才能邀请、同意、退出或移出"));
+    let token = csrf_of(&page.body);
+    let refused = http
+        .post(
+            &format!("/agendas/{id}/invite"),
+            &[("_csrf", &token), ("body", &jiashan_id)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("该成员不能代表本机构签署"),
+        "{}",
+        refused.body
+    );
+    assert!(pending(&pinghu).await.is_empty());
+
+    // Pinghu's secretary-general: no committee chosen is a mistake by the field.
+    let mut http = Http::new(&ui_p);
+    http.login("wang", &chair_p, "wang-password-1").await;
+    let page = http.get(&page_path).await;
+    assert!(!page.body.contains("只有可代表本机构签署的成员"));
+    assert!(
+        page.body.contains("嘉善县政协"),
+        "the trusted body is offered"
+    );
+    let token = csrf_of(&page.body);
+    let invite = format!("/agendas/{id}/invite");
+    let missing = http.post(&invite, &[("_csrf", &token), ("body", "")]).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing.body.contains("invite-body-error"),
+        "{}",
+        missing.body
+    );
+    assert!(pending(&pinghu).await.is_empty());
+    let invited = http
+        .post(&invite, &[("_csrf", &token), ("body", &jiashan_id)])
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    let change = match pending(&pinghu).await.as_slice() {
+        [p] => {
+            assert_eq!(
+                (p.op.as_str(), p.body.id.as_str()),
+                ("add", jiashan_id.as_str())
+            );
+            assert_eq!(p.consented.len(), 1);
+            assert_eq!(p.missing.len(), 1);
+            assert_eq!(p.missing[0].id, jinshan.body.to_string());
+            p.id.clone()
+        }
+        other => panic!("one pending invitation on Pinghu, got {other:?}"),
+    };
+    // Pinghu's page shows who consented and who is missing; no consent button for it.
+    let page = http.get(&page_path).await;
+    assert!(page.body.contains("邀请嘉善县政协加入") && page.body.contains("尚待同意"));
+    assert!(!page.body.contains("代表平湖市政协同意"));
+
+    // Jinshan's page shows the change waiting for it, with a consent button.
+    let mut partner = Http::new(&ui_j);
+    partner.login("zhao", &chair_j, "zhao-password-1").await;
+    let page = eventually("Jinshan's page shows the invitation", WAIT, || {
+        let (path, change, mut client) = (page_path.clone(), change.clone(), partner.clone());
+        async move {
+            let page = client.get(&path).await;
+            ensure(
+                page.body.contains(&format!("data-change=\"{change}\"")),
+                || "not yet".to_owned(),
+            )?;
+            Ok(page)
+        }
+    })
+    .await;
+    assert!(page.body.contains("代表金山区政协同意"), "a consent button");
+    let token = csrf_of(&page.body);
+    let consent = format!("/agendas/{id}/consent");
+    let missing = partner.post(&consent, &[("_csrf", &token)]).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing.body.contains("请选择要同意的成员变更"),
+        "{}",
+        missing.body
+    );
+    assert_eq!(pending(&jinshan).await.len(), 1);
+    assert_eq!(pending(&jinshan).await[0].consented.len(), 1);
+    let done = partner
+        .post(&consent, &[("_csrf", &token), ("change", &change)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    // Every member consented: Jiashan is a member on both nodes; nothing is pending.
+    for node in [&pinghu, &jinshan] {
+        wait_view(node, id, "Jiashan is a member", |v| {
+            v.members.iter().any(|m| m.id == jiashan_id) && v.membership.pending.is_empty()
+        })
+        .await;
+    }
+    let page = http.get(&page_path).await;
+    assert!(page.body.contains(&format!("data-body=\"{jiashan_id}\"")));
+
+    // Remove and leave: a missing choice or an unticked box is refused inline; a complete
+    // form proposes the change, which waits for the others.
+    let remove = format!("/agendas/{id}/remove");
+    let token = csrf_of(&page.body);
+    let missing = http.post(&remove, &[("_csrf", &token)]).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.body.contains("remove-body-error"));
+    let leave = format!("/agendas/{id}/leave");
+    let unticked = http.post(&leave, &[("_csrf", &token)]).await;
+    assert_eq!(unticked.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unticked.body.contains("leave-confirm-error"),
+        "{}",
+        unticked.body
+    );
+    assert!(pending(&pinghu).await.is_empty());
+    let proposed = http
+        .post(&remove, &[("_csrf", &token), ("body", &jiashan_id)])
+        .await;
+    assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
+    match pending(&pinghu).await.as_slice() {
+        [p] => {
+            assert_eq!(
+                (p.op.as_str(), p.body.id.as_str()),
+                ("remove", jiashan_id.as_str())
+            );
+        }
+        other => panic!("one pending removal, got {other:?}"),
+    }
+    // Jinshan leaves: its own consent is all a leaving body needs, so it takes effect at
+    // once, and the page says so.
+    let page = partner.get(&page_path).await;
+    let token = csrf_of(&page.body);
+    let left = partner
+        .post(&leave, &[("_csrf", &token), ("confirm", "yes")])
+        .await;
+    assert_eq!(left.status, StatusCode::SEE_OTHER, "{}", left.body);
+    let jinshan_id = jinshan.body.to_string();
+    let removed = jinshan
+        .handle
+        .membership(id)
+        .await
+        .expect("membership")
+        .removed;
+    assert!(removed.iter().any(|b| b.id == jinshan_id), "{removed:?}");
+    let page = partner.get(&page_path).await;
+    assert!(page.body.contains("已退出或被移出"), "{}", page.body);
+    ui_p.stop().await;
+    ui_j.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_the_network_page_show_when_each_partner_last_synced() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    let jinshan_id = jinshan.body.to_string();
+    let before = unix_now();
+    let status = pinghu.status_now().await;
+    assert!(status.last_sync.is_empty(), "{:?}", status.last_sync);
+    // Connected and trusted, but no agenda shared: no sync exchange yet.
+    connect(&pinghu, &jinshan).await;
+    let status = pinghu.status_now().await;
+    assert_eq!(status.last_sync_with(&jinshan_id), None);
+    assert!(status.peers.iter().all(|p| p.last_sync.is_none()));
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), false).expect("account");
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    let network = http.get("/network").await;
+    assert!(
+        network.body.contains("本节点启动以来尚未同步"),
+        "{}",
+        network.body
+    );
+
+    // An agenda shared: once Jinshan holds it, both sides recorded the exchange.
+    let id = pinghu
+        .create_agenda("跨界河道水环境联防联治", &[&jinshan])
+        .await;
+    wait_has_agenda(&jinshan, id).await;
+    let status = eventually("Pinghu recorded a sync with Jinshan", WAIT, || async {
+        let s = pinghu.status_now().await;
+        ensure(s.last_sync_with(&jinshan_id).is_some(), || {
+            format!("{:?}", s.last_sync)
+        })?;
+        Ok(s)
+    })
+    .await;
+    let after = unix_now();
+    let record = status
+        .last_sync
+        .iter()
+        .find(|l| l.body.id == jinshan_id)
+        .expect("listed");
+    assert!(
+        (before..=after).contains(&record.at),
+        "{} not in {before}..={after}",
+        record.at
+    );
+    assert_eq!(record.peer, jinshan.peer_id());
+    assert_eq!(record.body.name.as_deref(), Some("金山区政协"));
+    let peer = status
+        .peers
+        .iter()
+        .find(|p| p.peer_id == jinshan.peer_id())
+        .expect("connected");
+    assert!(peer
+        .last_sync
+        .is_some_and(|t| (before..=after).contains(&t)));
+    let remembered = status
+        .remembered_peers
+        .iter()
+        .find(|p| p.peer_id == jinshan.peer_id())
+        .expect("remembered");
+    assert_eq!(remembered.last_sync, peer.last_sync);
+    eventually("Jinshan recorded a sync with Pinghu", WAIT, || async {
+        let s = jinshan.status_now().await;
+        ensure(s.last_sync_with(&pinghu.body.to_string()).is_some(), || {
+            format!("{:?}", s.last_sync)
+        })
+    })
+    .await;
+    // The network page shows it, in Beijing time.
+    let network = http.get("/network").await;
+    let cell = format!("<td class=\"last-sync\" data-body=\"{jinshan_id}\"><time>");
+    assert!(network.body.contains(&cell), "{}", network.body);
     ui.stop().await;
 }
 

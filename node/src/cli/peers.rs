@@ -13,6 +13,19 @@ use crate::api::AddPeer;
 use crate::i18n::Lang;
 use crate::views::{BodyView, DialErrorView, RememberedPeerView, StatusView};
 
+/// When a sync exchange with a peer or body last completed, in words.
+pub fn last_sync_words(at: Option<u64>, lang: Lang) -> String {
+    match at {
+        Some(at) => format!("{}{}", lang.pick("last sync: ", "最近同步："), utc(at)),
+        None => lang
+            .pick(
+                "last sync: none since this node started",
+                "最近同步：本节点启动以来尚未同步",
+            )
+            .to_owned(),
+    }
+}
+
 /// How long `peer add` waits to say whether the first dial connected.
 const FIRST_DIAL_WAIT: Duration = Duration::from_secs(5);
 
@@ -35,6 +48,8 @@ pub struct PeerRow {
     pub next_dial_in: Option<u64>,
     pub body: Option<BodyView>,
     pub trusted: bool,
+    /// Unix seconds when a sync exchange with it last completed (since the node started).
+    pub last_sync: Option<u64>,
 }
 
 /// Remembered and connected peers, from a status view.
@@ -51,6 +66,7 @@ pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
             next_dial_in: None,
             body: p.body.clone(),
             trusted: p.trusted,
+            last_sync: p.last_sync,
         })
         .collect();
     for r in &status.remembered_peers {
@@ -66,6 +82,7 @@ pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
                     next_dial_in: None,
                     body: None,
                     trusted: false,
+                    last_sync: None,
                 });
                 let last = rows.len() - 1;
                 &mut rows[last]
@@ -75,6 +92,7 @@ pub fn peer_rows(status: &StatusView) -> Vec<PeerRow> {
         row.state = Some(r.state.clone());
         row.last_error = r.last_error.clone();
         row.next_dial_in = r.next_dial_in;
+        row.last_sync = row.last_sync.or(r.last_sync);
     }
     rows.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
     rows
@@ -168,6 +186,7 @@ pub fn peer_list(rows: &[PeerRow], lang: Lang) -> String {
                 dial_error(e, lang)
             );
         }
+        put!(out, "    {}", last_sync_words(r.last_sync, lang));
     }
     out
 }
@@ -197,6 +216,7 @@ pub fn status_lines(peers: &[RememberedPeerView], lang: Lang) -> String {
                 dial_error(e, lang)
             );
         }
+        put!(out, "      {}", last_sync_words(p.last_sync, lang));
     }
     out
 }

@@ -277,6 +277,13 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         for a in &p.addresses {
             put!(out, "      {} {}", lang.pick("via", "连接地址："), text(a));
         }
+        if p.body.is_some() {
+            put!(
+                out,
+                "      {}",
+                super::peers::last_sync_words(p.last_sync, lang)
+            );
+        }
         if let Some(line) = p
             .software
             .as_ref()
@@ -298,6 +305,11 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
             "  {}  {}",
             ids::full(&b.id),
             b.name.as_deref().map(text).unwrap_or_default()
+        );
+        put!(
+            out,
+            "      {}",
+            super::peers::last_sync_words(s.last_sync_with(&b.id), lang)
         );
     }
     put!(
@@ -840,6 +852,7 @@ mod tests {
                     body: Some(body(PEER_BODY, EVIL)),
                     trusted: true,
                     software: None,
+                    last_sync: Some(1_795_428_900),
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
@@ -847,10 +860,16 @@ mod tests {
                     body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
                     trusted: false,
                     software: None,
+                    last_sync: None,
                 },
             ],
             remembered: vec![],
             remembered_peers: Vec::new(),
+            last_sync: vec![crate::views::LastSyncView {
+                body: body(PEER_BODY, EVIL),
+                at: 1_795_428_900,
+                peer: "12D3KooWEvil".into(),
+            }],
             spaces: vec![SpaceView {
                 id: SPACE.into(),
                 kind: "agenda".into(),
@@ -942,6 +961,20 @@ mod tests {
             );
             assert!(
                 out.contains(lang.pick("damaged records", "损坏的记录")),
+                "{out}"
+            );
+            // When each partner last synced: the trusted body and the peer that did, and
+            // the peer that did not.
+            let synced = lang.pick(
+                "last sync: 2026-11-23 10:15:00 UTC",
+                "最近同步：2026-11-23 10:15:00 UTC",
+            );
+            assert_eq!(out.matches(synced).count(), 2, "{out}");
+            assert!(
+                out.contains(lang.pick(
+                    "last sync: none since this node started",
+                    "最近同步：本节点启动以来尚未同步"
+                )),
                 "{out}"
             );
         }

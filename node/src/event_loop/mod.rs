@@ -34,6 +34,7 @@ use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
 mod delivery;
+mod last_sync;
 mod members;
 mod membership;
 mod offline;
@@ -42,8 +43,8 @@ mod outbox;
 mod peers;
 mod reverify;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
-    SpaceView, StatusView, TrafficView, ValueView,
+    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, LastSyncView, PeerView,
+    RecordView, SpaceView, StatusView, TrafficView, ValueView,
 };
 pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
@@ -95,6 +96,8 @@ pub(crate) struct EventLoop {
     agents: HashMap<PeerId, String>,
     /// Refusals of spaces by member bodies' nodes (`agenda show`, `status`).
     delivery: delivery::DeliveryBook,
+    /// When a sync exchange with each partner peer last completed (`status`).
+    last_sync: last_sync::LastSync,
     /// Spaces whose stored state changed, for the web UI's live pages (`Command::Subscribe`).
     changes: tokio::sync::broadcast::Sender<SpaceId>,
 }
@@ -182,6 +185,7 @@ impl EventLoop {
             node_key,
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
+            last_sync: last_sync::LastSync::default(),
             changes: tokio::sync::broadcast::channel(256).0,
         }
     }
@@ -671,6 +675,13 @@ impl EventLoop {
         }
     }
 
+    /// A sync exchange with `peer` completed: remembered for `status` if it proved a body.
+    fn synced_with(&mut self, peer: PeerId, key: &PeerKey) {
+        if let Some(body) = self.replica.peer_body(key) {
+            self.last_sync.completed(peer, body, unix_now());
+        }
+    }
+
     /// Request `id` ended: what it carried, if it was still in flight (not lost with its
     /// peer's connection already); the next one held back for that peer goes.
     fn request_ended(&mut self, id: OutboundRequestId) -> Option<(PeerKey, Sent)> {
@@ -978,6 +989,9 @@ impl EventLoop {
                 self.tally(&fx.events);
                 self.log_events(&fx.events);
                 self.open_gate(&fx);
+                if last_sync::ends_exchange(&response) {
+                    self.synced_with(peer, &key);
+                }
                 let bytes = response.encode();
                 TrafficView::count(&mut self.traffic.sent, response.kind(), bytes.len());
                 let _ = self
@@ -1013,6 +1027,9 @@ impl EventLoop {
                             self.replica.request_answered(&key, sent);
                         }
                         TrafficView::count(&mut self.traffic.received, msg.kind(), len);
+                        if last_sync::ends_exchange(&msg) {
+                            self.synced_with(peer, &key);
+                        }
                         let finished = match &msg {
                             Message::SyncResponse {
                                 space, more: false, ..
@@ -1214,6 +1231,15 @@ impl EventLoop {
                     let _ = reply.send(Ok(view));
                 });
             }
+            Command::MembershipOf(id, reply) => {
+                let result = match self.replica.space(&id) {
+                    Some(space) if space.genesis().kind == SpaceKind::Agenda => {
+                        Ok(self.membership_view(space))
+                    }
+                    _ => Err(NodeError::UnknownAgenda(id.to_string())),
+                };
+                let _ = reply.send(result);
+            }
             Command::Equivocations(id, reply) => {
                 if self.replica.space(&id).is_none() {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
@@ -1372,6 +1398,10 @@ impl EventLoop {
                     .get(&key)
                     .and_then(|id| self.agents.get(id))
                     .map(|agent| crate::versions::software(agent)),
+                last_sync: self
+                    .peer_ids
+                    .get(&key)
+                    .and_then(|id| self.last_sync.of_peer(id)),
                 body: body.map(|(id, name)| BodyView {
                     id: id.to_string(),
                     name: Some(name.to_owned()),
@@ -1392,6 +1422,16 @@ impl EventLoop {
                 .flat_map(|r| r.addrs.iter().map(ToString::to_string))
                 .collect(),
             remembered_peers: self.remembered_views(),
+            last_sync: self
+                .last_sync
+                .by_body()
+                .into_iter()
+                .map(|(body, at, peer)| LastSyncView {
+                    body: self.body_view(&body),
+                    at,
+                    peer: peer.to_string(),
+                })
+                .collect(),
             spaces: self.replica.spaces().map(|s| self.space_view(s)).collect(),
             trusted: self
                 .replica

@@ -299,6 +299,7 @@ impl EventLoop {
                     last_error: r.last_error.clone(),
                     next_dial_in: (!connected && !r.dialing)
                         .then(|| r.next.saturating_duration_since(now).as_secs()),
+                    last_sync: self.last_sync.of_peer(peer),
                 }
             })
             .collect()

@@ -175,6 +175,23 @@ pub(crate) fn select(
     }
 }
 
+/// A labelled checkbox (value `yes` when ticked).
+pub(crate) fn checkbox(state: &FormState, name: &str, label: &str) -> Markup {
+    let id = id_of(&state.form, name);
+    let invalid = state.errors.contains_key(name);
+    html! {
+        div.field.invalid[invalid] {
+            label.check for=(id) {
+                input id=(id) name=(name) type="checkbox" value="yes" checked[state.value(name) == "yes"]
+                    aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[invalid.then(|| format!("{id}-error"))];
+                " " (label)
+            }
+            (error_line(state, name))
+        }
+    }
+}
+
 /// A form-level mistake.
 pub(crate) fn general(state: &FormState) -> Markup {
     html! {

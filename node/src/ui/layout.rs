@@ -189,6 +189,11 @@ pub(crate) fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+/// A body as people know it: its name, or the start of its id.
+pub(crate) fn body_name(b: &BodyView) -> &str {
+    b.name.as_deref().unwrap_or(short(&b.id))
+}
+
 /// "written by BODY · PERSON ✓ signature verified".
 pub(crate) fn byline(lang: Lang, body: Option<&str>, person: Option<&str>, key: &str) -> Markup {
     html! {

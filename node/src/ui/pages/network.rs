@@ -1,10 +1,11 @@
-//! 网络: partner committees, whether connected, trust, what each agenda holds and waits
+//! 网络: partner committees, whether connected, when each last synced, trust, what each
+//! agenda holds and waits
 //! for, alerts (equivocation, refused entries, damaged records, foreign use of keys), and
 //! this body's members on this node with their roles and signing rights.
 
 use axum::extract::State;
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup};
 
 use super::labels::label;
 use crate::ui::{html, layout, node_failure, Shared, Viewer};
@@ -60,12 +61,13 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                 }
                 h2 { (viewer.t("Partner committees", "合作方政协")) }
                 table {
-                    thead { tr { th { (viewer.t("Committee", "机构")) } th { (viewer.t("Connection", "连接")) } th { (viewer.t("Body id", "机构编号")) } } }
+                    thead { tr { th { (viewer.t("Committee", "机构")) } th { (viewer.t("Connection", "连接")) } th { (viewer.t("Last sync", "最近同步")) } th { (viewer.t("Body id", "机构编号")) } } }
                     tbody {
                         @for b in &status.trusted {
                             tr {
                                 td { (b.name.as_deref().unwrap_or("")) " " span.badge.ok { (viewer.t("trusted", "已信任")) } }
                                 td { @if connected(&b.id) { span.badge.ok { (viewer.t("connected", "已连接")) } } @else { span.badge.warn { (viewer.t("not connected", "未连接")) } } }
+                                td.last-sync data-body=(b.id) { (last_sync(&viewer, status.last_sync_with(&b.id))) }
                                 td { code title=(b.id) { (layout::short(&b.id)) "…" } }
                             }
                         }
@@ -73,6 +75,7 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                             tr {
                                 td { (p.body.as_ref().and_then(|b| b.name.as_deref()).unwrap_or(viewer.t("unproven peer", "未验证的节点"))) }
                                 td { span.badge.ok { (viewer.t("connected", "已连接")) } }
+                                td.last-sync { (last_sync(&viewer, p.last_sync)) }
                                 td { code { (layout::short(&p.peer_id)) "…" } }
                             }
                         }
@@ -106,4 +109,15 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
             }
         },
     ))
+}
+
+/// When a sync exchange with a partner last completed (Beijing time), or that none did
+/// since the node started.
+fn last_sync(viewer: &Viewer, at: Option<u64>) -> Markup {
+    match at.and_then(|s| i64::try_from(s).ok()) {
+        Some(secs) => html! { time { (layout::beijing_time(secs.saturating_mul(1000))) } },
+        None => {
+            html! { span.muted { (viewer.t("not since this node started", "本节点启动以来尚未同步")) } }
+        }
+    }
 }
