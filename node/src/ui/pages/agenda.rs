@@ -109,7 +109,7 @@ pub(crate) fn today() -> Date {
     Date::from_unix_seconds(crate::runtime::unix_now())
 }
 
-fn record_byline(lang: Lang, r: &RecordView) -> Markup {
+pub(crate) fn record_byline(lang: Lang, r: &RecordView) -> Markup {
     match &r.created_by {
         Some(a) => layout::byline(
             lang,
@@ -393,6 +393,7 @@ async fn agenda_page(
                             }
                         }
                     }
+                    (super::ledger::experts::agenda_section(lang, &loaded))
                     h2 { (viewer.t("History", "修改记录")) }
                     section id="history" data-live data-space=(sid) {
                         p.muted { (viewer.t("Who changed what, when — read from the signed entries (latest first).", "谁在何时修改了什么——读自已签名的条目（最新在前）。")) }
