@@ -202,8 +202,15 @@ pub(crate) async fn make_agenda(
             .await
             .map_err(|e| Made::Incomplete(id, e))?;
     }
-    save(state, viewer, id, "round", None, vec![("number", "1".into())])
-        .await
-        .map_err(|e| Made::Incomplete(id, e))?;
+    save(
+        state,
+        viewer,
+        id,
+        "round",
+        None,
+        vec![("number", "1".into())],
+    )
+    .await
+    .map_err(|e| Made::Incomplete(id, e))?;
     Ok(id)
 }

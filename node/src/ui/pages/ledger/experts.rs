@@ -20,7 +20,11 @@ use crate::views::AgendaSummary;
 /// The fields of a pool's expert that travel into an agenda (not the contact, nor the note).
 const SHARED_FIELDS: [&str; 3] = ["name", "field", "affiliation"];
 
-async fn page(state: &Shared, viewer: &Viewer, form: Option<&FormState>) -> Result<Markup, Response> {
+async fn page(
+    state: &Shared,
+    viewer: &Viewer,
+    form: Option<&FormState>,
+) -> Result<Markup, Response> {
     let lang = viewer.lang;
     let fail = |e| node_failure(lang, &e);
     let ledger = state.node.show_ledger().await.map_err(fail)?;
@@ -199,9 +203,10 @@ pub(crate) async fn share(
         Err(r) => return r,
     };
     let mine = state.body.id.as_str();
-    let shared_already = loaded.view.records("expert").iter().any(|r| {
-        r.area.is_some_and(|a| a.to_string() == mine) && r.get("pool_id") == expert.id
-    });
+    let shared_already =
+        loaded.view.records("expert").iter().any(|r| {
+            r.area.is_some_and(|a| a.to_string() == mine) && r.get("pool_id") == expert.id
+        });
     if shared_already {
         form.error(
             "agenda",

@@ -261,13 +261,7 @@ pub(crate) fn made_by(lang: Lang, made: Option<&ValueView>) -> Markup {
 /// Checks the form's `names` as the model will check a `collection` record: the model's
 /// required fields (for a new record), then each value given against the ledger's schema.
 /// Each mistake goes next to its field, in the person's language.
-pub(crate) fn check(
-    form: &mut FormState,
-    lang: Lang,
-    collection: &str,
-    names: &[&str],
-    new: bool,
-) {
+pub(crate) fn check(form: &mut FormState, lang: Lang, collection: &str, names: &[&str], new: bool) {
     if new {
         for name in ledger::required(collection) {
             form.require(lang, name);

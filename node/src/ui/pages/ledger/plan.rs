@@ -31,7 +31,12 @@ fn years(items: &[RecordView]) -> Vec<&str> {
     years
 }
 
-fn item_row(lang: Lang, topics: &[RecordView], agendas: &[AgendaSummary], p: &RecordView) -> Markup {
+fn item_row(
+    lang: Lang,
+    topics: &[RecordView],
+    agendas: &[AgendaSummary],
+    p: &RecordView,
+) -> Markup {
     html! {
         tr {
             td { (label(lang, CATEGORIES, p.get("category"))) }
@@ -166,7 +171,14 @@ pub(crate) async fn show(
     viewer: Viewer,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    match page(&state, &viewer, q.year.trim(), &FormState::of("plan", Fields::default())).await {
+    match page(
+        &state,
+        &viewer,
+        q.year.trim(),
+        &FormState::of("plan", Fields::default()),
+    )
+    .await
+    {
         Ok(m) => html(m),
         Err(r) => r,
     }
@@ -192,9 +204,22 @@ pub(crate) async fn add(
     if !labels::valid(CATEGORIES, form.value("category")) {
         form.error("category", lang.pick("Choose one.", "请选择。"));
     }
-    let topics: Vec<String> = form.values.all("topics").iter().map(|s| (*s).to_owned()).collect();
-    let agendas: Vec<String> = form.values.all("agendas").iter().map(|s| (*s).to_owned()).collect();
-    let (ledger, held) = match (state.node.show_ledger().await, state.node.list_agendas().await) {
+    let topics: Vec<String> = form
+        .values
+        .all("topics")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let agendas: Vec<String> = form
+        .values
+        .all("agendas")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let (ledger, held) = match (
+        state.node.show_ledger().await,
+        state.node.list_agendas().await,
+    ) {
         (Ok(l), Ok(a)) => (l, a),
         (Err(e), _) | (_, Err(e)) => return node_failure(lang, &e),
     };

@@ -44,7 +44,12 @@ fn origin(lang: Lang, t: &RecordView) -> Markup {
     }
 }
 
-fn facts(viewer: &Viewer, ledger: &LedgerView, t: &RecordView, agenda_title: Option<&str>) -> Markup {
+fn facts(
+    viewer: &Viewer,
+    ledger: &LedgerView,
+    t: &RecordView,
+    agenda_title: Option<&str>,
+) -> Markup {
     let lang = viewer.lang;
     let topics = ledger.records("topic");
     let merged_in: Vec<&RecordView> = topics
@@ -278,12 +283,18 @@ async fn screen(
 ) -> Option<String> {
     let lang = viewer.lang;
     if !labels::valid(SCREENINGS, form.value("screening")) {
-        form.error("screening", lang.pick("Choose a verdict.", "请选择筛选结论。"));
+        form.error(
+            "screening",
+            lang.pick("Choose a verdict.", "请选择筛选结论。"),
+        );
     }
     let rejected = form.value("screening") == "rejected";
     let reason = form.value("screening_reason");
     if rejected && !reason.is_empty() && !labels::valid(labels::SCREENING_REASONS, reason) {
-        form.error("screening_reason", lang.pick("Choose a reason.", "请选择理由。"));
+        form.error(
+            "screening_reason",
+            lang.pick("Choose a reason.", "请选择理由。"),
+        );
     }
     let lacks = ledger::screening_lacks(
         form.value("screening"),
