@@ -139,7 +139,7 @@ async fn page(
                                 }
                                 td { (label(lang, SOURCES, t.get("source"))) }
                                 td { (label(lang, CATEGORIES, t.get("category"))) }
-                                td { (topic_state(lang, &ledger_topics, t)) }
+                                td { (topic_state(lang, ledger_topics, t)) }
                             }
                         } }
                     }

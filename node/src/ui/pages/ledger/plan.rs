@@ -195,7 +195,8 @@ pub(crate) async fn add(
     let lang = viewer.lang;
     let mut form = FormState::of("plan", fields);
     let year = form.value("year");
-    if !year.is_empty() && !(year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit())) {
+    let four_digits = year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit());
+    if !year.is_empty() && !four_digits {
         form.error(
             "year",
             lang.pick("Enter a year, e.g. 2027.", "请填写四位年份，例如 2027。"),
