@@ -526,6 +526,15 @@ async fn staff_of_two_committees_do_a_joint_consultation_in_their_browsers() {
     p.goto("/report").await;
     p.wait_text("年终通报").await;
     p.screenshot("10-report").await;
+    // 台账: a topic added, then its page with the screening, merge and agenda forms.
+    p.goto("/ledger").await;
+    p.fill("#topic-title", "跨界河道保洁经费分担").await;
+    p.click("form[action='/ledger'][method='post'] button")
+        .await;
+    p.wait_text("1 个选题").await;
+    p.click("a[href^='/ledger/topics/']").await;
+    p.wait_text("立为联动议题").await;
+    p.screenshot("12-ledger-topic").await;
     p.goto(&format!("/lang?to=en&back=/agendas/{id}")).await;
     p.wait_text("Adopted").await;
     p.screenshot("09-agenda-english").await;

@@ -823,6 +823,390 @@ async fn status_and_the_network_page_show_when_each_partner_last_synced() {
     ui.stop().await;
 }
 
+/// This body's ledger as the node holds it.
+async fn ledger_of(node: &TestNode) -> confer_node::views::LedgerView {
+    node.handle.show_ledger().await.expect("the ledger")
+}
+
+/// The ledger record `id` of `collection`.
+async fn ledger_record(
+    node: &TestNode,
+    collection: &str,
+    id: &str,
+) -> confer_node::views::RecordView {
+    ledger_of(node)
+        .await
+        .records(collection)
+        .iter()
+        .find(|r| r.id == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {collection} {id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_pages_screen_merge_plan_and_share_experts_saving_only_valid_forms() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let jinshan = fed.spawn("金山区政协").await;
+    connect(&pinghu, &jinshan).await;
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), false).expect("account");
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    let token = csrf_of(&http.get("/ledger").await.body);
+
+    // Three topics: one to screen out, one to merge into the third, the third an agenda.
+    for (title, source) in [
+        ("涉诉的拆迁纠纷", "online"),
+        ("河道保洁经费", "grassroots-visit"),
+        ("跨界河道联防联治", "member"),
+    ] {
+        let made = http
+            .post(
+                "/ledger",
+                &[
+                    ("_csrf", &token),
+                    ("title", title),
+                    ("source", source),
+                    ("urgency", "routine"),
+                    ("category", "livelihood"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    }
+    let topics = ledger_of(&pinghu).await.records("topic").to_vec();
+    let id_of = |title: &str| {
+        topics
+            .iter()
+            .find(|t| t.get("title") == title)
+            .map(|t| t.id.clone())
+            .expect("the topic")
+    };
+    let (litigation, funds, river) = (
+        id_of("涉诉的拆迁纠纷"),
+        id_of("河道保洁经费"),
+        id_of("跨界河道联防联治"),
+    );
+    let list = http.get("/ledger").await;
+    assert!(list.body.contains(&format!("/ledger/topics/{river}")));
+
+    // Every new form refuses a POST without the session's token and writes nothing.
+    let agendas_before = pinghu.handle.list_agendas().await.expect("list").len();
+    for path in [
+        format!("/ledger/topics/{litigation}/screen"),
+        format!("/ledger/topics/{funds}/merge"),
+        format!("/ledger/topics/{river}/agenda"),
+        "/plan".to_owned(),
+        "/experts".to_owned(),
+        "/experts/share".to_owned(),
+    ] {
+        let refused = http
+            .post(
+                &path,
+                &[
+                    ("_csrf", "0"),
+                    ("screening", "accepted"),
+                    ("merged_into", &river),
+                    ("title", "不应保存"),
+                    ("with", &jinshan.body.to_string()),
+                    ("year", "2027"),
+                    ("category", "livelihood"),
+                    ("name", "不应保存"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let ledger = ledger_of(&pinghu).await;
+    assert_eq!(ledger.records("topic").to_vec(), topics, "no topic changed");
+    assert!(ledger.records("plan_item").is_empty() && ledger.records("expert").is_empty());
+    assert_eq!(
+        pinghu.handle.list_agendas().await.expect("list").len(),
+        agendas_before
+    );
+
+    // Screening: screened out without a reason, or "other" without words, is refused
+    // next to the field; a reason is kept and shown.
+    let screen = format!("/ledger/topics/{litigation}/screen");
+    let no_reason = http
+        .post(&screen, &[("_csrf", &token), ("screening", "rejected")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    assert!(no_reason.body.contains("screen-screening_reason-error"));
+    let no_words = http
+        .post(
+            &screen,
+            &[
+                ("_csrf", &token),
+                ("screening", "rejected"),
+                ("screening_reason", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(no_words.status, StatusCode::BAD_REQUEST);
+    assert!(no_words.body.contains("screen-screening_text-error"));
+    assert_eq!(
+        ledger_record(&pinghu, "topic", &litigation)
+            .await
+            .get("screening"),
+        "",
+        "nothing saved"
+    );
+    let screened = http
+        .post(
+            &screen,
+            &[
+                ("_csrf", &token),
+                ("screening", "rejected"),
+                ("screening_reason", "litigation"),
+            ],
+        )
+        .await;
+    assert_eq!(screened.status, StatusCode::SEE_OTHER, "{}", screened.body);
+    let t = ledger_record(&pinghu, "topic", &litigation).await;
+    assert_eq!(
+        (t.get("screening"), t.get("screening_reason")),
+        ("rejected", "litigation")
+    );
+    assert!(!t.get("screened_on").is_empty());
+    let page = http.get(&format!("/ledger/topics/{litigation}")).await;
+    assert!(page.body.contains("涉法涉诉"), "the reason is shown");
+
+    // Merging: a topic to merge into is required; both origins stay and are shown.
+    let merge = format!("/ledger/topics/{funds}/merge");
+    let blank = http.post(&merge, &[("_csrf", &token)]).await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST);
+    assert!(blank.body.contains("merge-merged_into-error"));
+    assert_eq!(
+        ledger_record(&pinghu, "topic", &funds)
+            .await
+            .get("merged_into"),
+        ""
+    );
+    let merged = http
+        .post(&merge, &[("_csrf", &token), ("merged_into", &river)])
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    let t = ledger_record(&pinghu, "topic", &funds).await;
+    assert_eq!(
+        (t.get("merged_into"), t.get("source")),
+        (river.as_str(), "grassroots-visit")
+    );
+    let page = http.get(&format!("/ledger/topics/{river}")).await;
+    assert!(
+        page.body.contains("河道保洁经费")
+            && page.body.contains("基层走访")
+            && page.body.contains("委员"),
+        "the merged topic is listed with its own origin beside this one's"
+    );
+
+    // A joint agenda from a topic: partners are required; made once, linked both ways.
+    let to_agenda = format!("/ledger/topics/{river}/agenda");
+    let alone = http
+        .post(
+            &to_agenda,
+            &[("_csrf", &token), ("title", "跨界河道联防联治")],
+        )
+        .await;
+    assert_eq!(alone.status, StatusCode::BAD_REQUEST);
+    assert!(alone.body.contains("agenda-with-error"));
+    assert_eq!(
+        pinghu.handle.list_agendas().await.expect("list").len(),
+        agendas_before
+    );
+    let jinshan_id = jinshan.body.to_string();
+    let made = http
+        .post(
+            &to_agenda,
+            &[
+                ("_csrf", &token),
+                ("title", "跨界河道联防联治"),
+                ("with", &jinshan_id),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let agenda: SpaceId = made
+        .location
+        .strip_prefix("/agendas/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("to the agenda: {}", made.location));
+    assert_eq!(
+        ledger_record(&pinghu, "topic", &river).await.get("agenda"),
+        agenda.to_string()
+    );
+    let history = pinghu.handle.history(agenda, None).await.expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|h| h.fields.iter().any(|(f, v)| f == "topic" && *v == river)),
+        "the agenda records its topic: {history:?}"
+    );
+    let page = http.get(&format!("/ledger/topics/{river}")).await;
+    assert!(page.body.contains(&format!("/agendas/{agenda}")));
+    assert!(!page.body.contains(&format!("action=\"{to_agenda}\"")));
+    let again = http
+        .post(
+            &to_agenda,
+            &[
+                ("_csrf", &token),
+                ("title", "再来一次"),
+                ("with", &jinshan_id),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::BAD_REQUEST,
+        "one agenda per topic"
+    );
+    assert_eq!(
+        pinghu.handle.list_agendas().await.expect("list").len(),
+        agendas_before + 1
+    );
+
+    // The annual plan: a title is required, a year is four digits; an item links its
+    // topics and agendas and is listed under its year.
+    let item = [
+        ("_csrf", token.as_str()),
+        ("year", "2027"),
+        ("category", "livelihood"),
+        ("topics", river.as_str()),
+    ];
+    let untitled = http.post("/plan", &item).await;
+    assert_eq!(untitled.status, StatusCode::BAD_REQUEST);
+    assert!(untitled.body.contains("plan-title-error"));
+    let mut bad_year = item.to_vec();
+    bad_year[1] = ("year", "27");
+    bad_year.push(("title", "跨界水环境治理"));
+    let bad = http.post("/plan", &bad_year).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("plan-year-error"));
+    assert!(ledger_of(&pinghu).await.records("plan_item").is_empty());
+    let agenda_text = agenda.to_string();
+    let mut full = item.to_vec();
+    full.push(("title", "跨界水环境治理"));
+    full.push(("agendas", &agenda_text));
+    let added = http.post("/plan", &full).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let plan = ledger_of(&pinghu).await.records("plan_item").to_vec();
+    assert_eq!(plan.len(), 1);
+    assert_eq!(
+        (
+            plan[0].get("year"),
+            plan[0].get("topics"),
+            plan[0].get("agendas")
+        ),
+        ("2027", river.as_str(), agenda_text.as_str())
+    );
+    let page = http.get("/plan?year=2027").await;
+    assert!(
+        page.body.contains("跨界水环境治理")
+            && page.body.contains(&format!("/ledger/topics/{river}"))
+    );
+    assert!(page.body.contains(&format!("/agendas/{agenda}")));
+    let other_year = http.get("/plan?year=2026").await;
+    assert!(
+        !other_year.body.contains("跨界水环境治理"),
+        "listed by year"
+    );
+
+    // The expert pool: a name is required; the contact stays in the ledger.
+    let nameless = http
+        .post("/experts", &[("_csrf", &token), ("field", "水环境")])
+        .await;
+    assert_eq!(nameless.status, StatusCode::BAD_REQUEST);
+    assert!(nameless.body.contains("expert-name-error"));
+    assert!(ledger_of(&pinghu).await.records("expert").is_empty());
+    let added = http
+        .post(
+            "/experts",
+            &[
+                ("_csrf", &token),
+                ("name", "王建华"),
+                ("field", "水环境治理"),
+                ("affiliation", "河海大学"),
+                ("contact", "13800000000"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let expert = ledger_of(&pinghu).await.records("expert")[0].id.clone();
+    assert!(http.get("/experts").await.body.contains("河海大学"));
+
+    // Sharing into the agenda: the agenda is required; shared once; the partner gets the
+    // name, field and affiliation, never the contact.
+    let share = "/experts/share";
+    let nowhere = http
+        .post(share, &[("_csrf", &token), ("expert", &expert)])
+        .await;
+    assert_eq!(nowhere.status, StatusCode::BAD_REQUEST);
+    assert!(nowhere.body.contains("share-agenda-error"));
+    let experts_in = |node: &TestNode| {
+        let handle = node.handle.clone();
+        async move {
+            match handle.read(agenda).await {
+                Ok(ModelView::Agenda(view)) => view.records("expert").to_vec(),
+                _ => Vec::new(),
+            }
+        }
+    };
+    assert!(experts_in(&pinghu).await.is_empty());
+    let shared = http
+        .post(
+            share,
+            &[
+                ("_csrf", &token),
+                ("expert", &expert),
+                ("agenda", &agenda_text),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::SEE_OTHER, "{}", shared.body);
+    let twice = http
+        .post(
+            share,
+            &[
+                ("_csrf", &token),
+                ("expert", &expert),
+                ("agenda", &agenda_text),
+            ],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+    assert!(twice.body.contains("share-agenda-error"));
+    assert_eq!(experts_in(&pinghu).await.len(), 1, "shared once");
+    let page = http.get(&format!("/agendas/{agenda}")).await;
+    let section = &page.body[page
+        .body
+        .find("id=\"experts\"")
+        .expect("the experts section")..];
+    assert!(section.contains("王建华") && section.contains("河海大学"));
+    let on_jinshan = eventually("金山 holds the shared expert", WAIT, || async {
+        let experts = experts_in(&jinshan).await;
+        ensure(!experts.is_empty(), || "not yet".into()).map(|()| experts)
+    })
+    .await;
+    let e = &on_jinshan[0];
+    assert_eq!(
+        (
+            e.get("name"),
+            e.get("affiliation"),
+            e.get("pool_id"),
+            e.get("contact")
+        ),
+        ("王建华", "河海大学", expert.as_str(), "")
+    );
+    assert_eq!(e.area, Some(pinghu.body), "in 平湖's own area");
+
+    // The pages in English too.
+    http.get("/lang?to=en&back=/plan").await;
+    let english = http.get("/plan").await;
+    assert!(english.body.contains("Annual plan") && english.body.contains("Expert pool"));
+    ui.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
     let fed = Federation::new();
@@ -894,6 +1278,8 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         "/network".to_owned(),
         "/report".to_owned(),
         "/ledger".to_owned(),
+        "/plan".to_owned(),
+        "/experts".to_owned(),
         "/search?q=%E5%B7%A1%E6%B2%B3".to_owned(),
         "/admin".to_owned(),
         "/assets/ui.css".to_owned(),

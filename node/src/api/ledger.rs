@@ -7,8 +7,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use confer_protocol::model::{LedgerAction, LEDGER_SCHEMA};
-use confer_protocol::SpaceKind;
+use confer_protocol::model::{LedgerAction, RecordId, LEDGER_SCHEMA};
+use confer_protocol::{PublicKey, SpaceKind};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -56,8 +56,20 @@ async fn write(
     JsonBody(body): JsonBody<WriteRecord>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let author = parse_member(body.as_member.as_deref())?;
-    let write = record_write(&LEDGER_SCHEMA, &body)?;
-    // Checked before the ledger is made, so a mistaken first write makes nothing.
+    let (created, id) = write_ledger(&node, &body, author).await?;
+    Ok(created_or_ok(created, id))
+}
+
+/// Writes one record of this body's ledger as `author` (the API's and the web UI's one
+/// way in): checked on its own before the ledger is made, so a mistaken first write makes
+/// nothing, then applied as a [`LedgerAction::Write`]. Answers whether the record is new,
+/// and its id.
+pub(crate) async fn write_ledger(
+    node: &NodeHandle,
+    body: &WriteRecord,
+    author: Option<PublicKey>,
+) -> Result<(bool, RecordId), NodeError> {
+    let write = record_write(&LEDGER_SCHEMA, body)?;
     LedgerAction::Write(write.clone())
         .validate()
         .map_err(|e| NodeError::BadInput(e.to_string()))?;
@@ -68,5 +80,5 @@ async fn write(
     let (created, id) = (write.create, write.key.id);
     node.apply(space, LedgerAction::Write(write).into(), author)
         .await?;
-    Ok(created_or_ok(created, id))
+    Ok((created, id))
 }

@@ -52,7 +52,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-mod ledger;
+pub(crate) mod ledger;
 mod metrics;
 pub mod openapi;
 mod ops;

@@ -55,6 +55,8 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/", "Dashboard", "工作台"),
     ("/agendas", "Joint agendas", "联动议题"),
     ("/ledger", "Topic ledger", "台账"),
+    ("/plan", "Annual plan", "年度计划"),
+    ("/experts", "Expert pool", "专家库"),
     ("/overdue", "Overdue", "督办"),
     ("/report", "Year-end report", "年终通报"),
     ("/network", "Network", "网络"),

@@ -158,6 +158,20 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route("/agendas/{id}/{action}", post(pages::agenda::act))
         .route("/ledger", get(pages::ledger::show).post(pages::ledger::add))
+        .route("/ledger/topics/{id}", get(pages::ledger::topic::show))
+        .route(
+            "/ledger/topics/{id}/{action}",
+            post(pages::ledger::topic::act),
+        )
+        .route(
+            "/plan",
+            get(pages::ledger::plan::show).post(pages::ledger::plan::add),
+        )
+        .route(
+            "/experts",
+            get(pages::ledger::experts::show).post(pages::ledger::experts::add),
+        )
+        .route("/experts/share", post(pages::ledger::experts::share))
         .route("/overdue", get(pages::overdue::show))
         .route("/network", get(pages::network::show))
         .route("/report", get(pages::report::show))

@@ -103,6 +103,26 @@ pub(crate) fn check_ledger_change(
     check_records(&LEDGER_SCHEMA, doc, made, author, change, |_, _| Ok(()))
 }
 
+/// The fields a record of `collection` must have (when made, and after every edit).
+pub fn required(collection: &str) -> &'static [&'static str] {
+    match collection {
+        "topic" => &["title", "source", "urgency", "category"],
+        "plan_item" => &["year", "category", "title"],
+        "expert" => &["name"],
+        _ => &[],
+    }
+}
+
+/// The field a topic's screening still lacks, given its verdict, reason and words: a topic
+/// screened out needs a reason, and the reason "other" needs words.
+pub fn screening_lacks(screening: &str, reason: &str, text: &str) -> Option<&'static str> {
+    match (screening, reason) {
+        ("rejected", "") => Some("screening_reason"),
+        ("rejected", "other") if text.trim().is_empty() => Some("screening_text"),
+        _ => None,
+    }
+}
+
 /// What can be done to a ledger: make or edit a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LedgerAction {
@@ -158,13 +178,7 @@ impl LedgerAction {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| existing(name))
         };
-        let required: &[&'static str] = match write.key.collection {
-            "topic" => &["title", "source", "urgency", "category"],
-            "plan_item" => &["year", "category", "title"],
-            "expert" => &["name"],
-            _ => &[],
-        };
-        for name in required {
+        for name in required(write.key.collection) {
             if value(name).trim().is_empty() {
                 return Err(ModelError::MissingField { field: name });
             }
@@ -207,19 +221,14 @@ impl LedgerAction {
                 _ => {}
             }
         }
-        if write.key.collection == "topic" && value("screening") == "rejected" {
-            match value("screening_reason").as_str() {
-                "" => {
-                    return Err(ModelError::MissingField {
-                        field: "screening_reason",
-                    })
-                }
-                "other" if value("screening_text").trim().is_empty() => {
-                    return Err(ModelError::MissingField {
-                        field: "screening_text",
-                    })
-                }
-                _ => {}
+        if write.key.collection == "topic" {
+            let lacks = screening_lacks(
+                &value("screening"),
+                &value("screening_reason"),
+                &value("screening_text"),
+            );
+            if let Some(field) = lacks {
+                return Err(ModelError::MissingField { field });
             }
         }
         Ok(())

@@ -35,7 +35,8 @@ mod meetings;
 mod membership;
 mod suggestion;
 
-use cards::{history_list, outcome_card, record_byline, suggestion_card};
+pub(crate) use cards::record_byline;
+use cards::{history_list, outcome_card, suggestion_card};
 pub(crate) use suggestion::show_suggestion;
 
 /// Suggestions shown per page of the agenda.
@@ -260,6 +261,7 @@ async fn agenda_page(
                             }
                         }
                     }
+                    (super::ledger::experts::agenda_section(lang, &loaded))
                     h2 { (viewer.t("History", "修改记录")) }
                     section id="history" data-live data-space=(sid) {
                         p.muted { (viewer.t("Who changed what, when — read from the signed entries (latest first).", "谁在何时修改了什么——读自已签名的条目（最新在前）。")) }

@@ -6,8 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
-use confer_protocol::BodyId;
+use confer_protocol::model::{AgendaAction, RecordId};
+use confer_protocol::{BodyId, SpaceId};
 
+use crate::handle::NodeError;
+use crate::i18n::Lang;
 use crate::ui::forms::{self, Fields, FormState};
 use crate::ui::pages::agenda::save;
 use crate::ui::{html, layout, node_failure, see_other, Shared, Viewer};
@@ -33,7 +36,6 @@ async fn page(state: &Shared, viewer: &Viewer, form: &FormState) -> Result<Marku
         .status()
         .await
         .map_err(|e| node_failure(lang, &e))?;
-    let chosen = form.values.all("with");
     Ok(layout::page(
         viewer,
         &state.body,
@@ -75,19 +77,7 @@ async fn page(state: &Shared, viewer: &Viewer, form: &FormState) -> Result<Marku
                         (forms::general(form))
                         (forms::input(form, "title", lang.pick("Title", "议题名称"), "text", true))
                         (forms::textarea(form, "summary", lang.pick("Summary", "议题简介"), false))
-                        fieldset.field.invalid[form.errors.contains_key("with")] {
-                            legend { (viewer.t("Partner committees", "合作方政协")) span.req aria-hidden="true" { " *" } }
-                            @if status.trusted.is_empty() {
-                                p.muted { (viewer.t("No partner is trusted yet (confer peer add).", "尚未信任任何合作方（confer peer add）。")) }
-                            }
-                            @for b in &status.trusted {
-                                label.check {
-                                    input type="checkbox" name="with" value=(b.id) checked[chosen.contains(&b.id.as_str())];
-                                    " " (b.name.as_deref().unwrap_or(layout::short(&b.id)))
-                                }
-                            }
-                            @if let Some(e) = form.errors.get("with") { p.field-error id="new-with-error" role="alert" { (e) } }
-                        }
+                        (partners_field(viewer, form, &status.trusted))
                         button type="submit" { (viewer.t("Create agenda", "创建议题")) }
                     }
                 }
@@ -120,12 +110,54 @@ pub(crate) async fn create(
             lang.pick("The title is one line.", "议题名称只能是一行。"),
         );
     }
+    let with = chosen_partners(lang, &mut form);
+    if form.ok() {
+        let summary = Some(fields.get("summary")).filter(|s| !s.is_empty());
+        match make_agenda(&state, &viewer, fields.get("title"), summary, with, None).await {
+            Ok(id) => return see_other(&format!("/agendas/{id}")),
+            Err(Made::NotCreated(e)) => form.general = Some(crate::i18n::node_error(lang, &e)),
+            Err(Made::Incomplete(_, e)) => return node_failure(lang, &e),
+        }
+    }
+    match page(&state, &viewer, &form).await {
+        Ok(markup) => (StatusCode::BAD_REQUEST, html(markup)).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// The checkboxes of the trusted partner committees (`with`), with the form's mistake.
+pub(crate) fn partners_field(viewer: &Viewer, form: &FormState, trusted: &[BodyView]) -> Markup {
+    let chosen = form.values.all("with");
+    html! {
+        fieldset.field.invalid[form.errors.contains_key("with")] {
+            legend { (viewer.t("Partner committees", "合作方政协")) span.req aria-hidden="true" { " *" } }
+            @if trusted.is_empty() {
+                p.muted { (viewer.t("No partner is trusted yet (confer peer add).", "尚未信任任何合作方（confer peer add）。")) }
+            }
+            @for b in trusted {
+                label.check {
+                    input type="checkbox" name="with" value=(b.id) checked[chosen.contains(&b.id.as_str())];
+                    " " (b.name.as_deref().unwrap_or(layout::short(&b.id)))
+                }
+            }
+            @if let Some(e) = form.errors.get("with") { p.field-error id=(format!("{}-with-error", form.form)) role="alert" { (e) } }
+        }
+    }
+}
+
+/// The partner committees the form chose; none, or one that is not a body id, is a mistake
+/// next to the field.
+pub(crate) fn chosen_partners(lang: Lang, form: &mut FormState) -> Vec<BodyId> {
     let mut with = Vec::new();
-    for id in fields.all("with") {
+    let mut bad = false;
+    for id in form.values.all("with") {
         match id.parse::<BodyId>() {
             Ok(body) => with.push(body),
-            Err(_) => form.error("with", lang.pick("Not a body id.", "不是有效的机构编号。")),
+            Err(_) => bad = true,
         }
+    }
+    if bad {
+        form.error("with", lang.pick("Not a body id.", "不是有效的机构编号。"));
     }
     if with.is_empty() {
         form.error(
@@ -136,34 +168,49 @@ pub(crate) async fn create(
             ),
         );
     }
-    if form.ok() {
-        let summary = Some(fields.get("summary")).filter(|s| !s.is_empty());
-        match state
+    with
+}
+
+/// Why [`make_agenda`] did not finish.
+pub(crate) enum Made {
+    /// Nothing was made.
+    NotCreated(NodeError),
+    /// The agenda exists, but its topic or first round could not be written.
+    Incomplete(SpaceId, NodeError),
+}
+
+/// Makes a joint agenda as the viewer, as the API's `POST /v1/agendas` does (recording the
+/// ledger topic it comes from, if any), with its first round so suggestions have a round
+/// to belong to.
+pub(crate) async fn make_agenda(
+    state: &Shared,
+    viewer: &Viewer,
+    title: &str,
+    summary: Option<&str>,
+    with: Vec<BodyId>,
+    topic: Option<RecordId>,
+) -> Result<SpaceId, Made> {
+    let id = state
+        .node
+        .create_agenda_as(title, summary, with, viewer.author())
+        .await
+        .map_err(Made::NotCreated)?;
+    if let Some(topic) = topic {
+        state
             .node
-            .create_agenda_as(fields.get("title"), summary, with, viewer.author())
+            .apply(id, AgendaAction::LinkTopic(topic).into(), viewer.author())
             .await
-        {
-            Ok(id) => {
-                // The first round, so suggestions have a round to belong to.
-                let round = save(
-                    &state,
-                    &viewer,
-                    id,
-                    "round",
-                    None,
-                    vec![("number", "1".into())],
-                )
-                .await;
-                if let Err(e) = round {
-                    return node_failure(lang, &e);
-                }
-                return see_other(&format!("/agendas/{id}"));
-            }
-            Err(e) => form.general = Some(crate::i18n::node_error(lang, &e)),
-        }
+            .map_err(|e| Made::Incomplete(id, e))?;
     }
-    match page(&state, &viewer, &form).await {
-        Ok(markup) => (StatusCode::BAD_REQUEST, html(markup)).into_response(),
-        Err(response) => response,
-    }
+    save(
+        state,
+        viewer,
+        id,
+        "round",
+        None,
+        vec![("number", "1".into())],
+    )
+    .await
+    .map_err(|e| Made::Incomplete(id, e))?;
+    Ok(id)
 }

@@ -44,6 +44,14 @@ pub(crate) const SEVERITIES: &[(&str, &str, &str)] = &[
     ("high", "High", "高"),
 ];
 
+/// Why a topic is screened out of the ledger (its `screening_reason`).
+pub(crate) const SCREENING_REASONS: &[(&str, &str, &str)] = &[
+    ("litigation", "Involves litigation", "涉法涉诉"),
+    ("petition", "Belongs to petitions", "纳入信访"),
+    ("unrepresentative", "Not representative", "不具有代表性"),
+    ("other", "Another reason", "其他"),
+];
+
 /// What a record of each collection is called (history, dashboard).
 pub(crate) const COLLECTIONS: &[(&str, &str, &str)] = &[
     ("round", "round", "协商轮次"),
@@ -66,6 +74,7 @@ pub(crate) const COLLECTIONS: &[(&str, &str, &str)] = &[
     ("summary", "summary", "简介"),
     ("kind", "kind", "类型"),
     ("topic", "topic", "台账选题"),
+    ("plan_item", "plan item", "年度计划项"),
 ];
 
 /// What a history item wrote to: a root field or a record's collection, for people.

@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::ui::forms;
 use crate::ui::{layout, Viewer};
 
-pub(super) fn record_byline(lang: Lang, r: &RecordView) -> Markup {
+pub(crate) fn record_byline(lang: Lang, r: &RecordView) -> Markup {
     match &r.created_by {
         Some(a) => layout::byline(
             lang,

@@ -1,6 +1,14 @@
-//! 台账: this body's candidate topics, filtered by source, category, urgency and screening,
-//! and the form that adds one — written to the body's own ledger space (made on the first
-//! write) with the API's `record_write` and `LedgerAction::Write`.
+//! 台账 and the body's other own records, each page written to the body's ledger space (made
+//! on the first write) through the API's own [`write_ledger`]: this module holds the topic
+//! list filtered by source, category, urgency and screening, and the form that adds a topic;
+//! [`topic`] one topic's page (screening, merging, a joint agenda from it); [`plan`] the
+//! annual plan (年度计划); [`experts`] the expert pool (专家库) and its sharing into agendas.
+//! Forms are checked first against the model's own rules ([`ledger::required`], the
+//! schema's value checks) so mistakes sit next to their fields; the model checks again.
+
+pub(crate) mod experts;
+pub(crate) mod plan;
+pub(crate) mod topic;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,15 +16,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
-use confer_protocol::model::{LedgerAction, LEDGER_SCHEMA};
-use confer_protocol::SpaceKind;
+use confer_protocol::model::schema::check_value;
+use confer_protocol::model::{ledger, LEDGER_SCHEMA};
 
 use super::labels::{self, label};
-use crate::api::workflow::record_write;
+use crate::api::ledger::write_ledger;
 use crate::api::WriteRecord;
 use crate::handle::NodeError;
+use crate::i18n::Lang;
 use crate::ui::forms::{self, Fields, FormState};
 use crate::ui::{html, layout, node_failure, see_other, Shared, Viewer};
+use crate::views::{RecordView, ValueView};
 
 pub(crate) const SOURCES: &[(&str, &str, &str)] = &[
     ("member", "Member", "委员"),
@@ -89,8 +99,8 @@ async fn page(
         .show_ledger()
         .await
         .map_err(|e| node_failure(lang, &e))?;
-    let topics: Vec<_> = ledger
-        .records("topic")
+    let ledger_topics = ledger.records("topic");
+    let topics: Vec<_> = ledger_topics
         .iter()
         .filter(|t| filter.source.is_empty() || t.get("source") == filter.source)
         .filter(|t| filter.category.is_empty() || t.get("category") == filter.category)
@@ -123,13 +133,13 @@ async fn page(
                         tbody { @for t in &topics {
                             tr {
                                 td {
-                                    strong { (t.get("title")) }
+                                    a href=(format!("/ledger/topics/{}", t.id)) { strong { (t.get("title")) } }
                                     @if t.get("urgency") == "emergency" { span.badge.bad { (label(lang, URGENCIES, "emergency")) } }
                                     @if !t.get("summary").is_empty() { br; span.muted { (t.get("summary")) } }
                                 }
                                 td { (label(lang, SOURCES, t.get("source"))) }
                                 td { (label(lang, CATEGORIES, t.get("category"))) }
-                                td { @if t.get("screening").is_empty() { span.badge { (viewer.t("not screened", "待筛选")) } } @else { (label(lang, SCREENINGS, t.get("screening"))) } }
+                                td { (topic_state(lang, ledger_topics, t)) }
                             }
                         } }
                     }
@@ -179,8 +189,7 @@ pub(crate) async fn add(
         return refused;
     }
     let lang = viewer.lang;
-    let mut form = FormState::of("topic", fields.clone());
-    form.require(lang, "title");
+    let mut form = FormState::of("topic", fields);
     for (name, choices) in [
         ("source", SOURCES),
         ("urgency", URGENCIES),
@@ -190,37 +199,13 @@ pub(crate) async fn add(
             form.error(name, lang.pick("Choose one.", "请选择。"));
         }
     }
+    let names = ["title", "summary", "source", "urgency", "category"];
+    check(&mut form, lang, "topic", &names, true);
     if form.ok() {
-        let mut values = std::collections::BTreeMap::new();
-        for name in ["title", "summary", "source", "urgency", "category"] {
-            if !form.value(name).is_empty() {
-                values.insert(name.to_owned(), form.value(name).to_owned());
-            }
-        }
-        let body = WriteRecord {
-            collection: "topic".into(),
-            id: None,
-            fields: values,
-            as_member: None,
-        };
-        let result = async {
-            let write = record_write(&LEDGER_SCHEMA, &body)?;
-            LedgerAction::Write(write.clone())
-                .validate()
-                .map_err(|e| NodeError::BadInput(e.to_string()))?;
-            let space = state
-                .node
-                .own_space(SpaceKind::Ledger, true)
-                .await?
-                .ok_or_else(|| NodeError::Storage("the ledger could not be made".into()))?;
-            state
-                .node
-                .apply(space, LedgerAction::Write(write).into(), viewer.author())
-                .await
-        }
-        .await;
-        match result {
-            Ok(()) => return see_other("/ledger"),
+        let mut values = given(&form, &names);
+        values.push(("date", super::agenda::today().to_string()));
+        match save(&state, &viewer, "topic", None, values).await {
+            Ok(_) => return see_other("/ledger"),
             Err(e) => form.general = Some(crate::i18n::node_error(lang, &e)),
         }
     }
@@ -228,4 +213,105 @@ pub(crate) async fn add(
         Ok(m) => (StatusCode::BAD_REQUEST, html(m)).into_response(),
         Err(r) => r,
     }
+}
+
+/// A topic's state for the list and its page: merged into another, screened, or waiting.
+pub(crate) fn topic_state(lang: Lang, topics: &[RecordView], t: &RecordView) -> Markup {
+    let merged = t.get("merged_into");
+    html! {
+        @if !merged.is_empty() {
+            span.badge { (lang.pick("merged into ", "已并入：")) }
+            " "
+            a href=(format!("/ledger/topics/{merged}")) { (title_of(topics, merged)) }
+        } @else if t.get("screening") == "rejected" {
+            span.badge.bad { (label(lang, SCREENINGS, "rejected")) }
+            " " (label(lang, labels::SCREENING_REASONS, t.get("screening_reason")))
+        } @else if t.get("screening").is_empty() {
+            span.badge { (lang.pick("not screened", "待筛选")) }
+        } @else {
+            span.badge.ok { (label(lang, SCREENINGS, t.get("screening"))) }
+        }
+        @if !t.get("agenda").is_empty() {
+            " " a.badge.sign href=(format!("/agendas/{}", t.get("agenda"))) { (lang.pick("joint agenda", "已立联动议题")) }
+        }
+    }
+}
+
+/// The title of topic `id` (its short id if it is not in the ledger).
+pub(crate) fn title_of<'a>(topics: &'a [RecordView], id: &'a str) -> &'a str {
+    topics
+        .iter()
+        .find(|t| t.id == id)
+        .map_or(layout::short(id), |t| t.get("title"))
+}
+
+/// "written by BODY · PERSON ✓" for a ledger record's maker.
+pub(crate) fn made_by(lang: Lang, made: Option<&ValueView>) -> Markup {
+    match made {
+        Some(v) => layout::byline(
+            lang,
+            v.body.as_ref().and_then(|b| b.name.as_deref()),
+            v.member_name.as_deref(),
+            &v.author,
+        ),
+        None => html! {},
+    }
+}
+
+/// Checks the form's `names` as the model will check a `collection` record: the model's
+/// required fields (for a new record), then each value given against the ledger's schema.
+/// Each mistake goes next to its field, in the person's language.
+pub(crate) fn check(form: &mut FormState, lang: Lang, collection: &str, names: &[&str], new: bool) {
+    if new {
+        for name in ledger::required(collection) {
+            form.require(lang, name);
+        }
+    }
+    let Some(schema) = LEDGER_SCHEMA.collection(collection) else {
+        return;
+    };
+    for name in names {
+        let value = form.value(name).to_owned();
+        let Some(field) = schema.field(name) else {
+            continue;
+        };
+        if value.is_empty() || form.errors.contains_key(*name) {
+            continue;
+        }
+        if let Err(e) = check_value(field, &value) {
+            let said = match lang {
+                Lang::En => e.to_string(),
+                Lang::Zh => e.zh(|n| crate::cli::field_label(Lang::Zh, n)),
+            };
+            form.error(name, said);
+        }
+    }
+}
+
+/// The form's non-empty values of `names`, as a record's fields.
+pub(crate) fn given<'a>(form: &FormState, names: &[&'a str]) -> Vec<(&'a str, String)> {
+    names
+        .iter()
+        .filter(|n| !form.value(n).is_empty())
+        .map(|n| (*n, form.value(n).to_owned()))
+        .collect()
+}
+
+/// Writes a record of this body's ledger as the viewer's member (a new one if `id` is
+/// `None`) and answers its id.
+pub(crate) async fn save(
+    state: &Shared,
+    viewer: &Viewer,
+    collection: &str,
+    id: Option<String>,
+    fields: Vec<(&str, String)>,
+) -> Result<String, NodeError> {
+    let body = WriteRecord {
+        collection: collection.to_owned(),
+        id,
+        fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        as_member: None,
+    };
+    let (_, id) = write_ledger(&state.node, &body, viewer.author()).await?;
+    Ok(id.to_string())
 }
