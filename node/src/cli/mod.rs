@@ -25,7 +25,7 @@ mod ops;
 mod peers;
 mod records;
 mod render;
-mod render_workflow;
+pub(crate) mod render_workflow;
 mod verify;
 mod workflow;
 

@@ -106,6 +106,32 @@ pub fn field(lang: Lang, name: &str) -> String {
         "satisfaction" => "满意程度",
         "year" => "年度",
         "note" => "备注",
+        "summary" => "简介",
+        "digest" => "文本摘要",
+        "signature" => "签名",
+        "data" => "数据",
+        "media_type" => "文件类型",
+        "sha256" => "SHA-256 校验值",
+        "topic" => "选题",
+        "topics" => "相关选题",
+        "agenda" => "联动议题",
+        "agendas" => "相关联动议题",
+        "source" => "来源",
+        "source_detail" => "来源说明",
+        "urgency" => "紧急程度",
+        "category" => "类别",
+        "screening" => "筛选结论",
+        "screening_reason" => "不予采用的理由",
+        "screening_text" => "理由说明",
+        "screened_on" => "筛选日期",
+        "merged_into" => "并入选题",
+        "expert" => "专家",
+        "name" => "姓名",
+        "field" => "专业领域",
+        "affiliation" => "工作单位",
+        "contact" => "联系方式",
+        "pool_id" => "专家库编号",
+        "rating" => "评价等级",
         _ => "",
     };
     match lang {
@@ -532,5 +558,34 @@ fn written_by(v: &ValueView, made_by: Option<&str>, lang: Lang) -> String {
     match lang {
         Lang::En => format!("  (by {})", render::author(v, lang)),
         Lang::Zh => format!("（{}）", render::author(v, lang)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confer_protocol::model::agenda::AGENDA_SCHEMA;
+    use confer_protocol::model::ledger::LEDGER_SCHEMA;
+
+    #[test]
+    fn every_field_of_every_schema_has_a_chinese_name() {
+        let mut missing = Vec::new();
+        for schema in [&AGENDA_SCHEMA, &LEDGER_SCHEMA] {
+            let fields = schema
+                .root
+                .iter()
+                .chain(schema.collections.iter().flat_map(|c| c.fields.iter()));
+            for f in fields {
+                if field(Lang::Zh, f.name) == "字段" {
+                    missing.push(f.name);
+                }
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "fields without a Chinese name: {missing:?}"
+        );
     }
 }

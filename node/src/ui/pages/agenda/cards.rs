@@ -11,6 +11,7 @@ use confer_protocol::model::{AgendaView, RecordView};
 
 use super::super::labels::{self, label};
 use super::{Loaded, HISTORY_SHOWN};
+use crate::cli::render_workflow;
 use crate::i18n::Lang;
 use crate::ui::forms;
 use crate::ui::{layout, Viewer};
@@ -162,9 +163,41 @@ pub(super) fn history_list(lang: Lang, items: &[HistoryItem]) -> Markup {
                     @if item.made { (lang.pick("made ", "新建 ")) } @else { (lang.pick("changed ", "修改 ")) }
                     strong { (labels::target(lang, &item.target)) }
                     " "
-                    span.muted { (item.fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")) }
+                    span.muted { (item.fields.iter().map(|(k, _)| render_workflow::field(lang, k)).collect::<Vec<_>>().join(lang.pick(", ", "、"))) }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_names_fields_in_the_readers_language() {
+        let item = HistoryItem {
+            time_ms: 0,
+            author: "ab".repeat(32),
+            seq: 1,
+            body: "cd".repeat(32),
+            body_name: Some("平湖市政协".into()),
+            member_name: Some("李主席".into()),
+            target: "meeting/0123456789abcdef".into(),
+            made: true,
+            fields: vec![
+                ("date".into(), "2026-03-01".into()),
+                ("place".into(), "嘉兴".into()),
+                ("summary".into(), String::new()),
+            ],
+        };
+        let zh = history_list(Lang::Zh, std::slice::from_ref(&item)).into_string();
+        assert!(zh.contains("日期、地点、简介"), "{zh}");
+        assert!(
+            !zh.contains("place"),
+            "no English field name in Chinese: {zh}"
+        );
+        let en = history_list(Lang::En, &[item]).into_string();
+        assert!(en.contains("date, place, summary"), "{en}");
     }
 }
