@@ -1276,6 +1276,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         format!("/agendas/{id}/suggestions/{first}"),
         "/overdue".to_owned(),
         "/network".to_owned(),
+        "/members".to_owned(),
         "/report".to_owned(),
         "/ledger".to_owned(),
         "/plan".to_owned(),
@@ -1393,5 +1394,56 @@ async fn the_ui_serves_https_with_secure_cookies_and_names_a_bad_key_file() {
         "cookies are Secure under HTTPS: {text}"
     );
     assert!(text.contains("登录"));
+    ui.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_page_lists_each_member_its_role_signing_right_and_accounts() {
+    let fed = Federation::new();
+    let pinghu = fed.spawn("平湖市政协").await;
+    let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), false).expect("account");
+    // A second member, a chair who may sign, with an account of her own.
+    signer_account(&pinghu, "li", "李主席").await;
+    let ui = ui_for(&pinghu).await;
+    let mut http = Http::new(&ui);
+    http.login("zhang", &once, "zhang-password-1").await;
+    let page = http.get("/members").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let row = |name: &str| {
+        page.body
+            .split("<tr>")
+            .skip(1)
+            .find(|r| r.contains(name))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", page.body))
+            .to_owned()
+    };
+    let chair = row("李主席");
+    assert!(
+        chair.contains("秘书长") && chair.contains(">是<") && chair.contains("<td>li</td>"),
+        "{chair}"
+    );
+    let staff = row(pinghu.member_key().get(..16).expect("hex"));
+    assert!(
+        staff.contains("<td>zhang</td>") && staff.contains("否"),
+        "{staff}"
+    );
+    assert!(
+        page.body.contains("confer member add"),
+        "says how a member is added"
+    );
+    assert!(
+        page.body.contains(r#"href="/members" aria-current="page""#),
+        "in the navigation"
+    );
+    // The network page links here instead of listing them.
+    let network = http.get("/network").await;
+    assert!(network.body.contains(r#"href="/members""#));
+    assert!(
+        !network.body.contains("李主席"),
+        "members are on their own page"
+    );
+    http.get("/lang?to=en&back=/members").await;
+    let en = http.get("/members").await;
+    assert!(en.body.contains("Secretary-general") && en.body.contains("May sign outcomes"));
     ui.stop().await;
 }

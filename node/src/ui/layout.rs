@@ -57,6 +57,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/ledger", "Topic ledger", "台账"),
     ("/plan", "Annual plan", "年度计划"),
     ("/experts", "Expert pool", "专家库"),
+    ("/members", "Members", "成员"),
     ("/overdue", "Overdue", "督办"),
     ("/report", "Year-end report", "年终通报"),
     ("/network", "Network", "网络"),

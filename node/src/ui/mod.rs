@@ -174,6 +174,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/experts/share", post(pages::ledger::experts::share))
         .route("/overdue", get(pages::overdue::show))
         .route("/network", get(pages::network::show))
+        .route("/members", get(pages::members::show))
         .route("/report", get(pages::report::show))
         .route("/search", get(pages::search::show))
         .route("/admin", get(pages::admin::show).post(pages::admin::act))

@@ -52,6 +52,15 @@ pub(crate) const SCREENING_REASONS: &[(&str, &str, &str)] = &[
     ("other", "Another reason", "其他"),
 ];
 
+/// Member roles as certificates state them.
+pub(crate) const MEMBER_ROLES: &[(&str, &str, &str)] = &[
+    ("member", "Member", "委员"),
+    ("staff", "Staff", "工作人员"),
+    ("secretary-general", "Secretary-general", "秘书长"),
+    ("chair", "Chair", "主席"),
+    ("vice-chair", "Vice-chair", "副主席"),
+];
+
 /// What a record of each collection is called (history, dashboard).
 pub(crate) const COLLECTIONS: &[(&str, &str, &str)] = &[
     ("round", "round", "协商轮次"),

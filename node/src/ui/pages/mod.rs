@@ -7,6 +7,7 @@ pub(crate) mod dashboard;
 pub(crate) mod labels;
 pub(crate) mod ledger;
 pub(crate) mod login;
+pub(crate) mod members;
 pub(crate) mod network;
 pub(crate) mod overdue;
 pub(crate) mod password;

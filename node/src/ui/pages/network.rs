@@ -1,23 +1,13 @@
 //! 网络: partner committees, whether connected, when each last synced, trust, what each
 //! agenda holds and waits
-//! for, alerts (equivocation, refused entries, damaged records, foreign use of keys), and
-//! this body's members on this node with their roles and signing rights.
+//! for, alerts (equivocation, refused entries, damaged records, foreign use of keys); this
+//! body's members are on their own page (`members`).
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::labels::label;
 use crate::ui::{html, layout, node_failure, Shared, Viewer};
-
-/// Member roles as certificates state them.
-const ROLES: &[(&str, &str, &str)] = &[
-    ("member", "Member", "委员"),
-    ("staff", "Staff", "工作人员"),
-    ("secretary-general", "Secretary-general", "秘书长"),
-    ("chair", "Chair", "主席"),
-    ("vice-chair", "Vice-chair", "副主席"),
-];
 
 pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Response {
     let lang = viewer.lang;
@@ -32,10 +22,6 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
             .any(|p| p.body.as_ref().is_some_and(|b| b.id == body))
     };
     let rejected = status.traffic.entries.rejected;
-    let members = match state.node.members().await {
-        Ok(m) => m,
-        Err(e) => return node_failure(lang, &e),
-    };
     html(layout::page(
         &viewer,
         &state.body,
@@ -93,18 +79,7 @@ pub(crate) async fn show(State(state): State<Shared>, viewer: Viewer) -> Respons
                         }
                     } }
                 }
-                h2 { (viewer.t("Our members on this node", "本机构在本节点上的成员")) }
-                table {
-                    thead { tr { th { (viewer.t("Member", "成员")) } th { (viewer.t("Role", "职务")) } th { (viewer.t("May sign outcomes", "可签署成果")) } th { (viewer.t("Key", "密钥")) } } }
-                    tbody { @for m in &members {
-                        tr {
-                            td { (m.name) @if m.revoked { " " span.badge.bad { (viewer.t("revoked", "已撤销")) } } }
-                            td { (label(lang, ROLES, &m.role)) }
-                            td { @if m.can_sign { span.badge.sign { (viewer.t("yes", "是")) } } @else { (viewer.t("no", "否")) } }
-                            td { code title=(m.key) { (layout::short(&m.key)) "…" } }
-                        }
-                    } }
-                }
+                p { a href="/members" { (viewer.t("This body's members on this node →", "本机构在本节点上的成员 →")) } }
                 p.muted { (viewer.t("This node: ", "本节点：")) code { (status.peer_id) } }
             }
         },
