@@ -6,6 +6,7 @@
 //! 16-byte salt, parameters stored with each hash); a new account's password, and one an
 //! administrator resets, is a one-time password that must be changed at the next login.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -130,6 +131,32 @@ pub fn load(dir: &Path) -> Result<Vec<Account>, AccountError> {
     })
 }
 
+/// Reads, edits and replaces the file under an exclusive lock on `ui-accounts.lock`, so a
+/// `confer account` command and the running node's UI never write over each other's
+/// changes (each reads the file afresh inside the lock).
+fn locked<T>(
+    dir: &Path,
+    edit: impl FnOnce(&mut Vec<Account>) -> Result<T, AccountError>,
+) -> Result<T, AccountError> {
+    let path = dir.join("ui-accounts.lock");
+    let damaged = |e: std::io::Error| AccountError::Damaged {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(damaged)?;
+    lock.lock().map_err(damaged)?;
+    let mut accounts = load(dir)?;
+    let out = edit(&mut accounts)?;
+    save(dir, &accounts)?;
+    Ok(out)
+}
+
 /// Replaces the file: a temporary file beside it (0600, synced), renamed over it.
 fn save(dir: &Path, accounts: &[Account]) -> Result<(), AccountError> {
     let path = accounts_path(dir);
@@ -244,20 +271,25 @@ pub fn find_member(dir: &Path, input: &str) -> Result<PublicKey, AccountError> {
 pub fn add(dir: &Path, name: &str, member: &str, admin: bool) -> Result<String, AccountError> {
     check_name(name)?;
     let member = find_member(dir, member)?;
-    let mut accounts = load(dir)?;
-    if accounts.iter().any(|a| a.name == name) {
+    if load(dir)?.iter().any(|a| a.name == name) {
         return Err(AccountError::Exists(name.to_owned()));
     }
     let password = one_time_password();
-    accounts.push(Account {
-        name: name.to_owned(),
-        member: member.to_string(),
-        admin,
-        password: hash_password(&password)?,
-        must_change: true,
-        last_visit_ms: 0,
-    });
-    save(dir, &accounts)?;
+    let hash = hash_password(&password)?;
+    locked(dir, |accounts| {
+        if accounts.iter().any(|a| a.name == name) {
+            return Err(AccountError::Exists(name.to_owned()));
+        }
+        accounts.push(Account {
+            name: name.to_owned(),
+            member: member.to_string(),
+            admin,
+            password: hash,
+            must_change: true,
+            last_visit_ms: 0,
+        });
+        Ok(())
+    })?;
     Ok(password)
 }
 
@@ -267,15 +299,14 @@ fn update(
     name: &str,
     edit: impl FnOnce(&mut Account) -> Result<(), AccountError>,
 ) -> Result<Account, AccountError> {
-    let mut accounts = load(dir)?;
-    let account = accounts
-        .iter_mut()
-        .find(|a| a.name == name)
-        .ok_or_else(|| AccountError::Unknown(name.to_owned()))?;
-    edit(account)?;
-    let out = account.clone();
-    save(dir, &accounts)?;
-    Ok(out)
+    locked(dir, |accounts| {
+        let account = accounts
+            .iter_mut()
+            .find(|a| a.name == name)
+            .ok_or_else(|| AccountError::Unknown(name.to_owned()))?;
+        edit(account)?;
+        Ok(account.clone())
+    })
 }
 
 /// Sets a password the person chose (no longer one-time); answers the new hash's salt.
@@ -307,13 +338,14 @@ pub fn reset(dir: &Path, name: &str) -> Result<String, AccountError> {
 
 /// Removes an account.
 pub fn remove(dir: &Path, name: &str) -> Result<(), AccountError> {
-    let mut accounts = load(dir)?;
-    let before = accounts.len();
-    accounts.retain(|a| a.name != name);
-    if accounts.len() == before {
-        return Err(AccountError::Unknown(name.to_owned()));
-    }
-    save(dir, &accounts)
+    locked(dir, |accounts| {
+        let before = accounts.len();
+        accounts.retain(|a| a.name != name);
+        if accounts.len() == before {
+            return Err(AccountError::Unknown(name.to_owned()));
+        }
+        Ok(())
+    })
 }
 
 /// Records a login now; answers the previous visit's time (what "new since my last visit"
@@ -341,6 +373,38 @@ mod tests {
         let mut broken = hash.clone();
         broken.hash.truncate(10);
         assert!(!verify_password(&broken, "correct horse battery"));
+    }
+
+    #[test]
+    fn writers_in_parallel_never_lose_each_others_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hash = hash_password("correct horse battery").expect("hash");
+        let account = |name: &str| Account {
+            name: name.to_owned(),
+            member: "ab".repeat(32),
+            admin: false,
+            password: hash.clone(),
+            must_change: false,
+            last_visit_ms: 0,
+        };
+        save(dir.path(), &[account("zhang"), account("li")]).expect("save");
+        // Two writers (the UI recording logins, a CLI command) each update their own
+        // account; without the lock one's read-modify-write undid the other's.
+        std::thread::scope(|s| {
+            for name in ["zhang", "li"] {
+                let dir = dir.path();
+                s.spawn(move || {
+                    for t in 1..=200 {
+                        visited(dir, name, t).expect("visited");
+                    }
+                });
+            }
+        });
+        let all = load(dir.path()).expect("load");
+        for name in ["zhang", "li"] {
+            let a = all.iter().find(|a| a.name == name).expect("account kept");
+            assert_eq!(a.last_visit_ms, 200, "{name}'s last write kept");
+        }
     }
 
     #[test]
