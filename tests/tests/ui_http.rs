@@ -722,6 +722,44 @@ async fn a_committee_is_invited_and_consented_in_through_the_ui_and_a_member_who
         }
         other => panic!("one pending removal, got {other:?}"),
     }
+    // Pinghu takes its consent back: the page offers it, a missing change is refused, and
+    // afterwards the removal waits for Pinghu too.
+    let pinghu_id = pinghu.body.to_string();
+    let page = http.get(&page_path).await;
+    assert!(page.body.contains("撤回本机构的同意"), "{}", page.body);
+    let withdraw = format!("/agendas/{id}/withdraw");
+    let token = csrf_of(&page.body);
+    let change = match pending(&pinghu).await.as_slice() {
+        [p] => {
+            assert!(p.consented.iter().any(|b| b.id == pinghu_id), "{p:?}");
+            p.id.clone()
+        }
+        other => panic!("one pending removal, got {other:?}"),
+    };
+    let no_change = http.post(&withdraw, &[("_csrf", &token)]).await;
+    assert_eq!(no_change.status, StatusCode::BAD_REQUEST);
+    assert!(
+        no_change.body.contains("请选择要撤回同意的成员变更"),
+        "{}",
+        no_change.body
+    );
+    let withdrawn = http
+        .post(&withdraw, &[("_csrf", &token), ("change", &change)])
+        .await;
+    assert_eq!(
+        withdrawn.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        withdrawn.body
+    );
+    match pending(&pinghu).await.as_slice() {
+        [p] => assert!(
+            p.missing.iter().any(|b| b.id == pinghu_id)
+                && !p.consented.iter().any(|b| b.id == pinghu_id),
+            "{p:?}"
+        ),
+        other => panic!("the one removal, waiting, got {other:?}"),
+    }
     // Jinshan leaves: its own consent is all a leaving body needs, so it takes effect at
     // once, and the page says so.
     let page = partner.get(&page_path).await;

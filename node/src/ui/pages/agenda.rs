@@ -366,7 +366,7 @@ pub(crate) async fn act(
         "round" => actions::add_round(&state, &viewer, space, &mut form).await,
         "meeting" => meetings::add_meeting(&state, &viewer, space, &mut form).await,
         "minutes" => meetings::record_minutes(&state, &viewer, space, &mut form).await,
-        "invite" | "consent" | "leave" | "remove" => {
+        "invite" | "consent" | "withdraw" | "leave" | "remove" => {
             membership::act(&state, &viewer, space, &mut form).await
         }
         _ => {

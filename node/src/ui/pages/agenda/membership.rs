@@ -76,6 +76,7 @@ pub(super) fn section(
     let lang = viewer.lang;
     let sid = loaded.space.to_string();
     let consent_form = FormState::for_form(form, "consent");
+    let withdraw_form = FormState::for_form(form, "withdraw");
     let invite_form = FormState::for_form(form, "invite");
     let remove_form = FormState::for_form(form, "remove");
     let leave_form = FormState::for_form(form, "leave");
@@ -112,6 +113,7 @@ pub(super) fn section(
             }
             h3 { (viewer.t("Changes waiting for consent", "待同意的成员变更")) }
             (forms::general(&consent_form))
+            (forms::general(&withdraw_form))
             @if membership.view.pending.is_empty() {
                 p.muted { (viewer.t("None.", "暂无。")) }
             }
@@ -125,6 +127,13 @@ pub(super) fn section(
                             (forms::csrf(&viewer.session.csrf))
                             input type="hidden" name="change" value=(p.id);
                             button type="submit" { (viewer.t("Consent for ", "代表")) (loaded.body_name(my_body)) (viewer.t("", "同意")) }
+                        }
+                    }
+                    @if p.consented.iter().any(|b| b.id == my_body) {
+                        form method="post" action=(format!("/agendas/{sid}/withdraw")) {
+                            (forms::csrf(&viewer.session.csrf))
+                            input type="hidden" name="change" value=(p.id);
+                            button.secondary type="submit" { (viewer.t("Withdraw this committee's consent", "撤回本机构的同意")) }
                         }
                     }
                 }
@@ -186,7 +195,8 @@ fn body_field(lang: Lang, form: &mut FormState) -> Option<BodyId> {
     parsed
 }
 
-/// The POST of a membership form (`form.form`: invite, consent, leave or remove).
+/// The POST of a membership form (`form.form`: invite, consent, withdraw (a consent this
+/// body gave, while the change still waits), leave or remove).
 pub(super) async fn act(
     state: &Shared,
     viewer: &Viewer,
@@ -222,16 +232,25 @@ pub(super) async fn act(
             }
             node.leave(space, author).await
         }
-        _ => {
+        action => {
             let change = form.value("change").to_owned();
             if change.len() < 8 || !change.chars().all(|c| c.is_ascii_hexdigit()) {
-                form.general = Some(
+                let words = if action == "withdraw" {
+                    lang.pick(
+                        "Choose a change to withdraw the consent from.",
+                        "请选择要撤回同意的成员变更。",
+                    )
+                } else {
                     lang.pick("Choose a change to consent to.", "请选择要同意的成员变更。")
-                        .to_owned(),
-                );
+                };
+                form.general = Some(words.to_owned());
                 return None;
             }
-            node.consent(space, change, author).await
+            if action == "withdraw" {
+                node.withdraw_consent(space, change, author).await
+            } else {
+                node.consent(space, change, author).await
+            }
         }
     };
     finish(result, lang, form, |_| {
