@@ -57,9 +57,33 @@ pub struct StatusView {
     /// bodies it waits for (`confer catch-up`, `docs/backup.md`).
     #[serde(default)]
     pub catch_up: Vec<crate::backup::CatchUpSpace>,
+    /// Large pulls from peers since start, the latest per space and peer: how many
+    /// entries arrived of how many the peer holds beyond what this node held.
+    #[serde(default)]
+    pub progress: Vec<ProgressView>,
     /// Durable store commits since start and how long they took (`GET /metrics`).
     #[serde(default)]
     pub store_commits: crate::metrics::CommitLatencyView,
+}
+
+/// A catch-up: this node receiving a space from a peer that holds more of it, in batches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ProgressView {
+    /// The space, 64 hexadecimal characters.
+    pub space: String,
+    pub peer_id: String,
+    /// The peer's body, once it proved it.
+    pub body: Option<BodyView>,
+    /// Entries received from this peer in this catch-up.
+    pub received: u64,
+    /// `received` plus what the peer's vector (its last answer) lists that this node
+    /// still lacks; `received == total` when `done`.
+    pub total: u64,
+    /// `receiving`; `done` (nothing lacking); `stopped` (the peer disconnected, or sent
+    /// nothing more that could be applied: the next sync round starts a new catch-up).
+    pub state: String,
+    /// Seconds since it started (until it ended).
+    pub seconds: f64,
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a

@@ -356,6 +356,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         out.push_str(&equivocation(e, "", lang));
     }
     out.push_str(&super::ops::catch_up_lines(&s.catch_up, lang));
+    out.push_str(&super::ops::progress_lines(&s.progress, &s.spaces, lang));
     let e = &s.traffic.entries;
     put!(
         out,
@@ -881,6 +882,7 @@ mod tests {
             foreign_use: vec![],
             equivocations: vec![],
             catch_up: vec![],
+            progress: vec![],
             store_commits: Default::default(),
         }
     }

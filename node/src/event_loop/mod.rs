@@ -33,6 +33,7 @@ use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
+mod progress;
 mod delivery;
 mod members;
 mod membership;
@@ -90,6 +91,8 @@ pub(crate) struct EventLoop {
     reverified: reverify::Reverified,
     /// A restored store's spaces that take no local edits yet.
     catch_up: CatchUp,
+    /// How far each large pull from a peer has come (`status`, the log).
+    progress: progress::Progress,
     /// This node's key: it signs sync files.
     node_key: confer_protocol::SecretKey,
     /// What each connected peer announced of its software (identify's agent string).
@@ -181,6 +184,7 @@ impl EventLoop {
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
             catch_up,
+            progress: progress::Progress::default(),
             node_key,
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
@@ -785,6 +789,7 @@ impl EventLoop {
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
                 {
                     self.replica.disconnected(&key);
+                    self.progress.peer_gone(&key, Instant::now());
                     self.peer_ids.remove(&key);
                     for message in self.outbox.forget(&key) {
                         self.replica.request_failed(&key, Sent::of(&message));
@@ -1018,9 +1023,13 @@ impl EventLoop {
                             } => Some(*space),
                             _ => None,
                         };
+                        let answer = progress::Answer::of(&msg, &self.replica);
                         let mut fx = self.replica.handle_response(key, msg);
                         self.claim_own_entries(&mut fx);
                         self.carry_out(fx)?;
+                        if let Some(answer) = answer {
+                            self.sync_answered(key, answer);
+                        }
                         match (finished, self.replica.peer_body(&key)) {
                             (Some(space), Some(body)) => self.caught_up_with(space, body),
                             _ => Ok(()),
@@ -1407,6 +1416,11 @@ impl EventLoop {
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
             catch_up: self.catch_up_view().waiting,
+            progress: self.progress.views(
+                Instant::now(),
+                |peer| self.peer_label(peer),
+                |body| self.body_view(body),
+            ),
             store_commits: self.store.commit_times(),
         }
     }
