@@ -134,7 +134,7 @@ impl std::fmt::Debug for RelayAddr {
 fn expected_zh(message: &str) -> Option<&'static str> {
     let (_, expected) = message.rsplit_once("expected ")?;
     let known: [(&str, &str); 7] = [
-        ("a boolean", "不加引号的 true 或 false"),
+        ("a boolean", "不加引号的 `true` 或 `false`"),
         ("a string", "用双引号括起的文字"),
         ("a sequence", "方括号中的列表，如 [\"…\", \"…\"]"),
         (SocketAddr::EXPECTED, SocketAddr::EXPECTED_ZH),
@@ -253,6 +253,14 @@ fn classify(message: &str) -> Problem {
     }
 }
 
+/// Keys as code: `data`, `listen`, …
+fn quoted_keys(keys: &[String], separator: &str) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 impl FileError {
     /// The error in one line, in `lang`; the Chinese holds no English word but the file's
     /// own text (its path, keys and the line quoted).
@@ -270,10 +278,10 @@ impl FileError {
         };
         let quoted = match (&self.at, lang) {
             (Some((_, _, source)), Lang::En) if !source.is_empty() => {
-                format!(" (the line reads: {source})")
+                format!(" (the line reads: `{source}`)")
             }
             (Some((_, _, source)), Lang::Zh) if !source.is_empty() => {
-                format!("（该行内容：{source}）")
+                format!("（该行内容：`{source}`）")
             }
             _ => String::new(),
         };
@@ -300,11 +308,11 @@ impl FileError {
             }
             (Problem::UnknownKey { key, known }, Lang::En) => format!(
                 "{place}: unknown setting `{key}`; the settings are: {}{quoted}",
-                known.join(", ")
+                quoted_keys(known, ", ")
             ),
             (Problem::UnknownKey { key, known }, Lang::Zh) => format!(
                 "{place}：未知的设置项“{key}”；可用的设置项：{}{quoted}",
-                known.join("、")
+                quoted_keys(known, "、")
             ),
             (Problem::WrongType { message, .. }, Lang::En)
             | (Problem::WrongValue { message, .. }, Lang::En)
@@ -387,7 +395,7 @@ mod tests {
         assert!(matches!(&e.problem, Problem::UnknownKey { key, known } if key == "mdsn" && known.iter().any(|k| k == "mdns")), "{e:?}");
         assert_eq!(e.at.as_ref().map(|a| (a.0, a.1)), Some((3, 1)));
         let en = e.say(Lang::En);
-        assert!(en.contains("line 3, column 1") && en.contains("`mdsn`") && en.contains("mdns,"), "{en}");
+        assert!(en.contains("line 3, column 1") && en.contains("`mdsn`") && en.contains("`mdns`,"), "{en}");
         let zh = e.say(Lang::Zh);
         assert!(zh.contains("第 3 行第 1 列") && zh.contains("未知的设置项“mdsn”"), "{zh}");
     }

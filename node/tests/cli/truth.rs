@@ -355,7 +355,7 @@ fn a_forgotten_or_wrong_data_directory_gets_one_coherent_hint() {
 
 /// Latin words in Chinese output that are not ids, paths, commands, flags, placeholders,
 /// values to type or names of standards: what a Chinese reader should never meet.
-fn english_words(text: &str) -> Vec<String> {
+pub(crate) fn english_words(text: &str) -> Vec<String> {
     const ALLOWED: &[&str] = &[
         "confer",
         "libp2p",
