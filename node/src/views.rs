@@ -306,6 +306,19 @@ pub struct PeerView {
     /// Its software, as it announced it (`crate::versions`); absent until it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software: Option<crate::versions::SoftwareView>,
+    /// Its clock against this machine's, as it said once it proved its body; absent until
+    /// then, or if its release does not tell it (`crate::net::clock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockView>,
+}
+
+/// A peer's clock reading.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct ClockView {
+    /// Its clock minus this machine's, in milliseconds (positive: it is ahead).
+    pub skew_ms: i64,
+    /// The round trip of the question; the skew is off by at most half of it.
+    pub round_trip_ms: u64,
 }
 
 /// How far a member body holds a space, as this node knows it.

@@ -841,6 +841,7 @@ mod tests {
                     body: Some(body(PEER_BODY, EVIL)),
                     trusted: true,
                     software: None,
+                    clock: None,
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
@@ -848,6 +849,7 @@ mod tests {
                     body: Some(body(PEER_BODY, "\u{202e}协政市湖平")),
                     trusted: false,
                     software: None,
+                    clock: None,
                 },
             ],
             remembered: vec![],

@@ -33,6 +33,7 @@ use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
+mod clock;
 mod progress;
 mod delivery;
 mod members;
@@ -93,6 +94,8 @@ pub(crate) struct EventLoop {
     catch_up: CatchUp,
     /// How far each large pull from a peer has come (`status`, the log).
     progress: progress::Progress,
+    /// What connected peers said of their clocks.
+    clocks: clock::Clocks,
     /// This node's key: it signs sync files.
     node_key: confer_protocol::SecretKey,
     /// What each connected peer announced of its software (identify's agent string).
@@ -185,6 +188,7 @@ impl EventLoop {
             reverified: reverify::Reverified::default(),
             catch_up,
             progress: progress::Progress::default(),
+            clocks: clock::Clocks::default(),
             node_key,
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
@@ -346,6 +350,7 @@ impl EventLoop {
                 if let Some(id) = self.peer_ids.get(peer) {
                     self.unproven.remove(id);
                 }
+                self.ask_clock(peer);
             }
         }
         // Open for peers this node now deals with, close for those it no longer does.
@@ -790,6 +795,7 @@ impl EventLoop {
                 {
                     self.replica.disconnected(&key);
                     self.progress.peer_gone(&key, Instant::now());
+                    self.clocks.forget(&key);
                     self.peer_ids.remove(&key);
                     for message in self.outbox.forget(&key) {
                         self.replica.request_failed(&key, Sent::of(&message));
@@ -805,6 +811,7 @@ impl EventLoop {
                 self.dial_failed(&peer_id, &error);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
+            SwarmEvent::Behaviour(BehaviourEvent::Clock(event)) => self.on_clock_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(libp2p::mdns::Event::Discovered(found))) => {
                 // A node on the LAN: connect (it still has to prove a body; discovery
                 // trusts nothing).
@@ -1384,6 +1391,7 @@ impl EventLoop {
                     id: id.to_string(),
                     name: Some(name.to_owned()),
                 }),
+                clock: self.clocks.reading(&key),
             })
             .collect();
         peers.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
