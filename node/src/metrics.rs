@@ -138,6 +138,21 @@ impl<'a> Family<'a> {
     }
 }
 
+/// The labels of a catch-up's samples.
+fn progress_labels(p: &crate::views::ProgressView) -> [(&'static str, &str); 5] {
+    let (body, name) = p
+        .body
+        .as_ref()
+        .map_or(("", ""), |b| (b.id.as_str(), b.name.as_deref().unwrap_or("")));
+    [
+        ("space", &p.space),
+        ("peer", &p.peer_id),
+        ("body", body),
+        ("body_name", name),
+        ("state", &p.state),
+    ]
+}
+
 /// Messages by kind: every kind of the protocol from the start (0 until one is seen), then
 /// any other the counts hold.
 fn by_kind(f: &mut Family<'_>, counts: &std::collections::BTreeMap<String, crate::views::Counter>) {
@@ -336,6 +351,44 @@ pub fn render(status: &StatusView) -> String {
         "Equivocations (a member key that signed two entries at one seq) this node holds evidence of.",
     );
     f.sample("", &[], status.equivocations.len());
+
+    let mut f = Family::new(
+        o,
+        "confer_catch_up_received_entries",
+        "gauge",
+        "Entries received in the latest catch-up of each space from each peer (a pull answered in batches).",
+    );
+    for p in &status.progress {
+        f.sample("", &progress_labels(p), p.received);
+    }
+    let mut f = Family::new(
+        o,
+        "confer_catch_up_total_entries",
+        "gauge",
+        "Entries received plus those the peer still holds beyond this node, for the same catch-ups.",
+    );
+    for p in &status.progress {
+        f.sample("", &progress_labels(p), p.total);
+    }
+    let mut f = Family::new(
+        o,
+        "confer_peer_clock_skew_seconds",
+        "gauge",
+        "Each connected peer's clock minus this machine's, as it said once it proved its body.",
+    );
+    for p in &status.peers {
+        if let (Some(c), Some(b)) = (&p.clock, &p.body) {
+            f.sample(
+                "",
+                &[
+                    ("peer", &p.peer_id),
+                    ("body", &b.id),
+                    ("body_name", b.name.as_deref().unwrap_or("")),
+                ],
+                c.skew_ms as f64 / 1000.0,
+            );
+        }
+    }
 
     let commits = &status.store_commits;
     let mut f = Family::new(

@@ -70,6 +70,17 @@ async fn a_node_far_behind_shows_its_catch_up_until_done() {
             "{p:?}"
         );
     }
+    // The same numbers for a monitoring server.
+    let metrics = confer_node::metrics::render(&b.status_now().await);
+    for name in ["confer_catch_up_received_entries{", "confer_catch_up_total_entries{"] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(name)
+                && l.contains(&space)
+                && l.contains("state=\"done\"")
+                && l.ends_with(&format!(" {lacking}"))),
+            "{name} in\n{metrics}"
+        );
+    }
     let view = converged(&[&a, &b], id, "B caught up", |v| {
         v.vector.get(a.member_key()) == Some(&(EDITS + 1))
     })
