@@ -140,10 +140,9 @@ impl<'a> Family<'a> {
 
 /// The labels of a catch-up's samples.
 fn progress_labels(p: &crate::views::ProgressView) -> [(&'static str, &str); 5] {
-    let (body, name) = p
-        .body
-        .as_ref()
-        .map_or(("", ""), |b| (b.id.as_str(), b.name.as_deref().unwrap_or("")));
+    let (body, name) = p.body.as_ref().map_or(("", ""), |b| {
+        (b.id.as_str(), b.name.as_deref().unwrap_or(""))
+    });
     [
         ("space", &p.space),
         ("peer", &p.peer_id),
@@ -315,7 +314,11 @@ pub fn render(status: &StatusView) -> String {
     // series to watch (and a rate over it) before the first refusal.
     let by_reason = &status.traffic.rejected_by_reason;
     for reason in confer_protocol::space::Rejection::CODES {
-        f.sample("", &[("reason", reason)], by_reason.get(reason).copied().unwrap_or(0));
+        f.sample(
+            "",
+            &[("reason", reason)],
+            by_reason.get(reason).copied().unwrap_or(0),
+        );
     }
     for (reason, n) in by_reason
         .iter()

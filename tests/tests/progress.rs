@@ -64,15 +64,18 @@ async fn a_node_far_behind_shows_its_catch_up_until_done() {
     }
     for p in &seen {
         assert!(p.received <= p.total, "{p:?}");
-        assert_eq!(p.total, lacking, "the total is known from the first answer: {p:?}");
-        assert!(
-            ["receiving", "done"].contains(&p.state.as_str()),
-            "{p:?}"
+        assert_eq!(
+            p.total, lacking,
+            "the total is known from the first answer: {p:?}"
         );
+        assert!(["receiving", "done"].contains(&p.state.as_str()), "{p:?}");
     }
     // The same numbers for a monitoring server.
     let metrics = confer_node::metrics::render(&b.status_now().await);
-    for name in ["confer_catch_up_received_entries{", "confer_catch_up_total_entries{"] {
+    for name in [
+        "confer_catch_up_received_entries{",
+        "confer_catch_up_total_entries{",
+    ] {
         assert!(
             metrics.lines().any(|l| l.starts_with(name)
                 && l.contains(&space)
@@ -85,5 +88,8 @@ async fn a_node_far_behind_shows_its_catch_up_until_done() {
         v.vector.get(a.member_key()) == Some(&(EDITS + 1))
     })
     .await;
-    assert_eq!(view.text("title"), format!("B 停机期间的第 {} 次修改", EDITS - 1));
+    assert_eq!(
+        view.text("title"),
+        format!("B 停机期间的第 {} 次修改", EDITS - 1)
+    );
 }

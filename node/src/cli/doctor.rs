@@ -511,15 +511,27 @@ mod tests {
         };
         let (status, detail, fix) = at(250);
         assert_eq!(status, "ok", "{detail}");
-        assert!(detail.contains("0.2 s ahead of") || detail.contains("0.3 s ahead of"), "{detail}");
+        assert!(
+            detail.contains("0.2 s ahead of") || detail.contains("0.3 s ahead of"),
+            "{detail}"
+        );
         assert!(fix.is_none());
         let (status, detail, fix) = at(-42_000);
         assert_eq!(status, "warn");
-        assert!(detail.contains("42.0 s behind") && detail.contains("金山区政协"), "{detail}");
+        assert!(
+            detail.contains("42.0 s behind") && detail.contains("金山区政协"),
+            "{detail}"
+        );
         assert!(fix.is_some_and(|f| f.contains("NTP")));
         assert_eq!(at(2 * 3600 * 1000).0, "fail");
 
-        let zh = clock_checks(&[peer(Some(ClockView { skew_ms: -42_000, round_trip_ms: 4 }))], Lang::Zh);
+        let zh = clock_checks(
+            &[peer(Some(ClockView {
+                skew_ms: -42_000,
+                round_trip_ms: 4,
+            }))],
+            Lang::Zh,
+        );
         assert!(zh[0].detail.contains("慢 42.0 秒"), "{}", zh[0].detail);
         let unknown = clock_checks(&[peer(None)], Lang::En);
         assert_eq!(unknown[0].status, "skipped");

@@ -37,15 +37,15 @@ use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
 
 use crate::api::{BodyRequest, EditAgenda, NewAgenda, PeerRequest};
+use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::identity::BodyKeyStorage;
 use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
-use crate::config::settings::Settings;
 use client::{Client, ClientError};
-use run_args::RunArgs;
 use confer_protocol::text::{display_line, is_clean_name, is_hidden};
 use ids::IdKind;
+use run_args::RunArgs;
 
 #[derive(Debug, Parser)]
 #[command(

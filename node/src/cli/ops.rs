@@ -14,8 +14,8 @@ use super::render::body_short;
 use super::{body_ids, connect, dates, print_json};
 use crate::backup::{self, Archive, BackupSummary, CatchUpSpace, CatchUpView};
 use crate::i18n::Lang;
-use confer_protocol::text::display_line;
 use crate::sync_file::{ImportReport, Receipt};
+use confer_protocol::text::display_line;
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
@@ -495,9 +495,15 @@ mod tests {
         };
         assert_eq!(progress_lines(&[], &[], Lang::En), "");
         let en = progress_lines(std::slice::from_ref(&p), &[], Lang::En);
-        assert!(en.contains("from 金山区政协: 1200/4400 entries, receiving (3.2 s)"), "{en}");
+        assert!(
+            en.contains("from 金山区政协: 1200/4400 entries, receiving (3.2 s)"),
+            "{en}"
+        );
         let zh = progress_lines(&[p], &[], Lang::Zh);
-        assert!(zh.contains("来自 金山区政协：已收到 1200/4400 条，正在接收"), "{zh}");
+        assert!(
+            zh.contains("来自 金山区政协：已收到 1200/4400 条，正在接收"),
+            "{zh}"
+        );
         assert!(!zh.contains("receiving") && !zh.contains("entries"), "{zh}");
     }
 

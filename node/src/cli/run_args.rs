@@ -16,7 +16,12 @@ use crate::config::settings::Settings;
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// libp2p listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces.
-    #[arg(long, value_name = "MULTIADDR", env = "CONFER_LISTEN", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "MULTIADDR",
+        env = "CONFER_LISTEN",
+        value_delimiter = ','
+    )]
     pub listen: Vec<Multiaddr>,
     /// Local API address (plain HTTP): loopback only, unless --api-insecure. Default:
     /// 127.0.0.1:4647.

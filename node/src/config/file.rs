@@ -53,8 +53,7 @@ impl Setting for SocketAddr {
 }
 
 impl Setting for Multiaddr {
-    const EXPECTED: &'static str =
-        "a libp2p address in quotes, e.g. \"/ip4/0.0.0.0/tcp/4646\"";
+    const EXPECTED: &'static str = "a libp2p address in quotes, e.g. \"/ip4/0.0.0.0/tcp/4646\"";
     const EXPECTED_ZH: &'static str = "用引号括起的 libp2p 地址，如 \"/ip4/0.0.0.0/tcp/4646\"";
     fn parse(text: &str) -> Option<Self> {
         text.parse().ok()
@@ -165,7 +164,10 @@ pub enum Problem {
     /// Not TOML at all (the `toml` crate's message).
     Syntax(String),
     /// A key that is not a setting; the known keys, as serde listed them.
-    UnknownKey { key: String, known: Vec<String> },
+    UnknownKey {
+        key: String,
+        known: Vec<String>,
+    },
     /// A value of the wrong type (`wrong_value`: of the right type but not valid), with
     /// serde's message and, when known, what was expected in Chinese.
     WrongType {
@@ -192,7 +194,8 @@ pub fn load(path: &Path) -> Result<Settings, FileError> {
     let place = |e: &toml::de::Error| e.span().map(|span| position(&text, span.start));
     let document = toml::de::Deserializer::parse(&text)
         .map_err(|e| fail(place(&e), Problem::Syntax(e.message().to_owned())))?;
-    let file = FileSettings::deserialize(document).map_err(|e| fail(place(&e), classify(e.message())))?;
+    let file =
+        FileSettings::deserialize(document).map_err(|e| fail(place(&e), classify(e.message())))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let path_in = |p: String| base.join(p);
     let list = |l: Option<Vec<Parsed<Multiaddr>>>| l.map(|l| l.into_iter().map(|p| p.0).collect());
@@ -201,9 +204,7 @@ pub fn load(path: &Path) -> Result<Settings, FileError> {
         listen: list(file.listen),
         api: file.api.map(|p| p.0),
         api_insecure: file.api_insecure,
-        relay: file
-            .relay
-            .map(|l| l.into_iter().map(|p| p.0 .0).collect()),
+        relay: file.relay.map(|l| l.into_iter().map(|p| p.0 .0).collect()),
         mdns: file.mdns,
         peer: file.peer.map(|l| l.into_iter().map(|p| p.0 .0).collect()),
         ui: file.ui.map(|p| p.0),
@@ -222,7 +223,14 @@ fn position(text: &str, offset: usize) -> (usize, usize, String) {
     let line = before.matches('\n').count() + 1;
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     let rest = text.get(line_start..).unwrap_or("");
-    let source: String = rest.lines().next().unwrap_or("").trim().chars().take(120).collect();
+    let source: String = rest
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(120)
+        .collect();
     (line, column, source)
 }
 
@@ -230,7 +238,12 @@ fn position(text: &str, offset: usize) -> (usize, usize, String) {
 fn classify(message: &str) -> Problem {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (key, known) = rest.split_once('`').unwrap_or((rest, ""));
-        let known = known.split('`').skip(1).step_by(2).map(str::to_owned).collect();
+        let known = known
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
         return Problem::UnknownKey {
             key: key.to_owned(),
             known,
@@ -290,7 +303,9 @@ impl FileError {
             None => what.to_owned(),
         };
         match (&self.problem, lang) {
-            (Problem::Unreadable(e), Lang::En) => format!("cannot read {place}: {e} (check --config or CONFER_CONFIG)"),
+            (Problem::Unreadable(e), Lang::En) => {
+                format!("cannot read {place}: {e} (check --config or CONFER_CONFIG)")
+            }
             (Problem::Unreadable(e), Lang::Zh) => {
                 let why = match e.kind() {
                     std::io::ErrorKind::NotFound => "文件不存在",
@@ -318,7 +333,10 @@ impl FileError {
             | (Problem::WrongValue { message, .. }, Lang::En)
             | (Problem::Other(message), Lang::En) => format!("{place}: {message}{quoted}"),
             (Problem::WrongType { expected_zh, .. }, Lang::Zh) => {
-                format!("{place}：{}{quoted}", zh_expected("值的类型不对", *expected_zh))
+                format!(
+                    "{place}：{}{quoted}",
+                    zh_expected("值的类型不对", *expected_zh)
+                )
             }
             (Problem::WrongValue { expected_zh, .. }, Lang::Zh) => {
                 format!("{place}：{}{quoted}", zh_expected("值无效", *expected_zh))
@@ -374,12 +392,19 @@ mod tests {
         assert_eq!(s.mdns, Some(true));
         assert_eq!(s.peer.as_ref().map(Vec::len), Some(1));
         assert_eq!(s.ui, Some("0.0.0.0:8443".parse().expect("addr")));
-        assert_eq!(s.ui_cert, Some(dir.path().join("ui.pem")), "relative to the file");
+        assert_eq!(
+            s.ui_cert,
+            Some(dir.path().join("ui.pem")),
+            "relative to the file"
+        );
         assert_eq!(s.ui_key, Some(PathBuf::from("/etc/confer/ui.key")));
         assert_eq!(s.ui_insecure, Some(false));
         assert_eq!(s.metrics, Some("127.0.0.1:9646".parse().expect("addr")));
         // Nothing said is nothing set.
-        assert_eq!(load_text("# only a comment\n").expect("valid"), Settings::default());
+        assert_eq!(
+            load_text("# only a comment\n").expect("valid"),
+            Settings::default()
+        );
     }
 
     #[test]
@@ -392,12 +417,21 @@ mod tests {
     #[test]
     fn an_unknown_key_is_refused_at_its_line() {
         let e = refused("api = \"127.0.0.1:4647\"\n\nmdsn = true\n");
-        assert!(matches!(&e.problem, Problem::UnknownKey { key, known } if key == "mdsn" && known.iter().any(|k| k == "mdns")), "{e:?}");
+        assert!(
+            matches!(&e.problem, Problem::UnknownKey { key, known } if key == "mdsn" && known.iter().any(|k| k == "mdns")),
+            "{e:?}"
+        );
         assert_eq!(e.at.as_ref().map(|a| (a.0, a.1)), Some((3, 1)));
         let en = e.say(Lang::En);
-        assert!(en.contains("line 3, column 1") && en.contains("`mdsn`") && en.contains("`mdns`,"), "{en}");
+        assert!(
+            en.contains("line 3, column 1") && en.contains("`mdsn`") && en.contains("`mdns`,"),
+            "{en}"
+        );
         let zh = e.say(Lang::Zh);
-        assert!(zh.contains("第 3 行第 1 列") && zh.contains("未知的设置项“mdsn”"), "{zh}");
+        assert!(
+            zh.contains("第 3 行第 1 列") && zh.contains("未知的设置项“mdsn”"),
+            "{zh}"
+        );
     }
 
     #[test]
@@ -408,10 +442,16 @@ mod tests {
             ("listen = \"/ip4/0.0.0.0/tcp/4646\"\n", 1, "列表"),
         ] {
             let e = refused(text);
-            assert!(matches!(e.problem, Problem::WrongType { .. }), "{text}: {e:?}");
+            assert!(
+                matches!(e.problem, Problem::WrongType { .. }),
+                "{text}: {e:?}"
+            );
             assert_eq!(e.at.as_ref().map(|a| a.0), Some(line), "{text}");
             let zh = e.say(Lang::Zh);
-            assert!(zh.contains("值的类型不对") && zh.contains(expected_zh), "{zh}");
+            assert!(
+                zh.contains("值的类型不对") && zh.contains(expected_zh),
+                "{zh}"
+            );
             assert!(!zh.contains("expected") && !zh.contains("invalid"), "{zh}");
             assert!(e.say(Lang::En).contains("expected"), "{}", e.say(Lang::En));
         }
@@ -421,8 +461,21 @@ mod tests {
             "peer = [\"/ip4/203.0.113.5/tcp/4646\"]\n",
         ] {
             let e = refused(text);
-            assert!(matches!(&e.problem, Problem::WrongValue { expected_zh: Some(_), .. }), "{text}: {e:?}");
-            assert!(e.say(Lang::Zh).contains("值无效，应为"), "{}", e.say(Lang::Zh));
+            assert!(
+                matches!(
+                    &e.problem,
+                    Problem::WrongValue {
+                        expected_zh: Some(_),
+                        ..
+                    }
+                ),
+                "{text}: {e:?}"
+            );
+            assert!(
+                e.say(Lang::Zh).contains("值无效，应为"),
+                "{}",
+                e.say(Lang::Zh)
+            );
         }
     }
 
@@ -433,10 +486,18 @@ mod tests {
         assert_eq!(e.at.as_ref().map(|a| a.0), Some(2), "the duplicate");
         let e = refused("api = \"127.0.0.1:4647\n");
         assert!(matches!(e.problem, Problem::Syntax(_)), "{e:?}");
-        assert!(e.say(Lang::Zh).contains("不符合 TOML 语法"), "{}", e.say(Lang::Zh));
+        assert!(
+            e.say(Lang::Zh).contains("不符合 TOML 语法"),
+            "{}",
+            e.say(Lang::Zh)
+        );
 
         let e = load(Path::new("/nonexistent/confer.toml")).expect_err("no file");
         assert!(e.say(Lang::En).contains("/nonexistent/confer.toml"));
-        assert!(e.say(Lang::Zh).contains("文件不存在"), "{}", e.say(Lang::Zh));
+        assert!(
+            e.say(Lang::Zh).contains("文件不存在"),
+            "{}",
+            e.say(Lang::Zh)
+        );
     }
 }

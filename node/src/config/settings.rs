@@ -125,7 +125,11 @@ mod tests {
         let merged = flags.over(environment.over(file));
         assert_eq!(merged.api, Some(addr("127.0.0.1:7000")), "the flag wins");
         assert_eq!(merged.mdns, Some(false), "the environment beats the file");
-        assert_eq!(merged.data, Some("/var/lib/confer".into()), "the file fills the rest");
+        assert_eq!(
+            merged.data,
+            Some("/var/lib/confer".into()),
+            "the file fills the rest"
+        );
         assert_eq!(merged.listen, Some(vec![multi("/ip4/127.0.0.1/tcp/0")]));
         assert_eq!(merged.metrics, Some(addr("0.0.0.0:9646")));
 
@@ -198,7 +202,10 @@ mod tests {
             ui: Some(addr("0.0.0.0:8443")),
             ..Settings::default()
         };
-        let config = tls_no_ui.over(file).into_config("/d".into()).expect("HTTPS");
+        let config = tls_no_ui
+            .over(file)
+            .into_config("/d".into())
+            .expect("HTTPS");
         assert!(config.ui.is_some_and(|ui| ui.tls.is_some()));
     }
 }

@@ -34,7 +34,6 @@ use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
 mod clock;
-mod progress;
 mod delivery;
 mod members;
 mod membership;
@@ -42,6 +41,7 @@ mod offline;
 mod ops;
 mod outbox;
 mod peers;
+mod progress;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,

@@ -34,7 +34,10 @@ pub fn skew_ms(sent_ms: u64, their_ms: u64, received_ms: u64) -> i64 {
     i64::try_from(their_ms).unwrap_or(i64::MAX) - i64::try_from(middle).unwrap_or(i64::MAX)
 }
 
-async fn read_exact_or_nothing<T: AsyncRead + Unpin + Send>(io: &mut T, len: usize) -> io::Result<Vec<u8>> {
+async fn read_exact_or_nothing<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    len: usize,
+) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(len);
     io.take(len as u64 + 1).read_to_end(&mut buf).await?;
     if buf.len() != len {
@@ -75,7 +78,12 @@ impl request_response::Codec for TimeCodec {
         io.close().await
     }
 
-    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, now_ms: u64) -> io::Result<()>
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        now_ms: u64,
+    ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {

@@ -50,10 +50,15 @@ fn a_configuration_file_sets_the_api_and_peers_and_flags_and_environment_win_ove
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains(&a.body), "{response}");
     // The file's peer is remembered and connected, as `peer add` would.
-    poll("a connects to the peer its file names", SYNC_DEADLINE, &[&a, &b], || {
-        let status = a.try_json(&["status"])?;
-        ensure_peer(&status, &b.body)
-    });
+    poll(
+        "a connects to the peer its file names",
+        SYNC_DEADLINE,
+        &[&a, &b],
+        || {
+            let status = a.try_json(&["status"])?;
+            ensure_peer(&status, &b.body)
+        },
+    );
     // Every command finds the data directory through the file (relative to it): the
     // clean environment of `confer`, without its --data.
     let template = confer(&a.data, "C");
@@ -66,9 +71,13 @@ fn a_configuration_file_sets_the_api_and_peers_and_flags_and_environment_win_ove
     }
     cmd.args(["--config", config_arg, "status", "--json"]);
     let status: Value = serde_json::from_str(
-        &finish(cmd, "confer --config FILE status --json".into(), CLI_TIMEOUT)
-            .ok()
-            .stdout,
+        &finish(
+            cmd,
+            "confer --config FILE status --json".into(),
+            CLI_TIMEOUT,
+        )
+        .ok()
+        .stdout,
     )
     .expect("status JSON");
     assert_eq!(status["body"]["id"], a.body.as_str());
@@ -77,7 +86,12 @@ fn a_configuration_file_sets_the_api_and_peers_and_flags_and_environment_win_ove
     // A flag wins over the file.
     let api = start_with_args(&mut a, &["--config", config_arg, "--api", "127.0.0.1:0"]);
     assert_ne!(api["addr"], addr.as_str(), "--api wins: {api}");
-    assert!(api["addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{api}");
+    assert!(
+        api["addr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
+        "{api}"
+    );
     stop(&mut a);
     // So does the environment.
     let api = start_with_env(
@@ -108,29 +122,54 @@ fn a_bad_configuration_file_is_refused_naming_the_line_in_both_languages() {
         fs::write(&path, text).expect("write config");
         path.to_str().expect("utf-8 path").to_owned()
     };
-    let unknown = write("unknown.toml", "api = \"127.0.0.1:0\"\n\n# a typo\nmdsn = true\n");
-    let wrong_type = write("type.toml", "listen = [\"/ip4/127.0.0.1/tcp/0\"]\napi = 4647\n");
+    let unknown = write(
+        "unknown.toml",
+        "api = \"127.0.0.1:0\"\n\n# a typo\nmdsn = true\n",
+    );
+    let wrong_type = write(
+        "type.toml",
+        "listen = [\"/ip4/127.0.0.1/tcp/0\"]\napi = 4647\n",
+    );
     let missing = root.path().join("missing.toml");
     let missing = missing.to_str().expect("utf-8 path");
 
     let run = |lang: &str, file: &str| {
-        let out = cli_lang(&a.data, lang, &["run", "--config", file, "--listen", LOOPBACK]);
+        let out = cli_lang(
+            &a.data,
+            lang,
+            &["run", "--config", file, "--listen", LOOPBACK],
+        );
         let line = out.one_line_error();
         assert!(!a.api_file().exists(), "nothing started: {line}");
         line
     };
     let en = run("C", &unknown);
-    assert!(en.contains(&unknown) && en.contains("line 4, column 1"), "{en}");
-    assert!(en.contains("unknown setting `mdsn`") && en.contains("`mdns`"), "{en}");
+    assert!(
+        en.contains(&unknown) && en.contains("line 4, column 1"),
+        "{en}"
+    );
+    assert!(
+        en.contains("unknown setting `mdsn`") && en.contains("`mdns`"),
+        "{en}"
+    );
     let zh = run("zh_CN.UTF-8", &unknown);
-    assert!(zh.contains("第 4 行第 1 列") && zh.contains("未知的设置项“mdsn”"), "{zh}");
+    assert!(
+        zh.contains("第 4 行第 1 列") && zh.contains("未知的设置项“mdsn”"),
+        "{zh}"
+    );
     assert!(english_words(&zh).is_empty(), "{zh}");
 
     let en = run("C", &wrong_type);
-    assert!(en.contains("line 2, column 7") && en.contains("invalid type"), "{en}");
+    assert!(
+        en.contains("line 2, column 7") && en.contains("invalid type"),
+        "{en}"
+    );
     assert!(en.contains("HOST:PORT"), "says what it should be: {en}");
     let zh = run("zh_CN.UTF-8", &wrong_type);
-    assert!(zh.contains("第 2 行第 7 列") && zh.contains("值的类型不对"), "{zh}");
+    assert!(
+        zh.contains("第 2 行第 7 列") && zh.contains("值的类型不对"),
+        "{zh}"
+    );
     assert!(zh.contains("主机:端口"), "{zh}");
     assert!(english_words(&zh).is_empty(), "{zh}");
 

@@ -30,13 +30,22 @@ fn the_metrics_listener_serves_only_metrics_without_a_token_and_zeros_from_the_s
     let (status, body) = split(&response);
     assert!(status.starts_with("HTTP/1.1 200"), "{response}");
     assert!(
-        response.to_ascii_lowercase().contains("content-type: text/plain; version=0.0.4"),
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
         "{response}"
     );
     assert!(body.contains("confer_build_info{"), "{body}");
     assert!(body.contains(&a.body), "names its body: {body}");
     // Every refusal reason and message kind has its series before anything happened.
-    for reason in ["bad_signature", "unauthorized", "model", "revoked", "equivocator", "not_chosen"] {
+    for reason in [
+        "bad_signature",
+        "unauthorized",
+        "model",
+        "revoked",
+        "equivocator",
+        "not_chosen",
+    ] {
         let line = format!("confer_entries_refused_total{{reason=\"{reason}\"}} 0");
         assert!(body.lines().any(|l| l == line), "{line} in\n{body}");
     }
@@ -44,15 +53,30 @@ fn the_metrics_listener_serves_only_metrics_without_a_token_and_zeros_from_the_s
         let line = format!("confer_messages_received_total{{kind=\"{kind}\"}} 0");
         assert!(body.lines().any(|l| l == line), "{line} in\n{body}");
     }
-    assert!(body.lines().any(|l| l == "confer_peers_connected 0"), "{body}");
+    assert!(
+        body.lines().any(|l| l == "confer_peers_connected 0"),
+        "{body}"
+    );
 
     // Nothing else, with or without the API's token.
     let token = api["token"].as_str().expect("token");
-    for path in ["/", "/v1/status", "/v1/agendas", "/metrics/x", "/v1/openapi.json"] {
+    for path in [
+        "/",
+        "/v1/status",
+        "/v1/agendas",
+        "/metrics/x",
+        "/v1/openapi.json",
+    ] {
         for t in [None, Some(token)] {
             let response = raw_get(&metrics, path, t);
-            assert!(split(&response).0.starts_with("HTTP/1.1 404"), "{path}: {response}");
-            assert!(!response.contains(&a.body), "{path} tells nothing: {response}");
+            assert!(
+                split(&response).0.starts_with("HTTP/1.1 404"),
+                "{path}: {response}"
+            );
+            assert!(
+                !response.contains(&a.body),
+                "{path} tells nothing: {response}"
+            );
         }
     }
     // The API's own /metrics still wants the token.

@@ -636,7 +636,10 @@ fn doctor_says_what_to_fix() {
     let clocks = poll("A knows B's clock", SYNC_DEADLINE, &[&a, &b], || {
         let report: Value = serde_json::from_str(&a.cli(&["doctor", "--json"]).stdout)
             .map_err(|e| e.to_string())?;
-        let clocks: Vec<Value> = doctor_check(&report, "clock").into_iter().cloned().collect();
+        let clocks: Vec<Value> = doctor_check(&report, "clock")
+            .into_iter()
+            .cloned()
+            .collect();
         if clocks.iter().any(|c| c["status"] == "ok") {
             Ok(clocks)
         } else {
