@@ -437,7 +437,7 @@ mod tests {
     #[test]
     fn a_wrong_type_or_value_is_refused_saying_what_was_expected() {
         for (text, line, expected_zh) in [
-            ("mdns = \"yes\"\n", 1, "true 或 false"),
+            ("mdns = \"yes\"\n", 1, "`true` 或 `false`"),
             ("\n  api = 4647\n", 2, "主机:端口"),
             ("listen = \"/ip4/0.0.0.0/tcp/4646\"\n", 1, "列表"),
         ] {
