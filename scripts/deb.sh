@@ -49,13 +49,16 @@ getent passwd confer >/dev/null || fail "no confer system user"
 [[ -f /lib/systemd/system/confer.service ]] || fail "no unit"
 grep -q '^ExecStart=/usr/bin/confer run' /lib/systemd/system/confer.service || fail "the unit does not run /usr/bin/confer"
 [[ -f /etc/confer/confer.env ]] || fail "no /etc/confer/confer.env"
+[[ -f /etc/confer/confer.toml ]] || fail "no /etc/confer/confer.toml"
+grep -q -- '--config /etc/confer/confer.toml' /lib/systemd/system/confer.service || fail "the unit does not read /etc/confer/confer.toml"
 if command -v systemd-analyze >/dev/null; then
     systemd-analyze verify /lib/systemd/system/confer.service 2>&1 | grep -v "^$" || true
 fi
 
 as_confer() { runuser -u confer -- "$@"; }
 as_confer /usr/bin/confer --data /var/lib/confer init --name "测试政协" >/dev/null || fail "init as the confer user"
-as_confer /usr/bin/confer --data /var/lib/confer run --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/tmp/confer-deb-run.log 2>&1 &
+# The installed configuration file, with the test's flags over it.
+as_confer /usr/bin/confer --data /var/lib/confer --config /etc/confer/confer.toml run --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/tmp/confer-deb-run.log 2>&1 &
 pid=$!
 ok=0
 for _ in $(seq 1 50); do

@@ -85,6 +85,14 @@ pub fn config_error(lang: Lang, error: &ConfigError) -> String {
             Lang::En => format!("--ui {addr} is not a loopback address and has no HTTPS: passwords and session cookies would travel unencrypted; give --ui-cert FILE --ui-key FILE, put a TLS reverse proxy in front (deploy/ui-proxy.nginx.conf) with --ui 127.0.0.1:{port}, or add --ui-insecure if you accept that", port = addr.port()),
             Lang::Zh => format!("--ui {addr} 不是本机回环地址且未启用 HTTPS：密码和会话 Cookie 会以明文传输；请提供 --ui-cert 证书文件 --ui-key 私钥文件，或在前面部署 TLS 反向代理（deploy/ui-proxy.nginx.conf）并使用 --ui 127.0.0.1:{port}，如确认接受此风险，请加上 --ui-insecure", port = addr.port()),
         },
+        ConfigError::UiTlsIncomplete { missing } => match lang {
+            Lang::En => format!("the web UI's HTTPS needs both a certificate (--ui-cert, or ui-cert in the configuration file) and its key (--ui-key, or ui-key); {missing} is missing"),
+            Lang::Zh => format!("网页界面的 HTTPS 需要同时提供证书（--ui-cert，或配置文件中的 ui-cert）和私钥（--ui-key，或 ui-key）；缺少 {missing}"),
+        },
+        ConfigError::UiTlsWithoutUi => match lang {
+            Lang::En => "a certificate and key for the web UI are given, but not where it listens: add --ui HOST:PORT (or ui in the configuration file)".to_owned(),
+            Lang::Zh => "已提供网页界面的证书和私钥，但未指定其监听地址：请加上 --ui 主机:端口（或在配置文件中设置 ui）".to_owned(),
+        },
     }
 }
 

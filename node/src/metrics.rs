@@ -138,6 +138,35 @@ impl<'a> Family<'a> {
     }
 }
 
+/// The labels of a catch-up's samples.
+fn progress_labels(p: &crate::views::ProgressView) -> [(&'static str, &str); 5] {
+    let (body, name) = p.body.as_ref().map_or(("", ""), |b| {
+        (b.id.as_str(), b.name.as_deref().unwrap_or(""))
+    });
+    [
+        ("space", &p.space),
+        ("peer", &p.peer_id),
+        ("body", body),
+        ("body_name", name),
+        ("state", &p.state),
+    ]
+}
+
+/// Messages by kind: every kind of the protocol from the start (0 until one is seen), then
+/// any other the counts hold.
+fn by_kind(f: &mut Family<'_>, counts: &std::collections::BTreeMap<String, crate::views::Counter>) {
+    let messages = |kind: &str| counts.get(kind).map_or(0, |c| c.messages);
+    for kind in confer_protocol::Message::KINDS {
+        f.sample("", &[("kind", kind)], messages(kind));
+    }
+    for (kind, c) in counts
+        .iter()
+        .filter(|(k, _)| !confer_protocol::Message::KINDS.contains(&k.as_str()))
+    {
+        f.sample("", &[("kind", kind)], c.messages);
+    }
+}
+
 /// The node's metrics in the text exposition format.
 pub fn render(status: &StatusView) -> String {
     let mut out = String::new();
@@ -281,7 +310,20 @@ pub fn render(status: &StatusView) -> String {
         "counter",
         "Entries from peers refused since start, by kind of reason (bad_signature, unauthorized, model, revoked, equivocator, ...).",
     );
-    for (reason, n) in &status.traffic.rejected_by_reason {
+    // Every reason from the start, at 0 until it happens, so dashboards and alerts have a
+    // series to watch (and a rate over it) before the first refusal.
+    let by_reason = &status.traffic.rejected_by_reason;
+    for reason in confer_protocol::space::Rejection::CODES {
+        f.sample(
+            "",
+            &[("reason", reason)],
+            by_reason.get(reason).copied().unwrap_or(0),
+        );
+    }
+    for (reason, n) in by_reason
+        .iter()
+        .filter(|(r, _)| !confer_protocol::space::Rejection::CODES.contains(&r.as_str()))
+    {
         f.sample("", &[("reason", reason)], n);
     }
     let mut f = Family::new(
@@ -297,18 +339,14 @@ pub fn render(status: &StatusView) -> String {
         "counter",
         "Sync protocol messages sent since start, by kind.",
     );
-    for (kind, c) in &status.traffic.sent {
-        f.sample("", &[("kind", kind)], c.messages);
-    }
+    by_kind(&mut f, &status.traffic.sent);
     let mut f = Family::new(
         o,
         "confer_messages_received_total",
         "counter",
         "Sync protocol messages received since start, by kind.",
     );
-    for (kind, c) in &status.traffic.received {
-        f.sample("", &[("kind", kind)], c.messages);
-    }
+    by_kind(&mut f, &status.traffic.received);
     let mut f = Family::new(
         o,
         "confer_equivocations",
@@ -316,6 +354,44 @@ pub fn render(status: &StatusView) -> String {
         "Equivocations (a member key that signed two entries at one seq) this node holds evidence of.",
     );
     f.sample("", &[], status.equivocations.len());
+
+    let mut f = Family::new(
+        o,
+        "confer_catch_up_received_entries",
+        "gauge",
+        "Entries received in the latest catch-up of each space from each peer (a pull answered in batches).",
+    );
+    for p in &status.progress {
+        f.sample("", &progress_labels(p), p.received);
+    }
+    let mut f = Family::new(
+        o,
+        "confer_catch_up_total_entries",
+        "gauge",
+        "Entries received plus those the peer still holds beyond this node, for the same catch-ups.",
+    );
+    for p in &status.progress {
+        f.sample("", &progress_labels(p), p.total);
+    }
+    let mut f = Family::new(
+        o,
+        "confer_peer_clock_skew_seconds",
+        "gauge",
+        "Each connected peer's clock minus this machine's, as it said once it proved its body.",
+    );
+    for p in &status.peers {
+        if let (Some(c), Some(b)) = (&p.clock, &p.body) {
+            f.sample(
+                "",
+                &[
+                    ("peer", &p.peer_id),
+                    ("body", &b.id),
+                    ("body_name", b.name.as_deref().unwrap_or("")),
+                ],
+                c.skew_ms as f64 / 1000.0,
+            );
+        }
+    }
 
     let commits = &status.store_commits;
     let mut f = Family::new(

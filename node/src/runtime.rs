@@ -100,7 +100,13 @@ pub async fn start(config: Config) -> Result<RunningNode, NodeFailure> {
         snapshot_counts,
         damaged,
         evidence,
-    } = restore(loaded, local.identity.clone(), local.chain.clone(), &store)?;
+    } = restore(
+        loaded,
+        local.identity.clone(),
+        local.chain.clone(),
+        &store,
+        config.limits,
+    )?;
     for cert in local.chain.iter().cloned() {
         // Already stored with the certificates; this makes it part of our Hello.
         let _ = replica.add_own_body_key(cert);
@@ -201,9 +207,10 @@ fn restore(
     identity: confer_protocol::Identity,
     chain: Vec<Certificate>,
     store: &Store,
+    limits: Limits,
 ) -> Result<Restored, NodeFailure> {
     let own_key = identity.member_cert.key;
-    let mut replica = Replica::new(identity, Limits::default());
+    let mut replica = Replica::new(identity, limits);
     let mut damaged = Vec::new();
     // Body-key chains first (ours from identity.json, then stored ones), then what they
     // authorise, in whatever order the store holds them.
@@ -563,7 +570,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let ui_config = config.ui.clone();
     let data_dir = config.data_dir.clone();
     let metrics_addr = config.metrics;
+    let peers = config.peers.clone();
     let node = start(config).await?;
+    for addr in peers {
+        // As `confer peer add`: remembered durably, dialled, kept connected.
+        if let Err(e) = node.handle.add_peer(addr.clone()).await {
+            tracing::warn!(%addr, error = %e, "cannot remember the peer the configuration names");
+        }
+    }
     let api = match api_addr {
         Some(addr) => Some(
             crate::api::serve(addr, node.handle.clone(), &api_file)

@@ -62,6 +62,10 @@ pub struct StatusView {
     /// bodies it waits for (`confer catch-up`, `docs/backup.md`).
     #[serde(default)]
     pub catch_up: Vec<crate::backup::CatchUpSpace>,
+    /// Large pulls from peers since start, the latest per space and peer: how many
+    /// entries arrived of how many the peer holds beyond what this node held.
+    #[serde(default)]
+    pub progress: Vec<ProgressView>,
     /// Durable store commits since start and how long they took (`GET /metrics`).
     #[serde(default)]
     pub store_commits: crate::metrics::CommitLatencyView,
@@ -86,6 +90,26 @@ impl StatusView {
             .find(|l| l.body.id == body)
             .map(|l| l.at)
     }
+}
+
+/// A catch-up: this node receiving a space from a peer that holds more of it, in batches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ProgressView {
+    /// The space, 64 hexadecimal characters.
+    pub space: String,
+    pub peer_id: String,
+    /// The peer's body, once it proved it.
+    pub body: Option<BodyView>,
+    /// Entries received from this peer in this catch-up.
+    pub received: u64,
+    /// `received` plus what the peer's vector (its last answer) lists that this node
+    /// still lacks; `received == total` when `done`.
+    pub total: u64,
+    /// `receiving`; `done` (nothing lacking); `stopped` (the peer disconnected, or sent
+    /// nothing more that could be applied: the next sync round starts a new catch-up).
+    pub state: String,
+    /// Seconds since it started (until it ended).
+    pub seconds: f64,
 }
 
 /// A member key caught signing two different entries at the same (author, seq) of a
@@ -314,6 +338,19 @@ pub struct PeerView {
     /// Unix seconds when a sync exchange with it last completed (since start).
     #[serde(default)]
     pub last_sync: Option<u64>,
+    /// Its clock against this machine's, as it said once it proved its body; absent until
+    /// then, or if its release does not tell it (`crate::net::clock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockView>,
+}
+
+/// A peer's clock reading.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct ClockView {
+    /// Its clock minus this machine's, in milliseconds (positive: it is ahead).
+    pub skew_ms: i64,
+    /// The round trip of the question; the skew is off by at most half of it.
+    pub round_trip_ms: u64,
 }
 
 /// How far a member body holds a space, as this node knows it.

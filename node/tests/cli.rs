@@ -20,8 +20,12 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "cli/config.rs"]
+mod config;
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/metrics.rs"]
+mod metrics;
 #[path = "cli/ops.rs"]
 mod ops;
 #[path = "cli/outcome.rs"]
@@ -58,6 +62,19 @@ fn confer(data: &Path, lang: &str) -> Command {
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env_remove("CONFER_DATA")
+        // Nor a configuration file or `run` setting (`confer run --help` lists them).
+        .env_remove("CONFER_CONFIG")
+        .env_remove("CONFER_LISTEN")
+        .env_remove("CONFER_API")
+        .env_remove("CONFER_API_INSECURE")
+        .env_remove("CONFER_RELAY")
+        .env_remove("CONFER_MDNS")
+        .env_remove("CONFER_PEER")
+        .env_remove("CONFER_UI")
+        .env_remove("CONFER_UI_CERT")
+        .env_remove("CONFER_UI_KEY")
+        .env_remove("CONFER_UI_INSECURE")
+        .env_remove("CONFER_METRICS")
         // A passphrase is given only where a test means to (`cli_passphrase`).
         .env_remove("CONFER_PASSPHRASE")
         // Plain logs in failure messages (see `node_log_in_a_file_has_no_colour_codes`).
@@ -1566,12 +1583,18 @@ fn trust_untrust_and_peer_management() {
 /// Starts `confer run --listen LOOPBACK ARGS...` for `node` and waits, as [`Node::start`]
 /// does, for a fresh `api.json`; returns its contents.
 fn start_with_args(node: &mut Node, args: &[&str]) -> Value {
+    start_with_env(node, &[], args)
+}
+
+/// `start_with_args` with these environment variables set for `run`.
+fn start_with_env(node: &mut Node, env: &[(&str, &str)], args: &[&str]) -> Value {
     assert!(node.child.is_none(), "{} already runs", node.name);
     let stale = node.read_api_file().map(|v| v["token"].clone());
     node.runs += 1;
     let stderr = fs::File::create(node.log_path(node.runs)).expect("create log file");
     let mut cmd = confer(&node.data, "C");
     cmd.env("RUST_LOG", node.log_filter)
+        .envs(env.iter().copied())
         .args(["run", "--listen", LOOPBACK])
         .args(args)
         .stdout(Stdio::null())

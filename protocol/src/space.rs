@@ -409,6 +409,24 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Every [`Rejection::code`], so that counters by reason can start at zero.
+    pub const CODES: [&'static str; 14] = [
+        "wrong_space",
+        "unauthorized",
+        "body_mismatch",
+        "too_many_authors",
+        "unknown_actor",
+        "model",
+        "author_quota",
+        "equivocator",
+        "bad_signature",
+        "pending_full",
+        "apply",
+        "revoked",
+        "withdrawn",
+        "not_chosen",
+    ];
+
     /// A stable snake_case name of the kind of rejection, without the values it carries:
     /// what counters and dashboards group refusals by.
     pub fn code(&self) -> &'static str {
@@ -1630,4 +1648,51 @@ fn bad_signatures(entries: &[Entry]) -> HashSet<usize> {
         }
         bad
     })
+}
+
+#[cfg(test)]
+mod rejection_codes {
+    use super::*;
+
+    #[test]
+    fn codes_lists_every_rejection_once() {
+        let key = crate::SecretKey::from_seed([1; 32]).public();
+        let all = [
+            Rejection::WrongSpace,
+            Rejection::Unauthorized(key),
+            Rejection::BodyMismatch(key),
+            Rejection::TooManyAuthors(BodyId(key)),
+            Rejection::UnknownActor(String::new()),
+            Rejection::Model(String::new()),
+            Rejection::AuthorQuota(key),
+            Rejection::Equivocator(key),
+            Rejection::BadSignature(key),
+            Rejection::PendingFull,
+            Rejection::Apply(String::new()),
+            Rejection::Revoked(key),
+            Rejection::Withdrawn,
+            Rejection::NotChosen(key),
+        ];
+        // A new variant fails to compile here until it is listed above (and in CODES).
+        for r in &all {
+            match r {
+                Rejection::WrongSpace
+                | Rejection::Unauthorized(_)
+                | Rejection::BodyMismatch(_)
+                | Rejection::TooManyAuthors(_)
+                | Rejection::UnknownActor(_)
+                | Rejection::Model(_)
+                | Rejection::AuthorQuota(_)
+                | Rejection::Equivocator(_)
+                | Rejection::BadSignature(_)
+                | Rejection::PendingFull
+                | Rejection::Apply(_)
+                | Rejection::Revoked(_)
+                | Rejection::Withdrawn
+                | Rejection::NotChosen(_) => {}
+            }
+        }
+        let codes: Vec<&str> = all.iter().map(Rejection::code).collect();
+        assert_eq!(codes, Rejection::CODES);
+    }
 }

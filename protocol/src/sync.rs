@@ -208,6 +208,20 @@ pub enum MessageError {
 }
 
 impl Message {
+    /// Every [`Message::kind`], so that counters by kind can start at zero.
+    pub const KINDS: [&'static str; 10] = [
+        "hello",
+        "hello-ack",
+        "sync-request",
+        "sync-response",
+        "push",
+        "push-ack",
+        "revoke",
+        "revocations",
+        "membership",
+        "refused",
+    ];
+
     pub fn kind(&self) -> &'static str {
         match self {
             Message::Hello { .. } => "hello",

@@ -297,12 +297,17 @@ async fn metrics_are_served_on_both_endpoints_and_move_with_the_node() {
         "B's edit was committed on A"
     );
     assert_eq!(accepted(&after), accepted(&before) + 1.0);
-    assert!(
-        after
-            .iter()
-            .all(|s| s.name != "confer_entries_refused_total"),
-        "nothing refused yet"
+    // Nothing refused yet: every reason is there, at 0.
+    let refused: Vec<&Sample> = after
+        .iter()
+        .filter(|s| s.name == "confer_entries_refused_total")
+        .collect();
+    assert_eq!(
+        refused.len(),
+        confer_protocol::space::Rejection::CODES.len(),
+        "{refused:?}"
     );
+    assert!(refused.iter().all(|s| s.value == 0.0), "{refused:?}");
 
     // A rogue node of B's body pushes an entry by a key no member certificate covers.
     let mut rogue = Rogue::new(random_seed(), &b.body_secret(), "B 政协");

@@ -9,6 +9,7 @@ mod members;
 mod membership;
 mod metrics;
 mod offline;
+mod progress;
 mod reach;
 mod restart;
 mod scenario;

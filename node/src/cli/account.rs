@@ -1,45 +1,14 @@
 //! `confer account add|list|reset|remove`: web UI accounts, kept in the data directory
-//! (`ui-accounts.json`, see [`crate::ui::accounts`]); and the `confer run` flags that start
-//! the UI (`--ui`, `--ui-cert`, `--ui-key`, `--ui-insecure`).
+//! (`ui-accounts.json`, see [`crate::ui::accounts`]). The `confer run` flags that start
+//! the UI are with the others in [`super::run_args`].
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use super::print_json;
-use crate::config::Config;
 use crate::i18n::Lang;
 use crate::ui::accounts;
-
-/// The web UI's flags of `confer run`.
-#[derive(Debug, Clone, Args)]
-pub struct UiArgs {
-    /// Serve the web UI on this address (none: no UI). Loopback, or HTTPS (--ui-cert,
-    /// --ui-key), or --ui-insecure.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub ui: Option<SocketAddr>,
-    /// PEM certificate chain for the UI's HTTPS.
-    #[arg(long, value_name = "FILE", requires_all = ["ui", "ui_key"])]
-    pub ui_cert: Option<PathBuf>,
-    /// PEM private key for the UI's HTTPS.
-    #[arg(long, value_name = "FILE", requires_all = ["ui", "ui_cert"])]
-    pub ui_key: Option<PathBuf>,
-    /// Allow --ui on an address other than loopback without HTTPS, although passwords
-    /// and session cookies then travel unencrypted.
-    #[arg(long, requires = "ui")]
-    pub ui_insecure: bool,
-}
-
-impl UiArgs {
-    pub fn apply(self, config: &mut Config) {
-        config.ui = self.ui.map(|addr| crate::ui::UiConfig {
-            addr,
-            tls: self.ui_cert.zip(self.ui_key),
-        });
-        config.ui_insecure = self.ui_insecure;
-    }
-}
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {

@@ -2,9 +2,10 @@
 //! says what to fix — the data directory and its key files' permissions, the body key
 //! kept in plaintext on the node, whether the node runs and its ports (or, when it does
 //! not run, whether the default ones are free), each remembered peer (the node's own
-//! view, and a plain TCP connection from here to each address), free disk. Clock skew is
-//! reported as not checked: the sync protocol carries no clock, by design (acceptance
-//! never depends on one).
+//! view, and a plain TCP connection from here to each address), free disk, and each
+//! connected peer's clock against this machine's (what it said over `/confer/time/1`,
+//! [`crate::net::clock`]: a warning past ten seconds, a failure past an hour, when dates
+//! may differ by a day; whether an entry counts never depends on a clock).
 //!
 //! Exit status 0 when nothing failed (warnings allowed), 1 otherwise.
 
@@ -272,6 +273,16 @@ async fn node_checks(data: &Path, lang: Lang) -> Vec<Check> {
                     (!free).then(|| lang.pick("stop that process, or start the node with --listen / --api on another port", "请停止该进程，或用 --listen / --api 另选端口启动节点").to_owned()),
                 ));
             }
+            out.push(check(
+                "clock",
+                "skipped",
+                lang.pick(
+                    "clocks not compared: the node does not run (it asks each connected peer's clock); keep this machine's clock synchronised (NTP)",
+                    "未比较时钟：节点未运行（节点运行时会询问每个已连接节点的时钟）；请保持本机时间同步（NTP）",
+                )
+                .to_owned(),
+                None,
+            ));
             return out;
         }
     };
@@ -357,7 +368,75 @@ async fn node_checks(data: &Path, lang: Lang) -> Vec<Check> {
             ).to_owned()),
         ));
     }
+    out.extend(clock_checks(&status.peers, lang));
     out
+}
+
+/// Each connected peer's clock against this machine's, as the node last heard it.
+pub fn clock_checks(peers: &[crate::views::PeerView], lang: Lang) -> Vec<Check> {
+    use crate::net::clock::{FAILING_SKEW_MS, NOTABLE_SKEW_MS};
+    let fix = || {
+        lang.pick(
+            "synchronise the clocks of both machines with NTP (e.g. `timedatectl set-ntp true`, or chrony with the organisation's time server)",
+            "请用 NTP 同步两台机器的时钟（例如 `timedatectl set-ntp true`，或用 chrony 对接本单位的时间服务器）",
+        )
+        .to_owned()
+    };
+    let proven: Vec<_> = peers.iter().filter(|p| p.body.is_some()).collect();
+    if proven.is_empty() {
+        return vec![check(
+            "clock",
+            "skipped",
+            lang.pick(
+                "clocks not compared: no peer is connected; keep this machine's clock synchronised (NTP)",
+                "未比较时钟：没有已连接的节点；请保持本机时间同步（NTP）",
+            )
+            .to_owned(),
+            None,
+        )];
+    }
+    proven
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .body
+                .as_ref()
+                .and_then(|b| b.name.as_deref())
+                .map(|n| format!(" ({})", text(n)))
+                .unwrap_or_default();
+            let Some(c) = &p.clock else {
+                return check(
+                    "clock",
+                    "skipped",
+                    match lang {
+                        Lang::En => format!("{}{name}: its clock is not known (its release does not tell it, or it has not answered yet)", p.peer_id),
+                        Lang::Zh => format!("{}{name}：其时钟未知（其版本不提供时间，或尚未回答）", p.peer_id),
+                    },
+                    None,
+                );
+            };
+            let skew = c.skew_ms.unsigned_abs();
+            let seconds = skew as f64 / 1000.0;
+            let margin = c.round_trip_ms as f64 / 2000.0;
+            let (ahead_en, ahead_zh) = if c.skew_ms >= 0 { ("ahead of", "快") } else { ("behind", "慢") };
+            let status = if skew > FAILING_SKEW_MS {
+                "fail"
+            } else if skew > NOTABLE_SKEW_MS {
+                "warn"
+            } else {
+                "ok"
+            };
+            check(
+                "clock",
+                status,
+                match lang {
+                    Lang::En => format!("{}{name}: its clock is {seconds:.1} s {ahead_en} this machine's (±{margin:.1} s)", p.peer_id),
+                    Lang::Zh => format!("{}{name}：其时钟比本机{ahead_zh} {seconds:.1} 秒（误差 ±{margin:.1} 秒）", p.peer_id),
+                },
+                (status != "ok").then(fix),
+            )
+        })
+        .collect()
 }
 
 /// `confer doctor`.
@@ -369,16 +448,6 @@ pub async fn run(data: &Path, json: bool, lang: Lang) -> Result<(), String> {
     if usable {
         checks.extend(node_checks(data, lang).await);
     }
-    checks.push(check(
-        "clock",
-        "skipped",
-        lang.pick(
-            "clock skew against peers is not checked: the sync protocol carries no clock (whether an entry counts never depends on one); dates the CLI writes use this machine's clock, so keep it synchronised (NTP)",
-            "未检查与其他节点的时钟偏差：同步协议不携带时间（条目是否有效从不取决于时钟）；命令行写入的日期取自本机时钟，请保持时间同步（NTP）",
-        )
-        .to_owned(),
-        None,
-    ));
     let failed = checks.iter().filter(|c| c.status == "fail").count();
     if json {
         print_json(&serde_json::json!({ "ok": failed == 0, "checks": checks }))?;
@@ -406,5 +475,69 @@ pub async fn run(data: &Path, json: bool, lang: Lang) -> Result<(), String> {
             Lang::En => format!("{n} checks failed (see above)"),
             Lang::Zh => format!("{n} 项检查未通过（见上）"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::{BodyView, ClockView, PeerView};
+
+    fn peer(clock: Option<ClockView>) -> PeerView {
+        PeerView {
+            peer_id: "12D3KooWpeer".into(),
+            addresses: vec![],
+            body: Some(BodyView {
+                id: "ab".repeat(32),
+                name: Some("金山区政协".into()),
+            }),
+            trusted: true,
+            software: None,
+            last_sync: None,
+            clock,
+        }
+    }
+
+    #[test]
+    fn a_peers_clock_is_ok_near_ours_a_warning_past_ten_seconds_and_a_failure_past_an_hour() {
+        let at = |skew_ms: i64| {
+            let c = clock_checks(
+                &[peer(Some(ClockView {
+                    skew_ms,
+                    round_trip_ms: 4,
+                }))],
+                Lang::En,
+            );
+            (c[0].status, c[0].detail.clone(), c[0].fix.clone())
+        };
+        let (status, detail, fix) = at(250);
+        assert_eq!(status, "ok", "{detail}");
+        assert!(
+            detail.contains("0.2 s ahead of") || detail.contains("0.3 s ahead of"),
+            "{detail}"
+        );
+        assert!(fix.is_none());
+        let (status, detail, fix) = at(-42_000);
+        assert_eq!(status, "warn");
+        assert!(
+            detail.contains("42.0 s behind") && detail.contains("金山区政协"),
+            "{detail}"
+        );
+        assert!(fix.is_some_and(|f| f.contains("NTP")));
+        assert_eq!(at(2 * 3600 * 1000).0, "fail");
+
+        let zh = clock_checks(
+            &[peer(Some(ClockView {
+                skew_ms: -42_000,
+                round_trip_ms: 4,
+            }))],
+            Lang::Zh,
+        );
+        assert!(zh[0].detail.contains("慢 42.0 秒"), "{}", zh[0].detail);
+        let unknown = clock_checks(&[peer(None)], Lang::En);
+        assert_eq!(unknown[0].status, "skipped");
+        let none = clock_checks(&[], Lang::Zh);
+        assert_eq!(none[0].status, "skipped");
+        assert!(none[0].detail.contains("NTP"));
     }
 }

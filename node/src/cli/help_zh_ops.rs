@@ -1,4 +1,5 @@
-//! The Chinese of the help texts of `backup`, `restore`, `catch-up` and `sync`, for the
+//! The Chinese of the help texts of `backup`, `restore`, `catch-up`, `sync` and of `run`'s
+//! settings (`--config`, `--api`, `--peer`), for the
 //! locale-following `--help` (`cli/help_zh.rs` looks a text up here when its own table
 //! lacks it; its test lists any help text without a translation in either).
 
@@ -18,6 +19,10 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("Import a partner's sync file (checked as entries from a peer are) and write the receipt to carry back", "导入伙伴的同步文件（与来自网络的条目同样校验），并写出带回的回执"),
     ("The sync file", "同步文件"),
     ("Where to write the receipt (default: FILE.receipt.json)", "回执的写入位置（默认：FILE.receipt.json）"),
+    ("Configuration file (TOML; deploy/confer.toml is the commented example): `run`'s settings, and the data directory for every command. Flags and environment win over it", "配置文件（TOML 格式；带注释的示例见 deploy/confer.toml）：`run` 的各项设置，以及所有命令使用的数据目录。命令行参数和环境变量优先于它"),
+    ("Run the node in the foreground until SIGINT or SIGTERM. Settings come from the flags, their environment variables, the configuration file (--config) and the defaults, in that order", "在前台运行节点，直到收到 SIGINT 或 SIGTERM。设置依次取自命令行参数、对应的环境变量、配置文件（--config）和默认值"),
+    ("Local API address (plain HTTP): loopback only, unless --api-insecure. Default: 127.0.0.1:4647", "本地 API 地址（未加密的 HTTP）：仅限本机回环地址，除非加 --api-insecure。默认：127.0.0.1:4647"),
+    ("Remember this partner node and keep it connected, as `confer peer add` does (its address, ending in /p2p/PEER_ID; repeatable)", "记住该合作方节点并保持连接，与 `confer peer add` 相同（其地址，以 /p2p/PEER_ID 结尾；可重复）"),
 ];
 
 /// The Chinese for `en`, if this table has it.

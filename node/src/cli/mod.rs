@@ -26,10 +26,10 @@ mod peers;
 mod records;
 mod render;
 pub(crate) mod render_workflow;
+mod run_args;
 mod verify;
 mod workflow;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +37,7 @@ use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
 
 use crate::api::{BodyRequest, EditAgenda, NewAgenda, PeerRequest};
+use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::identity::BodyKeyStorage;
@@ -44,6 +45,7 @@ use crate::views::{AgendaSummary, AgendaView, Created, StatusView};
 use client::{Client, ClientError};
 use confer_protocol::text::{display_line, is_clean_name, is_hidden};
 use ids::IdKind;
+use run_args::RunArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +58,10 @@ pub struct Cli {
     /// $XDG_DATA_HOME/confer, else ~/.local/share/confer).
     #[arg(long, global = true, env = "CONFER_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Configuration file (TOML; deploy/confer.toml is the commented example): `run`'s
+    /// settings, and the data directory for every command. Flags and environment win over it.
+    #[arg(long, global = true, env = "CONFER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -81,31 +87,12 @@ pub enum Command {
         #[arg(long)]
         encrypt_body_key: bool,
     },
-    /// Run the node in the foreground until SIGINT or SIGTERM.
+    /// Run the node in the foreground until SIGINT or SIGTERM. Settings come from the flags,
+    /// their environment variables, the configuration file (--config) and the defaults, in
+    /// that order.
     Run {
-        /// libp2p listen address (repeatable). Default: TCP and QUIC on port 4646, all interfaces.
-        #[arg(long, value_name = "MULTIADDR")]
-        listen: Vec<Multiaddr>,
-        /// Local API address (plain HTTP): loopback only, unless --api-insecure.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4647")]
-        api: SocketAddr,
-        /// Allow --api on an address other than loopback, although the API token and data
-        /// then travel unencrypted over the network.
-        #[arg(long)]
-        api_insecure: bool,
-        /// Be reachable through this relay too (its address, ending in /p2p/RELAY_ID;
-        /// repeatable): for a node behind NAT or a firewall that partners cannot dial.
-        #[arg(long = "relay", value_name = "MULTIADDR")]
-        relays: Vec<Multiaddr>,
-        /// Find and connect to confer nodes on the local network (mDNS). Off by default.
-        #[arg(long)]
-        mdns: bool,
         #[command(flatten)]
-        ui: account::UiArgs,
-        /// Serve Prometheus metrics (GET /metrics, no token) on this address for a
-        /// monitoring server. It exposes counts only, so any address is allowed. Default: off.
-        #[arg(long, value_name = "HOST:PORT")]
-        metrics: Option<SocketAddr>,
+        flags: RunArgs,
     },
     /// Run a relay for partners behind NAT or firewalls, until SIGINT or SIGTERM. It
     /// carries their encrypted traffic and sees nothing of it; it needs no `init`.
@@ -539,7 +526,15 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
 }
 
 async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
-    let data = cli.data.clone().unwrap_or_else(data_dir::default_data_dir);
+    let file = match &cli.config {
+        Some(path) => crate::config::file::load(path).map_err(|e| e.say(lang))?,
+        None => crate::config::settings::Settings::default(),
+    };
+    let data = cli
+        .data
+        .clone()
+        .or_else(|| file.data.clone())
+        .unwrap_or_else(data_dir::default_data_dir);
     let json = cli.json;
     match cli.command {
         Command::Init {
@@ -557,25 +552,7 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Run {
-            listen,
-            api,
-            api_insecure,
-            relays,
-            mdns,
-            ui,
-            metrics,
-        } => {
-            run(
-                &data,
-                listen,
-                api,
-                api_insecure,
-                (relays, mdns, ui, metrics),
-                lang,
-            )
-            .await
-        }
+        Command::Run { flags } => run(data, flags.settings().over(file), lang).await,
         Command::Relay { listen } => relay(&data, listen, json, lang).await,
         Command::Doctor => doctor::run(&data, json, lang).await,
         Command::Demo { scenario } => crate::demo::run_scenario(scenario, json, lang).await,
@@ -828,27 +805,11 @@ fn unclean(lang: Lang, flag: &str, value: &str) -> String {
     }
 }
 
-async fn run(
-    data: &Path,
-    listen: Vec<Multiaddr>,
-    api: SocketAddr,
-    api_insecure: bool,
-    (relays, mdns, ui, metrics): (Vec<Multiaddr>, bool, account::UiArgs, Option<SocketAddr>),
-    lang: Lang,
-) -> Result<(), String> {
-    let mut config = Config::new(data);
-    ui.apply(&mut config);
-    if !listen.is_empty() {
-        config.listen = listen;
-    }
-    config.api = Some(api);
-    config.api_insecure = api_insecure;
-    config.relays = relays;
-    config.mdns = mdns;
-    config.metrics = metrics;
-    config
-        .validate()
+async fn run(data: PathBuf, settings: Settings, lang: Lang) -> Result<(), String> {
+    let config = settings
+        .into_config(data)
         .map_err(|e| crate::i18n::config_error(lang, &e))?;
+    let data = config.data_dir.as_path();
     if !data.exists() {
         return Err(data_dir::missing(lang, data));
     }

@@ -15,6 +15,7 @@ use super::{body_ids, connect, dates, print_json};
 use crate::backup::{self, Archive, BackupSummary, CatchUpSpace, CatchUpView};
 use crate::i18n::Lang;
 use crate::sync_file::{ImportReport, Receipt};
+use confer_protocol::text::display_line;
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
@@ -424,9 +425,87 @@ pub(super) fn catch_up_lines(waiting: &[CatchUpSpace], lang: Lang) -> String {
     )
 }
 
+/// What `status` says of large pulls from peers since start (nothing when there were
+/// none): per space and peer, entries received of how many, and whether it goes on.
+pub(super) fn progress_lines(
+    progress: &[crate::views::ProgressView],
+    spaces: &[crate::views::SpaceView],
+    lang: Lang,
+) -> String {
+    if progress.is_empty() {
+        return String::new();
+    }
+    let mut out = lang
+        .pick("Catch-up from peers:", "从伙伴节点追赶同步：")
+        .to_owned();
+    out.push('\n');
+    for p in progress {
+        let title = spaces
+            .iter()
+            .find(|s| s.id == p.space)
+            .map(|s| display_line(&s.title))
+            .unwrap_or_default();
+        let short = super::ids::short(&p.space);
+        let from = p.body.as_ref().map_or_else(
+            || display_line(&p.peer_id),
+            |b| display_line(b.name.as_deref().unwrap_or(&b.id)),
+        );
+        let (received, total, seconds) = (p.received, p.total, p.seconds);
+        let line = match (lang, p.state.as_str()) {
+            (Lang::En, state) => {
+                let state = match state {
+                    "receiving" => "receiving",
+                    "done" => "done",
+                    _ => "paused, the next sync round goes on",
+                };
+                format!("  {title} ({short}) from {from}: {received}/{total} entries, {state} ({seconds:.1} s)")
+            }
+            (Lang::Zh, state) => {
+                let state = match state {
+                    "receiving" => "正在接收",
+                    "done" => "已完成",
+                    _ => "已暂停，下一轮同步继续",
+                };
+                format!("  {title}（{short}）来自 {from}：已收到 {received}/{total} 条，{state}（{seconds:.1} 秒）")
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catch_up_progress_is_said_in_both_languages() {
+        let p = crate::views::ProgressView {
+            space: "ab".repeat(32),
+            peer_id: "12D3KooWpeer".into(),
+            body: Some(crate::views::BodyView {
+                id: "cd".repeat(32),
+                name: Some("金山区政协".into()),
+            }),
+            received: 1200,
+            total: 4400,
+            state: "receiving".into(),
+            seconds: 3.24,
+        };
+        assert_eq!(progress_lines(&[], &[], Lang::En), "");
+        let en = progress_lines(std::slice::from_ref(&p), &[], Lang::En);
+        assert!(
+            en.contains("from 金山区政协: 1200/4400 entries, receiving (3.2 s)"),
+            "{en}"
+        );
+        let zh = progress_lines(&[p], &[], Lang::Zh);
+        assert!(
+            zh.contains("来自 金山区政协：已收到 1200/4400 条，正在接收"),
+            "{zh}"
+        );
+        assert!(!zh.contains("receiving") && !zh.contains("entries"), "{zh}");
+    }
 
     #[test]
     fn a_peer_on_other_software_is_described_in_both_languages() {

@@ -368,6 +368,7 @@ pub fn status(s: &StatusView, lang: Lang) -> String {
         out.push_str(&equivocation(e, "", lang));
     }
     out.push_str(&super::ops::catch_up_lines(&s.catch_up, lang));
+    out.push_str(&super::ops::progress_lines(&s.progress, &s.spaces, lang));
     let e = &s.traffic.entries;
     put!(
         out,
@@ -853,6 +854,7 @@ mod tests {
                     trusted: true,
                     software: None,
                     last_sync: Some(1_795_428_900),
+                    clock: None,
                 },
                 PeerView {
                     peer_id: "12D3KooWStranger".into(),
@@ -861,6 +863,7 @@ mod tests {
                     trusted: false,
                     software: None,
                     last_sync: None,
+                    clock: None,
                 },
             ],
             remembered: vec![],
@@ -900,6 +903,7 @@ mod tests {
             foreign_use: vec![],
             equivocations: vec![],
             catch_up: vec![],
+            progress: vec![],
             store_commits: Default::default(),
         }
     }

@@ -33,6 +33,7 @@ use crate::runtime::{unix_now, unix_now_ms, NodeFailure};
 use crate::store::{self, Store, WriteBatch};
 
 mod catch_up;
+mod clock;
 mod delivery;
 mod last_sync;
 mod members;
@@ -41,6 +42,7 @@ mod offline;
 mod ops;
 mod outbox;
 mod peers;
+mod progress;
 mod reverify;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, LastSyncView, PeerView,
@@ -90,6 +92,10 @@ pub(crate) struct EventLoop {
     reverified: reverify::Reverified,
     /// A restored store's spaces that take no local edits yet.
     catch_up: CatchUp,
+    /// How far each large pull from a peer has come (`status`, the log).
+    progress: progress::Progress,
+    /// What connected peers said of their clocks.
+    clocks: clock::Clocks,
     /// This node's key: it signs sync files.
     node_key: confer_protocol::SecretKey,
     /// What each connected peer announced of its software (identify's agent string).
@@ -182,6 +188,8 @@ impl EventLoop {
             foreign_use: Vec::new(),
             reverified: reverify::Reverified::default(),
             catch_up,
+            progress: progress::Progress::default(),
+            clocks: clock::Clocks::default(),
             node_key,
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
@@ -344,6 +352,7 @@ impl EventLoop {
                 if let Some(id) = self.peer_ids.get(peer) {
                     self.unproven.remove(id);
                 }
+                self.ask_clock(peer);
             }
         }
         // Open for peers this node now deals with, close for those it no longer does.
@@ -797,6 +806,8 @@ impl EventLoop {
                     net::peer_ed25519_key(&peer_id).map(confer_protocol::PublicKey::from_bytes)
                 {
                     self.replica.disconnected(&key);
+                    self.progress.peer_gone(&key, Instant::now());
+                    self.clocks.forget(&key);
                     self.peer_ids.remove(&key);
                     let gone = self.outbox.forget(&key);
                     for sent in gone.in_flight {
@@ -816,6 +827,7 @@ impl EventLoop {
                 self.dial_failed(&peer_id, &error);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event)?,
+            SwarmEvent::Behaviour(BehaviourEvent::Clock(event)) => self.on_clock_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(libp2p::mdns::Event::Discovered(found))) => {
                 // A node on the LAN: connect (it still has to prove a body; discovery
                 // trusts nothing).
@@ -1036,9 +1048,13 @@ impl EventLoop {
                             } => Some(*space),
                             _ => None,
                         };
+                        let answer = progress::Answer::of(&msg, &self.replica);
                         let mut fx = self.replica.handle_response(key, msg);
                         self.claim_own_entries(&mut fx);
                         self.carry_out(fx)?;
+                        if let Some(answer) = answer {
+                            self.sync_answered(key, answer);
+                        }
                         match (finished, self.replica.peer_body(&key)) {
                             (Some(space), Some(body)) => self.caught_up_with(space, body),
                             _ => Ok(()),
@@ -1406,6 +1422,7 @@ impl EventLoop {
                     id: id.to_string(),
                     name: Some(name.to_owned()),
                 }),
+                clock: self.clocks.reading(&key),
             })
             .collect();
         peers.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
@@ -1448,6 +1465,11 @@ impl EventLoop {
             foreign_use: self.foreign_use.clone(),
             equivocations: self.evidence.views(None, &self.replica),
             catch_up: self.catch_up_view().waiting,
+            progress: self.progress.views(
+                Instant::now(),
+                |peer| self.peer_label(peer),
+                |body| self.body_view(body),
+            ),
             store_commits: self.store.commit_times(),
         }
     }

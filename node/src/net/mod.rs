@@ -6,6 +6,7 @@
 //! identify and ping. Nothing here knows confer's protocol types: messages are bytes.
 
 pub mod admission;
+pub mod clock;
 pub mod codec;
 pub mod gate;
 pub mod ports;

@@ -45,6 +45,8 @@ pub struct Behaviour {
     /// Finding nodes on the same LAN (off unless enabled).
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub sync: GatedSync,
+    /// Asking peers their clock, answering theirs (`super::clock`).
+    pub clock: request_response::Behaviour<super::clock::TimeCodec>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
 }
@@ -151,6 +153,13 @@ pub fn build_swarm(keypair: Keypair, cfg: &NetConfig) -> Result<Swarm<Behaviour>
                         request_cfg,
                     ),
                     gate,
+                ),
+                clock: request_response::Behaviour::with_codec(
+                    super::clock::TimeCodec,
+                    [(super::clock::TIME_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(10))
+                        .with_max_concurrent_streams(2),
                 ),
                 identify: identify::Behaviour::new(
                     identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())

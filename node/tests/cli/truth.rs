@@ -355,7 +355,7 @@ fn a_forgotten_or_wrong_data_directory_gets_one_coherent_hint() {
 
 /// Latin words in Chinese output that are not ids, paths, commands, flags, placeholders,
 /// values to type or names of standards: what a Chinese reader should never meet.
-fn english_words(text: &str) -> Vec<String> {
+pub(crate) fn english_words(text: &str) -> Vec<String> {
     const ALLOWED: &[&str] = &[
         "confer",
         "libp2p",
@@ -632,6 +632,31 @@ fn doctor_says_what_to_fix() {
         .find(|p| p["detail"].as_str().is_some_and(|d| d.contains(&b.peer)))
         .unwrap_or_else(|| panic!("{report}"));
     assert_eq!(good["status"], "ok", "{report}");
+    // B's clock, asked over the wire once it proved its body: the same machine's.
+    let clocks = poll("A knows B's clock", SYNC_DEADLINE, &[&a, &b], || {
+        let report: Value = serde_json::from_str(&a.cli(&["doctor", "--json"]).stdout)
+            .map_err(|e| e.to_string())?;
+        let clocks: Vec<Value> = doctor_check(&report, "clock")
+            .into_iter()
+            .cloned()
+            .collect();
+        if clocks.iter().any(|c| c["status"] == "ok") {
+            Ok(clocks)
+        } else {
+            Err(format!("{clocks:?}"))
+        }
+    });
+    let clock = clocks
+        .iter()
+        .find(|c| c["detail"].as_str().is_some_and(|d| d.contains(&b.peer)))
+        .unwrap_or_else(|| panic!("{clocks:?}"));
+    assert_eq!(clock["status"], "ok", "{clock}");
+    let skew = a.status()["peers"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["peer_id"] == b.peer.as_str()).cloned())
+        .and_then(|p| p["clock"]["skew_ms"].as_i64())
+        .expect("status shows B's clock");
+    assert!(skew.abs() < 1_000, "one machine, one clock: {skew} ms");
 
     // Fixed: nothing fails, exit 0; in Chinese, entirely.
     a.cli(&["peer", "remove", &dead.peer]).ok();

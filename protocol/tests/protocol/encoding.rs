@@ -334,6 +334,8 @@ fn every_message_kind_round_trips_canonically() {
     let messages = support::sample_messages();
     let kinds: std::collections::BTreeSet<&str> = messages.iter().map(Message::kind).collect();
     assert_eq!(kinds.len(), 10, "the samples cover every message kind");
+    let listed: std::collections::BTreeSet<&str> = Message::KINDS.into_iter().collect();
+    assert_eq!(kinds, listed, "Message::KINDS lists every kind");
     for msg in &messages {
         let bytes = msg.encode();
         let decoded = Message::decode(&bytes)

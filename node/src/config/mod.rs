@@ -2,6 +2,11 @@
 //! [`Config::validate`] is the one place that decides whether a configuration may start:
 //! the local API stays on loopback unless the operator explicitly accepts that its bearer
 //! token and everything it carries cross the network in clear (`api_insecure`).
+//! `run` builds it from layers of [`settings::Settings`] — flags, environment, the
+//! configuration file read by [`file`] — over these defaults.
+
+pub mod file;
+pub mod settings;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -49,6 +54,12 @@ pub struct Config {
     /// Where `run` serves Prometheus metrics without a token (`--metrics`,
     /// [`crate::metrics`]); `None`: only on the local API, with its token.
     pub metrics: Option<SocketAddr>,
+    /// Peers to remember and keep connected from the start, as `confer peer add` does
+    /// (each address ends in `/p2p/PEER_ID`; re-adding a remembered one changes nothing).
+    pub peers: Vec<Multiaddr>,
+    /// Sync batch sizes this node answers and accepts (defaults: 4,096 entries, 4 MiB);
+    /// tests lower them to see a catch-up in many batches.
+    pub limits: confer_protocol::Limits,
 }
 
 impl Config {
@@ -68,6 +79,8 @@ impl Config {
             ui: None,
             ui_insecure: false,
             metrics: None,
+            peers: Vec::new(),
+            limits: confer_protocol::Limits::default(),
         }
     }
 
@@ -114,6 +127,10 @@ pub enum ConfigError {
     ApiNotLoopback(SocketAddr),
     #[error("the web UI address {0} is not a loopback address and has no HTTPS (passwords would travel in clear); give --ui-cert and --ui-key, or --ui-insecure")]
     UiNotLoopback(SocketAddr),
+    #[error("the web UI's HTTPS needs both --ui-cert and --ui-key; {missing} is missing")]
+    UiTlsIncomplete { missing: &'static str },
+    #[error("--ui-cert and --ui-key are given but --ui is not")]
+    UiTlsWithoutUi,
 }
 
 /// Whether `ip` reaches only this host: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. The
