@@ -29,34 +29,11 @@
 
 use std::time::{Duration, Instant};
 
-use confer_protocol::model::{AgendaAction, ModelAction, RecordId, RecordKey, RecordWrite};
+use confer_protocol::model::ModelAction;
 use confer_protocol::SpaceId;
+use confer_tests::workflow_agenda::{self, rid, write};
 use confer_tests::{connect, Federation, TestNode};
 use serde_json::json;
-
-/// Record `n`'s id: spread over the id space (an odd multiplier is a bijection on u64), as
-/// the random ids the node makes are, so records fall into all 16 shards.
-fn rid(n: u64) -> RecordId {
-    RecordId::from_bytes(n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes())
-}
-
-fn write(
-    collection: &'static str,
-    n: u64,
-    create: bool,
-    fields: Vec<(&'static str, String)>,
-) -> ModelAction {
-    AgendaAction::Write(RecordWrite {
-        key: RecordKey {
-            collection,
-            body: None,
-            id: rid(n),
-        },
-        create,
-        fields,
-    })
-    .into()
-}
 
 struct Writer<'a> {
     node: &'a TestNode,
@@ -343,73 +320,7 @@ async fn main() {
         seq: 1,
     };
     let started = Instant::now();
-    for r in 1..=5u64 {
-        w.apply(write(
-            "round",
-            r,
-            true,
-            vec![("number", r.to_string()), ("date", "2026-03-01".into())],
-        ))
-        .await;
-    }
-    for s in 0..500u64 {
-        w.apply(write(
-            "suggestion",
-            100 + s,
-            true,
-            vec![
-                ("round", rid(1 + s % 5).to_string()),
-                (
-                    "text",
-                    format!("建议 {s}：交界河道联合治理的具体举措之一，由两地共同推进落实。"),
-                ),
-                ("date", "2026-03-01".into()),
-            ],
-        ))
-        .await;
-    }
-    for h in 0..2_000u64 {
-        w.apply(write(
-            "handling",
-            10_000 + h,
-            true,
-            vec![
-                ("suggestion", rid(100 + h % 500).to_string()),
-                ("unit", format!("单位 {}", h % 17)),
-                ("role", "lead".into()),
-                ("assigned", "2026-03-10".into()),
-                ("due", "2026-06-10".into()),
-            ],
-        ))
-        .await;
-        if h % 5 != 0 {
-            w.apply(write(
-                "feedback",
-                50_000 + h,
-                true,
-                vec![
-                    ("handling", rid(10_000 + h).to_string()),
-                    ("result", "adopted".into()),
-                    ("text", "已办理。".into()),
-                    ("date", "2026-05-30".into()),
-                ],
-            ))
-            .await;
-        }
-    }
-    for f in 0..200u64 {
-        w.apply(write(
-            "finding",
-            90_000 + f,
-            true,
-            vec![
-                ("suggestion", rid(100 + f % 500).to_string()),
-                ("text", format!("回头看发现 {f}")),
-                ("severity", "medium".into()),
-            ],
-        ))
-        .await;
-    }
+    workflow_agenda::fill(&a, big).await;
     let build = started.elapsed();
     w.resync().await;
     eprintln!("workflow_live: {} entries written; waiting for B", w.seq);

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confer_protocol::model::{read_view, AgendaEdit, ModelAction, ModelView};
+use confer_protocol::model::history::HistoryBook;
+use confer_protocol::model::{read_title, read_view, AgendaEdit, ModelAction, ModelView};
 use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
@@ -40,10 +41,12 @@ mod offline;
 mod ops;
 mod outbox;
 mod peers;
+mod record_views;
 mod reverify;
+use record_views::Attributions;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, PeerView, RecordView,
-    SpaceView, StatusView, TrafficView, ValueView,
+    AgendaSummary, AgendaView, BodyView, ForeignUseView, PeerView, RecordView, SpaceView,
+    StatusView, TrafficView,
 };
 pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
@@ -98,6 +101,8 @@ pub(crate) struct EventLoop {
     delivery: delivery::DeliveryBook,
     /// Spaces whose stored state changed, for the web UI's live pages (`Command::Subscribe`).
     changes: tokio::sync::broadcast::Sender<SpaceId>,
+    /// Each space's history as far as it was last asked for (`Command::History`).
+    histories: HashMap<SpaceId, HistoryBook>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -185,6 +190,7 @@ impl EventLoop {
             agents: HashMap::new(),
             delivery: delivery::DeliveryBook::default(),
             changes: tokio::sync::broadcast::channel(256).0,
+            histories: HashMap::new(),
         }
     }
 
@@ -1108,7 +1114,7 @@ impl EventLoop {
                     .filter(|s| s.genesis().kind == SpaceKind::Agenda)
                     .map(|s| AgendaSummary {
                         id: s.id().to_string(),
-                        title: self.read(s).title().to_owned(),
+                        title: read_title(s, self.replica.certs()),
                         members: self
                             .bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
                         entries: s.log().len(),
@@ -1167,11 +1173,12 @@ impl EventLoop {
             }
             Command::History(id, record, reply) => {
                 let result = match self.replica.space(&id) {
-                    Some(space) => Ok(confer_protocol::model::history::history(
-                        space,
-                        self.replica.certs(),
-                        record.as_deref(),
-                    )),
+                    Some(space) => {
+                        // Kept per space: only entries new since the last request are read.
+                        let book = self.histories.entry(id).or_default();
+                        book.update(space);
+                        Ok(book.items(self.replica.certs(), record.as_deref()))
+                    }
                     None => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
@@ -1418,7 +1425,7 @@ impl EventLoop {
                 SpaceKind::Agenda => "agenda".into(),
                 SpaceKind::Ledger => "ledger".into(),
             },
-            title: self.read(s).title().to_owned(),
+            title: read_title(s, self.replica.certs()),
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             vector: s
                 .vector()
@@ -1449,43 +1456,7 @@ impl EventLoop {
         s: &Space,
         records: &BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
     ) -> BTreeMap<String, Vec<RecordView>> {
-        let value = |a: &confer_protocol::model::Attributed| ValueView {
-            value: a.value.clone(),
-            author: a.author.to_string(),
-            body: a.body.map(|b| BodyView {
-                id: b.to_string(),
-                name: a.body_name.clone(),
-            }),
-            member_name: a.member_name.clone(),
-            author_revoked: a
-                .body
-                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
-        };
-        records
-            .iter()
-            .map(|(collection, records)| {
-                let records = records
-                    .iter()
-                    .map(|r| RecordView {
-                        id: r.id.to_string(),
-                        collection: (*collection).to_owned(),
-                        area: r.area.map(|b| self.body_view(&b)),
-                        created_by: r.created_by.as_ref().map(value),
-                        fields: r
-                            .fields
-                            .iter()
-                            .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
-                            .map(|f| FieldView {
-                                name: f.name.to_owned(),
-                                current: f.current.as_ref().map(value),
-                                conflicts: f.conflicts.iter().map(value).collect(),
-                            })
-                            .collect(),
-                    })
-                    .collect();
-                ((*collection).to_owned(), records)
-            })
-            .collect()
+        Attributions::new(s, self.replica.certs()).records(records)
     }
 
     /// The one read path: a space's document as the model shows it.
@@ -1495,18 +1466,7 @@ impl EventLoop {
 
     fn agenda_view(&self, s: &Space) -> AgendaView {
         let view = self.read(s);
-        let value = |a: &confer_protocol::model::Attributed| ValueView {
-            value: a.value.clone(),
-            author: a.author.to_string(),
-            body: a.body.map(|b| BodyView {
-                id: b.to_string(),
-                name: a.body_name.clone(),
-            }),
-            member_name: a.member_name.clone(),
-            author_revoked: a
-                .body
-                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
-        };
+        let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
             id: s.id().to_string(),
             created_by: self.body_view(&s.genesis().creator.body),
@@ -1515,11 +1475,7 @@ impl EventLoop {
             fields: view
                 .fields()
                 .iter()
-                .map(|f| FieldView {
-                    name: f.name.to_owned(),
-                    current: f.current.as_ref().map(value),
-                    conflicts: f.conflicts.iter().map(value).collect(),
-                })
+                .map(|f| attributions.field(f))
                 .collect(),
             entries: s.log().len(),
             // Filled in by the caller, off the event loop.
@@ -1535,7 +1491,7 @@ impl EventLoop {
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
-            records: self.records_view(s, view.records()),
+            records: attributions.records(view.records()),
             delivery: self.delivery_views(s),
             outcomes: match &view {
                 ModelView::Agenda(agenda) => agenda.outcomes.clone(),
