@@ -97,7 +97,10 @@ async fn main() {
                     ("round", rid(1).to_string()),
                     ("kind", "joint-opinion".into()),
                     ("title", "关于跨界河道水环境联防联治的联合协商意见".into()),
-                    ("text", "一、建立联合河长制。\n二、定期通报水质监测数据。".into()),
+                    (
+                        "text",
+                        "一、建立联合河长制。\n二、定期通报水质监测数据。".into(),
+                    ),
                 ],
             ),
             None,

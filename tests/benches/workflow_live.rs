@@ -20,6 +20,13 @@
 //! | model view on A (`handle.read`), 4,306 / 93,785 entries | 40.5 / 675 | |
 //! | `agenda show` on A, 4,306 / 93,785 entries | 66.6 / 950 | |
 //!
+//! Again at 23:40 UTC the same day, after the views' costs were cut (per-author attribution,
+//! titles read alone, indexed feedback, history kept per space), `CONFER_BENCH_CHANGES=4400`,
+//! load average about 8 (every figure inflated; the model view about 2.5×): model view
+//! 91.3 / 65.3 ms and `agenda show` 133.5 / 89.1 ms at 4,306 / 4,506 entries — `agenda show`
+//! 1.36–1.46× the model view, against 1.64–1.70× before; live p50 3.3 / p99 12.0 ms at
+//! 4,306 entries.
+//!
 //! Writing the 4,306 entries on A took 11.1 s with B applying them as they came (22 ms
 //! behind at the end); growing to 93,785 took 264 s (B 3.5 s behind). The grown agenda
 //! holds about 48,000 records (its history makes four in ten changes new records), so its

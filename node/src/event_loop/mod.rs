@@ -43,7 +43,6 @@ mod outbox;
 mod peers;
 mod record_views;
 mod reverify;
-use record_views::Attributions;
 use crate::views::{
     AgendaSummary, AgendaView, BodyView, ForeignUseView, PeerView, RecordView, SpaceView,
     StatusView, TrafficView,
@@ -51,6 +50,7 @@ use crate::views::{
 pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
 pub use peers::Added;
+use record_views::Attributions;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.

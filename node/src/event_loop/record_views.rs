@@ -58,10 +58,7 @@ impl<'a> Attributions<'a> {
             Some(b) => {
                 let space = self.space;
                 let (id, revoked) = self.writers.entry((a.author, b)).or_insert_with(|| {
-                    (
-                        b.to_string(),
-                        space.cutoffs().contains_key(&(a.author, b)),
-                    )
+                    (b.to_string(), space.cutoffs().contains_key(&(a.author, b)))
                 });
                 (
                     Some(BodyView {

@@ -63,8 +63,8 @@ impl HistoryBook {
     /// Reads what `space`'s log holds beyond what was read before.
     pub fn update(&mut self, space: &Space) {
         let log = space.log();
-        let prefix_holds = log.len() >= self.read.len()
-            && log.iter().zip(&self.read).all(|(e, h)| e.hash() == *h);
+        let prefix_holds =
+            log.len() >= self.read.len() && log.iter().zip(&self.read).all(|(e, h)| e.hash() == *h);
         if !prefix_holds {
             *self = HistoryBook::default();
         }

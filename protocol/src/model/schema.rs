@@ -828,10 +828,7 @@ fn read_record(
     let mut written: BTreeMap<String, (Vec<Attributed>, bool)> = BTreeMap::new();
     for field in doc.map_range(obj, ..) {
         let value = field.value.clone().into_value();
-        let current: Vec<Attributed> = authors
-            .attribute(value, &field.id())
-            .into_iter()
-            .collect();
+        let current: Vec<Attributed> = authors.attribute(value, &field.id()).into_iter().collect();
         written.insert(field.key.to_string(), (current, field.conflict));
     }
     let fields = collection

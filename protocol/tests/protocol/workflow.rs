@@ -1388,11 +1388,17 @@ fn a_history_book_read_as_the_log_grows_shows_what_a_fresh_read_shows() {
     assert_eq!(fresh.len(), 6, "{fresh:?}");
     assert_eq!(book.items(&certs, None), fresh);
     let s = id(2).to_string();
-    assert_eq!(book.items(&certs, Some(&s)), history(&space, &certs, Some(&s)));
+    assert_eq!(
+        book.items(&certs, Some(&s)),
+        history(&space, &certs, Some(&s))
+    );
     // Names come from the certificates asked with: none known, none shown, as afresh.
     let none = Certificates::new();
     assert_eq!(book.items(&none, None), history(&space, &none, None));
-    assert!(book.items(&none, None).iter().all(|i| i.member_name.is_none()));
+    assert!(book
+        .items(&none, None)
+        .iter()
+        .all(|i| i.member_name.is_none()));
 
     // Body 2 revokes its member's key after its first edit: the log is rewritten without
     // the two later edits, and the book reads it again rather than keep them.
