@@ -1191,7 +1191,13 @@ impl EventLoop {
             }
             Command::ShowRecords(id, reply) => {
                 let result = match self.replica.space(&id) {
-                    Some(space) => Ok(self.records_view(space, self.read(space).records())),
+                    Some(space) => {
+                        let records = match self.read(space) {
+                            ModelView::Agenda(agenda) => agenda.records,
+                            ModelView::Ledger(ledger) => ledger.records,
+                        };
+                        Ok(self.records_view(space, records))
+                    }
                     None => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
@@ -1454,7 +1460,7 @@ impl EventLoop {
     fn records_view(
         &self,
         s: &Space,
-        records: &BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
+        records: BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
     ) -> BTreeMap<String, Vec<RecordView>> {
         Attributions::new(s, self.replica.certs()).records(records)
     }
@@ -1465,18 +1471,18 @@ impl EventLoop {
     }
 
     fn agenda_view(&self, s: &Space) -> AgendaView {
-        let view = self.read(s);
+        // Taken apart so that every text moves into the view rather than being copied.
+        let (fields, records, outcomes) = match self.read(s) {
+            ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
+            ModelView::Ledger(ledger) => (Vec::new(), ledger.records, Vec::new()),
+        };
         let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
             id: s.id().to_string(),
             created_by: self.body_view(&s.genesis().creator.body),
             created_at: s.genesis().created_at,
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
-            fields: view
-                .fields()
-                .iter()
-                .map(|f| attributions.field(f))
-                .collect(),
+            fields: fields.into_iter().map(|f| attributions.field(f)).collect(),
             entries: s.log().len(),
             // Filled in by the caller, off the event loop.
             signatures_verified: 0,
@@ -1491,12 +1497,9 @@ impl EventLoop {
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
-            records: attributions.records(view.records()),
+            records: attributions.records(records),
             delivery: self.delivery_views(s),
-            outcomes: match &view {
-                ModelView::Agenda(agenda) => agenda.outcomes.clone(),
-                ModelView::Ledger(_) => Vec::new(),
-            },
+            outcomes,
         }
     }
 }

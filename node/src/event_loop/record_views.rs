@@ -47,8 +47,8 @@ impl<'a> Attributions<'a> {
             .clone()
     }
 
-    /// One value and who wrote it.
-    pub(super) fn value(&mut self, a: &Attributed) -> ValueView {
+    /// One value and who wrote it (its texts moved, not copied).
+    pub(super) fn value(&mut self, a: Attributed) -> ValueView {
         let author = self
             .authors
             .entry(a.author)
@@ -63,7 +63,7 @@ impl<'a> Attributions<'a> {
                 (
                     Some(BodyView {
                         id: id.clone(),
-                        name: a.body_name.clone(),
+                        name: a.body_name,
                     }),
                     *revoked,
                 )
@@ -71,47 +71,47 @@ impl<'a> Attributions<'a> {
             None => (None, false),
         };
         ValueView {
-            value: a.value.clone(),
+            value: a.value,
             author,
             body,
-            member_name: a.member_name.clone(),
+            member_name: a.member_name,
             author_revoked,
         }
     }
 
     /// A field with its current value and the concurrent ones that lost.
-    pub(super) fn field(&mut self, f: &model::FieldView) -> FieldView {
+    pub(super) fn field(&mut self, f: model::FieldView) -> FieldView {
         FieldView {
             name: f.name.to_owned(),
-            current: f.current.as_ref().map(|a| self.value(a)),
-            conflicts: f.conflicts.iter().map(|a| self.value(a)).collect(),
+            current: f.current.map(|a| self.value(a)),
+            conflicts: f.conflicts.into_iter().map(|a| self.value(a)).collect(),
         }
     }
 
     /// Every record, by collection; a record shows only the fields that have a value.
     pub(super) fn records(
         &mut self,
-        records: &BTreeMap<&'static str, Vec<model::RecordView>>,
+        records: BTreeMap<&'static str, Vec<model::RecordView>>,
     ) -> BTreeMap<String, Vec<RecordView>> {
         records
-            .iter()
+            .into_iter()
             .map(|(collection, records)| {
                 let records = records
-                    .iter()
+                    .into_iter()
                     .map(|r| RecordView {
                         id: r.id.to_string(),
-                        collection: (*collection).to_owned(),
+                        collection: collection.to_owned(),
                         area: r.area.map(|b| self.body(&b)),
-                        created_by: r.created_by.as_ref().map(|a| self.value(a)),
+                        created_by: r.created_by.map(|a| self.value(a)),
                         fields: r
                             .fields
-                            .iter()
+                            .into_iter()
                             .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
                             .map(|f| self.field(f))
                             .collect(),
                     })
                     .collect();
-                ((*collection).to_owned(), records)
+                (collection.to_owned(), records)
             })
             .collect()
     }
