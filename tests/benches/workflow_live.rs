@@ -25,7 +25,10 @@
 //! load average about 8 (every figure inflated; the model view about 2.5×): model view
 //! 91.3 / 65.3 ms and `agenda show` 133.5 / 89.1 ms at 4,306 / 4,506 entries — `agenda show`
 //! 1.36–1.46× the model view, against 1.64–1.70× before; live p50 3.3 / p99 12.0 ms at
-//! 4,306 entries.
+//! 4,306 entries. On a quiet machine at 00:05 UTC: model view 54.3 ms, `agenda show`
+//! 72.0 ms. With the model view's texts moved into `agenda show`'s view (00:15 UTC, load
+//! average about 4): model view 67.3 ms, `agenda show` 76.9 ms (1.14×); live p50 2.8 /
+//! p99 9.7 ms. `agenda show` stays above issue 6's 50 ms: the model view is the cost.
 //!
 //! Writing the 4,306 entries on A took 11.1 s with B applying them as they came (22 ms
 //! behind at the end); growing to 93,785 took 264 s (B 3.5 s behind). The grown agenda
