@@ -298,6 +298,15 @@ impl Entry {
         }
     }
 
+    /// The automerge change inside, parsed from the entry's bytes (the entry keeps what it
+    /// holds): for readers of a space's log.
+    pub fn parse_change(&self) -> Result<Change, EntryError> {
+        match &self.parsed {
+            Some(change) => Ok(change.clone()),
+            None => parse_change(self.change_bytes().to_vec()),
+        }
+    }
+
     /// An upper bound on the ops and predecessor links automerge walks for this change.
     pub fn work(&self) -> u64 {
         self.work

@@ -6,6 +6,9 @@
 //! Nothing here asserts on timing: conditions are polled until a generous deadline
 //! ([`WAIT`]), so the tests hold on a busy machine.
 
+pub mod ui_client;
+pub mod workflow_agenda;
+
 use std::fmt::Debug;
 use std::future::Future;
 use std::path::{Path, PathBuf};

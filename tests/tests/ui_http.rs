@@ -1,172 +1,20 @@
 //! The web UI over plain HTTP, without a browser (these run everywhere): logins refused
 //! and rate-limited, a POST without this session's CSRF token answered 403 with nothing
 //! written, the agenda's meeting, minutes and membership forms (invite and consent across
-//! nodes, refused for a member who may not sign), when each partner last synced, and every
-//! page of an agenda of the workflow issue's size (500 suggestions) under 300 KB.
+//! nodes, refused for a member who may not sign), the ledger and members pages, when each
+//! partner last synced, and every page of an agenda of the workflow issue's size (500
+//! suggestions, 2,000 handling units, 200 findings) under 300 KB.
 
 use std::time::Instant;
 
-use confer_node::ui::{accounts, serve, UiConfig, UiServer};
-use confer_protocol::model::{
-    AgendaAction, ModelView, RecordId, RecordKey, RecordView, RecordWrite,
-};
+use confer_node::ui::{accounts, serve, UiConfig};
+use confer_protocol::model::{ModelView, RecordView};
 use confer_protocol::Role;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
 use crate::support::*;
-
-async fn ui_for(node: &TestNode) -> UiServer {
-    let config = UiConfig {
-        addr: "127.0.0.1:0".parse().expect("address"),
-        tls: None,
-    };
-    serve(&config, node.handle.clone(), node.dir.clone())
-        .await
-        .expect("the UI listens")
-}
-
-/// A browser-like client: no redirects followed, cookies kept by hand.
-#[derive(Clone)]
-struct Http {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-struct Answer {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-impl Http {
-    fn new(server: &UiServer) -> Http {
-        Http {
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .expect("a client"),
-            base: format!("http://{}", server.addr),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn answer(&mut self, response: reqwest::Response) -> Answer {
-        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
-            let text = value.to_str().unwrap_or("");
-            if let Some((pair, _)) = text.split_once(';') {
-                if let Some((k, v)) = pair.split_once('=') {
-                    self.cookies.retain(|(name, _)| name != k);
-                    if !v.is_empty() {
-                        self.cookies.push((k.to_owned(), v.to_owned()));
-                    }
-                }
-            }
-        }
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let body = response.text().await.unwrap_or_default();
-        Answer {
-            status,
-            location,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(reqwest::header::COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("GET");
-        self.answer(response).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::COOKIE, self.cookie_header())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("POST");
-        self.answer(response).await
-    }
-
-    /// Logs in (changing a one-time password to `new` first if asked).
-    async fn login(&mut self, name: &str, password: &str, new: &str) {
-        let page = self.get("/login").await;
-        let token = csrf_of(&page.body);
-        let answer = self
-            .post(
-                "/login",
-                &[("_csrf", &token), ("name", name), ("password", password)],
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        if answer.location == "/password" {
-            let page = self.get("/password").await;
-            let token = csrf_of(&page.body);
-            let done = self
-                .post(
-                    "/password",
-                    &[
-                        ("_csrf", &token),
-                        ("current", password),
-                        ("new", new),
-                        ("repeat", new),
-                    ],
-                )
-                .await;
-            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        }
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The first form's CSRF token in a page.
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .unwrap_or_else(|| panic!("a CSRF field in {}", &html[..html.len().min(500)]));
-    html[at + 20..at + 84].to_owned()
-}
+use confer_tests::ui_client::{csrf_of, ui_for, Http};
+use confer_tests::workflow_agenda;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_refused_on_a_wrong_password_and_limited_after_five_failures() {
@@ -1246,7 +1094,7 @@ async fn the_ledger_pages_screen_merge_plan_and_share_experts_saving_only_valid_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
+async fn every_page_of_the_workflow_size_agenda_stays_under_300_kb() {
     let fed = Federation::new();
     let pinghu = fed.spawn("平湖市政协").await;
     let jinshan = fed.spawn("金山区政协").await;
@@ -1254,54 +1102,15 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
     let id = pinghu
         .create_agenda("跨界河道水环境联防联治", &[&jinshan])
         .await;
-    let write = |collection: &'static str, id: RecordId, fields: Vec<(&'static str, String)>| {
-        AgendaAction::Write(RecordWrite {
-            key: RecordKey {
-                collection,
-                body: None,
-                id,
-            },
-            create: true,
-            fields,
-        })
-        .into()
-    };
-    let round = RecordId::from_bytes(1u64.to_be_bytes());
-    pinghu
-        .handle
-        .apply(
-            id,
-            write("round", round, vec![("number", "1".into())]),
-            None,
-        )
-        .await
-        .expect("a round");
-    for n in 0..500u64 {
-        let text = format!(
-            "第 {n} 条意见建议：建立跨界河长联合巡河制度，定期通报水质监测数据，落实属地责任。"
-        );
-        pinghu
-            .handle
-            .apply(
-                id,
-                write(
-                    "suggestion",
-                    RecordId::from_bytes((1000 + n).to_be_bytes()),
-                    vec![
-                        ("round", round.to_string()),
-                        ("text", text),
-                        ("date", "2026-03-01".into()),
-                    ],
-                ),
-                None,
-            )
-            .await
-            .expect("a suggestion");
-    }
+    // The workflow issue's agenda: 500 suggestions, each with four handling units, most with
+    // feedback, and 200 findings.
+    workflow_agenda::fill(&pinghu, id).await;
     let ModelView::Agenda(view) = pinghu.handle.read(id).await.expect("read") else {
         panic!("an agenda");
     };
-    let first = view.records("suggestion")[0].id.to_string();
+    let suggestions = view.records("suggestion");
+    let first = suggestions[0].id.to_string();
+    let last_text = suggestions[suggestions.len() - 1].get("text").to_owned();
     let once = accounts::add(&pinghu.dir, "zhang", pinghu.member_key(), true).expect("account");
     let ui = ui_for(&pinghu).await;
     let mut http = Http::new(&ui);
@@ -1310,7 +1119,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         "/".to_owned(),
         "/agendas".to_owned(),
         format!("/agendas/{id}"),
-        format!("/agendas/{id}?page=5"),
+        format!("/agendas/{id}?page=10"),
         format!("/agendas/{id}/suggestions/{first}"),
         "/overdue".to_owned(),
         "/network".to_owned(),
@@ -1319,7 +1128,7 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
         "/ledger".to_owned(),
         "/plan".to_owned(),
         "/experts".to_owned(),
-        "/search?q=%E5%B7%A1%E6%B2%B3".to_owned(),
+        "/search?q=%E8%81%94%E5%90%88".to_owned(),
         "/admin".to_owned(),
         "/assets/ui.css".to_owned(),
         "/assets/ui.js".to_owned(),
@@ -1338,11 +1147,13 @@ async fn every_page_of_a_500_suggestion_agenda_stays_under_300_kb() {
             page.body.len()
         );
     }
-    let page = http.get(&format!("/agendas/{id}?page=5")).await;
+    let page = http.get(&format!("/agendas/{id}?page=10")).await;
     assert!(
-        page.body.contains("第 499 条意见建议"),
+        page.body.contains(&last_text),
         "the last page shows the last suggestions"
     );
+    let page = http.get(&format!("/agendas/{id}")).await;
+    assert!(!page.body.contains(&last_text), "the first page does not");
     ui.stop().await;
 }
 

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confer_protocol::model::{read_view, AgendaEdit, ModelAction, ModelView};
+use confer_protocol::model::history::HistoryBook;
+use confer_protocol::model::{read_title, read_view, AgendaEdit, ModelAction, ModelView};
 use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
@@ -43,14 +44,16 @@ mod ops;
 mod outbox;
 mod peers;
 mod progress;
+mod record_views;
 mod reverify;
 use crate::views::{
-    AgendaSummary, AgendaView, BodyView, FieldView, ForeignUseView, LastSyncView, PeerView,
-    RecordView, SpaceView, StatusView, TrafficView, ValueView,
+    AgendaSummary, AgendaView, BodyView, ForeignUseView, LastSyncView, PeerView, RecordView,
+    SpaceView, StatusView, TrafficView,
 };
 pub(crate) use catch_up::{catch_up_mark, CatchUp};
 pub(crate) use members::frozen_members;
 pub use peers::Added;
+use record_views::Attributions;
 
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 /// How long to wait before listening through a relay again after it failed.
@@ -106,6 +109,8 @@ pub(crate) struct EventLoop {
     last_sync: last_sync::LastSync,
     /// Spaces whose stored state changed, for the web UI's live pages (`Command::Subscribe`).
     changes: tokio::sync::broadcast::Sender<SpaceId>,
+    /// Each space's history as far as it was last asked for (`Command::History`).
+    histories: HashMap<SpaceId, HistoryBook>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -195,6 +200,7 @@ impl EventLoop {
             delivery: delivery::DeliveryBook::default(),
             last_sync: last_sync::LastSync::default(),
             changes: tokio::sync::broadcast::channel(256).0,
+            histories: HashMap::new(),
         }
     }
 
@@ -1142,7 +1148,7 @@ impl EventLoop {
                     .filter(|s| s.genesis().kind == SpaceKind::Agenda)
                     .map(|s| AgendaSummary {
                         id: s.id().to_string(),
-                        title: self.read(s).title().to_owned(),
+                        title: read_title(s, self.replica.certs()),
                         members: self
                             .bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
                         entries: s.log().len(),
@@ -1201,11 +1207,12 @@ impl EventLoop {
             }
             Command::History(id, record, reply) => {
                 let result = match self.replica.space(&id) {
-                    Some(space) => Ok(confer_protocol::model::history::history(
-                        space,
-                        self.replica.certs(),
-                        record.as_deref(),
-                    )),
+                    Some(space) => {
+                        // Kept per space: only entries new since the last request are read.
+                        let book = self.histories.entry(id).or_default();
+                        book.update(space);
+                        Ok(book.items(self.replica.certs(), record.as_deref()))
+                    }
                     None => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
@@ -1218,7 +1225,13 @@ impl EventLoop {
             }
             Command::ShowRecords(id, reply) => {
                 let result = match self.replica.space(&id) {
-                    Some(space) => Ok(self.records_view(space, self.read(space).records())),
+                    Some(space) => {
+                        let records = match self.read(space) {
+                            ModelView::Agenda(agenda) => agenda.records,
+                            ModelView::Ledger(ledger) => ledger.records,
+                        };
+                        Ok(self.records_view(space, records))
+                    }
                     None => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
@@ -1481,7 +1494,7 @@ impl EventLoop {
                 SpaceKind::Agenda => "agenda".into(),
                 SpaceKind::Ledger => "ledger".into(),
             },
-            title: self.read(s).title().to_owned(),
+            title: read_title(s, self.replica.certs()),
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
             vector: s
                 .vector()
@@ -1510,45 +1523,9 @@ impl EventLoop {
     fn records_view(
         &self,
         s: &Space,
-        records: &BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
+        records: BTreeMap<&'static str, Vec<confer_protocol::model::RecordView>>,
     ) -> BTreeMap<String, Vec<RecordView>> {
-        let value = |a: &confer_protocol::model::Attributed| ValueView {
-            value: a.value.clone(),
-            author: a.author.to_string(),
-            body: a.body.map(|b| BodyView {
-                id: b.to_string(),
-                name: a.body_name.clone(),
-            }),
-            member_name: a.member_name.clone(),
-            author_revoked: a
-                .body
-                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
-        };
-        records
-            .iter()
-            .map(|(collection, records)| {
-                let records = records
-                    .iter()
-                    .map(|r| RecordView {
-                        id: r.id.to_string(),
-                        collection: (*collection).to_owned(),
-                        area: r.area.map(|b| self.body_view(&b)),
-                        created_by: r.created_by.as_ref().map(value),
-                        fields: r
-                            .fields
-                            .iter()
-                            .filter(|f| f.current.is_some() || !f.conflicts.is_empty())
-                            .map(|f| FieldView {
-                                name: f.name.to_owned(),
-                                current: f.current.as_ref().map(value),
-                                conflicts: f.conflicts.iter().map(value).collect(),
-                            })
-                            .collect(),
-                    })
-                    .collect();
-                ((*collection).to_owned(), records)
-            })
-            .collect()
+        Attributions::new(s, self.replica.certs()).records(records)
     }
 
     /// The one read path: a space's document as the model shows it.
@@ -1557,33 +1534,18 @@ impl EventLoop {
     }
 
     fn agenda_view(&self, s: &Space) -> AgendaView {
-        let view = self.read(s);
-        let value = |a: &confer_protocol::model::Attributed| ValueView {
-            value: a.value.clone(),
-            author: a.author.to_string(),
-            body: a.body.map(|b| BodyView {
-                id: b.to_string(),
-                name: a.body_name.clone(),
-            }),
-            member_name: a.member_name.clone(),
-            author_revoked: a
-                .body
-                .is_some_and(|b| s.cutoffs().contains_key(&(a.author, b))),
+        // Taken apart so that every text moves into the view rather than being copied.
+        let (fields, records, outcomes) = match self.read(s) {
+            ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
+            ModelView::Ledger(ledger) => (Vec::new(), ledger.records, Vec::new()),
         };
+        let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
             id: s.id().to_string(),
             created_by: self.body_view(&s.genesis().creator.body),
             created_at: s.genesis().created_at,
             members: self.bodies(&s.members().current.iter().copied().collect::<Vec<_>>()),
-            fields: view
-                .fields()
-                .iter()
-                .map(|f| FieldView {
-                    name: f.name.to_owned(),
-                    current: f.current.as_ref().map(value),
-                    conflicts: f.conflicts.iter().map(value).collect(),
-                })
-                .collect(),
+            fields: fields.into_iter().map(|f| attributions.field(f)).collect(),
             entries: s.log().len(),
             // Filled in by the caller, off the event loop.
             signatures_verified: 0,
@@ -1598,12 +1560,9 @@ impl EventLoop {
                 .map(|(a, n)| (a.to_string(), *n))
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
-            records: self.records_view(s, view.records()),
+            records: attributions.records(records),
             delivery: self.delivery_views(s),
-            outcomes: match &view {
-                ModelView::Agenda(agenda) => agenda.outcomes.clone(),
-                ModelView::Ledger(_) => Vec::new(),
-            },
+            outcomes,
         }
     }
 }

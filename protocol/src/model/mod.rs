@@ -327,6 +327,15 @@ pub fn read_view(space: &Space, certs: &Certificates) -> ModelView {
     }
 }
 
+/// The title lists show ("" if unset), as [`ModelView::title`] gives it, without reading
+/// the whole document.
+pub fn read_title(space: &Space, certs: &Certificates) -> String {
+    match space.genesis().kind {
+        SpaceKind::Agenda => agenda::read_title(space, certs),
+        SpaceKind::Ledger => String::new(),
+    }
+}
+
 /// One value of a field and who wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Attributed {
@@ -347,33 +356,74 @@ pub struct FieldView {
     pub conflicts: Vec<Attributed>,
 }
 
-/// A scalar value of the document, attributed to the member key that wrote it (the actor
-/// of the op `id`) and to the body that key writes for in `space`; `None` for an object.
-pub(crate) fn attribute(
-    value: Value<'_>,
-    id: &ObjId,
-    space: &Space,
-    certs: &Certificates,
-) -> Option<Attributed> {
-    let text = match value {
-        Value::Scalar(s) => match s.as_ref() {
-            automerge::ScalarValue::Str(s) => s.to_string(),
-            other => other.to_string(),
-        },
-        Value::Object(_) => return None,
-    };
-    let ObjId::Id(_, actor, _) = id else {
-        return None;
-    };
-    let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
-    let author = PublicKey::from_bytes(key);
-    let body = space.author_body(&author);
-    let cert = space.author_cert(&author, certs);
-    Some(Attributed {
-        value: text,
-        author,
-        body,
-        body_name: cert.map(|c| c.body_name.clone()),
-        member_name: cert.map(|c| c.subject_name().to_owned()),
-    })
+/// Who wrote the values of one read: each author's key, the body it writes for in the space
+/// and the names its certificate gives, worked out once per author (an agenda at the
+/// workflow issue's size holds about 15,000 values by a handful of keys).
+pub(crate) struct Authors<'a> {
+    space: &'a Space,
+    certs: &'a Certificates,
+    /// By actor (`None`: not a member key).
+    known: std::collections::HashMap<automerge::ActorId, Option<Writer>>,
+}
+
+/// An author as [`Attributed`] names it.
+#[derive(Clone)]
+struct Writer {
+    author: PublicKey,
+    body: Option<BodyId>,
+    body_name: Option<String>,
+    member_name: Option<String>,
+}
+
+impl<'a> Authors<'a> {
+    pub(crate) fn new(space: &'a Space, certs: &'a Certificates) -> Self {
+        Authors {
+            space,
+            certs,
+            known: std::collections::HashMap::new(),
+        }
+    }
+
+    /// A scalar value of the document, attributed to the member key that wrote it (the
+    /// actor of the op `id`) and to the body that key writes for in the space; `None` for
+    /// an object.
+    pub(crate) fn attribute(&mut self, value: Value<'_>, id: &ObjId) -> Option<Attributed> {
+        let text = match value {
+            Value::Scalar(s) => match s.as_ref() {
+                automerge::ScalarValue::Str(s) => s.to_string(),
+                other => other.to_string(),
+            },
+            Value::Object(_) => return None,
+        };
+        let ObjId::Id(_, actor, _) = id else {
+            return None;
+        };
+        let writer = match self.known.get(actor) {
+            Some(known) => known.clone(),
+            None => {
+                let writer = self.writer(actor);
+                self.known.insert(actor.clone(), writer.clone());
+                writer
+            }
+        }?;
+        Some(Attributed {
+            value: text,
+            author: writer.author,
+            body: writer.body,
+            body_name: writer.body_name,
+            member_name: writer.member_name,
+        })
+    }
+
+    fn writer(&self, actor: &automerge::ActorId) -> Option<Writer> {
+        let key: [u8; 32] = actor.to_bytes().try_into().ok()?;
+        let author = PublicKey::from_bytes(key);
+        let cert = self.space.author_cert(&author, self.certs);
+        Some(Writer {
+            author,
+            body: self.space.author_body(&author),
+            body_name: cert.map(|c| c.body_name.clone()),
+            member_name: cert.map(|c| c.subject_name().to_owned()),
+        })
+    }
 }

@@ -28,7 +28,7 @@ use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, AutomergeError, Change, ObjType, Prop, ReadDoc, ScalarValue, ROOT};
 
-use super::{attribute, Attributed, FieldView, ModelError};
+use super::{Attributed, Authors, FieldView, ModelError};
 use crate::cert::{BodyId, Certificates};
 use crate::keys::PublicKey;
 use crate::space::Space;
@@ -783,6 +783,7 @@ pub fn read_records(
     certs: &Certificates,
 ) -> BTreeMap<&'static str, Vec<RecordView>> {
     let doc = space.doc();
+    let mut authors = Authors::new(space, certs);
     let mut out: BTreeMap<&'static str, Vec<RecordView>> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     // One pass over the root, each shard and each record: a lookup by key per record or
@@ -804,7 +805,7 @@ pub fn read_records(
                 if !seen.insert(record) {
                     continue;
                 }
-                let view = read_record(doc, &rec.id(), record, collection, space, certs);
+                let view = read_record(doc, &rec.id(), record, collection, &mut authors);
                 out.entry(collection.name).or_default().push(view);
             }
         }
@@ -821,16 +822,13 @@ fn read_record(
     obj: &automerge::ObjId,
     record: RecordKey,
     collection: &'static Collection,
-    space: &Space,
-    certs: &Certificates,
+    authors: &mut Authors<'_>,
 ) -> RecordView {
-    let created_by = attribute_object(obj, space, certs);
+    let created_by = attribute_object(obj, authors);
     let mut written: BTreeMap<String, (Vec<Attributed>, bool)> = BTreeMap::new();
     for field in doc.map_range(obj, ..) {
         let value = field.value.clone().into_value();
-        let current: Vec<Attributed> = attribute(value, &field.id(), space, certs)
-            .into_iter()
-            .collect();
+        let current: Vec<Attributed> = authors.attribute(value, &field.id()).into_iter().collect();
         written.insert(field.key.to_string(), (current, field.conflict));
     }
     let fields = collection
@@ -845,7 +843,7 @@ fn read_record(
                     .get_all(obj, field.name)
                     .unwrap_or_default()
                     .into_iter()
-                    .filter_map(|(value, id)| attribute(value, &id, space, certs))
+                    .filter_map(|(value, id)| authors.attribute(value, &id))
                     .collect(),
             };
             let current = values.pop();
@@ -866,15 +864,9 @@ fn read_record(
 }
 
 /// Who made an object: the author of the op that made it.
-fn attribute_object(
-    obj: &automerge::ObjId,
-    space: &Space,
-    certs: &Certificates,
-) -> Option<Attributed> {
-    attribute(
+fn attribute_object(obj: &automerge::ObjId, authors: &mut Authors<'_>) -> Option<Attributed> {
+    authors.attribute(
         automerge::Value::Scalar(std::borrow::Cow::Owned(ScalarValue::Str("".into()))),
         obj,
-        space,
-        certs,
     )
 }

@@ -1359,6 +1359,64 @@ fn the_history_says_who_changed_what_and_when_from_the_entries() {
 }
 
 #[test]
+fn a_history_book_read_as_the_log_grows_shows_what_a_fresh_read_shows() {
+    use confer_protocol::model::history::{history, HistoryBook};
+    let certs = all_certs(&[1, 2]);
+    let mut space = agenda(&[1, 2]);
+    let mut book = HistoryBook::default();
+    book.update(&space);
+    assert_eq!(book.items(&certs, None), history(&space, &certs, None));
+    with_handling(&mut space);
+    book.update(&space);
+    assert_eq!(book.items(&certs, None), history(&space, &certs, None));
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    for n in 0..3 {
+        act(
+            &mut space,
+            two,
+            10 + n,
+            &edit("suggestion", None, 2, &[("text", &format!("修改 {n}"))]),
+        )
+        .expect("edit");
+    }
+    book.update(&space);
+    book.update(&space);
+    let fresh = history(&space, &certs, None);
+    assert_eq!(fresh.len(), 6, "{fresh:?}");
+    assert_eq!(book.items(&certs, None), fresh);
+    let s = id(2).to_string();
+    assert_eq!(
+        book.items(&certs, Some(&s)),
+        history(&space, &certs, Some(&s))
+    );
+    // Names come from the certificates asked with: none known, none shown, as afresh.
+    let none = Certificates::new();
+    assert_eq!(book.items(&none, None), history(&space, &none, None));
+    assert!(book
+        .items(&none, None)
+        .iter()
+        .all(|i| i.member_name.is_none()));
+
+    // Body 2 revokes its member's key after its first edit: the log is rewritten without
+    // the two later edits, and the book reads it again rather than keep them.
+    space
+        .revoke(member_secret(2).public(), body_id(2), 1, None)
+        .expect("revoke");
+    book.update(&space);
+    let fresh = history(&space, &certs, None);
+    assert_eq!(fresh.len(), 4, "{fresh:?}");
+    assert_eq!(book.items(&certs, None), fresh);
+    // A book of another space starts again too.
+    let mut other = agenda(&[1, 2]);
+    with_handling(&mut other);
+    book.update(&other);
+    assert_eq!(book.items(&certs, None), history(&other, &certs, None));
+}
+
+#[test]
 fn attachments_are_content_addressed_whole_and_size_limited() {
     use base64::Engine;
     use sha2::Digest;

@@ -17,7 +17,7 @@ use maud::{html, Markup};
 use confer_protocol::model::agenda::followup;
 use confer_protocol::model::agenda::outcomes::OutcomeStatus;
 use confer_protocol::model::date::Date;
-use confer_protocol::model::{AgendaAction, AgendaView, ModelView};
+use confer_protocol::model::{AgendaAction, AgendaView, ModelView, RecordView};
 use confer_protocol::SpaceId;
 
 use super::labels::{self, label};
@@ -39,8 +39,12 @@ pub(crate) use cards::record_byline;
 use cards::{history_list, outcome_card, suggestion_card};
 pub(crate) use suggestion::show_suggestion;
 
-/// Suggestions shown per page of the agenda.
-pub(crate) const PER_PAGE: usize = 100;
+/// Suggestions shown per page of the agenda: at the workflow issue's size (four handling
+/// units a suggestion, most with feedback) a page of 50 stays under 300 KB.
+pub(crate) const PER_PAGE: usize = 50;
+/// Findings shown on the agenda page (the latest by date); each suggestion's page shows
+/// all of its own.
+const FINDINGS_SHOWN: usize = 30;
 /// Up to this many suggestions, the outcome form offers a checkbox for each; beyond, a
 /// field for their numbers.
 const CHECKBOXES_UP_TO: usize = 20;
@@ -253,7 +257,10 @@ async fn agenda_page(
                     h2 { (viewer.t("Findings", "监督发现")) }
                     section id="findings" data-live data-space=(sid) {
                         @if view.records("finding").is_empty() { p.muted { (viewer.t("No finding yet.", "尚无监督发现。")) } }
-                        @for f in view.records("finding") {
+                        @if view.records("finding").len() > FINDINGS_SHOWN {
+                            p.muted { (viewer.t("The latest ", "最近 ")) (FINDINGS_SHOWN) (viewer.t(" of ", " 条，共 ")) (view.records("finding").len()) (viewer.t("; each suggestion's page shows all of its own.", " 条；每条意见建议的页面列出其全部监督发现。")) }
+                        }
+                        @for f in latest_findings(view) {
                             article.card {
                                 p { span.badge { (label(lang, labels::VISITS, f.get("visit"))) } span.badge.warn { (label(lang, labels::SEVERITIES, f.get("severity"))) } " " (f.get("date")) }
                                 p.suggestion-text { (f.get("text")) }
@@ -405,4 +412,12 @@ pub(crate) fn awaiting(view: &AgendaView, body: &str) -> Vec<OutcomeStatus> {
         .filter(|o| o.bodies.iter().any(|b| b.body == body && !b.matches))
         .cloned()
         .collect()
+}
+
+/// The findings the agenda page shows: the latest `FINDINGS_SHOWN` by date (then id).
+fn latest_findings(view: &AgendaView) -> Vec<&RecordView> {
+    let mut findings: Vec<&RecordView> = view.records("finding").iter().collect();
+    findings.sort_by(|a, b| (b.get("date"), b.id).cmp(&(a.get("date"), a.id)));
+    findings.truncate(FINDINGS_SHOWN);
+    findings
 }

@@ -7,9 +7,12 @@
 //! handling unit), the one with the latest date wins, ties broken by the larger id — the
 //! same choice on every node.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::AgendaView;
+use crate::cert::BodyId;
 use crate::model::date::Date;
 use crate::model::schema::{split_list, RecordView};
 
@@ -55,15 +58,24 @@ fn latest<'a>(records: impl Iterator<Item = &'a RecordView>) -> Option<&'a Recor
 
 /// Every handling unit of the agenda, with its feedback and how overdue it is on `as_of`.
 pub fn units(view: &AgendaView, as_of: Date) -> Vec<UnitStatus> {
-    let feedback = view.records("feedback");
+    // Each unit's feedback records, found once: (area, handling id) → records.
+    let mut feedback: HashMap<(Option<BodyId>, &str), Vec<&RecordView>> = HashMap::new();
+    for f in view.records("feedback") {
+        feedback
+            .entry((f.area, f.get("handling")))
+            .or_default()
+            .push(f);
+    }
     view.records("handling")
         .iter()
         .map(|h| {
             let id = h.id.to_string();
             let fb = latest(
                 feedback
-                    .iter()
-                    .filter(|f| f.area == h.area && f.get("handling") == id),
+                    .get(&(h.area, id.as_str()))
+                    .into_iter()
+                    .flatten()
+                    .copied(),
             );
             let extended = Date::parse(h.get("extended_to")).is_some();
             let due = if extended {

@@ -8,7 +8,7 @@
 //! body that key writes for in the space (named in its signed entries).
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, ReadDoc, ROOT};
+use automerge::{AutomergeError, ReadDoc, ROOT};
 
 pub mod followup;
 pub mod outcomes;
@@ -25,7 +25,7 @@ pub use schema::{
 use std::collections::BTreeMap;
 
 use super::schema::{read_records, Author, RecordId, RecordKey, RecordView, RecordWrite};
-use super::{attribute, Attributed, FieldView, ModelError};
+use super::{Attributed, Authors, FieldView, ModelError};
 use crate::cert::Certificates;
 use crate::space::Space;
 
@@ -197,9 +197,9 @@ impl AgendaView {
 
     /// A record by collection and id (in any area).
     pub fn record(&self, collection: &str, id: &str) -> Option<&RecordView> {
-        self.records(collection)
-            .iter()
-            .find(|r| r.id.to_string() == id)
+        // Pages look records up by the hundred: compare ids, not their hex.
+        let id: RecordId = id.parse().ok()?;
+        self.records(collection).iter().find(|r| r.id == id)
     }
 
     pub fn field(&self, name: &str) -> Option<&FieldView> {
@@ -214,27 +214,40 @@ impl AgendaView {
     }
 }
 
+/// One root field of an agenda, each value attributed.
+fn read_field(space: &Space, certs: &Certificates, name: &'static str) -> FieldView {
+    let mut authors = Authors::new(space, certs);
+    let mut values: Vec<Attributed> = space
+        .doc()
+        .get_all(ROOT, name)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(value, id)| authors.attribute(value, &id))
+        .collect();
+    // get_all lists concurrent values in op order; the winner (what `get` returns) is the
+    // last.
+    let current = values.pop();
+    FieldView {
+        name,
+        current,
+        conflicts: values,
+    }
+}
+
+/// An agenda's title alone ("" if unset), as [`AgendaView::text`] shows it, without
+/// reading its records: what lists of agendas need.
+pub fn read_title(space: &Space, certs: &Certificates) -> String {
+    read_field(space, certs, "title")
+        .current
+        .map(|a| a.value)
+        .unwrap_or_default()
+}
+
 /// Reads an agenda, attributing each value to its author's body and certificate.
 pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
-    let doc: &Automerge = space.doc();
     let fields = AGENDA_FIELDS
         .iter()
-        .map(|&name| {
-            let mut values: Vec<Attributed> = doc
-                .get_all(ROOT, name)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(value, id)| attribute(value, &id, space, certs))
-                .collect();
-            // get_all lists concurrent values in op order; the winner (what `get` returns)
-            // is the last.
-            let current = values.pop();
-            FieldView {
-                name,
-                current,
-                conflicts: values,
-            }
-        })
+        .map(|&name| read_field(space, certs, name))
         .collect();
     let mut view = AgendaView {
         fields,
