@@ -20,11 +20,17 @@ fi
 
 echo "deb: release build"
 cargo build --release -p confer-node --bin confer
-mkdir -p "$target/deb"
-# One unit file: the packaged one runs the binary where the package puts it.
-sed 's#/usr/local/bin/confer#/usr/bin/confer#g' deploy/confer.service > "$target/deb/confer.service"
+# One unit: the packaged copy differs only in where it runs the binary from.
+# The packaged unit is deploy/confer.service with the packaged path; it is kept in the
+# repository (cargo-deb resolves only target/release/ against CARGO_TARGET_DIR), so check
+# that it says the same.
+if ! diff <(sed 's#/usr/local/bin/confer#/usr/bin/confer#g' deploy/confer.service) deploy/debian/confer.service; then
+    echo "deb: deploy/debian/confer.service differs from deploy/confer.service (with /usr/bin); make it again:" >&2
+    echo "  sed 's#/usr/local/bin/confer#/usr/bin/confer#g' deploy/confer.service > deploy/debian/confer.service" >&2
+    exit 1
+fi
 cargo deb -p confer-node --no-build
-deb=$(ls -t "$target"/debian/confer_*.deb | head -1)
+deb=$(realpath "$(ls -t "$target"/debian/confer_*.deb | head -1)")
 echo "deb: built $deb ($(du -h "$deb" | cut -f1))"
 [[ "${1:-}" == "--build" ]] && exit 0
 
@@ -40,7 +46,7 @@ fi
 if [[ -e /var/lib/confer ]]; then
     fail "/var/lib/confer exists already; this test would use it"
 fi
-apt-get install -y "./$deb" >/tmp/confer-deb-install.log 2>&1 || { cat /tmp/confer-deb-install.log; fail "apt-get install"; }
+apt-get install -y "$deb" >/tmp/confer-deb-install.log 2>&1 || { cat /tmp/confer-deb-install.log; fail "apt-get install"; }
 grep -q "confer is installed" /tmp/confer-deb-install.log || fail "postinst did not say what to do next"
 
 /usr/bin/confer --version >/dev/null || fail "confer --version"
