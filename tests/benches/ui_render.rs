@@ -27,6 +27,20 @@
 //! | search | 1.0 | 1.1 | 34 | 0.0 |
 //! | agendas, ledger, network, admin | < 0.5 | < 0.5 | 3–5 | 0.0 |
 //! | floor: stylesheet GET + model view | 35.3 (0.2 + 35.1) | — | 7 | 1.0 |
+//!
+//! Again at 00:58 UTC Dec 8, quiet, after the ledger, members, meeting and membership pages
+//! and forms were merged in:
+//!
+//! | page | median ms | p95 ms | KB | × floor |
+//! |---|---|---|---|---|
+//! | dashboard | 53.7 | 82.7 | 9 | 1.0 |
+//! | agenda page / page 5 | 51.9 / 81.2 | 82.6 / 87.3 | 238 / 236 | 1.0 / 1.5 |
+//! | suggestion page | 46.8 | 74.5 | 7 | 0.9 |
+//! | overdue | 72.7 | 75.1 | 116 | 1.4 |
+//! | report | 53.6 | 78.6 | 3 | 1.0 |
+//! | search | 1.2 | 1.8 | 35 | 0.0 |
+//! | agendas, ledger, annual plan, expert pool, members, network, admin | < 0.5 | < 0.5 | 2–5 | 0.0 |
+//! | floor: stylesheet GET + model view | 52.7 (0.2 + 52.6) | — | 7 | 1.0 |
 
 use std::time::{Duration, Instant};
 
