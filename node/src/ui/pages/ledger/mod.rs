@@ -52,7 +52,7 @@ pub(crate) const CATEGORIES: &[(&str, &str, &str)] = &[
 ];
 pub(crate) const SCREENINGS: &[(&str, &str, &str)] = &[
     ("accepted", "Accepted", "已采用"),
-    ("rejected", "Screened out", "已筛除"),
+    ("rejected", "Screened out", "不予采用"),
 ];
 
 #[derive(Debug, Default, serde::Deserialize)]
