@@ -64,6 +64,23 @@ impl FormState {
         self.values.get(name)
     }
 
+    /// The values of `names`, as a record's fields.
+    pub(crate) fn fields<'a>(&self, names: &[&'a str]) -> Vec<(&'a str, String)> {
+        names
+            .iter()
+            .map(|n| (*n, self.value(n).to_owned()))
+            .collect()
+    }
+
+    /// The values of `names` the person filled in, as a record's fields.
+    pub(crate) fn given<'a>(&self, names: &[&'a str]) -> Vec<(&'a str, String)> {
+        names
+            .iter()
+            .filter(|n| !self.value(n).is_empty())
+            .map(|n| (*n, self.value(n).to_owned()))
+            .collect()
+    }
+
     pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors
             .entry(field.to_owned())

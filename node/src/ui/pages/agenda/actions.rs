@@ -91,9 +91,7 @@ pub(super) async fn add_suggestion(
             ("bodies", loaded_members.join(",")),
             ("date", today().to_string()),
         ];
-        if !form.value("proposer").is_empty() {
-            fields.push(("proposer", form.value("proposer").to_owned()));
-        }
+        fields.extend(form.given(&["proposer"]));
         save(state, viewer, space, "suggestion", None, fields).await
     }
     .await;
@@ -212,10 +210,7 @@ pub(super) async fn add_handling(
         return None;
     }
     let suggestion = form.value("suggestion").to_owned();
-    let fields = ["suggestion", "unit", "role", "assigned", "due"]
-        .into_iter()
-        .map(|f| (f, form.value(f).to_owned()))
-        .collect();
+    let fields = form.fields(&["suggestion", "unit", "role", "assigned", "due"]);
     let result = save(state, viewer, space, "handling", None, fields).await;
     finish(result, lang, form, |_| {
         format!("/agendas/{space}/suggestions/{suggestion}")
@@ -247,13 +242,8 @@ pub(super) async fn add_feedback(
         return None;
     }
     let suggestion = form.value("suggestion").to_owned();
-    let mut fields: Vec<(&str, String)> = ["handling", "result", "text", "date"]
-        .into_iter()
-        .map(|f| (f, form.value(f).to_owned()))
-        .collect();
-    if !form.value("reason").is_empty() {
-        fields.push(("reason", form.value("reason").to_owned()));
-    }
+    let mut fields = form.fields(&["handling", "result", "text", "date"]);
+    fields.extend(form.given(&["reason"]));
     let result = save(state, viewer, space, "feedback", None, fields).await;
     finish(result, lang, form, |_| {
         format!("/agendas/{space}/suggestions/{suggestion}")
@@ -345,11 +335,7 @@ pub(super) async fn add_round(
             ("number", number.to_string()),
             ("form", form.value("form").to_owned()),
         ];
-        for name in ["host", "from_outcome", "date", "place"] {
-            if !form.value(name).is_empty() {
-                fields.push((name, form.value(name).to_owned()));
-            }
-        }
+        fields.extend(form.given(&["host", "from_outcome", "date", "place"]));
         save(state, viewer, space, "round", None, fields).await
     }
     .await;

@@ -157,11 +157,7 @@ pub(super) async fn add_meeting(
             chosen => chosen.to_owned(),
         };
         let mut fields = vec![("round", round), ("date", form.value("date").to_owned())];
-        for name in ["place", "form", "attendance"] {
-            if !form.value(name).is_empty() {
-                fields.push((name, form.value(name).to_owned()));
-            }
-        }
+        fields.extend(form.given(&["place", "form", "attendance"]));
         save(state, viewer, space, "meeting", None, fields).await
     }
     .await;

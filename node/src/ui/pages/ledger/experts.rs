@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
 
-use super::{check, given, made_by, save};
+use super::{check, made_by, save};
 use crate::i18n::Lang;
 use crate::ui::forms::{self, Fields, FormState};
 use crate::ui::pages::agenda::{self, Loaded};
@@ -149,7 +149,7 @@ pub(crate) async fn add(
     let names = ["name", "field", "affiliation", "contact", "note"];
     check(&mut form, lang, "expert", &names, true);
     if form.ok() {
-        match save(&state, &viewer, "expert", None, given(&form, &names)).await {
+        match save(&state, &viewer, "expert", None, form.given(&names)).await {
             Ok(id) => return see_other(&format!("/experts#e-{id}")),
             Err(e) => form.general = Some(crate::i18n::node_error(lang, &e)),
         }

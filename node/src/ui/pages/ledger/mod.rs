@@ -202,7 +202,7 @@ pub(crate) async fn add(
     let names = ["title", "summary", "source", "urgency", "category"];
     check(&mut form, lang, "topic", &names, true);
     if form.ok() {
-        let mut values = given(&form, &names);
+        let mut values = form.given(&names);
         values.push(("date", super::agenda::today().to_string()));
         match save(&state, &viewer, "topic", None, values).await {
             Ok(_) => return see_other("/ledger"),
@@ -286,15 +286,6 @@ pub(crate) fn check(form: &mut FormState, lang: Lang, collection: &str, names: &
             form.error(name, said);
         }
     }
-}
-
-/// The form's non-empty values of `names`, as a record's fields.
-pub(crate) fn given<'a>(form: &FormState, names: &[&'a str]) -> Vec<(&'a str, String)> {
-    names
-        .iter()
-        .filter(|n| !form.value(n).is_empty())
-        .map(|n| (*n, form.value(n).to_owned()))
-        .collect()
 }
 
 /// Writes a record of this body's ledger as the viewer's member (a new one if `id` is

@@ -10,7 +10,7 @@ use maud::{html, Markup};
 
 use confer_protocol::model::schema::split_list;
 
-use super::{check, given, made_by, save, title_of, CATEGORIES};
+use super::{check, made_by, save, title_of, CATEGORIES};
 use crate::i18n::Lang;
 use crate::ui::forms::{self, Fields, FormState};
 use crate::ui::pages::labels::{self, label};
@@ -248,7 +248,7 @@ pub(crate) async fn add(
     let names = ["year", "category", "title", "note"];
     check(&mut form, lang, "plan_item", &names, true);
     if form.ok() {
-        let mut values = given(&form, &names);
+        let mut values = form.given(&names);
         if !topics.is_empty() {
             values.push(("topics", topics.join(",")));
         }

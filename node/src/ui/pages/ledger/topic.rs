@@ -327,7 +327,7 @@ async fn screen(
     if !form.ok() {
         return None;
     }
-    let mut fields = super::given(form, names);
+    let mut fields = form.given(names);
     fields.push(("screened_on", crate::ui::pages::agenda::today().to_string()));
     let result = save(state, viewer, "topic", Some(topic.id.clone()), fields).await;
     finish(result.map(|id| format!("/ledger/topics/{id}")), lang, form)
