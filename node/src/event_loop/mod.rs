@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confer_protocol::model::history::HistoryBook;
-use confer_protocol::model::{read_title, read_view, AgendaEdit, ModelAction, ModelView};
+use confer_protocol::model::record_book::RecordBook;
+use confer_protocol::model::{read_title, read_view_kept, AgendaEdit, ModelAction, ModelView};
 use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
@@ -111,6 +112,11 @@ pub(crate) struct EventLoop {
     changes: tokio::sync::broadcast::Sender<SpaceId>,
     /// Each space's history as far as it was last asked for (`Command::History`).
     histories: HashMap<SpaceId, HistoryBook>,
+    /// Each space's records as last read (`Command::Read`, `Command::ShowAgenda`).
+    record_books: HashMap<SpaceId, RecordBook>,
+    /// Spaces loaded at start whose records are not read yet: one is read per housekeeping
+    /// tick, so that the first view of each after a start is not a read of every record.
+    unread: Vec<SpaceId>,
 }
 
 /// Most foreign-use alerts `status` keeps (one per space and key).
@@ -201,6 +207,8 @@ impl EventLoop {
             last_sync: last_sync::LastSync::default(),
             changes: tokio::sync::broadcast::channel(256).0,
             histories: HashMap::new(),
+            record_books: HashMap::new(),
+            unread: Vec::new(),
         }
     }
 
@@ -288,6 +296,7 @@ impl EventLoop {
         anti_entropy.tick().await;
         tracing::info!(peer = %self.swarm.local_peer_id(), listen = ?self.listen, "node running");
         self.reverify_in_background();
+        self.unread = self.replica.spaces().map(|s| s.id()).collect();
         loop {
             tokio::select! {
                 command = self.commands.recv() => match command {
@@ -301,6 +310,7 @@ impl EventLoop {
                     self.forget_settled_refusals();
                     self.drop_silent_strangers();
                     self.retry_relays();
+                    self.read_one_unread();
                 }
                 _ = anti_entropy.tick() => {
                     let fx = self.replica.tick();
@@ -319,6 +329,8 @@ impl EventLoop {
     /// Persists, then sends. Storage failure is fatal.
     fn carry_out(&mut self, fx: Effects) -> Result<(), NodeFailure> {
         self.persist(&fx)?;
+        // Every entry stored here was verified on arrival or signed here.
+        self.reverified.verified_here(&fx.persist.entries);
         self.tally(&fx.events);
         self.log_events(&fx.events);
         self.open_gate(&fx);
@@ -1199,10 +1211,9 @@ impl EventLoop {
                 }
             },
             Command::Read(id, reply) => {
-                let result = match self.replica.space(&id) {
-                    Some(space) => Ok(self.read(space)),
-                    None => Err(NodeError::UnknownAgenda(id.to_string())),
-                };
+                let result = self
+                    .read(&id)
+                    .ok_or_else(|| NodeError::UnknownAgenda(id.to_string()));
                 let _ = reply.send(result);
             }
             Command::History(id, record, reply) => {
@@ -1224,15 +1235,15 @@ impl EventLoop {
                 let _ = reply.send(Ok(self.replica.certs().clone()));
             }
             Command::ShowRecords(id, reply) => {
-                let result = match self.replica.space(&id) {
-                    Some(space) => {
-                        let records = match self.read(space) {
+                let result = match (self.read(&id), self.replica.space(&id)) {
+                    (Some(view), Some(space)) => {
+                        let records = match view {
                             ModelView::Agenda(agenda) => agenda.records,
                             ModelView::Ledger(ledger) => ledger.records,
                         };
                         Ok(self.records_view(space, records))
                     }
-                    None => Err(NodeError::UnknownAgenda(id.to_string())),
+                    _ => Err(NodeError::UnknownAgenda(id.to_string())),
                 };
                 let _ = reply.send(result);
             }
@@ -1241,13 +1252,17 @@ impl EventLoop {
                     .replica
                     .space(&id)
                     .filter(|s| s.genesis().kind == SpaceKind::Agenda);
-                let Some(space) = agenda else {
+                if agenda.is_none() {
+                    let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
+                    return Ok(());
+                }
+                let (Some(model), Some(space)) = (self.read(&id), self.replica.space(&id)) else {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
                     return Ok(());
                 };
                 // Every signature not checked again since start is, on a blocking thread: a
                 // large agenda takes a while and the loop keeps syncing meanwhile.
-                let mut view = self.agenda_view(space);
+                let mut view = self.agenda_view(space, model);
                 let total = space.log().len();
                 let unchecked = self.reverified.unchecked(id, space.log());
                 let reverified = self.reverified.clone();
@@ -1529,13 +1544,27 @@ impl EventLoop {
     }
 
     /// The one read path: a space's document as the model shows it.
-    fn read(&self, s: &Space) -> ModelView {
-        read_view(s, self.replica.certs())
+    /// Reads one space loaded at start that no view has read yet (see `unread`).
+    fn read_one_unread(&mut self) {
+        while let Some(id) = self.unread.pop() {
+            if !self.record_books.contains_key(&id) {
+                let _ = self.read(&id);
+                return;
+            }
+        }
     }
 
-    fn agenda_view(&self, s: &Space) -> AgendaView {
+    /// The model view of a space, its records kept per space between reads (only those
+    /// written since are read again).
+    fn read(&mut self, id: &SpaceId) -> Option<ModelView> {
+        let space = self.replica.space(id)?;
+        let book = self.record_books.entry(*id).or_default();
+        Some(read_view_kept(space, self.replica.certs(), book))
+    }
+
+    fn agenda_view(&self, s: &Space, model: ModelView) -> AgendaView {
         // Taken apart so that every text moves into the view rather than being copied.
-        let (fields, records, outcomes) = match self.read(s) {
+        let (fields, records, outcomes) = match model {
             ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
             ModelView::Ledger(ledger) => (Vec::new(), ledger.records, Vec::new()),
         };

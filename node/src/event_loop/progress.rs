@@ -246,7 +246,10 @@ impl EventLoop {
         let title = self
             .replica
             .space(&line.space)
-            .map(|s| display_line(self.read(s).title()).into_owned())
+            .map(|s| {
+                display_line(&confer_protocol::model::read_title(s, self.replica.certs()))
+                    .into_owned()
+            })
             .unwrap_or_default();
         let space = line.space.fmt_short();
         let (received, total, seconds) = (line.received, line.total, line.seconds);

@@ -1,6 +1,8 @@
-//! Which entries of each space `agenda show` has checked again since start, so each show
-//! verifies only what arrived since the last (every entry was verified when it was accepted;
-//! the check again covers the bytes held now, e.g. after a restart from the store).
+//! Which entries of each space have had their signatures checked since start, so each
+//! `agenda show` verifies only what has not been: the entries loaded from the store are
+//! checked again (in the background after start, or by the show that comes first), and
+//! an entry accepted or signed while the node runs counts as checked when it is stored —
+//! its signature was verified on arrival (or made here), on the bytes the node holds.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,6 +30,18 @@ impl Reverified {
             .filter(|e| done.is_none_or(|d| !d.contains(&key(e))))
             .cloned()
             .collect()
+    }
+
+    /// Counts entries as checked: those this running node verified on arrival or signed
+    /// itself, as it stores them.
+    pub(crate) fn verified_here(&self, entries: &[Entry]) {
+        if entries.is_empty() {
+            return;
+        }
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for e in entries {
+            map.entry(e.space()).or_default().insert(key(e));
+        }
     }
 
     /// Checks `entries` (on the calling thread: a blocking one) and remembers those that

@@ -21,6 +21,7 @@ pub mod date;
 pub mod history;
 pub mod ledger;
 pub mod outcome;
+pub mod record_book;
 pub mod schema;
 
 use automerge::transaction::Transaction;
@@ -327,6 +328,25 @@ pub fn read_view(space: &Space, certs: &Certificates) -> ModelView {
     }
 }
 
+/// What [`read_view`] gives, reading again only the records written since `book` last read
+/// `space` (the whole document the first time, or when the book cannot be sure).
+pub fn read_view_kept(
+    space: &Space,
+    certs: &Certificates,
+    book: &mut record_book::RecordBook,
+) -> ModelView {
+    match space.genesis().kind {
+        SpaceKind::Agenda => ModelView::Agenda(agenda::agenda_with(
+            space,
+            certs,
+            book.records(&AGENDA_SCHEMA, space, certs),
+        )),
+        SpaceKind::Ledger => ModelView::Ledger(LedgerView {
+            records: book.records(&ledger::LEDGER_SCHEMA, space, certs),
+        }),
+    }
+}
+
 /// The title lists show ("" if unset), as [`ModelView::title`] gives it, without reading
 /// the whole document.
 pub fn read_title(space: &Space, certs: &Certificates) -> String {
@@ -367,8 +387,8 @@ pub(crate) struct Authors<'a> {
 }
 
 /// An author as [`Attributed`] names it.
-#[derive(Clone)]
-struct Writer {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Writer {
     author: PublicKey,
     body: Option<BodyId>,
     body_name: Option<String>,
@@ -377,11 +397,36 @@ struct Writer {
 
 impl<'a> Authors<'a> {
     pub(crate) fn new(space: &'a Space, certs: &'a Certificates) -> Self {
+        Self::with_known(space, certs, std::collections::HashMap::new())
+    }
+
+    /// Starts from authors worked out before (by an earlier read of the same space, which
+    /// [`Authors::still_hold`] confirms).
+    pub(crate) fn with_known(
+        space: &'a Space,
+        certs: &'a Certificates,
+        known: std::collections::HashMap<automerge::ActorId, Option<Writer>>,
+    ) -> Self {
         Authors {
             space,
             certs,
-            known: std::collections::HashMap::new(),
+            known,
         }
+    }
+
+    /// Whether every author worked out so far still writes for the same body under the
+    /// same names (membership and certificates change what a read attributes).
+    pub(crate) fn still_hold(&self) -> bool {
+        self.known
+            .iter()
+            .all(|(actor, writer)| self.writer(actor) == *writer)
+    }
+
+    /// The authors worked out, to start the next read from.
+    pub(crate) fn into_known(
+        self,
+    ) -> std::collections::HashMap<automerge::ActorId, Option<Writer>> {
+        self.known
     }
 
     /// A scalar value of the document, attributed to the member key that wrote it (the

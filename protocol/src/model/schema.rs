@@ -256,7 +256,7 @@ impl ShardKey {
     }
 
     /// The record `id` would be in this shard, if it belongs here.
-    fn record(&self, id: &str) -> Option<RecordKey> {
+    pub(crate) fn record(&self, id: &str) -> Option<RecordKey> {
         let id: RecordId = id.parse().ok()?;
         (id.0[0] >> 4 == self.nibble).then_some(RecordKey {
             collection: self.collection,
@@ -463,7 +463,7 @@ pub struct Made(HashMap<String, Placed>);
 
 /// What an object of the document is, as the rules see it.
 #[derive(Debug, Clone, Copy)]
-enum Placed {
+pub(crate) enum Placed {
     Shard(ShardKey),
     Record(RecordKey),
 }
@@ -639,7 +639,7 @@ fn check_put(field: &Field, action: &OpType) -> Result<(), ModelError> {
 
 /// What an existing object of the document is, found by its parents: a shard sits at the
 /// root under its key, a record in a shard under its id.
-fn placed_in_doc(schema: &Schema, doc: &Automerge, op_id: &str) -> Option<Placed> {
+pub(crate) fn placed_in_doc(schema: &Schema, doc: &Automerge, op_id: &str) -> Option<Placed> {
     let obj = doc.import_obj(op_id).ok()?;
     let mut parents = doc.parents(&obj).ok()?;
     let first = parents.next()?;
@@ -782,10 +782,28 @@ pub fn read_records(
     space: &Space,
     certs: &Certificates,
 ) -> BTreeMap<&'static str, Vec<RecordView>> {
-    let doc = space.doc();
     let mut authors = Authors::new(space, certs);
+    by_collection(read_all(schema, space.doc(), &mut authors).into_values())
+}
+
+/// Records in key order grouped by collection, each collection's in (area, id) order.
+pub(crate) fn by_collection(
+    records: impl IntoIterator<Item = RecordView>,
+) -> BTreeMap<&'static str, Vec<RecordView>> {
     let mut out: BTreeMap<&'static str, Vec<RecordView>> = BTreeMap::new();
-    let mut seen = std::collections::HashSet::new();
+    for record in records {
+        out.entry(record.collection).or_default().push(record);
+    }
+    out
+}
+
+/// Every record of a document by its key (which orders by collection, area and id).
+pub(crate) fn read_all(
+    schema: &Schema,
+    doc: &Automerge,
+    authors: &mut Authors<'_>,
+) -> BTreeMap<RecordKey, RecordView> {
+    let mut out = BTreeMap::new();
     // One pass over the root, each shard and each record: a lookup by key per record or
     // field would cost a search of a map's ops each time.
     for item in doc.map_range(ROOT, ..) {
@@ -802,22 +820,19 @@ pub fn read_records(
                 };
                 // A record made in two concurrent shards (only a writer reusing an id can do
                 // that) shows the version in the shard automerge shows first.
-                if !seen.insert(record) {
+                if out.contains_key(&record) {
                     continue;
                 }
-                let view = read_record(doc, &rec.id(), record, collection, &mut authors);
-                out.entry(collection.name).or_default().push(view);
+                let view = read_record(doc, &rec.id(), record, collection, authors);
+                out.insert(record, view);
             }
         }
-    }
-    for records in out.values_mut() {
-        records.sort_by_key(|r| (r.area, r.id));
     }
     out
 }
 
 /// One record's fields, each attributed.
-fn read_record(
+pub(crate) fn read_record(
     doc: &Automerge,
     obj: &automerge::ObjId,
     record: RecordKey,

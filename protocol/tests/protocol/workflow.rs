@@ -7,9 +7,10 @@
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{AutomergeError, ObjType, ReadDoc, ROOT};
 use confer_protocol::keys::Domain;
+use confer_protocol::model::record_book::RecordBook;
 use confer_protocol::model::{
-    find_record, read_agenda, AgendaAction, AgendaView, Author, ModelAction, ModelError, RecordId,
-    RecordKey, RecordWrite,
+    find_record, read_agenda, read_view, read_view_kept, AgendaAction, AgendaView, Author,
+    ModelAction, ModelError, RecordId, RecordKey, RecordWrite,
 };
 use confer_protocol::space::{Rejection, Space};
 use confer_protocol::{
@@ -777,8 +778,13 @@ proptest! {
         let mut rogues = 0u8;
         let mut rogue_keys = std::collections::HashSet::new();
         let mut nodes: Vec<Space> = (0..3).map(|_| agenda(&[1, 2, 3])).collect();
+        // Each node's records kept between reads read as a fresh read does, after every step.
+        let mut books: Vec<RecordBook> = (0..3).map(|_| RecordBook::default()).collect();
         let mut clock = 0i64;
         for step in steps {
+            for (node, book) in nodes.iter().zip(books.iter_mut()) {
+                prop_assert_eq!(read_view_kept(node, &certs, book), read_view(node, &certs));
+            }
             clock += 1;
             match step {
                 Step::Act { node, signer, action, n, value } => {
@@ -836,6 +842,9 @@ proptest! {
             }
         }
         let views: Vec<AgendaView> = nodes.iter().map(|s| read_agenda(s, &certs)).collect();
+        for (node, book) in nodes.iter().zip(books.iter_mut()) {
+            prop_assert_eq!(read_view_kept(node, &certs, book), read_view(node, &certs));
+        }
         prop_assert_eq!(&views[0], &views[1]);
         prop_assert_eq!(&views[1], &views[2]);
         assert_lawful(&views[0], &certs);
@@ -1414,6 +1423,161 @@ fn a_history_book_read_as_the_log_grows_shows_what_a_fresh_read_shows() {
     with_handling(&mut other);
     book.update(&other);
     assert_eq!(book.items(&certs, None), history(&other, &certs, None));
+}
+
+/// What a book of kept records shows, next to a fresh read of the same space.
+fn kept_reads_fresh(space: &Space, certs: &Certificates, book: &mut RecordBook) {
+    assert_eq!(read_view_kept(space, certs, book), read_view(space, certs));
+}
+
+#[test]
+fn records_kept_between_reads_read_again_only_what_changed_and_show_what_a_fresh_read_shows() {
+    let certs = all_certs(&[1, 2]);
+    let one = Who {
+        body: 1,
+        signer: false,
+    };
+    let two = Who {
+        body: 2,
+        signer: false,
+    };
+    let mut a = agenda(&[1, 2]);
+    let mut book = RecordBook::default();
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_eq!(book.rebuilds(), 1, "the first read reads everything");
+    let sent = with_handling(&mut a);
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_eq!(book.rebuilds(), 2, "the first records made their shards");
+    // Edits, a new record, a field cleared, and a second author's writes arriving from B:
+    // each read reads only the records written since.
+    let mut b = agenda(&[1, 2]);
+    let got = b.receive(sent.iter().map(wire).collect(), certs.certifies());
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    for n in 0..3 {
+        act(
+            &mut a,
+            one,
+            10 + n,
+            &edit("suggestion", None, 2, &[("text", &format!("修改 {n}"))]),
+        )
+        .expect("edit");
+        kept_reads_fresh(&a, &certs, &mut book);
+    }
+    let r = id(1).to_string();
+    act(
+        &mut a,
+        one,
+        20,
+        &make(
+            "suggestion",
+            None,
+            4,
+            &[("round", &r), ("text", "新建议"), ("proposer", "张委员")],
+        ),
+    )
+    .expect("a new suggestion in an existing shard");
+    kept_reads_fresh(&a, &certs, &mut book);
+    act(
+        &mut a,
+        one,
+        21,
+        &edit("suggestion", None, 4, &[("proposer", "")]),
+    )
+    .expect("cleared");
+    kept_reads_fresh(&a, &certs, &mut book);
+    let from_b = act(
+        &mut b,
+        two,
+        22,
+        &edit("suggestion", None, 2, &[("text", "金山的修改")]),
+    )
+    .expect("edit on B");
+    let got = a.receive(vec![wire(&from_b)], certs.certifies());
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_eq!(
+        book.rebuilds(),
+        2,
+        "edits and new records are read one by one"
+    );
+
+    // A concurrent edit of one field on both sides: the conflict shows as afresh.
+    let on_a = act(
+        &mut a,
+        one,
+        23,
+        &edit("suggestion", None, 2, &[("text", "甲")]),
+    )
+    .expect("A");
+    let on_b = act(
+        &mut b,
+        two,
+        23,
+        &edit("suggestion", None, 2, &[("text", "乙")]),
+    )
+    .expect("B");
+    assert!(a
+        .receive(vec![wire(&on_b)], certs.certifies())
+        .rejected
+        .is_empty());
+    assert!(b
+        .receive(vec![wire(&on_a)], certs.certifies())
+        .rejected
+        .is_empty());
+    kept_reads_fresh(&a, &certs, &mut book);
+    let view = read_view_kept(&a, &certs, &mut book);
+    let suggestion = &view.records()["suggestion"][0];
+    assert_eq!(
+        suggestion
+            .fields
+            .iter()
+            .find(|f| f.name == "text")
+            .map(|f| f.conflicts.len()),
+        Some(1)
+    );
+    assert_eq!(book.rebuilds(), 2);
+
+    // A new shard (a record whose id starts with another hex digit) is read afresh: a second
+    // map under one shard key would change which version of a record shows.
+    act(
+        &mut a,
+        one,
+        30,
+        &make(
+            "suggestion",
+            None,
+            u64::MAX,
+            &[("round", &r), ("text", "另一分片")],
+        ),
+    )
+    .expect("a suggestion in a new shard");
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_eq!(book.rebuilds(), 3);
+
+    // Other names for an author (no certificates known): every value is attributed again.
+    let none = Certificates::new();
+    kept_reads_fresh(&a, &none, &mut book);
+    assert_eq!(book.rebuilds(), 4);
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_eq!(book.rebuilds(), 5);
+
+    // Body 2 revokes its member's key after its first edit: the log is rewritten without
+    // its later edits, and the book reads it again rather than keep them.
+    let before = read_view_kept(&a, &certs, &mut book);
+    a.revoke(member_secret(2).public(), body_id(2), 1, None)
+        .expect("revoke");
+    kept_reads_fresh(&a, &certs, &mut book);
+    assert_ne!(
+        read_view(&a, &certs),
+        before,
+        "the revocation dropped B's later edit"
+    );
+    assert_eq!(book.rebuilds(), 6);
+    // A book of another space starts again too.
+    let mut other = agenda(&[1, 2]);
+    with_handling(&mut other);
+    kept_reads_fresh(&other, &certs, &mut book);
+    assert_eq!(book.rebuilds(), 7);
 }
 
 #[test]

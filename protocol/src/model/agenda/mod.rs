@@ -245,13 +245,23 @@ pub fn read_title(space: &Space, certs: &Certificates) -> String {
 
 /// Reads an agenda, attributing each value to its author's body and certificate.
 pub fn read_agenda(space: &Space, certs: &Certificates) -> AgendaView {
+    agenda_with(space, certs, read_records(&AGENDA_SCHEMA, space, certs))
+}
+
+/// An agenda with its records as read (by [`read_records`] or a
+/// [`RecordBook`](crate::model::record_book::RecordBook)).
+pub(crate) fn agenda_with(
+    space: &Space,
+    certs: &Certificates,
+    records: BTreeMap<&'static str, Vec<RecordView>>,
+) -> AgendaView {
     let fields = AGENDA_FIELDS
         .iter()
         .map(|&name| read_field(space, certs, name))
         .collect();
     let mut view = AgendaView {
         fields,
-        records: read_records(&AGENDA_SCHEMA, space, certs),
+        records,
         outcomes: Vec::new(),
         space: space.id(),
         members: space.members().current.iter().copied().collect(),
