@@ -85,7 +85,8 @@ pub(crate) enum Command {
     Trust(BodyId, Reply<()>),
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
-    ShowAgenda(SpaceId, Reply<AgendaView>),
+    /// An agenda; with a list, only those collections' records.
+    ShowAgenda(SpaceId, Option<Vec<String>>, Reply<AgendaView>),
     /// An agenda's membership part alone (bodies removed, changes waiting for consents).
     MembershipOf(SpaceId, Reply<MembershipView>),
     /// The certificates this node knows (for documents exported with their chains).
@@ -448,7 +449,18 @@ impl NodeHandle {
     }
 
     pub async fn show_agenda(&self, id: SpaceId) -> Result<AgendaView, NodeError> {
-        self.ask(|r| Command::ShowAgenda(id, r)).await
+        self.ask(|r| Command::ShowAgenda(id, None, r)).await
+    }
+
+    /// [`NodeHandle::show_agenda`] listing only the records of `collections` (each
+    /// collection still counted in `record_counts`).
+    pub async fn show_agenda_listing(
+        &self,
+        id: SpaceId,
+        collections: Vec<String>,
+    ) -> Result<AgendaView, NodeError> {
+        self.ask(|r| Command::ShowAgenda(id, Some(collections), r))
+            .await
     }
 
     /// An agenda's member bodies removed and the changes waiting for consents (who

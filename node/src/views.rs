@@ -507,6 +507,13 @@ pub struct AgendaView {
     /// The workflow records, by collection (`round`, `suggestion`, `handling`, …).
     #[serde(default)]
     pub records: BTreeMap<String, Vec<RecordView>>,
+    /// How many records each collection holds, whether or not `records` lists them.
+    #[serde(default)]
+    pub record_counts: BTreeMap<String, usize>,
+    /// The collections `records` lists when the request named some (`?records=`); absent:
+    /// every collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_listed: Option<Vec<String>>,
     /// Each other member body and how far it holds the agenda.
     #[serde(default)]
     pub delivery: Vec<DeliveryView>,

@@ -30,6 +30,8 @@ mod metrics;
 mod ops;
 #[path = "cli/outcome.rs"]
 mod outcome;
+#[path = "cli/show.rs"]
+mod show;
 #[path = "cli/truth.rs"]
 mod truth;
 #[path = "cli/verify.rs"]

@@ -159,13 +159,18 @@ async fn live(
 /// repeats the one before. The first read of the agenda on A is a cold one (the node keeps
 /// each space's records between reads and reads again only what changed); then ten times
 /// each: a write followed by the model view, a write followed by `agenda show` in the node,
-/// and a write followed by the real `confer agenda show ID` process (its human output, over
-/// the node's local API). Sorted.
+/// and a write followed by each of three real `confer agenda show` processes over the
+/// node's local API: `agenda show ID` (at this size a count of each kind of record),
+/// `--records suggestion` (the 500 suggestions listed) and `--json` (the whole agenda, every
+/// value attributed). Sorted.
 struct Views {
     cold: Duration,
     read: Vec<Duration>,
     show: Vec<Duration>,
     cli: Vec<Duration>,
+    cli_listed: Vec<Duration>,
+    cli_json: Vec<Duration>,
+    json_bytes: usize,
 }
 
 /// The real CLI (`confer_node::cli::main`) against `data`'s node.
@@ -180,15 +185,27 @@ fn cli(data: &std::path::Path) -> tokio::process::Command {
     cmd
 }
 
+/// Runs a CLI command to its end: its stdout, or a panic with its stderr.
+async fn run(cmd: &mut tokio::process::Command) -> String {
+    let out = cmd.output().await.expect("run the CLI");
+    assert!(
+        out.status.success(),
+        "the CLI failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 async fn views(w: &mut Writer<'_>, target: u64) -> Views {
     let node = w.node;
     let space = w.space;
+    let id = space.to_string();
     let t = Instant::now();
     node.handle.read(space).await.expect("read");
     let cold = t.elapsed();
-    let mut read = Vec::new();
-    let mut show = Vec::new();
-    let mut shown = Vec::new();
+    let (mut read, mut show) = (Vec::new(), Vec::new());
+    let (mut shown, mut listed, mut dumped) = (Vec::new(), Vec::new(), Vec::new());
+    let mut json_bytes = 0;
     for n in 0..10 {
         let text = |what: &str| vec![("text", format!("阅读前修改 {what} {n}"))];
         w.apply(write("suggestion", target, false, text("read")))
@@ -211,34 +228,50 @@ async fn views(w: &mut Writer<'_>, target: u64) -> Views {
         let t = Instant::now();
         node.handle.show_agenda(space).await.expect("show");
         show.push(t.elapsed());
+        // `confer agenda show ID`: at this size a count of each kind of record.
         w.apply(write("suggestion", target, false, text("cli")))
             .await;
         let t = Instant::now();
-        let out = cli(&node.dir)
-            .args(["agenda", "show", &space.to_string()])
-            .output()
-            .await
-            .expect("run the CLI");
+        let out = run(cli(&node.dir).args(["agenda", "show", &id])).await;
         shown.push(t.elapsed());
-        let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            out.status.success(),
-            "agenda show failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+            out.contains("工作记录：共"),
+            "agenda show counts the records: {out}"
         );
+        // `--records suggestion`: the suggestions listed, the write among them.
+        w.apply(write("suggestion", target, false, text("listed")))
+            .await;
+        let t = Instant::now();
+        let out =
+            run(cli(&node.dir).args(["agenda", "show", &id, "--records", "suggestion"])).await;
+        listed.push(t.elapsed());
         assert!(
-            stdout.contains(&format!("阅读前修改 cli {n}")),
+            out.contains(&format!("阅读前修改 listed {n}")),
             "the CLI shows the write"
         );
+        // `--json`: the whole agenda, every record with every value attributed.
+        w.apply(write("suggestion", target, false, text("json")))
+            .await;
+        let t = Instant::now();
+        let out = run(cli(&node.dir).args(["--json", "agenda", "show", &id])).await;
+        dumped.push(t.elapsed());
+        json_bytes = out.len();
+        assert!(
+            out.contains(&format!("阅读前修改 json {n}")),
+            "the JSON holds the write"
+        );
     }
-    read.sort();
-    show.sort();
-    shown.sort();
+    for times in [&mut read, &mut show, &mut shown, &mut listed, &mut dumped] {
+        times.sort();
+    }
     Views {
         cold,
         read,
         show,
         cli: shown,
+        cli_listed: listed,
+        cli_json: dumped,
+        json_bytes,
     }
 }
 
@@ -554,6 +587,8 @@ async fn main() {
         "read_after_write_max_ms": pct(&v.read, 1.0), "show_agenda_after_write_median_ms": pct(&v.show, 0.5),
         "show_agenda_after_write_max_ms": pct(&v.show, 1.0), "ratio_read_to_first": pct(&v.read, 0.5) / full,
         "cli_agenda_show_median_ms": pct(&v.cli, 0.5), "cli_agenda_show_max_ms": pct(&v.cli, 1.0),
+        "cli_records_suggestion_median_ms": pct(&v.cli_listed, 0.5), "cli_records_suggestion_max_ms": pct(&v.cli_listed, 1.0),
+        "cli_json_median_ms": pct(&v.cli_json, 0.5), "cli_json_max_ms": pct(&v.cli_json, 1.0), "cli_json_bytes": v.json_bytes,
         "cli_version_median_ms": floor.as_secs_f64() * 1e3,
         "ratio_cli_to_version": pct(&v.cli, 0.5) / (floor.as_secs_f64() * 1e3), "target_ms": 50.0})
     };
@@ -602,12 +637,25 @@ async fn main() {
             pct(&v.show, 0.5),
             pct(&v.show, 1.0)
         );
+        let floor_ms = floor.as_secs_f64() * 1e3;
+        for (what, times) in [
+            ("`confer agenda show ID`", &v.cli),
+            (
+                "`confer agenda show ID --records suggestion`",
+                &v.cli_listed,
+            ),
+            ("`confer --json agenda show ID`", &v.cli_json),
+        ] {
+            println!(
+                "| {what} right after a write, {n} entries | {:.2} | — | median of 10, max {:.2}; {:.1}x `confer --version` ({floor_ms:.2} ms) |",
+                pct(times, 0.5),
+                pct(times, 1.0),
+                pct(times, 0.5) / floor_ms
+            );
+        }
         println!(
-            "| `confer agenda show` process right after a write, {n} entries | {:.2} | — | median of 10, max {:.2}; {:.1}x `confer --version` ({:.2} ms) |",
-            pct(&v.cli, 0.5),
-            pct(&v.cli, 1.0),
-            pct(&v.cli, 0.5) / (floor.as_secs_f64() * 1e3),
-            floor.as_secs_f64() * 1e3
+            "| the `--json` output at {n} entries | {} bytes | — | |",
+            v.json_bytes
         );
     }
     println!(

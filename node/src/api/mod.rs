@@ -640,14 +640,26 @@ async fn new_agenda(
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
+/// `GET /v1/agendas/{id}`'s query.
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShowQuery {
+    /// Only these collections' records, comma-separated (`suggestion,outcome`); empty:
+    /// none; absent: every record. `record_counts` counts every collection all the same.
+    #[serde(default)]
+    #[param(pattern = "^[a-z_,]*$")]
+    pub records: Option<String>,
+}
+
 /// An agenda: its fields, members, records, outcomes, signatures checked again
 #[utoipa::path(
     get,
     path = "/v1/agendas/{id}",
     tag = "agendas",
-    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters")),
+    params(("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The agenda: its id, 64 hexadecimal characters"), ShowQuery),
     responses(
         (status = 200, description = "The agenda", body = AgendaView),
+        openapi::BadRequest,
         openapi::NotFound,
         openapi::Failures,
     )
@@ -655,8 +667,42 @@ async fn new_agenda(
 async fn show_agenda(
     State(node): State<NodeHandle>,
     UrlPath(id): UrlPath<String>,
+    q: Result<Query<ShowQuery>, QueryRejection>,
 ) -> Result<Json<AgendaView>, ApiError> {
-    Ok(Json(node.show_agenda(parse_space(&id)?).await?))
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|e| NodeError::BadInput(e.body_text()))?;
+    let id = parse_space(&id)?;
+    Ok(Json(match q.records {
+        None => node.show_agenda(id).await?,
+        Some(list) => node.show_agenda_listing(id, collections(&list)?).await?,
+    }))
+}
+
+/// The collections a `records=` list names, each checked against the agenda's layout.
+fn collections(list: &str) -> Result<Vec<String>, NodeError> {
+    let known = || {
+        confer_protocol::model::AGENDA_SCHEMA
+            .collections
+            .iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(
+            |c| match confer_protocol::model::AGENDA_SCHEMA.collection(c) {
+                Some(collection) => Ok(collection.name.to_owned()),
+                None => Err(NodeError::BadInput(format!(
+                    "records: {} is not a collection of an agenda (known: {})",
+                    confer_protocol::text::display_line(&c.chars().take(40).collect::<String>()),
+                    known()
+                ))),
+            },
+        )
+        .collect()
 }
 
 /// The equivocation evidence held for an agenda

@@ -415,6 +415,11 @@ pub enum AgendaCommand {
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
+        /// List only these kinds of record, comma-separated (round, suggestion, handling,
+        /// …); "" lists none. Without it every record is listed, or, above 200, a count
+        /// of each kind.
+        #[arg(long, value_name = "COLLECTIONS")]
+        records: Option<String>,
     },
     /// Set the body hosting a round (轮流承办).
     Host(workflow::HostArgs),
@@ -1188,19 +1193,44 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             )
             .await
         }
-        AgendaCommand::Show { id } => {
+        AgendaCommand::Show { id, records } => {
+            let listed = records
+                .as_deref()
+                .map(|list| render_workflow::record_collections(lang, list))
+                .transpose()?;
             let id = agenda_id(&client, &id, lang, data).await?;
-            let view: AgendaView = client
-                .get(&format!("/v1/agendas/{id}"))
-                .await
-                .map_err(explain)?;
+            // Checked above: the list holds only collection names.
+            let path = |list: Option<&[&str]>| match list {
+                None => format!("/v1/agendas/{id}"),
+                Some(list) => format!("/v1/agendas/{id}?records={}", list.join(",")),
+            };
             if json {
-                print_json(&view)
-            } else {
-                print!("{}", render::agenda(&view, lang));
-                print!("{}", render_workflow::records(&view, lang));
-                Ok(())
+                let view: AgendaView = client
+                    .get(&path(listed.as_deref()))
+                    .await
+                    .map_err(explain)?;
+                return print_json(&view);
             }
+            let view: AgendaView = match &listed {
+                Some(list) => client.get(&path(Some(list))).await.map_err(explain)?,
+                None => {
+                    // The counts first: an agenda of thousands of records is not listed.
+                    let counted: AgendaView =
+                        client.get(&path(Some(&[]))).await.map_err(explain)?;
+                    let total: usize = counted.record_counts.values().sum();
+                    if total <= render_workflow::LIST_ALL_UP_TO {
+                        client.get(&path(None)).await.map_err(explain)?
+                    } else {
+                        counted
+                    }
+                }
+            };
+            print!("{}", render::agenda(&view, lang));
+            print!("{}", render_workflow::records(&view, lang));
+            if listed.is_none() && view.records_listed.is_some() {
+                print!("{}", render_workflow::record_counts(&view, lang));
+            }
+            Ok(())
         }
         AgendaCommand::Host(args) => {
             let ctx = records::Ctx::new(client, data, json, lang);

@@ -460,6 +460,8 @@ mod tests {
             equivocations: Vec::new(),
             membership: Default::default(),
             records: by_collection,
+            record_counts: Default::default(),
+            records_listed: None,
             outcomes: Vec::new(),
             delivery: Vec::new(),
         }

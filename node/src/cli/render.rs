@@ -1061,6 +1061,8 @@ mod tests {
                 }],
             },
             records: BTreeMap::new(),
+            record_counts: Default::default(),
+            records_listed: None,
             outcomes: Vec::new(),
             delivery: Vec::new(),
         };
@@ -1127,6 +1129,8 @@ mod tests {
             equivocations: s.equivocations.clone(),
             membership: MembershipView::default(),
             records: BTreeMap::new(),
+            record_counts: Default::default(),
+            records_listed: None,
             outcomes: Vec::new(),
             delivery: Vec::new(),
         };

@@ -502,6 +502,64 @@ fn value(view: &AgendaView, name: &str, v: &str, indent: &str, lang: Lang) -> St
 
 /// The records section of `agenda show`: each record, by collection in the schema's order,
 /// with who made it and, for a field someone else wrote, who wrote that.
+/// Most records `agenda show` lists without being asked for a collection: above it, a
+/// count per collection (a joint agenda at the workflow's size holds thousands).
+pub const LIST_ALL_UP_TO: usize = 200;
+
+/// How many records each collection holds, for an agenda too large to list whole, and how
+/// to list one collection.
+pub fn record_counts(view: &AgendaView, lang: Lang) -> String {
+    let mut out = String::new();
+    let total: usize = view.record_counts.values().sum();
+    put!(
+        out,
+        "  {}",
+        match lang {
+            Lang::En => format!(
+                "records: {total} in all, too many to list here (more than {LIST_ALL_UP_TO}); list some with --records COLLECTION[,COLLECTION…]:"
+            ),
+            Lang::Zh => format!(
+                "工作记录：共 {total} 条，超过 {LIST_ALL_UP_TO} 条，此处不逐条列出；用 --records 类别[,类别…] 列出："
+            ),
+        }
+    );
+    for c in AGENDA_SCHEMA.collections {
+        let n = view.record_counts.get(c.name).copied().unwrap_or(0);
+        if n > 0 {
+            put!(
+                out,
+                "    {:<24} {n:>6}",
+                format!("{} ({})", collection(lang, c.name), c.name)
+            );
+        }
+    }
+    out
+}
+
+/// The collections a `--records` list names, checked against the agenda's layout.
+pub fn record_collections(lang: Lang, list: &str) -> Result<Vec<&'static str>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            AGENDA_SCHEMA.collection(c).map(|c| c.name).ok_or_else(|| {
+                let known: Vec<&str> = AGENDA_SCHEMA.collections.iter().map(|c| c.name).collect();
+                let c = display_line(&c.chars().take(40).collect::<String>()).into_owned();
+                match lang {
+                    Lang::En => format!(
+                        "--records: {c} is not a kind of record of an agenda (known: {})",
+                        known.join(", ")
+                    ),
+                    Lang::Zh => format!(
+                        "--records：{c} 不是议题的记录类别（可用：{}）",
+                        known.join("、")
+                    ),
+                }
+            })
+        })
+        .collect()
+}
+
 pub fn records(view: &AgendaView, lang: Lang) -> String {
     let mut out = String::new();
     if view.records.values().all(Vec::is_empty) {

@@ -1247,7 +1247,7 @@ impl EventLoop {
                 };
                 let _ = reply.send(result);
             }
-            Command::ShowAgenda(id, reply) => {
+            Command::ShowAgenda(id, listed, reply) => {
                 let agenda = self
                     .replica
                     .space(&id)
@@ -1262,7 +1262,7 @@ impl EventLoop {
                 };
                 // Every signature not checked again since start is, on a blocking thread: a
                 // large agenda takes a while and the loop keeps syncing meanwhile.
-                let mut view = self.agenda_view(space, model);
+                let mut view = self.agenda_view(space, model, listed.as_deref());
                 let total = space.log().len();
                 let unchecked = self.reverified.unchecked(id, space.log());
                 let reverified = self.reverified.clone();
@@ -1543,7 +1543,6 @@ impl EventLoop {
         Attributions::new(s, self.replica.certs()).records(records)
     }
 
-    /// The one read path: a space's document as the model shows it.
     /// Reads one space loaded at start that no view has read yet (see `unread`).
     fn read_one_unread(&mut self) {
         while let Some(id) = self.unread.pop() {
@@ -1554,20 +1553,29 @@ impl EventLoop {
         }
     }
 
-    /// The model view of a space, its records kept per space between reads (only those
-    /// written since are read again).
+    /// The one read path: a space's document as the model shows it, its records kept per
+    /// space between reads (only those written since are read again).
     fn read(&mut self, id: &SpaceId) -> Option<ModelView> {
         let space = self.replica.space(id)?;
         let book = self.record_books.entry(*id).or_default();
         Some(read_view_kept(space, self.replica.certs(), book))
     }
 
-    fn agenda_view(&self, s: &Space, model: ModelView) -> AgendaView {
+    /// An agenda as `agenda show` shows it; with `listed`, only those collections' records
+    /// (every collection counted all the same).
+    fn agenda_view(&self, s: &Space, model: ModelView, listed: Option<&[String]>) -> AgendaView {
         // Taken apart so that every text moves into the view rather than being copied.
-        let (fields, records, outcomes) = match model {
+        let (fields, mut records, outcomes) = match model {
             ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
             ModelView::Ledger(ledger) => (Vec::new(), ledger.records, Vec::new()),
         };
+        let record_counts = records
+            .iter()
+            .map(|(c, r)| ((*c).to_owned(), r.len()))
+            .collect();
+        if let Some(listed) = listed {
+            records.retain(|c, _| listed.iter().any(|l| l == c));
+        }
         let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
             id: s.id().to_string(),
@@ -1590,6 +1598,8 @@ impl EventLoop {
                 .collect(),
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
             records: attributions.records(records),
+            record_counts,
+            records_listed: listed.map(<[String]>::to_vec),
             delivery: self.delivery_views(s),
             outcomes,
         }
