@@ -86,7 +86,11 @@ pub(crate) enum Command {
     Untrust(BodyId, Reply<()>),
     RemovePeer(libp2p::PeerId, Reply<()>),
     /// An agenda; with a list, only those collections' records.
-    ShowAgenda(SpaceId, Option<Vec<String>>, Reply<AgendaView>),
+    ShowAgenda(
+        SpaceId,
+        Option<crate::views::RecordFilter>,
+        Reply<AgendaView>,
+    ),
     /// An agenda's membership part alone (bodies removed, changes waiting for consents).
     MembershipOf(SpaceId, Reply<MembershipView>),
     /// The certificates this node knows (for documents exported with their chains).
@@ -452,15 +456,14 @@ impl NodeHandle {
         self.ask(|r| Command::ShowAgenda(id, None, r)).await
     }
 
-    /// [`NodeHandle::show_agenda`] listing only the records of `collections` (each
+    /// [`NodeHandle::show_agenda`] listing only the records `filter` keeps (every
     /// collection still counted in `record_counts`).
     pub async fn show_agenda_listing(
         &self,
         id: SpaceId,
-        collections: Vec<String>,
+        filter: crate::views::RecordFilter,
     ) -> Result<AgendaView, NodeError> {
-        self.ask(|r| Command::ShowAgenda(id, Some(collections), r))
-            .await
+        self.ask(|r| Command::ShowAgenda(id, Some(filter), r)).await
     }
 
     /// An agenda's member bodies removed and the changes waiting for consents (who

@@ -525,7 +525,56 @@ pub struct AgendaView {
 impl AgendaView {
     /// The records of one collection.
     pub fn records(&self, collection: &str) -> &[RecordView] {
+        // A view asked for some collections only (the CLI's) was asked for this one.
+        debug_assert!(
+            self.records_listed
+                .as_ref()
+                .is_none_or(|listed| listed.iter().any(|c| c == collection)),
+            "the records of {collection} were not asked for"
+        );
         self.records.get(collection).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Which records an agenda view lists (`GET /v1/agendas/{id}?records=…`): the CLI asks for
+/// what a command needs rather than the whole agenda, which at the workflow's size is
+/// thousands of records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Only these collections.
+    pub collections: Vec<String>,
+    /// Only records whose id starts with this (lowercase hex).
+    pub id_prefix: Option<String>,
+    /// Only the record with this id and the records that name it in a field (a
+    /// suggestion's handling units, submissions, …).
+    pub naming: Option<String>,
+}
+
+impl RecordFilter {
+    /// Whether the view lists `record` of `collection`.
+    pub fn keeps(&self, collection: &str, record: &confer_protocol::model::RecordView) -> bool {
+        if !self.collections.iter().any(|c| c == collection) {
+            return false;
+        }
+        let id = record.id.to_string();
+        if self
+            .id_prefix
+            .as_deref()
+            .is_some_and(|prefix| !id.starts_with(prefix))
+        {
+            return false;
+        }
+        match self.naming.as_deref() {
+            None => true,
+            Some(named) => {
+                id == named
+                    || record.fields.iter().any(|f| {
+                        f.current
+                            .as_ref()
+                            .is_some_and(|v| v.value.split(',').any(|part| part.trim() == named))
+                    })
+            }
+        }
     }
 }
 

@@ -162,7 +162,8 @@ async fn live(
 /// and a write followed by each of three real `confer agenda show` processes over the
 /// node's local API: `agenda show ID` (at this size a count of each kind of record),
 /// `--records suggestion` (the 500 suggestions listed) and `--json` (the whole agenda, every
-/// value attributed). Sorted.
+/// value attributed); and two writing commands, `suggestion add` and `handling receive`.
+/// Sorted.
 struct Views {
     cold: Duration,
     read: Vec<Duration>,
@@ -171,6 +172,8 @@ struct Views {
     cli_listed: Vec<Duration>,
     cli_json: Vec<Duration>,
     json_bytes: usize,
+    cli_add: Vec<Duration>,
+    cli_receive: Vec<Duration>,
 }
 
 /// The real CLI (`confer_node::cli::main`) against `data`'s node.
@@ -205,6 +208,7 @@ async fn views(w: &mut Writer<'_>, target: u64) -> Views {
     let cold = t.elapsed();
     let (mut read, mut show) = (Vec::new(), Vec::new());
     let (mut shown, mut listed, mut dumped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut added, mut received) = (Vec::new(), Vec::new());
     let mut json_bytes = 0;
     for n in 0..10 {
         let text = |what: &str| vec![("text", format!("阅读前修改 {what} {n}"))];
@@ -260,8 +264,38 @@ async fn views(w: &mut Writer<'_>, target: u64) -> Views {
             out.contains(&format!("阅读前修改 json {n}")),
             "the JSON holds the write"
         );
+        // Two writing commands as staff type them: a new suggestion in the agenda, and a
+        // handling unit's receipt (found through its suggestion and unit).
+        let t = Instant::now();
+        let text = format!("会上新提的建议 {n}");
+        let out = run(cli(&node.dir).args(["suggestion", "add", &id, "--text", &text])).await;
+        added.push(t.elapsed());
+        assert!(!out.trim().is_empty());
+        let t = Instant::now();
+        let day = format!("2026-03-{:02}", 11 + n);
+        let suggestion = rid(107).to_string();
+        let out = run(cli(&node.dir).args([
+            "handling",
+            "receive",
+            &suggestion,
+            "--unit",
+            "单位 7",
+            "--date",
+            &day,
+        ]))
+        .await;
+        received.push(t.elapsed());
+        assert!(!out.trim().is_empty());
     }
-    for times in [&mut read, &mut show, &mut shown, &mut listed, &mut dumped] {
+    for times in [
+        &mut read,
+        &mut show,
+        &mut shown,
+        &mut listed,
+        &mut dumped,
+        &mut added,
+        &mut received,
+    ] {
         times.sort();
     }
     Views {
@@ -272,6 +306,8 @@ async fn views(w: &mut Writer<'_>, target: u64) -> Views {
         cli_listed: listed,
         cli_json: dumped,
         json_bytes,
+        cli_add: added,
+        cli_receive: received,
     }
 }
 
@@ -589,6 +625,8 @@ async fn main() {
         "cli_agenda_show_median_ms": pct(&v.cli, 0.5), "cli_agenda_show_max_ms": pct(&v.cli, 1.0),
         "cli_records_suggestion_median_ms": pct(&v.cli_listed, 0.5), "cli_records_suggestion_max_ms": pct(&v.cli_listed, 1.0),
         "cli_json_median_ms": pct(&v.cli_json, 0.5), "cli_json_max_ms": pct(&v.cli_json, 1.0), "cli_json_bytes": v.json_bytes,
+        "cli_suggestion_add_median_ms": pct(&v.cli_add, 0.5), "cli_suggestion_add_max_ms": pct(&v.cli_add, 1.0),
+        "cli_handling_receive_median_ms": pct(&v.cli_receive, 0.5), "cli_handling_receive_max_ms": pct(&v.cli_receive, 1.0),
         "cli_version_median_ms": floor.as_secs_f64() * 1e3,
         "ratio_cli_to_version": pct(&v.cli, 0.5) / (floor.as_secs_f64() * 1e3), "target_ms": 50.0})
     };
@@ -645,6 +683,11 @@ async fn main() {
                 &v.cli_listed,
             ),
             ("`confer --json agenda show ID`", &v.cli_json),
+            ("`confer suggestion add ID --text T`", &v.cli_add),
+            (
+                "`confer handling receive SUGGESTION --unit U --date D`",
+                &v.cli_receive,
+            ),
         ] {
             println!(
                 "| {what} right after a write, {n} entries | {:.2} | — | median of 10, max {:.2}; {:.1}x `confer --version` ({floor_ms:.2} ms) |",

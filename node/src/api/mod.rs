@@ -73,7 +73,8 @@ use tokio::task::JoinHandle;
 use crate::handle::{NodeError, NodeHandle};
 use crate::identity::write_private;
 use crate::views::{
-    AgendaSummary, AgendaView, Created, EquivocationView, MemberView, Reach, StatusView,
+    AgendaSummary, AgendaView, Created, EquivocationView, MemberView, Reach, RecordFilter,
+    StatusView,
 };
 
 /// What `DIR/api.json` holds.
@@ -649,6 +650,62 @@ pub struct ShowQuery {
     #[serde(default)]
     #[param(pattern = "^[a-z_,]*$")]
     pub records: Option<String>,
+    /// With `records`: only the records whose id starts with this (1–16 lowercase hex
+    /// characters).
+    #[serde(default)]
+    #[param(pattern = "^[0-9a-f]{1,16}$")]
+    pub id_prefix: Option<String>,
+    /// With `records`: only the record with this id (16 lowercase hex characters) and the
+    /// records that name it in a field (a suggestion's handling units, submissions, …).
+    #[serde(default)]
+    #[param(pattern = "^[0-9a-f]{16}$")]
+    pub naming: Option<String>,
+}
+
+impl ShowQuery {
+    /// The filter the query asks for (`None`: every record), each part checked.
+    fn filter(self) -> Result<Option<RecordFilter>, NodeError> {
+        let hex = |what: &str, v: &str, max: usize, exact: bool| {
+            let ok = !v.is_empty()
+                && v.len() <= max
+                && (!exact || v.len() == max)
+                && v.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if ok {
+                Ok(v.to_owned())
+            } else {
+                Err(NodeError::BadInput(format!(
+                    "{what}: expected {} lowercase hexadecimal characters, got {:?}",
+                    if exact {
+                        "16".to_owned()
+                    } else {
+                        format!("1 to {max}")
+                    },
+                    confer_protocol::text::display_line(&v.chars().take(40).collect::<String>())
+                )))
+            }
+        };
+        let id_prefix = self
+            .id_prefix
+            .map(|v| hex("id_prefix", &v, 16, false))
+            .transpose()?;
+        let naming = self
+            .naming
+            .map(|v| hex("naming", &v, 16, true))
+            .transpose()?;
+        match self.records {
+            None if id_prefix.is_some() || naming.is_some() => Err(NodeError::BadInput(
+                "id_prefix and naming filter the collections `records` names: give records too"
+                    .into(),
+            )),
+            None => Ok(None),
+            Some(list) => Ok(Some(RecordFilter {
+                collections: collections(&list)?,
+                id_prefix,
+                naming,
+            })),
+        }
+    }
 }
 
 /// An agenda: its fields, members, records, outcomes, signatures checked again
@@ -673,9 +730,9 @@ async fn show_agenda(
         .map(|Query(q)| q)
         .map_err(|e| NodeError::BadInput(e.body_text()))?;
     let id = parse_space(&id)?;
-    Ok(Json(match q.records {
+    Ok(Json(match q.filter()? {
         None => node.show_agenda(id).await?,
-        Some(list) => node.show_agenda_listing(id, collections(&list)?).await?,
+        Some(filter) => node.show_agenda_listing(id, filter).await?,
     }))
 }
 

@@ -58,7 +58,10 @@ pub async fn upload(ctx: &Ctx<'_>, view: &AgendaView, file: &Path) -> Result<Str
     }
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     let id = hex::encode(&digest[..8]);
-    if view.records("attachment").iter().any(|r| r.id == id) {
+    let held = ctx
+        .listing(&view.id, &["attachment"], Some(("id_prefix", &id)))
+        .await?;
+    if held.records("attachment").iter().any(|r| r.id == id) {
         return Ok(id);
     }
     let name = file
@@ -94,7 +97,13 @@ pub async fn upload(ctx: &Ctx<'_>, view: &AgendaView, file: &Path) -> Result<Str
 /// against its SHA-256 before they are written.
 pub async fn get(ctx: &Ctx<'_>, id: &str, agenda: &str, out: &Path) -> Result<(), String> {
     let lang = ctx.lang;
-    let view = ctx.agenda(agenda).await?;
+    let view = ctx.agenda(agenda, &[]).await?;
+    // Only the attachments the prefix could name: each holds its bytes.
+    let prefix = id.trim().to_ascii_lowercase();
+    let narrow = (prefix.len() <= confer_protocol::model::schema::ID_HEX_LEN
+        && prefix.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then_some(("id_prefix", prefix.as_str()));
+    let view = ctx.listing(&view.id, &["attachment"], narrow).await?;
     let record = records::pick(lang, &view, "attachment", id)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(record.get("data"))

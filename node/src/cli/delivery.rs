@@ -56,6 +56,8 @@ fn of(status: &StatusView, space: &str) -> Vec<DeliveryView> {
 /// then returns how far each holds it.
 pub async fn settle(client: &Client, space: &str) -> Result<Vec<DeliveryView>, ClientError> {
     let started = Instant::now();
+    // A connected partner confirms within milliseconds: ask again soon, then less often.
+    let mut pause = Duration::from_millis(2);
     loop {
         let status: StatusView = client.get("/v1/status").await?;
         let delivery = of(&status, space);
@@ -65,7 +67,8 @@ pub async fn settle(client: &Client, space: &str) -> Result<Vec<DeliveryView>, C
         if !open || started.elapsed() > CONFIRM_WAIT {
             return Ok(delivery);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
     }
 }
 

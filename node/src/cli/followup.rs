@@ -441,10 +441,22 @@ pub async fn year_report(
 /// entries (one record's writes with `--record`).
 pub async fn history(ctx: &Ctx<'_>, agenda: &str, record: Option<&str>) -> Result<(), String> {
     let lang = ctx.lang;
-    let view = ctx.agenda(agenda).await?;
+    let view = ctx.agenda(agenda, &[]).await?;
     let record = match record {
         Some(input) => {
-            let all = view.records.values().flatten().map(|r| r.id.as_str());
+            // Every kind of record whose id the prefix could be.
+            let prefix = input.trim().to_ascii_lowercase();
+            let narrow = (!prefix.is_empty()
+                && prefix.len() <= confer_protocol::model::schema::ID_HEX_LEN
+                && prefix.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(("id_prefix", prefix.as_str()));
+            let kinds: Vec<&str> = confer_protocol::model::AGENDA_SCHEMA
+                .collections
+                .iter()
+                .map(|c| c.name)
+                .collect();
+            let candidates = ctx.listing(&view.id, &kinds, narrow).await?;
+            let all = candidates.records.values().flatten().map(|r| r.id.as_str());
             let id = super::ids::resolve_prefix(input.trim(), all).map_err(|e| {
                 super::render_workflow::prefix_error(
                     lang,

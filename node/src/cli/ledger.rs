@@ -517,7 +517,7 @@ pub async fn expert(ctx: &Ctx<'_>, command: ExpertCommand) -> Result<(), String>
         ExpertCommand::Share { id, agenda, writer } => {
             let pool = ledger(ctx).await?;
             let expert = pick(lang, &pool, "expert", &id)?;
-            let view = ctx.agenda(&agenda).await?;
+            let view = ctx.agenda(&agenda, &[]).await?;
             let fields = Fields::new()
                 .set("name", expert.get("name"))
                 .opt(

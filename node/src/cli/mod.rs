@@ -415,9 +415,9 @@ pub enum AgendaCommand {
     Show {
         /// Agenda id, or a unique prefix of 8+ hex characters of it.
         id: String,
-        /// List only these kinds of record, comma-separated (round, suggestion, handling,
-        /// …); "" lists none. Without it every record is listed, or, above 200, a count
-        /// of each kind.
+        /// List only these kinds of record, comma-separated ("suggestion,handling"); ""
+        /// lists none. Without it every record is listed, or, above 200, a count of each
+        /// kind.
         #[arg(long, value_name = "COLLECTIONS")]
         records: Option<String>,
     },
@@ -1169,7 +1169,7 @@ async fn agenda(data: &Path, command: AgendaCommand, json: bool, lang: Lang) -> 
             let id = agenda_id(&client, &id, lang, data).await?;
             // A member body by name, full id or unique prefix of 8+ hex characters.
             let view: AgendaView = client
-                .get(&format!("/v1/agendas/{id}"))
+                .get(&format!("/v1/agendas/{id}?records="))
                 .await
                 .map_err(explain)?;
             let body = records::member_body(lang, &view, &body)?;

@@ -147,13 +147,35 @@ impl<'a> Ctx<'a> {
         e.explain(self.lang, self.data)
     }
 
-    /// The agenda `input` names (a full id or a unique prefix), as the node shows it now.
-    pub async fn agenda(&self, input: &str) -> Result<AgendaView, String> {
+    /// The agenda `input` names (a full id or a unique prefix), as the node shows it now,
+    /// listing only the records of `only`: a command asks for what it reads, since at the
+    /// workflow's size an agenda holds thousands of records.
+    pub async fn agenda(&self, input: &str, only: &[&str]) -> Result<AgendaView, String> {
         let id = super::agenda_id(&self.client, input, self.lang, self.data).await?;
-        self.client
-            .get(&format!("/v1/agendas/{id}"))
+        self.listing(&id, only, None).await
+    }
+
+    /// Agenda `id` listing the records of `only`, narrowed by a filter of the API's
+    /// (`("id_prefix", PREFIX)` or `("naming", ID)`); ids and names are checked hex and
+    /// collection names, so nothing in the query needs escaping.
+    pub async fn listing(
+        &self,
+        id: &str,
+        only: &[&str],
+        narrow: Option<(&str, &str)>,
+    ) -> Result<AgendaView, String> {
+        let mut path = format!("/v1/agendas/{id}?records={}", only.join(","));
+        if let Some((filter, value)) = narrow {
+            path.push_str(&format!("&{filter}={value}"));
+        }
+        self.client.get(&path).await.map_err(|e| self.api(e))
+    }
+
+    /// The records of `only` in `found`'s agenda that name `found`'s record (a
+    /// suggestion's handling units, its submissions, …).
+    pub async fn naming(&self, found: &Found, only: &[&str]) -> Result<AgendaView, String> {
+        self.listing(&found.view.id, only, Some(("naming", &found.record.id)))
             .await
-            .map_err(|e| self.api(e))
     }
 
     /// This node's body id.
@@ -177,14 +199,14 @@ impl<'a> Ctx<'a> {
             .get("/v1/agendas")
             .await
             .map_err(|e| self.api(e))?;
+        // Each agenda lists only the records the prefix could name (an id is 16 hex
+        // characters: a longer input names none, and the lookup below says so).
+        let prefix = input.trim().to_ascii_lowercase();
+        let narrow = (prefix.len() <= confer_protocol::model::schema::ID_HEX_LEN)
+            .then_some(("id_prefix", prefix.as_str()));
         let mut views: Vec<AgendaView> = Vec::new();
         for agenda in list.iter().filter(|a| !a.invited) {
-            views.push(
-                self.client
-                    .get(&format!("/v1/agendas/{}", agenda.id))
-                    .await
-                    .map_err(|e| self.api(e))?,
-            );
+            views.push(self.listing(&agenda.id, &[collection], narrow).await?);
         }
         let all = views
             .iter()

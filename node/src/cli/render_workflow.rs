@@ -567,7 +567,8 @@ pub fn records(view: &AgendaView, lang: Lang) -> String {
     }
     put!(out, "  {}", lang.pick("records:", "工作记录："));
     for c in AGENDA_SCHEMA.collections {
-        for r in view.records(c.name) {
+        // What the view lists (all, or the kinds `--records` asked for).
+        for r in view.records.get(c.name).map_or(&[][..], Vec::as_slice) {
             let area = match (&r.area, lang) {
                 (Some(b), Lang::En) => format!(" [{}]", render::body_short(b)),
                 (Some(b), Lang::Zh) => format!("［{}］", render::body_short(b)),

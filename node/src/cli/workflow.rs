@@ -82,6 +82,13 @@ fn pick_opt(
         .transpose()
 }
 
+/// The collections a command reads: `always`, and each of `when` whose condition holds.
+fn with(always: &[&'static str], when: &[(&'static str, bool)]) -> Vec<&'static str> {
+    let mut out = always.to_vec();
+    out.extend(when.iter().filter(|(_, wanted)| *wanted).map(|(c, _)| *c));
+    out
+}
+
 pub async fn round(ctx: &Ctx<'_>, command: RoundCommand) -> Result<(), String> {
     let lang = ctx.lang;
     match command {
@@ -91,7 +98,8 @@ pub async fn round(ctx: &Ctx<'_>, command: RoundCommand) -> Result<(), String> {
             host,
             writer,
         } => {
-            let view = ctx.agenda(&agenda).await?;
+            let only = with(&["round"], &[("outcome", from.is_some())]);
+            let view = ctx.agenda(&agenda, &only).await?;
             let number = view.records("round").len() + 1;
             let from = pick_opt(lang, &view, "outcome", from)?;
             let host = host
@@ -114,7 +122,7 @@ pub async fn round(ctx: &Ctx<'_>, command: RoundCommand) -> Result<(), String> {
             notice,
             writer,
         } => {
-            let view = ctx.agenda(&agenda).await?;
+            let view = ctx.agenda(&agenda, &["round"]).await?;
             let round = records::round(lang, &view, Some(&round))?;
             let fields = Fields::new()
                 .opt("research", research)
@@ -134,7 +142,7 @@ pub async fn round(ctx: &Ctx<'_>, command: RoundCommand) -> Result<(), String> {
 
 /// `agenda host`: the round's host.
 pub async fn host(ctx: &Ctx<'_>, args: HostArgs) -> Result<(), String> {
-    let view = ctx.agenda(&args.agenda).await?;
+    let view = ctx.agenda(&args.agenda, &["round"]).await?;
     let round = records::round(ctx.lang, &view, args.round.as_deref())?;
     let body = records::member_body(ctx.lang, &view, &args.body)?;
     ctx.save(
@@ -147,7 +155,7 @@ pub async fn host(ctx: &Ctx<'_>, args: HostArgs) -> Result<(), String> {
 /// `agenda preselect` (this body's chair meeting, a preselection in its area) and
 /// `agenda confirm` (the joint secretaries-general meeting, on the round itself).
 pub async fn decide(ctx: &Ctx<'_>, args: DecisionArgs, confirm: bool) -> Result<(), String> {
-    let view = ctx.agenda(&args.agenda).await?;
+    let view = ctx.agenda(&args.agenda, &["round"]).await?;
     let round = records::round(ctx.lang, &view, args.round.as_deref())?;
     let day = date(ctx.lang, "--date", &args.date)?;
     let write = if confirm {
@@ -178,7 +186,7 @@ pub async fn meeting(ctx: &Ctx<'_>, command: MeetingCommand) -> Result<(), Strin
             writer,
         } => {
             let day = date(lang, "--date", &day)?;
-            let view = ctx.agenda(&agenda).await?;
+            let view = ctx.agenda(&agenda, &["round"]).await?;
             let round = records::round(lang, &view, round.as_deref())?;
             let fields = Fields::new()
                 .set("round", round.id.clone())
@@ -223,7 +231,14 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
                 Some(day) => dates::parse(lang, "--date", &day)?,
                 None => dates::today(),
             };
-            let view = ctx.agenda(&agenda).await?;
+            let only = with(
+                &["round"],
+                &[
+                    ("meeting", meeting.is_some()),
+                    ("suggestion", from.is_some()),
+                ],
+            );
+            let view = ctx.agenda(&agenda, &only).await?;
             let round = records::round(lang, &view, round.as_deref())?;
             let meeting = pick_opt(lang, &view, "meeting", meeting)?;
             let bodies = if bodies.is_empty() {
@@ -249,7 +264,7 @@ pub async fn suggestion(ctx: &Ctx<'_>, command: SuggestionCommand) -> Result<(),
                 .await
         }
         SuggestionCommand::List { agenda } => {
-            let view = ctx.agenda(&agenda).await?;
+            let view = ctx.agenda(&agenda, &["suggestion"]).await?;
             if ctx.json {
                 print_json(&view.records("suggestion"))
             } else {
@@ -288,7 +303,8 @@ pub async fn outcome(ctx: &Ctx<'_>, command: OutcomeCommand) -> Result<(), Strin
             writer,
         } => {
             let text = records::read_text(lang, &text_file)?;
-            let view = ctx.agenda(&agenda).await?;
+            let only = with(&["round"], &[("suggestion", !suggestions.is_empty())]);
+            let view = ctx.agenda(&agenda, &only).await?;
             let round = records::round(lang, &view, round.as_deref())?;
             let suggestions = suggestions
                 .iter()
@@ -319,9 +335,17 @@ pub async fn outcome(ctx: &Ctx<'_>, command: OutcomeCommand) -> Result<(), Strin
                 Some(day) => dates::parse(lang, "--date", &day)?,
                 None => dates::today(),
             };
+            let experts = match &expert {
+                Some(_) => Some(ctx.listing(&view.id, &["expert"], None).await?),
+                None => None,
+            };
+            let expert = match (&experts, expert) {
+                (Some(experts), Some(e)) => pick_opt(lang, experts, "expert", Some(e))?,
+                _ => None,
+            };
             let fields = Fields::new()
                 .set("outcome", record.id.clone())
-                .opt("expert", pick_opt(lang, &view, "expert", expert)?)
+                .opt("expert", expert)
                 .set("text", text)
                 .set("rating", stored(rating))
                 .set("date", dates::format(day));
@@ -350,7 +374,8 @@ pub async fn outcome(ctx: &Ctx<'_>, command: OutcomeCommand) -> Result<(), Strin
 async fn assigned(ctx: &Ctx<'_>, input: &str, unit: &str) -> Result<(Found, RecordView), String> {
     let found = ctx.find("suggestion", input).await?;
     let body = ctx.own_body().await?;
-    let handling = records::active_handling(&found.view, &body, &found.record.id, unit)
+    let units = ctx.naming(&found, &["handling"]).await?;
+    let handling = records::active_handling(&units, &body, &found.record.id, unit)
         .cloned()
         .ok_or_else(|| say::not_assigned(ctx.lang, &found.record.id, unit))?;
     Ok((found, handling))
@@ -420,12 +445,14 @@ pub async fn handling(ctx: &Ctx<'_>, command: HandlingCommand) -> Result<(), Str
                     &dates::format(on),
                 ));
             }
-            let Found { view, record } = ctx.find("suggestion", &suggestion).await?;
+            let found = ctx.find("suggestion", &suggestion).await?;
             let body = ctx.own_body().await?;
-            if let Some(h) = records::active_handling(&view, &body, &record.id, &unit) {
+            let named = ctx.naming(&found, &["handling", "submission"]).await?;
+            let Found { view, record } = found;
+            if let Some(h) = records::active_handling(&named, &body, &record.id, &unit) {
                 return Err(say::already_assigned(lang, &record.id, &unit, &h.id));
             }
-            if let Some(submitted) = records::submitted_on(&view, &body, &record.id) {
+            if let Some(submitted) = records::submitted_on(&named, &body, &record.id) {
                 if dates::format(due) < submitted {
                     return Err(say::date_before(
                         lang,
@@ -570,7 +597,14 @@ pub async fn finding(ctx: &Ctx<'_>, command: FindingCommand) -> Result<(), Strin
             writer,
         } => {
             let day = date_opt(lang, "--date", day)?;
-            let view = ctx.agenda(&agenda).await?;
+            let only = with(
+                &[],
+                &[
+                    ("suggestion", suggestion.is_some()),
+                    ("outcome", outcome.is_some()),
+                ],
+            );
+            let view = ctx.agenda(&agenda, &only).await?;
             let mut attachments = Vec::new();
             for file in &attach {
                 attachments.push(super::attachments::upload(ctx, &view, file).await?);

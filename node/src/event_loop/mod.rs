@@ -338,6 +338,10 @@ impl EventLoop {
             self.send(peer, message);
         }
         self.drop_revoked_nodes(&fx.events);
+        // A refusal ends when the body's node tells how far it holds the space, which
+        // arrives as effects: forgotten now, not at the next tick, which may come after
+        // that node has gone again (and then it would show as refused, not offline).
+        self.forget_settled_refusals();
         self.trust_added_peers(&fx.events)
     }
 
@@ -1262,7 +1266,7 @@ impl EventLoop {
                 };
                 // Every signature not checked again since start is, on a blocking thread: a
                 // large agenda takes a while and the loop keeps syncing meanwhile.
-                let mut view = self.agenda_view(space, model, listed.as_deref());
+                let mut view = self.agenda_view(space, model, listed.as_ref());
                 let total = space.log().len();
                 let unchecked = self.reverified.unchecked(id, space.log());
                 let reverified = self.reverified.clone();
@@ -1561,9 +1565,14 @@ impl EventLoop {
         Some(read_view_kept(space, self.replica.certs(), book))
     }
 
-    /// An agenda as `agenda show` shows it; with `listed`, only those collections' records
-    /// (every collection counted all the same).
-    fn agenda_view(&self, s: &Space, model: ModelView, listed: Option<&[String]>) -> AgendaView {
+    /// An agenda as `agenda show` shows it; with `listed`, only the records it keeps (every
+    /// collection counted all the same).
+    fn agenda_view(
+        &self,
+        s: &Space,
+        model: ModelView,
+        listed: Option<&crate::views::RecordFilter>,
+    ) -> AgendaView {
         // Taken apart so that every text moves into the view rather than being copied.
         let (fields, mut records, outcomes) = match model {
             ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
@@ -1574,7 +1583,10 @@ impl EventLoop {
             .map(|(c, r)| ((*c).to_owned(), r.len()))
             .collect();
         if let Some(listed) = listed {
-            records.retain(|c, _| listed.iter().any(|l| l == c));
+            records.retain(|c, list| {
+                list.retain(|r| listed.keeps(c, r));
+                listed.collections.iter().any(|l| l == c)
+            });
         }
         let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
@@ -1599,7 +1611,7 @@ impl EventLoop {
             equivocations: self.evidence.views(Some(&s.id()), &self.replica),
             records: attributions.records(records),
             record_counts,
-            records_listed: listed.map(<[String]>::to_vec),
+            records_listed: listed.map(|l| l.collections.clone()),
             delivery: self.delivery_views(s),
             outcomes,
         }
