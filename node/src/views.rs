@@ -629,3 +629,53 @@ impl AgendaView {
 pub struct Created {
     pub id: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RecordFilter;
+    use confer_protocol::model::{Attributed, FieldView, RecordId, RecordView};
+    use confer_protocol::SecretKey;
+
+    fn record(collection: &'static str, id: u64, suggestion: &str) -> RecordView {
+        let value = |v: &str| Attributed {
+            value: v.to_owned(),
+            author: SecretKey::from_seed([7; 32]).public(),
+            body: None,
+            body_name: None,
+            member_name: None,
+        };
+        RecordView {
+            id: RecordId::from_bytes(id.to_be_bytes()),
+            collection,
+            area: None,
+            created_by: None,
+            fields: vec![FieldView {
+                name: "suggestion",
+                current: (!suggestion.is_empty()).then(|| value(suggestion)),
+                conflicts: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_filter_keeps_its_collections_ids_and_the_records_naming_one() {
+        let s = RecordId::from_bytes(0x0a00_0000_0000_0001u64.to_be_bytes()).to_string();
+        let suggestion = record("suggestion", 0x0a00_0000_0000_0001, "");
+        let unit = record("handling", 0x0b00_0000_0000_0002, &s);
+        let other = record("handling", 0x0c00_0000_0000_0003, "0a00000000000009");
+        let listing = |c: &[&str], id_prefix: Option<&str>, naming: Option<&str>| RecordFilter {
+            collections: c.iter().map(|c| (*c).to_owned()).collect(),
+            id_prefix: id_prefix.map(str::to_owned),
+            naming: naming.map(str::to_owned),
+        };
+        let f = listing(&["handling"], None, None);
+        assert!(!f.keeps("suggestion", &suggestion));
+        assert!(f.keeps("handling", &unit) && f.keeps("handling", &other));
+        let f = listing(&["suggestion", "handling"], Some("0a00"), None);
+        assert!(f.keeps("suggestion", &suggestion));
+        assert!(!f.keeps("handling", &unit));
+        let f = listing(&["suggestion", "handling"], None, Some(&s));
+        assert!(f.keeps("suggestion", &suggestion) && f.keeps("handling", &unit));
+        assert!(!f.keeps("handling", &other), "names another suggestion");
+    }
+}

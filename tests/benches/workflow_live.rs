@@ -311,6 +311,49 @@ async fn views(w: &mut Writer<'_>, target: u64) -> Views {
     }
 }
 
+/// Every other reading command a person runs on the agenda, each right after a write:
+/// (command, median, max, stdout bytes), ten runs each.
+async fn survey(w: &mut Writer<'_>, target: u64) -> Vec<(String, f64, f64, usize)> {
+    let id = w.space.to_string();
+    let suggestion = rid(107).to_string();
+    let outcome_less = rid(100 + 3).to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["agenda", "list"],
+        vec!["status"],
+        vec!["suggestion", "list", &id],
+        vec!["suggestion", "show", &suggestion],
+        vec!["overdue", "--on", "2026-07-01"],
+        vec![
+            "report",
+            "--year",
+            "2026",
+            "--agenda",
+            &id,
+            "--as-of",
+            "2026-12-31",
+        ],
+        vec!["report", "--year", "2026", "--as-of", "2026-12-31"],
+        vec!["history", &id, "--record", &outcome_less],
+        vec!["history", &id],
+    ];
+    let mut out = Vec::new();
+    for args in commands {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for n in 0..10 {
+            let text = vec![("text", format!("查看前修改 {n}"))];
+            w.apply(write("suggestion", target, false, text)).await;
+            let t = Instant::now();
+            let stdout = run(cli(&w.node.dir).args(&args)).await;
+            times.push(t.elapsed());
+            bytes = stdout.len();
+        }
+        times.sort();
+        out.push((args.join(" "), pct(&times, 0.5), pct(&times, 1.0), bytes));
+    }
+    out
+}
+
 /// The CLI's floor: the same process answering `--version` (start, parse, exit), median of
 /// ten.
 async fn cli_floor(data: &std::path::Path) -> Duration {
@@ -507,6 +550,7 @@ async fn main() {
     .expect("the API starts");
     let floor = cli_floor(&a.dir).await;
     let at_size_views = views(&mut w, 100 + 251).await;
+    let commands = survey(&mut w, 100 + 252).await;
 
     // The same agenda grown to `CONFER_BENCH_CHANGES` changes of a long-lived agenda: text
     // revisions, deadlines moved, feedback revised, and new suggestions, handling, feedback
@@ -636,6 +680,13 @@ async fn main() {
         json!({"scenario": "build", "entries": entries, "build_on_a_s": build.as_secs_f64(), "b_behind_at_end_s": catch_up.as_secs_f64()})
     );
     println!("{}", views_json(entries, &at_size_views, "cold"));
+    for (args, median, max, bytes) in &commands {
+        println!(
+            "{}",
+            json!({"scenario": "cli", "entries": entries, "command": args, "median_ms": median,
+            "max_ms": max, "stdout_bytes": bytes, "target_ms": 50.0})
+        );
+    }
     println!(
         "{}",
         json!({"scenario": "node views after a restart", "entries": long_entries,
@@ -700,6 +751,9 @@ async fn main() {
             "| the `--json` output at {n} entries | {} bytes | — | |",
             v.json_bytes
         );
+    }
+    for (args, median, max, bytes) in &commands {
+        println!("| `confer {args}` right after a write, {entries} entries | {median:.2} | — | median of 10, max {max:.2}; {bytes} bytes out |");
     }
     println!(
         "| first model view / agenda show 3 s after a restart, {long_entries} entries | {:.2} / {:.2} | — | records read and signatures checked in the background after start |",

@@ -343,6 +343,10 @@ pub struct HistoryQuery {
     /// Only the writes to this record (its id).
     #[serde(default)]
     pub record: Option<String>,
+    /// Only the latest this many writes (still oldest first).
+    #[serde(default)]
+    #[param(minimum = 1)]
+    pub last: Option<usize>,
 }
 
 /// Who changed what in an agenda, and when, from its entries
@@ -364,7 +368,14 @@ async fn space_history(
     q: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Json<Vec<HistoryItem>>, ApiError> {
     let q = query(q)?;
-    Ok(Json(node.history(parse_space(&space)?, q.record).await?))
+    if q.last == Some(0) {
+        return Err(NodeError::BadInput("last: expected a number from 1".into()).into());
+    }
+    let mut items = node.history(parse_space(&space)?, q.record).await?;
+    if let Some(last) = q.last {
+        items.drain(..items.len().saturating_sub(last));
+    }
+    Ok(Json(items))
 }
 
 /// Every agenda's handling units past their deadline

@@ -437,9 +437,17 @@ pub async fn year_report(
     Ok(())
 }
 
+/// How many changes `confer history` shows without `--all`.
+const HISTORY_SHOWN: usize = 100;
+
 /// `confer history AGENDA [--record ID]`: who changed what, when, read from the signed
 /// entries (one record's writes with `--record`).
-pub async fn history(ctx: &Ctx<'_>, agenda: &str, record: Option<&str>) -> Result<(), String> {
+pub async fn history(
+    ctx: &Ctx<'_>,
+    agenda: &str,
+    record: Option<&str>,
+    all: bool,
+) -> Result<(), String> {
     let lang = ctx.lang;
     let view = ctx.agenda(agenda, &[]).await?;
     let record = match record {
@@ -470,17 +478,39 @@ pub async fn history(ctx: &Ctx<'_>, agenda: &str, record: Option<&str>) -> Resul
         }
         None => None,
     };
-    let mut path = format!("/v1/agendas/{}/history", view.id);
+    // People see the latest changes (one more asked for, to know whether there are more);
+    // `--json` and `--all` every one.
+    let whole = ctx.json || all;
+    let mut query = Vec::new();
     if let Some(id) = &record {
-        path.push_str(&format!("?record={id}"));
+        query.push(format!("record={id}"));
     }
-    let items: Vec<confer_protocol::model::history::HistoryItem> = ctx
+    if !whole {
+        query.push(format!("last={}", HISTORY_SHOWN + 1));
+    }
+    let mut path = format!("/v1/agendas/{}/history", view.id);
+    if !query.is_empty() {
+        path.push_str(&format!("?{}", query.join("&")));
+    }
+    let mut items: Vec<confer_protocol::model::history::HistoryItem> = ctx
         .client
         .get(&path)
         .await
         .map_err(|e| e.explain(lang, ctx.data))?;
     if ctx.json {
         return print_json(&items);
+    }
+    if !whole && items.len() > HISTORY_SHOWN {
+        items.remove(0);
+        println!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "(the latest {HISTORY_SHOWN} changes, oldest first; --all shows every one)"
+                ),
+                Lang::Zh => format!("（最近 {HISTORY_SHOWN} 项修改，按时间先后；--all 显示全部）"),
+            }
+        );
     }
     for item in &items {
         let when = dates::Date::from_unix_seconds(u64::try_from(item.time_ms / 1000).unwrap_or(0));

@@ -116,6 +116,7 @@ const TABLE: &[(&str, &str)] = &[
     ("Share an expert into a joint agenda (name, field and affiliation; not the contact)", "将专家共享到联动议题（姓名、领域和单位；不含联系方式）"),
     ("Show a topic, its screening, what was merged into it and its joint agenda", "显示选题、其筛选结果、并入的选题及其联动议题"),
     ("Show an agenda: every field and workflow record, who wrote it, whether the signatures verify", "显示议题：每个字段和工作记录、撰写者、签名是否验证通过"),
+    ("Every change, not only the latest 100 (`--json` always gives every one)", "显示全部修改，而不只是最近 100 项（`--json` 总是给出全部）"),
     ("List only these kinds of record, comma-separated (\"suggestion,handling\"); \"\" lists none. Without it every record is listed, or, above 200, a count of each kind", "只列出这些类别的记录，以逗号分隔（如“suggestion,handling”）；“\"\"”表示不列出。不指定时列出全部记录，超过 200 条则按类别计数"),
     ("Show an outcome: whether it is adopted, and each member body's signature against the current text", "显示协商成果：是否已通过，以及各成员机构对当前文本的签署情况"),
     ("Show this node: body, peer id, addresses, peers, spaces", "显示本节点：机构、节点编号、地址、已连接节点、共享议题"),

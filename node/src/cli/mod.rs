@@ -185,6 +185,9 @@ pub enum Command {
         /// Only this record's changes (its id or a unique prefix of 8+ hex characters).
         #[arg(long, value_name = "ID")]
         record: Option<String>,
+        /// Every change, not only the latest 100 (`--json` always gives every one).
+        #[arg(long)]
+        all: bool,
     },
     /// Handling units past their deadline without feedback, in every agenda (督办).
     Overdue {
@@ -653,9 +656,13 @@ async fn execute(cli: Cli, lang: Lang) -> Result<(), String> {
             let ctx = records::Ctx::connect(&data, json, lang)?;
             attachments::get(&ctx, &id, &agenda, &out).await
         }
-        Command::History { agenda, record } => {
+        Command::History {
+            agenda,
+            record,
+            all,
+        } => {
             let ctx = records::Ctx::connect(&data, json, lang)?;
-            followup::history(&ctx, &agenda, record.as_deref()).await
+            followup::history(&ctx, &agenda, record.as_deref(), all).await
         }
         Command::Overdue { on } => {
             followup::overdue(&records::Ctx::connect(&data, json, lang)?, on.as_deref()).await

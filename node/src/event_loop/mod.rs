@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use confer_protocol::model::history::HistoryBook;
 use confer_protocol::model::record_book::RecordBook;
-use confer_protocol::model::{read_title, read_view_kept, AgendaEdit, ModelAction, ModelView};
+use confer_protocol::model::{
+    read_title, read_view_kept, read_view_kept_where, AgendaEdit, ModelAction, ModelView,
+};
 use confer_protocol::sync::{MessageError, MESSAGE_VERSION};
 use confer_protocol::text::display_line;
 use confer_protocol::{
@@ -1260,13 +1262,20 @@ impl EventLoop {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
                     return Ok(());
                 }
-                let (Some(model), Some(space)) = (self.read(&id), self.replica.space(&id)) else {
+                let read = match &listed {
+                    Some(filter) => self.read_where(&id, filter),
+                    None => self.read(&id).map(|model| {
+                        let counts = model.records().iter().map(|(c, r)| (*c, r.len())).collect();
+                        (model, counts)
+                    }),
+                };
+                let (Some((model, counts)), Some(space)) = (read, self.replica.space(&id)) else {
                     let _ = reply.send(Err(NodeError::UnknownAgenda(id.to_string())));
                     return Ok(());
                 };
                 // Every signature not checked again since start is, on a blocking thread: a
                 // large agenda takes a while and the loop keeps syncing meanwhile.
-                let mut view = self.agenda_view(space, model, listed.as_ref());
+                let mut view = self.agenda_view(space, model, &counts, listed.as_ref());
                 let total = space.log().len();
                 let unchecked = self.reverified.unchecked(id, space.log());
                 let reverified = self.reverified.clone();
@@ -1557,6 +1566,23 @@ impl EventLoop {
         }
     }
 
+    /// [`Self::read`] listing only the records `filter` keeps (the others are not copied),
+    /// with how many each collection holds in all.
+    fn read_where(
+        &mut self,
+        id: &SpaceId,
+        filter: &crate::views::RecordFilter,
+    ) -> Option<(ModelView, BTreeMap<&'static str, usize>)> {
+        let space = self.replica.space(id)?;
+        let book = self.record_books.entry(*id).or_default();
+        Some(read_view_kept_where(
+            space,
+            self.replica.certs(),
+            book,
+            |r| filter.keeps(r.collection, r),
+        ))
+    }
+
     /// The one read path: a space's document as the model shows it, its records kept per
     /// space between reads (only those written since are read again).
     fn read(&mut self, id: &SpaceId) -> Option<ModelView> {
@@ -1571,23 +1597,15 @@ impl EventLoop {
         &self,
         s: &Space,
         model: ModelView,
+        counts: &BTreeMap<&'static str, usize>,
         listed: Option<&crate::views::RecordFilter>,
     ) -> AgendaView {
         // Taken apart so that every text moves into the view rather than being copied.
-        let (fields, mut records, outcomes) = match model {
+        let (fields, records, outcomes) = match model {
             ModelView::Agenda(agenda) => (agenda.fields, agenda.records, agenda.outcomes),
             ModelView::Ledger(ledger) => (Vec::new(), ledger.records, Vec::new()),
         };
-        let record_counts = records
-            .iter()
-            .map(|(c, r)| ((*c).to_owned(), r.len()))
-            .collect();
-        if let Some(listed) = listed {
-            records.retain(|c, list| {
-                list.retain(|r| listed.keeps(c, r));
-                listed.collections.iter().any(|l| l == c)
-            });
-        }
+        let record_counts = counts.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect();
         let mut attributions = Attributions::new(s, self.replica.certs());
         AgendaView {
             id: s.id().to_string(),

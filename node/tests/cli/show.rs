@@ -1,6 +1,7 @@
 //! `agenda show` on an agenda too large to list whole: a count of each kind of record,
 //! `--records` to list the kinds asked for (human and `--json`), an unknown kind refused
-//! in both languages, and the API's `?records=` behind it.
+//! in both languages, and the API's `?records=` behind it; `history` showing the latest
+//! changes unless asked for all.
 
 use super::*;
 
@@ -105,6 +106,30 @@ fn agenda_show_counts_a_large_agenda_by_kind_and_lists_the_kinds_asked_for() {
     assert!(whole["records"]["round"].is_array());
     assert!(whole.get("records_listed").is_none());
 
+    // `history` shows the latest 100 changes and says so; `--all` and `--json` every one.
+    let latest = a.cli(&["history", &agenda]).ok().stdout;
+    let lines: Vec<&str> = latest.lines().collect();
+    assert!(
+        lines[0].contains("the latest 100 changes") && lines[0].contains("--all"),
+        "{latest}"
+    );
+    assert_eq!(lines.len(), 101, "{latest}");
+    assert!(
+        lines[100].contains("建议 200"),
+        "the newest change is last: {latest}"
+    );
+    let every = a.cli(&["history", &agenda, "--all"]).ok().stdout;
+    assert!(
+        every.lines().count() > 200 && !every.contains("the latest"),
+        "{every}"
+    );
+    let all = a.cli(&["history", &agenda, "--json"]).json();
+    assert_eq!(all.as_array().map(Vec::len), Some(every.lines().count()));
+    let zh = cli_lang(&a.data, "zh_CN.UTF-8", &["history", &agenda])
+        .ok()
+        .stdout;
+    assert!(zh.starts_with("（最近 100 项修改"), "{zh}");
+
     // An unknown kind: one clear line in the user's language, nothing asked of the node.
     let en = a
         .cli(&["agenda", "show", &agenda, "--records", "suggestion,minutes"])
@@ -133,6 +158,12 @@ fn agenda_show_counts_a_large_agenda_by_kind_and_lists_the_kinds_asked_for() {
         refused.contains("minutes is not a collection of an agenda"),
         "{refused}"
     );
+    let zero = raw_get(
+        addr,
+        &format!("/v1/agendas/{agenda}/history?last=0"),
+        Some(token),
+    );
+    assert!(zero.starts_with("HTTP/1.1 400"), "{zero}");
     let none = raw_get(addr, &format!("/v1/agendas/{agenda}?records="), Some(token));
     let body = none.split("\r\n\r\n").nth(1).unwrap_or_default();
     assert!(none.starts_with("HTTP/1.1 200"), "{none}");

@@ -347,6 +347,31 @@ pub fn read_view_kept(
     }
 }
 
+/// [`read_view_kept`] listing only the records `keep` keeps (an agenda's outcomes are still
+/// worked out from all its outcomes and attestations), with how many records each
+/// collection holds in all.
+pub fn read_view_kept_where(
+    space: &Space,
+    certs: &Certificates,
+    book: &mut record_book::RecordBook,
+    keep: impl Fn(&RecordView) -> bool,
+) -> (ModelView, std::collections::BTreeMap<&'static str, usize>) {
+    match space.genesis().kind {
+        SpaceKind::Agenda => {
+            let (signing, counts) = book.records_where(&AGENDA_SCHEMA, space, certs, |r| {
+                matches!(r.collection, "outcome" | "attestation")
+            });
+            let mut view = agenda::agenda_with(space, certs, signing);
+            view.records = book.records_where(&AGENDA_SCHEMA, space, certs, keep).0;
+            (ModelView::Agenda(view), counts)
+        }
+        SpaceKind::Ledger => {
+            let (records, counts) = book.records_where(&ledger::LEDGER_SCHEMA, space, certs, keep);
+            (ModelView::Ledger(LedgerView { records }), counts)
+        }
+    }
+}
+
 /// The title lists show ("" if unset), as [`ModelView::title`] gives it, without reading
 /// the whole document.
 pub fn read_title(space: &Space, certs: &Certificates) -> String {

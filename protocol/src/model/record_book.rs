@@ -63,6 +63,29 @@ impl RecordBook {
         by_collection(self.records.values().cloned())
     }
 
+    /// The records `keep` keeps, by collection, and how many records each collection holds
+    /// in all: [`RecordBook::records`] without copying the records a caller does not want.
+    pub fn records_where(
+        &mut self,
+        schema: &'static Schema,
+        space: &Space,
+        certs: &Certificates,
+        keep: impl Fn(&RecordView) -> bool,
+    ) -> (
+        BTreeMap<&'static str, Vec<RecordView>>,
+        BTreeMap<&'static str, usize>,
+    ) {
+        if !self.update(schema, space, certs) {
+            self.rebuild(schema, space, certs);
+        }
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for key in self.records.keys() {
+            *counts.entry(key.collection).or_default() += 1;
+        }
+        let kept = by_collection(self.records.values().filter(|r| keep(r)).cloned());
+        (kept, counts)
+    }
+
     /// How many reads so far read every record.
     pub fn rebuilds(&self) -> u64 {
         self.rebuilds

@@ -9,8 +9,8 @@ use automerge::{AutomergeError, ObjType, ReadDoc, ROOT};
 use confer_protocol::keys::Domain;
 use confer_protocol::model::record_book::RecordBook;
 use confer_protocol::model::{
-    find_record, read_agenda, read_view, read_view_kept, AgendaAction, AgendaView, Author,
-    ModelAction, ModelError, RecordId, RecordKey, RecordWrite,
+    find_record, read_agenda, read_view, read_view_kept, read_view_kept_where, AgendaAction,
+    AgendaView, Author, ModelAction, ModelError, RecordId, RecordKey, RecordWrite,
 };
 use confer_protocol::space::{Rejection, Space};
 use confer_protocol::{
@@ -1425,9 +1425,20 @@ fn a_history_book_read_as_the_log_grows_shows_what_a_fresh_read_shows() {
     assert_eq!(book.items(&certs, None), history(&other, &certs, None));
 }
 
-/// What a book of kept records shows, next to a fresh read of the same space.
+/// What a book of kept records shows, next to a fresh read of the same space: whole, and
+/// listing only the suggestions (outcomes and counts as in the whole read).
 fn kept_reads_fresh(space: &Space, certs: &Certificates, book: &mut RecordBook) {
-    assert_eq!(read_view_kept(space, certs, book), read_view(space, certs));
+    let fresh = read_view(space, certs);
+    assert_eq!(read_view_kept(space, certs, book), fresh);
+    let (only, counts) = read_view_kept_where(space, certs, book, |r| r.collection == "suggestion");
+    let mut expected = fresh.clone();
+    if let confer_protocol::model::ModelView::Agenda(view) = &mut expected {
+        view.records.retain(|c, _| *c == "suggestion");
+    }
+    assert_eq!(only, expected);
+    let all: std::collections::BTreeMap<&str, usize> =
+        fresh.records().iter().map(|(c, r)| (*c, r.len())).collect();
+    assert_eq!(counts, all);
 }
 
 #[test]
