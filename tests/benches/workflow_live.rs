@@ -3,8 +3,11 @@
 //! 500 suggestions, 2,000 handling records, most with feedback, 200 findings), beside the same
 //! measurement on a fresh agenda in the same run (the baseline: what a write costs when the
 //! document is empty). Each write edits one suggestion on A; it counts as visible when B has
-//! applied it (durable on both). Also the time of B's catch-up of the whole agenda and of the
-//! views on A at that size.
+//! applied it (durable on both). Also the time of B's catch-up of the whole agenda, the views
+//! on A at that size each right after a write (the node keeps each space's records and reads
+//! again only those written since, so a view of an unchanged agenda would flatter it), the
+//! first views after a restart, and the real CLI's commands as processes against A, beside
+//! `confer --version` (starting the process, its floor).
 //!
 //! Prints one JSON object per line, then a table. `CONFER_BENCH_WRITES` sets the number of
 //! live writes (default 200).
@@ -29,6 +32,23 @@
 //! 72.0 ms. With the model view's texts moved into `agenda show`'s view (00:15 UTC, load
 //! average about 4): model view 67.3 ms, `agenda show` 76.9 ms (1.14×); live p50 2.8 /
 //! p99 9.7 ms. `agenda show` stays above issue 6's 50 ms: the model view is the cost.
+//!
+//! At 02:58 UTC Dec 8 (load average about 1.8, `CONFER_BENCH_CHANGES=4400`), with each
+//! space's records kept between reads and the CLI asking for what it reads, at 4,306
+//! entries (medians of 10, each right after a write):
+//!
+//! | view or command | ms |
+//! |---|---|
+//! | model view, cold (every record read) / right after a write | 70.7 / 7.5 (0.11×) |
+//! | `agenda show` in the node / 3 s after a restart | 24.9 / 27.0 |
+//! | `confer --version` (the floor) | 5.8 |
+//! | `confer agenda show ID` (a count per kind) / `--records suggestion` | 10.4 / 19.7 |
+//! | `confer suggestion add` / `handling receive` | 16.9 / 21.1 |
+//! | `agenda list`, `status`, `suggestion list`, `suggestion show` | 6.2, 7.1, 17.0, 23.2 |
+//! | `overdue`, `report`, `history --record`, `history` (latest 100) | 23.5, 20.4, 11.9, 14.9 |
+//! | `confer --json agenda show ID` (the whole agenda, 12.4 MB) | 197 |
+//!
+//! Live write-to-visible p50 2.6 / p99 9.9 ms at 4,306 entries.
 //!
 //! Writing the 4,306 entries on A took 11.1 s with B applying them as they came (22 ms
 //! behind at the end); growing to 93,785 took 264 s (B 3.5 s behind). The grown agenda
