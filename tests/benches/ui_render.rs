@@ -41,6 +41,21 @@
 //! | search | 1.2 | 1.8 | 35 | 0.0 |
 //! | agendas, ledger, annual plan, expert pool, members, network, admin | < 0.5 | < 0.5 | 2–5 | 0.0 |
 //! | floor: stylesheet GET + model view | 52.7 (0.2 + 52.6) | — | 7 | 1.0 |
+//!
+//! Again at 03:11 UTC Dec 8, quiet, after each space's records were kept between reads (the
+//! GETs follow each other without writes between, so each page's model read finds no new
+//! entries; `workflow_live` times views right after a write: 7.5 ms there against 7.8 here):
+//!
+//! | page | median ms | p95 ms | KB | × floor |
+//! |---|---|---|---|---|
+//! | dashboard | 26.7 | 29.7 | 9 | 3.3 |
+//! | agenda page / page 5 | 22.7 / 29.0 | 36.0 / 33.8 | 238 / 236 | 2.8 / 3.6 |
+//! | suggestion page | 19.4 | 21.7 | 7 | 2.4 |
+//! | overdue | 19.8 | 22.0 | 116 | 2.5 |
+//! | report | 19.7 | 24.3 | 3 | 2.5 |
+//! | search | 1.1 | 1.5 | 35 | 0.1 |
+//! | the other pages | < 0.5 | < 0.5 | 2–5 | 0.0 |
+//! | floor: stylesheet GET + model view | 8.0 (0.2 + 7.8) | — | 7 | 1.0 |
 
 use std::time::{Duration, Instant};
 
