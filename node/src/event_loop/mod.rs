@@ -312,7 +312,7 @@ impl EventLoop {
                     self.forget_settled_refusals();
                     self.drop_silent_strangers();
                     self.retry_relays();
-                    self.read_one_unread();
+                    self.tend_kept_views();
                 }
                 _ = anti_entropy.tick() => {
                     let fx = self.replica.tick();
@@ -1556,8 +1556,14 @@ impl EventLoop {
         Attributions::new(s, self.replica.certs()).records(records)
     }
 
-    /// Reads one space loaded at start that no view has read yet (see `unread`).
-    fn read_one_unread(&mut self) {
+    /// Housekeeping of what views keep: reads one space loaded at start that no view has
+    /// read yet (see `unread`), and drops what is kept of spaces this node no longer holds
+    /// (left, or removed from).
+    fn tend_kept_views(&mut self) {
+        let replica = &self.replica;
+        self.record_books
+            .retain(|id, _| replica.space(id).is_some());
+        self.histories.retain(|id, _| replica.space(id).is_some());
         while let Some(id) = self.unread.pop() {
             if !self.record_books.contains_key(&id) {
                 let _ = self.read(&id);
