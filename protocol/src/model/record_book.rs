@@ -141,8 +141,11 @@ impl RecordBook {
                 };
                 match &op.obj {
                     ObjectId::Root => {
-                        if matches!(op.action, OpType::Make(_)) {
-                            // A shard made: perhaps a second one under the same key.
+                        if matches!(op.action, OpType::Make(_))
+                            || !schema.root.iter().any(|f| f.name == prop.as_str())
+                        {
+                            // A shard made (perhaps a second one under the same key), or
+                            // anything else at the root that is not a root field.
                             return false;
                         }
                         // A root field: read with every view, not kept here.
