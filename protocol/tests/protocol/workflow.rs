@@ -57,6 +57,19 @@ struct Who {
 }
 
 impl Who {
+    /// Body `n`'s member (who may not sign).
+    fn member(body: u8) -> Self {
+        Who {
+            body,
+            signer: false,
+        }
+    }
+
+    /// Body `n`'s chair, who may sign.
+    fn signer(body: u8) -> Self {
+        Who { body, signer: true }
+    }
+
     fn secret(self) -> SecretKey {
         if self.signer {
             signer_secret(self.body)
@@ -196,10 +209,7 @@ fn attest(who: Who, body: BodyId, digest: [u8; 32]) -> String {
 
 /// Round 1, suggestion 2 and body 1's handling 3 of it, written by honest actions.
 fn with_handling(space: &mut Space) -> Vec<Entry> {
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let r = id(1).to_string();
     let s = id(2).to_string();
     vec![
@@ -237,6 +247,12 @@ fn with_handling(space: &mut Space) -> Vec<Entry> {
     ]
 }
 
+/// Gives `entry` to `space`, which must take it.
+fn accept(space: &mut Space, entry: &Entry, certs: &Certificates) {
+    let got = space.receive(vec![wire(entry)], certs.certifies());
+    assert!(got.rejected.is_empty(), "{:?}", got.rejected);
+}
+
 fn model_rejections(got: &confer_protocol::space::Received) -> usize {
     got.rejected
         .iter()
@@ -249,10 +265,7 @@ fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
     let certs = all_certs(&[1, 2, 3]);
     let mut author = agenda(&[1, 2, 3]);
     let history = with_handling(&mut author);
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let two = Who::member(2);
     // Body 2's member makes a feedback record in body 1's area; body 3's moves the deadline
     // of body 1's handling.
     let h = id(3).to_string();
@@ -263,10 +276,7 @@ fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
         tx.put(&obj, "text", "已办结")
     });
     let handling = key("handling", Some(1), 3);
-    let three = Who {
-        body: 3,
-        signer: false,
-    };
+    let three = Who::member(3);
     let moved_deadline = rogue(&author, three, 11, |tx| {
         let Some(obj) = find_record(tx, &handling) else {
             panic!("handling record");
@@ -291,10 +301,7 @@ fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
         honest.receive(history.iter().map(wire).collect(), certs.certifies());
         let ok = act(
             &mut honest,
-            Who {
-                body: node,
-                signer: false,
-            },
+            Who::member(node),
             20,
             &make(
                 "finding",
@@ -331,10 +338,7 @@ fn a_rogue_member_writing_another_bodys_feedback_is_refused_on_every_node() {
 fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
     let certs = all_certs(&[1, 2]);
     let mut space = agenda(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let r = id(1).to_string();
     let mut history = vec![act(
         &mut space,
@@ -374,14 +378,8 @@ fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
             tx.put(&obj, "signature", sig)
         }
     };
-    let member = Who {
-        body: 2,
-        signer: false,
-    };
-    let chair = Who {
-        body: 2,
-        signer: true,
-    };
+    let member = Who::member(2);
+    let chair = Who::signer(2);
     let by_member = rogue(
         &space,
         member,
@@ -454,10 +452,7 @@ fn only_a_signers_attestation_counts_and_it_cannot_be_edited() {
 fn state_rules_refuse_a_bad_action_and_change_nothing() {
     let mut space = agenda(&[1, 2]);
     with_handling(&mut space);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let s = id(2).to_string();
     let h = id(3).to_string();
     let long = "长".repeat(20_000);
@@ -857,14 +852,8 @@ fn the_follow_up_loop_overdue_trail_and_report_read_the_same_on_every_node() {
     use confer_protocol::model::date::Date;
     let certs = all_certs(&[1, 2]);
     let mut space = agenda(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let one = Who::member(1);
+    let two = Who::member(2);
     let mut log = with_handling(&mut space);
     let s = id(2).to_string();
     let r = id(1).to_string();
@@ -1075,10 +1064,7 @@ fn a_ledger_has_one_member_and_screens_topics_with_a_reason() {
         SpaceKind::Ledger
     );
     let mut ledger = Space::new(genesis);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let topic = [
         ("title", "跨界河道水环境治理"),
         ("source", "liaison-station"),
@@ -1214,10 +1200,7 @@ fn an_outcome_is_adopted_when_every_body_signs_its_text_and_exported_it_verifies
     use confer_protocol::model::bundle::{verify, Bundle};
     let certs = all_certs(&[1, 2]);
     let mut a = agenda(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let r = id(1).to_string();
     let mut log =
         vec![act(&mut a, one, 1, &make("round", None, 1, &[("number", "1")])).expect("round")];
@@ -1248,10 +1231,7 @@ fn an_outcome_is_adopted_when_every_body_signs_its_text_and_exported_it_verifies
     };
     // A member who may not sign cannot; a chair can, once per text.
     assert!(act(&mut a, one, 3, &sign(40)).is_err());
-    let chair1 = Who {
-        body: 1,
-        signer: true,
-    };
+    let chair1 = Who::signer(1);
     log.push(act(&mut a, chair1, 3, &sign(41)).expect("body 1 signs"));
     assert!(act(&mut a, chair1, 3, &sign(42))
         .unwrap_err()
@@ -1264,15 +1244,9 @@ fn an_outcome_is_adopted_when_every_body_signs_its_text_and_exported_it_verifies
         .receive(log.iter().map(wire).collect(), certs.certifies())
         .rejected
         .is_empty());
-    let chair2 = Who {
-        body: 2,
-        signer: true,
-    };
+    let chair2 = Who::signer(2);
     let signed2 = act(&mut b, chair2, 4, &sign(43)).expect("body 2 signs");
-    assert!(a
-        .receive(vec![wire(&signed2)], certs.certifies())
-        .rejected
-        .is_empty());
+    accept(&mut a, &signed2, &certs);
     let adopted = status(&a);
     assert!(adopted.adopted, "{adopted:?}");
     assert_eq!(adopted, status(&b));
@@ -1328,10 +1302,7 @@ fn the_history_says_who_changed_what_and_when_from_the_entries() {
     let certs = all_certs(&[1, 2]);
     let mut space = agenda(&[1, 2]);
     with_handling(&mut space);
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let two = Who::member(2);
     let s = id(2).to_string();
     act(
         &mut space,
@@ -1378,10 +1349,7 @@ fn a_history_book_read_as_the_log_grows_shows_what_a_fresh_read_shows() {
     with_handling(&mut space);
     book.update(&space);
     assert_eq!(book.items(&certs, None), history(&space, &certs, None));
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let two = Who::member(2);
     for n in 0..3 {
         act(
             &mut space,
@@ -1444,14 +1412,8 @@ fn kept_reads_fresh(space: &Space, certs: &Certificates, book: &mut RecordBook) 
 #[test]
 fn records_kept_between_reads_read_again_only_what_changed_and_show_what_a_fresh_read_shows() {
     let certs = all_certs(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let one = Who::member(1);
+    let two = Who::member(2);
     let mut a = agenda(&[1, 2]);
     let mut book = RecordBook::default();
     kept_reads_fresh(&a, &certs, &mut book);
@@ -1527,14 +1489,8 @@ fn records_kept_between_reads_read_again_only_what_changed_and_show_what_a_fresh
         &edit("suggestion", None, 2, &[("text", "乙")]),
     )
     .expect("B");
-    assert!(a
-        .receive(vec![wire(&on_b)], certs.certifies())
-        .rejected
-        .is_empty());
-    assert!(b
-        .receive(vec![wire(&on_a)], certs.certifies())
-        .rejected
-        .is_empty());
+    accept(&mut a, &on_b, &certs);
+    accept(&mut b, &on_a, &certs);
     kept_reads_fresh(&a, &certs, &mut book);
     let view = read_view_kept(&a, &certs, &mut book);
     let suggestion = &view.records()["suggestion"][0];
@@ -1597,10 +1553,7 @@ fn attachments_are_content_addressed_whole_and_size_limited() {
     use sha2::Digest;
     let certs = all_certs(&[1, 2]);
     let mut space = agenda(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let bytes = "回头看现场照片".repeat(100).into_bytes();
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
@@ -1665,20 +1618,12 @@ fn attachments_are_content_addressed_whole_and_size_limited() {
     let view = read_agenda(&other, &certs);
     assert_eq!(view.records("attachment")[0].get("data"), data);
     let attachment = key("attachment", None, n);
-    let swapped = rogue(
-        &space,
-        Who {
-            body: 2,
-            signer: false,
-        },
-        4,
-        |tx| {
-            let Some(obj) = find_record(tx, &attachment) else {
-                panic!("attachment");
-            };
-            tx.put(&obj, "name", "别的.jpg")
-        },
-    );
+    let swapped = rogue(&space, Who::member(2), 4, |tx| {
+        let Some(obj) = find_record(tx, &attachment) else {
+            panic!("attachment");
+        };
+        tx.put(&obj, "name", "别的.jpg")
+    });
     assert_eq!(
         model_rejections(&other.receive(vec![wire(&swapped)], certs.certifies())),
         1
@@ -1690,10 +1635,7 @@ fn a_short_text_attachment() {
     use base64::Engine;
     use sha2::Digest;
     let mut space = agenda(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let bytes = "巡河台账照片 6 张".as_bytes();
     let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
     let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
@@ -1721,21 +1663,12 @@ fn a_short_text_attachment() {
 #[test]
 fn records_made_concurrently_in_a_new_shard_are_both_kept_and_editable_everywhere() {
     let certs = all_certs(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let one = Who::member(1);
+    let two = Who::member(2);
     let mut a = agenda(&[1, 2]);
     let round = act(&mut a, one, 1, &make("round", None, 1, &[("number", "1")])).expect("round");
     let mut b = agenda(&[1, 2]);
-    assert!(b
-        .receive(vec![wire(&round)], certs.certifies())
-        .rejected
-        .is_empty());
+    accept(&mut b, &round, &certs);
     let r = id(1).to_string();
     // Ids 2 and 3 share the first hex digit: each side makes the shard `suggestion/0`.
     let on_a = act(
@@ -1752,14 +1685,8 @@ fn records_made_concurrently_in_a_new_shard_are_both_kept_and_editable_everywher
         &make("suggestion", None, 3, &[("round", &r), ("text", "乙")]),
     )
     .expect("suggestion on B");
-    assert!(a
-        .receive(vec![wire(&on_b)], certs.certifies())
-        .rejected
-        .is_empty());
-    assert!(b
-        .receive(vec![wire(&on_a)], certs.certifies())
-        .rejected
-        .is_empty());
+    accept(&mut a, &on_b, &certs);
+    accept(&mut b, &on_a, &certs);
     let conflicting = a
         .doc()
         .get_all(ROOT, key("suggestion", None, 2).shard().root_key())
@@ -1789,14 +1716,8 @@ fn records_made_concurrently_in_a_new_shard_are_both_kept_and_editable_everywher
         &edit("suggestion", None, 2, &[("text", "甲（改）")]),
     )
     .expect("edit on B");
-    assert!(a
-        .receive(vec![wire(&e_b)], certs.certifies())
-        .rejected
-        .is_empty());
-    assert!(b
-        .receive(vec![wire(&e_a)], certs.certifies())
-        .rejected
-        .is_empty());
+    accept(&mut a, &e_b, &certs);
+    accept(&mut b, &e_a, &certs);
     let view_a = read_agenda(&a, &certs);
     assert_eq!(view_a, read_agenda(&b, &certs));
     let texts: Vec<&str> = view_a
@@ -1813,14 +1734,8 @@ fn records_made_concurrently_in_a_new_shard_are_both_kept_and_editable_everywher
 #[test]
 fn shards_hold_only_their_own_records_in_their_own_area() {
     let certs = all_certs(&[1, 2]);
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
-    let two = Who {
-        body: 2,
-        signer: false,
-    };
+    let one = Who::member(1);
+    let two = Who::member(2);
     let mut space = agenda(&[1, 2]);
     let round = act(
         &mut space,
@@ -1858,10 +1773,7 @@ fn shards_hold_only_their_own_records_in_their_own_area() {
     ];
     for entry in crafted {
         let mut other = agenda(&[1, 2]);
-        assert!(other
-            .receive(vec![wire(&round)], certs.certifies())
-            .rejected
-            .is_empty());
+        accept(&mut other, &round, &certs);
         let got = other.receive(vec![wire(&entry)], certs.certifies());
         assert_eq!(model_rejections(&got), 1, "{:?}", got.rejected);
         assert_eq!(read_agenda(&other, &certs), read_agenda(&space, &certs));
@@ -1870,10 +1782,7 @@ fn shards_hold_only_their_own_records_in_their_own_area() {
 
 #[test]
 fn the_root_holds_at_most_sixteen_shards_per_collection_and_area() {
-    let one = Who {
-        body: 1,
-        signer: false,
-    };
+    let one = Who::member(1);
     let mut space = agenda(&[1, 2]);
     act(
         &mut space,
