@@ -81,6 +81,14 @@ impl FormState {
             .collect()
     }
 
+    /// Refuses `field` with `message` unless its value is one of `choices` (a label
+    /// table: value, English, Chinese).
+    pub(crate) fn choice(&mut self, field: &str, choices: &[(&str, &str, &str)], message: &str) {
+        if !crate::ui::pages::labels::valid(choices, self.value(field)) {
+            self.error(field, message);
+        }
+    }
+
     pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors
             .entry(field.to_owned())

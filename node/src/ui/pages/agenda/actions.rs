@@ -107,9 +107,11 @@ pub(super) async fn add_outcome(
     let lang = viewer.lang;
     form.require(lang, "title");
     form.require(lang, "text");
-    if !labels::valid(labels::OUTCOME_KINDS, form.value("kind")) {
-        form.error("kind", lang.pick("Choose a kind.", "请选择成果类型。"));
-    }
+    form.choice(
+        "kind",
+        labels::OUTCOME_KINDS,
+        lang.pick("Choose a kind.", "请选择成果类型。"),
+    );
     let mut chosen: Vec<String> = form
         .values
         .all("suggestions")
@@ -186,12 +188,11 @@ pub(super) async fn add_handling(
     }
     form.date(lang, "assigned");
     form.date(lang, "due");
-    if !labels::valid(labels::ROLES, form.value("role")) {
-        form.error(
-            "role",
-            lang.pick("Choose lead or co-handling.", "请选择主办或协办。"),
-        );
-    }
+    form.choice(
+        "role",
+        labels::ROLES,
+        lang.pick("Choose lead or co-handling.", "请选择主办或协办。"),
+    );
     if let (Some(a), Some(d)) = (
         Date::parse(form.value("assigned")),
         Date::parse(form.value("due")),
@@ -229,9 +230,11 @@ pub(super) async fn add_feedback(
         form.require(lang, f);
     }
     form.date(lang, "date");
-    if !labels::valid(labels::RESULTS, form.value("result")) {
-        form.error("result", lang.pick("Choose a result.", "请选择办理结果。"));
-    }
+    form.choice(
+        "result",
+        labels::RESULTS,
+        lang.pick("Choose a result.", "请选择办理结果。"),
+    );
     if form.value("result") == "not-adopted" && form.value("reason").is_empty() {
         form.error(
             "reason",
@@ -260,18 +263,16 @@ pub(super) async fn add_finding(
     let lang = viewer.lang;
     form.require(lang, "text");
     form.date(lang, "date");
-    if !labels::valid(labels::VISITS, form.value("visit")) {
-        form.error(
-            "visit",
-            lang.pick("Choose a kind of visit.", "请选择监督方式。"),
-        );
-    }
-    if !labels::valid(labels::SEVERITIES, form.value("severity")) {
-        form.error(
-            "severity",
-            lang.pick("Choose a severity.", "请选择严重程度。"),
-        );
-    }
+    form.choice(
+        "visit",
+        labels::VISITS,
+        lang.pick("Choose a kind of visit.", "请选择监督方式。"),
+    );
+    form.choice(
+        "severity",
+        labels::SEVERITIES,
+        lang.pick("Choose a severity.", "请选择严重程度。"),
+    );
     let about = match by_numbers(state, space, form.value("suggestion")).await {
         Ok(ids) if ids.len() <= 1 => ids.into_iter().next(),
         _ => {
@@ -314,9 +315,11 @@ pub(super) async fn add_round(
 ) -> Option<String> {
     let lang = viewer.lang;
     form.date(lang, "date");
-    if !labels::valid(labels::FORMS, form.value("form")) {
-        form.error("form", lang.pick("Choose a form.", "请选择协商形式。"));
-    }
+    form.choice(
+        "form",
+        labels::FORMS,
+        lang.pick("Choose a form.", "请选择协商形式。"),
+    );
     if !form.ok() {
         return None;
     }

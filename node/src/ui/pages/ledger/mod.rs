@@ -195,9 +195,7 @@ pub(crate) async fn add(
         ("urgency", URGENCIES),
         ("category", CATEGORIES),
     ] {
-        if !labels::valid(choices, form.value(name)) {
-            form.error(name, lang.pick("Choose one.", "请选择。"));
-        }
+        form.choice(name, choices, lang.pick("Choose one.", "请选择。"));
     }
     let names = ["title", "summary", "source", "urgency", "category"];
     check(&mut form, lang, "topic", &names, true);

@@ -202,9 +202,7 @@ pub(crate) async fn add(
             lang.pick("Enter a year, e.g. 2027.", "请填写四位年份，例如 2027。"),
         );
     }
-    if !labels::valid(CATEGORIES, form.value("category")) {
-        form.error("category", lang.pick("Choose one.", "请选择。"));
-    }
+    form.choice("category", CATEGORIES, lang.pick("Choose one.", "请选择。"));
     let topics: Vec<String> = form
         .values
         .all("topics")

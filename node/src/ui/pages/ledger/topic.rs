@@ -282,12 +282,11 @@ async fn screen(
     form: &mut FormState,
 ) -> Option<String> {
     let lang = viewer.lang;
-    if !labels::valid(SCREENINGS, form.value("screening")) {
-        form.error(
-            "screening",
-            lang.pick("Choose a verdict.", "请选择筛选结论。"),
-        );
-    }
+    form.choice(
+        "screening",
+        SCREENINGS,
+        lang.pick("Choose a verdict.", "请选择筛选结论。"),
+    );
     let rejected = form.value("screening") == "rejected";
     let reason = form.value("screening_reason");
     if rejected && !reason.is_empty() && !labels::valid(labels::SCREENING_REASONS, reason) {
