@@ -526,11 +526,14 @@ pub fn record_counts(view: &AgendaView, lang: Lang) -> String {
     for c in AGENDA_SCHEMA.collections {
         let n = view.record_counts.get(c.name).copied().unwrap_or(0);
         if n > 0 {
-            put!(
-                out,
-                "    {:<24} {n:>6}",
-                format!("{} ({})", collection(lang, c.name), c.name)
-            );
+            // The count first: a name's width on a terminal is not its length in characters.
+            let name = collection(lang, c.name);
+            let label = if name == c.name {
+                name.to_owned()
+            } else {
+                format!("{name} ({})", c.name)
+            };
+            put!(out, "    {n:>6}  {label}");
         }
     }
     out
